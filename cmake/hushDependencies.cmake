@@ -1,0 +1,47 @@
+# Finds hush's dependencies and wraps them in three interface targets. Used both by hush's own
+# build and by the installed package config, so a consumer resolves them on their own machine.
+include(CMakeFindDependencyMacro)
+
+# Core: xtensor 0.24 + xtensor-blas 0.20 over OpenBLAS, OpenMP for the host threads.
+find_dependency(xtl)
+find_dependency(xtensor 0.24)
+find_dependency(xtensor-blas 0.20)
+find_dependency(OpenMP)
+find_dependency(Threads)
+set(BLA_VENDOR OpenBLAS)
+find_dependency(BLAS)
+if(NOT TARGET hush_deps_core)
+  add_library(hush_deps_core INTERFACE)
+  find_dependency(ZLIB)
+  target_link_libraries(hush_deps_core INTERFACE xtensor xtensor-blas ${BLAS_LIBRARIES} ZLIB::ZLIB
+                        OpenMP::OpenMP_CXX Threads::Threads)
+endif()
+
+# Thrust: the CUDA toolkit's CCCL when present, otherwise Debian's libthrust-dev.
+if(NOT TARGET hush_deps_thrust)
+  find_path(HUSH_THRUST_INCLUDE_DIR thrust/version.h
+            HINTS /usr/local/cuda/include/cccl ENV CUDA_PATH PATH_SUFFIXES include/cccl
+            DOC "Directory holding thrust/version.h")
+  add_library(hush_deps_thrust INTERFACE)
+  if(HUSH_THRUST_INCLUDE_DIR)
+    # -isystem: Thrust's own headers are not ours to warn about.
+    target_include_directories(hush_deps_thrust SYSTEM INTERFACE ${HUSH_THRUST_INCLUDE_DIR})
+    target_compile_definitions(hush_deps_thrust INTERFACE
+      $<$<NOT:$<COMPILE_LANGUAGE:CUDA>>:THRUST_DEVICE_SYSTEM=THRUST_DEVICE_SYSTEM_OMP>)
+    target_link_libraries(hush_deps_thrust INTERFACE OpenMP::OpenMP_CXX)
+  else()
+    message(WARNING "hush: Thrust not found (install libthrust-dev or the CUDA toolkit); "
+                    "hush::thrust will not compile")
+  endif()
+endif()
+
+# OpenCV 4: only the modules hush uses.
+find_package(OpenCV 4 QUIET COMPONENTS core imgproc imgcodecs)
+if(NOT TARGET hush_deps_opencv)
+  add_library(hush_deps_opencv INTERFACE)
+  if(OpenCV_FOUND)
+    target_link_libraries(hush_deps_opencv INTERFACE ${OpenCV_LIBS})
+  else()
+    message(WARNING "hush: OpenCV 4 not found (install libopencv-dev); hush::opencv will not link")
+  endif()
+endif()

@@ -1,0 +1,10 @@
+#pragma once
+// hush::backend::cpu: xtensor buffers, im2col + sgemm over OpenBLAS, OpenMP threads.
+#include "hush/backend/cpu/conv.hpp"
+#include "hush/backend/cpu/dense.hpp"
+#include "hush/backend/cpu/elementwise.hpp"
+#include "hush/backend/cpu/loss.hpp"
+#include "hush/backend/cpu/optim.hpp"
+#include "hush/backend/cpu/pool.hpp"
+#include "hush/backend/cpu/tag.hpp"
+#include "hush/backend/cpu/threads.hpp"

@@ -1,0 +1,51 @@
+#pragma once
+// sgemm through xtensor-blas (cxxblas -> cblas -> OpenBLAS): the only header that includes
+// xtensor-blas. Bias kernels use OpenMP.
+#include <cstdint>
+
+#include <xtensor-blas/xblas.hpp>
+
+#include "hush/backend/cpu/tag.hpp"
+#include "hush/backend/cpu/threads.hpp"
+
+namespace hush::backend {
+
+/// C (M×N) = alpha · op(A) · op(B) + beta · C, row-major, op(A) M×K and op(B) K×N.
+inline void gemm(cpu, bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+                 const float* a, const float* b, float beta, float* c) {
+  static const auto kernels = ensure_fast_blas();
+  (void)kernels;
+  using cxxblas::Transpose;
+  using index = xt::blas_index_t;  // BLAS takes int extents
+  const auto i = [](std::int64_t v) { return static_cast<index>(v); };
+  cxxblas::gemm<index>(cxxblas::StorageOrder::RowMajor, trans_a ? Transpose::Trans : Transpose::NoTrans,
+                       trans_b ? Transpose::Trans : Transpose::NoTrans, i(m), i(n), i(k), alpha, a, i(trans_a ? m : k),
+                       b, i(trans_b ? k : n), beta, c, i(n));
+}
+
+inline void add_bias(cpu, std::int64_t rows, std::int64_t cols, std::int64_t inner, const float* bias, float* y) {
+#pragma omp parallel for collapse(2) if (rows * cols * inner > 32768)
+  for (std::int64_t i = 0; i < rows; ++i)
+    for (std::int64_t j = 0; j < cols; ++j) {
+      float* yp = y + (i * cols + j) * inner;
+      const float b = bias[j];
+      for (std::int64_t t = 0; t < inner; ++t) yp[t] += b;
+    }
+}
+
+inline void sum_into_bias(cpu, std::int64_t rows, std::int64_t cols, std::int64_t inner, const float* dy,
+                          float* db) {
+#pragma omp parallel for if (rows * cols * inner > 32768)
+  for (std::int64_t j = 0; j < cols; ++j) {
+    double s = 0;
+    for (std::int64_t i = 0; i < rows; ++i) {
+      const float* p = dy + (i * cols + j) * inner;
+      float part = 0;
+      for (std::int64_t t = 0; t < inner; ++t) part += p[t];
+      s += part;
+    }
+    db[j] += static_cast<float>(s);
+  }
+}
+
+}  // namespace hush::backend

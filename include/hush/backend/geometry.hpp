@@ -1,0 +1,41 @@
+#pragma once
+// Plain descriptions of the work a kernel does, shared by every backend. Kernels take these and
+// raw pointers, never a layer or graph type, so each kernel is compiled once per backend.
+#include <cstdint>
+
+#include "hush/core/random.hpp"  // HUSH_HD
+
+namespace hush {
+
+/// A 2-D convolution: x (N,C,H,W) * w (K, C/groups, R, S) -> y (N,K,P,Q).
+struct conv_geometry {
+  std::int64_t n, c, h, w;        // input
+  std::int64_t k, r, s;           // output channels, kernel height and width
+  std::int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dil_h = 1, dil_w = 1, groups = 1;
+  std::int64_t p = 0, q = 0;      // output height and width, from complete()
+
+  constexpr HUSH_HD std::int64_t c_per_group() const { return c / groups; }
+  constexpr HUSH_HD std::int64_t k_per_group() const { return k / groups; }
+  /// Rows of one group's im2col matrix: (C/groups)·R·S.
+  constexpr HUSH_HD std::int64_t col_rows() const { return c_per_group() * r * s; }
+  constexpr conv_geometry& complete() {
+    p = (h + 2 * pad_h - dil_h * (r - 1) - 1) / stride_h + 1;
+    q = (w + 2 * pad_w - dil_w * (s - 1) - 1) / stride_w + 1;
+    return *this;
+  }
+  constexpr double flops() const { return 2.0 * n * k * p * q * col_rows(); }
+};
+
+/// A 2-D pooling window over x (N,C,H,W) -> y (N,C,P,Q).
+struct pool_geometry {
+  std::int64_t n, c, h, w;
+  std::int64_t r, s, stride_h, stride_w, pad_h = 0, pad_w = 0;
+  std::int64_t p = 0, q = 0;
+  constexpr pool_geometry& complete() {
+    p = (h + 2 * pad_h - r) / stride_h + 1;
+    q = (w + 2 * pad_w - s) / stride_w + 1;
+    return *this;
+  }
+};
+
+}  // namespace hush

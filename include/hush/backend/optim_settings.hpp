@@ -1,0 +1,42 @@
+#pragma once
+// The per-element update rules of the optimizers, shared by every backend's kernel (they are the
+// definition, not an implementation detail: torch.optim.SGD and torch.optim.Adam, v1.13).
+#include <cmath>
+#include <cstdint>
+
+#include "hush/core/random.hpp"  // HUSH_HD
+
+namespace hush::backend {
+
+struct sgd_settings {
+  float lr, momentum, dampening, weight_decay;
+  bool nesterov;
+  bool first_step;  // the momentum buffer starts as the first gradient
+};
+
+/// One SGD element: d = g + wd·w; b = μ·b + (1-τ)·d (b = d at the first step);
+/// w -= lr · (nesterov ? d + μ·b : b). `buf` is unused when μ = 0.
+HUSH_HD inline void velocity_update(const sgd_settings& s, float& w, float g, float& buf) {
+  float d = g + s.weight_decay * w;
+  if (s.momentum != 0.0f) {
+    buf = s.first_step ? d : s.momentum * buf + (1.0f - s.dampening) * d;
+    d = s.nesterov ? d + s.momentum * buf : buf;
+  }
+  w -= s.lr * d;
+}
+
+struct adam_settings {
+  float lr, beta1, beta2, eps, weight_decay;
+  float bias_correction1, bias_correction2;  // 1 - β1^t and 1 - β2^t for step t
+};
+
+/// One Adam element (L2 weight decay added to the gradient, as torch.optim.Adam does).
+HUSH_HD inline void adam_update(const adam_settings& s, float& w, float g, float& m, float& v) {
+  g += s.weight_decay * w;
+  m = s.beta1 * m + (1.0f - s.beta1) * g;
+  v = s.beta2 * v + (1.0f - s.beta2) * g * g;
+  const float denom = std::sqrt(v / s.bias_correction2) + s.eps;
+  w -= s.lr / s.bias_correction1 * m / denom;
+}
+
+}  // namespace hush::backend

@@ -1,0 +1,71 @@
+#pragma once
+// Direct convolution: the textbook seven loops, no im2col, so it checks the fast paths
+// independently.
+#include <cstdint>
+#include <vector>
+
+#include "hush/backend/geometry.hpp"
+#include "hush/backend/reference/tag.hpp"
+
+namespace hush::backend {
+
+namespace detail {
+/// Calls f(n, k, p, q, ci, rr, ss, x_index, w_index) for every tap that lands inside the input.
+template <class F>
+void for_each_conv_tap(const conv_geometry& g, F&& f) {
+  const auto cg = g.c_per_group(), kg = g.k_per_group();
+  for (std::int64_t n = 0; n < g.n; ++n)
+    for (std::int64_t k = 0; k < g.k; ++k)
+      for (std::int64_t p = 0; p < g.p; ++p)
+        for (std::int64_t q = 0; q < g.q; ++q)
+          for (std::int64_t ci = 0; ci < cg; ++ci)
+            for (std::int64_t rr = 0; rr < g.r; ++rr)
+              for (std::int64_t ss = 0; ss < g.s; ++ss) {
+                const auto ih = p * g.stride_h - g.pad_h + rr * g.dil_h;
+                const auto iw = q * g.stride_w - g.pad_w + ss * g.dil_w;
+                if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) continue;
+                const auto c = (k / kg) * cg + ci;
+                f(n, k, p, q, ((n * g.c + c) * g.h + ih) * g.w + iw, ((k * cg + ci) * g.r + rr) * g.s + ss);
+              }
+}
+}  // namespace detail
+
+inline void conv2d_forward(reference, const conv_geometry& g, const float* x, const float* w,
+                           const float* bias, float* y, float* /*scratch*/) {
+  const auto out = g.n * g.k * g.p * g.q;
+  std::vector<double> acc(static_cast<std::size_t>(out));
+  detail::for_each_conv_tap(g, [&](auto n, auto k, auto p, auto q, auto xi, auto wi) {
+    acc[static_cast<std::size_t>(((n * g.k + k) * g.p + p) * g.q + q)] += double(x[xi]) * double(w[wi]);
+  });
+  for (std::int64_t i = 0; i < out; ++i)
+    y[i] = static_cast<float>(acc[static_cast<std::size_t>(i)] + (bias ? bias[(i / (g.p * g.q)) % g.k] : 0.0f));
+}
+
+/// dx = convᵀ(dy, w) (when dx is not null); dw += corr(x, dy); db += Σ dy.
+inline void conv2d_backward(reference, const conv_geometry& g, const float* x, const float* w,
+                            const float* dy, float* dx, float* dw, float* db, float* /*scratch*/) {
+  const auto nx = g.n * g.c * g.h * g.w, nw = g.k * g.c_per_group() * g.r * g.s;
+  std::vector<double> gx(static_cast<std::size_t>(nx)), gw(static_cast<std::size_t>(nw));
+  detail::for_each_conv_tap(g, [&](auto n, auto k, auto p, auto q, auto xi, auto wi) {
+    const double d = dy[((n * g.k + k) * g.p + p) * g.q + q];
+    gx[static_cast<std::size_t>(xi)] += d * w[wi];
+    gw[static_cast<std::size_t>(wi)] += d * x[xi];
+  });
+  if (dx)
+    for (std::int64_t i = 0; i < nx; ++i) dx[i] = static_cast<float>(gx[static_cast<std::size_t>(i)]);
+  for (std::int64_t i = 0; i < nw; ++i) dw[i] += static_cast<float>(gw[static_cast<std::size_t>(i)]);
+  if (db)
+    for (std::int64_t k = 0; k < g.k; ++k) {
+      double s = 0;
+      for (std::int64_t n = 0; n < g.n; ++n)
+        for (std::int64_t i = 0; i < g.p * g.q; ++i) s += dy[(n * g.k + k) * g.p * g.q + i];
+      db[k] += static_cast<float>(s);
+    }
+}
+
+}  // namespace hush::backend
+
+namespace hush::backend {
+/// The reference convolution needs no scratch memory.
+inline std::int64_t conv2d_scratch(reference, const conv_geometry&) { return 0; }
+}  // namespace hush::backend

@@ -1,0 +1,37 @@
+#pragma once
+// Element-wise functions as small functors, usable on host and device. Each gives the value and
+// the derivative; the derivative may use the input x or the output y, whichever is cheaper.
+#include <cmath>
+
+#include "hush/core/random.hpp"  // HUSH_HD
+
+namespace hush::ops {
+
+struct relu {
+  HUSH_HD float operator()(float x) const { return x > 0.0f ? x : 0.0f; }
+  HUSH_HD float grad(float x, float) const { return x > 0.0f ? 1.0f : 0.0f; }
+};
+struct leaky_relu {
+  float slope = 0.01f;
+  HUSH_HD float operator()(float x) const { return x > 0.0f ? x : slope * x; }
+  HUSH_HD float grad(float x, float) const { return x > 0.0f ? 1.0f : slope; }
+};
+struct tanh {
+  HUSH_HD float operator()(float x) const { return std::tanh(x); }
+  HUSH_HD float grad(float, float y) const { return 1.0f - y * y; }
+};
+struct sigmoid {
+  HUSH_HD float operator()(float x) const { return 1.0f / (1.0f + std::exp(-x)); }
+  HUSH_HD float grad(float, float y) const { return y * (1.0f - y); }
+};
+/// GELU with the exact erf form, as torch.nn.GELU() (approximate='none').
+struct gelu {
+  HUSH_HD float operator()(float x) const { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)); }
+  HUSH_HD float grad(float x, float) const {
+    const float cdf = 0.5f * (1.0f + std::erf(x * 0.70710678118654752f));
+    const float pdf = 0.39894228040143268f * std::exp(-0.5f * x * x);
+    return cdf + x * pdf;
+  }
+};
+
+}  // namespace hush::ops

@@ -1,0 +1,44 @@
+#pragma once
+// What a layer needs to know besides its input: which backend runs the kernels, train or eval
+// mode, the random seed and step, and a scratch workspace shared by all layers of one network.
+#include <cstdint>
+
+#include "hush/core/random.hpp"
+#include "hush/core/tensor.hpp"
+
+namespace hush {
+
+enum class mode { train, eval };
+
+template <class Backend>
+class context {
+ public:
+  using backend_type = Backend;
+
+  explicit context(std::uint64_t seed = 0) : rng{seed} {}
+
+  Backend backend{};
+  hush::mode mode = mode::train;
+  counter_rng rng;
+  /// Advanced once per training step (by the trainer), so dropout masks and noise differ per step.
+  std::uint64_t step = 0;
+
+  bool training() const { return mode == mode::train; }
+
+  /// A fresh random stream for a layer. Called in setup, in the network's fixed traversal order,
+  /// so each layer's stream (and thus its initial weights) depends only on the seed and the type.
+  std::uint64_t next_stream() { return ++streams_; }
+  void reset_streams() { streams_ = 0; }
+
+  /// Scratch memory for one kernel call (im2col columns, ...). Valid until the next call.
+  float* scratch(std::int64_t count) {
+    if (workspace_.numel() < count) workspace_.resize(shape{count});
+    return workspace_.data();
+  }
+
+ private:
+  std::uint64_t streams_ = 0;
+  tensor workspace_;
+};
+
+}  // namespace hush

@@ -1,0 +1,17 @@
+#pragma once
+// A string usable as a template argument: named<"conv1", conv2d>.
+#include <algorithm>
+#include <cstddef>
+#include <string_view>
+
+namespace hush {
+
+template <std::size_t N>
+struct fixed_string {
+  char chars[N]{};
+  constexpr fixed_string(const char (&s)[N]) { std::copy_n(s, N, chars); }
+  constexpr operator std::string_view() const { return {chars, N - 1}; }
+  constexpr std::string_view view() const { return {chars, N - 1}; }
+};
+
+}  // namespace hush

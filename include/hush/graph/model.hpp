@@ -1,0 +1,57 @@
+#pragma once
+// The model root: a network type bound to a backend. The backend is chosen here, once; every
+// layer below calls its kernels through the context.
+//
+//   hush::model<small_cnn, hush::backend::cpu> m{{.seed = 1}};
+//   m.setup({64, 1, 28, 28});
+//   const tensor& logits = m.forward(x);
+//   m.backward(dlogits);
+#include <cstdint>
+#include <utility>
+
+#include "hush/core/concepts.hpp"
+#include "hush/core/context.hpp"
+#include "hush/graph/visit.hpp"
+
+namespace hush {
+
+template <class Net, class Backend>
+class model {
+  static_assert(check_layer<Net>());
+
+ public:
+  struct options {
+    std::uint64_t seed = 0;
+  };
+
+  explicit model(options o = {}, Net n = Net{}) : net(std::move(n)), ctx(o.seed) {}
+
+  /// Prepares for inputs of shape `in` (allocating and initialising parameters the first time).
+  void setup(shape in) {
+    if (in == input_) return;
+    ctx.reset_streams();
+    net.setup(ctx, in);
+    input_ = in;
+  }
+  const tensor& forward(const tensor& x) {
+    setup(x.shape());
+    x_ = &x;
+    return net.forward(ctx, x);
+  }
+  /// Backward of the last forward: returns dL/dx, adds into the parameters' gradients.
+  const tensor& backward(const tensor& dy) { return net.backward(ctx, *x_, dy); }
+
+  void train() { ctx.mode = mode::train; }
+  void eval() { ctx.mode = mode::eval; }
+  void zero_grad() { hush::zero_grad(net); }
+  shape input_shape() const { return input_; }
+
+  Net net;
+  context<Backend> ctx;
+
+ private:
+  shape input_{};
+  const tensor* x_ = nullptr;
+};
+
+}  // namespace hush

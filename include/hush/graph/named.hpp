@@ -1,0 +1,26 @@
+#pragma once
+// named<"conv1", L>: L under a name of its own, so parameters read `conv1.weight` as in PyTorch
+// instead of the child's index in its seq.
+#include <string_view>
+#include <utility>
+
+#include "hush/core/fixed_string.hpp"
+
+namespace hush {
+
+template <fixed_string Name, class L>
+struct named : L {
+  static constexpr std::string_view name = Name;
+  using L::L;
+  constexpr named(L l) : L(std::move(l)) {}  // NOLINT(google-explicit-constructor): seq{conv2d{...}}
+  constexpr named() requires std::default_initializable<L> = default;
+};
+
+/// The name a child has inside its parent: its own, or its index.
+template <class L>
+std::string child_name(std::size_t index) {
+  if constexpr (requires { L::name; }) return std::string(L::name);
+  else return std::to_string(index);
+}
+
+}  // namespace hush

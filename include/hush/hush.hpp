@@ -1,0 +1,34 @@
+#pragma once
+// The umbrella header: everything but the optional parts (hush/io/opencv.hpp and the Thrust and
+// CUDA backends), which have targets of their own.
+#include "hush/version.hpp"
+
+#include "hush/core/concepts.hpp"
+#include "hush/core/context.hpp"
+#include "hush/core/error.hpp"
+#include "hush/core/random.hpp"
+#include "hush/core/shape.hpp"
+#include "hush/core/tensor.hpp"
+
+#include "hush/backend/cpu.hpp"
+#include "hush/backend/reference.hpp"
+
+#include "hush/graph/model.hpp"
+#include "hush/graph/named.hpp"
+#include "hush/graph/print.hpp"
+#include "hush/graph/seq.hpp"
+#include "hush/graph/visit.hpp"
+
+#include "hush/layers/activation.hpp"
+#include "hush/layers/conv.hpp"
+#include "hush/layers/flatten.hpp"
+#include "hush/layers/linear.hpp"
+#include "hush/layers/pool.hpp"
+
+#include "hush/losses/cross_entropy.hpp"
+#include "hush/metrics/accuracy.hpp"
+#include "hush/optim/sgd.hpp"
+
+#include "hush/data/batches.hpp"
+#include "hush/data/idx.hpp"
+#include "hush/train/progress.hpp"

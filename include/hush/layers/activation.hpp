@@ -1,0 +1,66 @@
+#pragma once
+// Element-wise activations: x (any shape) -> y (same shape). One template, one functor per
+// function (backend/unary_ops.hpp); the named structs are what users write.
+#include <cstdint>
+
+#include "hush/backend/unary_ops.hpp"
+#include "hush/core/context.hpp"
+#include "hush/core/parameter.hpp"
+
+namespace hush {
+
+template <class Op>
+struct activation {
+  constexpr activation() = default;
+  constexpr explicit activation(Op o) : op(o) {}
+
+  constexpr std::int64_t parameter_count() const { return 0; }
+  shape output_shape(shape in) const { return in; }
+
+  template <class Ctx>
+  void setup(Ctx&, shape in) {
+    y_.resize(in);
+    dx_.resize(in);
+  }
+  template <class Ctx>
+  const tensor& forward(Ctx& ctx, const tensor& x) {
+    unary_forward(ctx.backend, op, x.numel(), x.data(), y_.data());
+    return y_;
+  }
+  template <class Ctx>
+  const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
+    unary_backward(ctx.backend, op, x.numel(), x.data(), y_.data(), dy.data(), dx_.data());
+    return dx_;
+  }
+  template <class V>
+  void visit(V&&) {}
+
+  Op op{};
+
+ private:
+  tensor y_, dx_;
+};
+
+/// torch.nn.ReLU
+struct relu : activation<ops::relu> {
+  static constexpr const char* kind = "relu";
+};
+/// torch.nn.LeakyReLU(negative_slope)
+struct leaky_relu : activation<ops::leaky_relu> {
+  static constexpr const char* kind = "leaky_relu";
+  constexpr explicit leaky_relu(float slope = 0.01f) : activation({slope}) {}
+};
+/// torch.nn.Tanh
+struct tanh : activation<ops::tanh> {
+  static constexpr const char* kind = "tanh";
+};
+/// torch.nn.Sigmoid
+struct sigmoid : activation<ops::sigmoid> {
+  static constexpr const char* kind = "sigmoid";
+};
+/// torch.nn.GELU() (exact, erf form)
+struct gelu : activation<ops::gelu> {
+  static constexpr const char* kind = "gelu";
+};
+
+}  // namespace hush

@@ -1,0 +1,77 @@
+#pragma once
+// linear: x (N, in) -> y (N, out) = x·Wᵀ + b, weight (out, in) as torch.nn.Linear stores it and
+// initialised as PyTorch does: U(-b, b), b = 1/sqrt(in).
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+#include "hush/core/context.hpp"
+#include "hush/core/error.hpp"
+#include "hush/core/parameter.hpp"
+#include "hush/layers/init.hpp"
+
+namespace hush {
+
+struct linear {
+  struct options {
+    std::int64_t in, out;
+    bool bias = true;
+  };
+  static constexpr const char* kind = "linear";
+
+  constexpr explicit linear(options o) : opt(o) {}
+
+  constexpr std::int64_t parameter_count() const { return opt.out * opt.in + (opt.bias ? opt.out : 0); }
+
+  shape output_shape(shape in) const {
+    if (in.rank != 2 || in[1] != opt.in)
+      throw shape_error("linear: expected (N, " + std::to_string(opt.in) + "), got " + in.str());
+    return {in[0], opt.out};
+  }
+
+  template <class Ctx>
+  void setup(Ctx& ctx, shape in) {
+    y_.resize(output_shape(in));
+    dx_.resize(in);
+    if (weight.allocate({opt.out, opt.in})) {
+      const float bound = 1.0f / std::sqrt(float(opt.in));
+      init_uniform(weight.value, ctx.rng, ctx.next_stream(), bound);
+      if (opt.bias && bias.allocate({opt.out})) init_uniform(bias.value, ctx.rng, ctx.next_stream(), bound);
+    }
+  }
+
+  template <class Ctx>
+  const tensor& forward(Ctx& ctx, const tensor& x) {
+    const auto n = x.shape()[0];
+    gemm(ctx.backend, false, true, n, opt.out, opt.in, 1.0f, x.data(), weight.value.data(), 0.0f, y_.data());
+    if (opt.bias) add_bias(ctx.backend, n, opt.out, 1, bias.value.data(), y_.data());
+    return y_;
+  }
+
+  template <class Ctx>
+  const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
+    const auto n = x.shape()[0];
+    gemm(ctx.backend, true, false, opt.out, opt.in, n, 1.0f, dy.data(), x.data(), 1.0f, weight.grad.data());
+    if (opt.bias) sum_into_bias(ctx.backend, n, opt.out, 1, dy.data(), bias.grad.data());
+    gemm(ctx.backend, false, false, n, opt.in, opt.out, 1.0f, dy.data(), weight.value.data(), 0.0f, dx_.data());
+    return dx_;
+  }
+
+  template <class V>
+  void visit(V&& v) {
+    v.parameter("weight", weight);
+    if (opt.bias) v.parameter("bias", bias);
+  }
+
+  std::string describe() const {
+    return std::to_string(opt.in) + "->" + std::to_string(opt.out) + (opt.bias ? "" : ", no bias");
+  }
+
+  options opt;
+  parameter weight, bias;
+
+ private:
+  tensor y_, dx_;
+};
+
+}  // namespace hush

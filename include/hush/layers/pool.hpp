@@ -1,0 +1,91 @@
+#pragma once
+// Pooling: x (N,C,H,W) -> y (N,C,P,Q). torch.nn.MaxPool2d / AvgPool2d (count_include_pad=False),
+// and global average pooling x (N,C,H,W) -> y (N,C) as torchvision's avgpool + flatten.
+#include <cstdint>
+#include <string>
+
+#include "hush/backend/geometry.hpp"
+#include "hush/core/context.hpp"
+#include "hush/core/error.hpp"
+#include "hush/core/parameter.hpp"
+
+namespace hush {
+
+struct pool_options {
+  std::int64_t kernel;
+  std::int64_t stride = 0;  // 0: same as kernel, as in PyTorch
+  std::int64_t padding = 0;
+};
+
+namespace detail {
+template <class Derived>
+struct pool2d {
+  constexpr explicit pool2d(pool_options o) : opt(o) {
+    if (opt.stride == 0) opt.stride = opt.kernel;
+  }
+  constexpr std::int64_t parameter_count() const { return 0; }
+  shape output_shape(shape in) const {
+    const auto g = geometry(in);
+    return {g.n, g.c, g.p, g.q};
+  }
+  template <class Ctx>
+  void setup(Ctx&, shape in) {
+    geom_ = geometry(in);
+    y_.resize(output_shape(in));
+    dx_.resize(in);
+  }
+  template <class V>
+  void visit(V&&) {}
+  std::string describe() const {
+    return std::to_string(opt.kernel) + "x" + std::to_string(opt.kernel) + ", stride " + std::to_string(opt.stride) +
+           (opt.padding ? ", pad " + std::to_string(opt.padding) : "");
+  }
+
+  pool_options opt;
+
+ protected:
+  pool_geometry geometry(shape in) const {
+    if (in.rank != 4) throw shape_error(std::string(Derived::kind) + ": expected (N, C, H, W), got " + in.str());
+    pool_geometry g{in.n(), in.c(), in.h(), in.w(), opt.kernel, opt.kernel, opt.stride, opt.stride, opt.padding,
+                    opt.padding};
+    g.complete();
+    if (g.p < 1 || g.q < 1 || 2 * opt.padding > opt.kernel)
+      throw shape_error(std::string(Derived::kind) + ": window " + describe() + " does not fit input " + in.str());
+    return g;
+  }
+  pool_geometry geom_{};
+  tensor y_, dx_;
+};
+}  // namespace detail
+
+struct max_pool2d : detail::pool2d<max_pool2d> {
+  static constexpr const char* kind = "max_pool2d";
+  using pool2d::pool2d;
+  template <class Ctx>
+  const tensor& forward(Ctx& ctx, const tensor& x) {
+    max_pool2d_forward(ctx.backend, geom_, x.data(), y_.data());
+    return y_;
+  }
+  template <class Ctx>
+  const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
+    max_pool2d_backward(ctx.backend, geom_, x.data(), dy.data(), dx_.data());
+    return dx_;
+  }
+};
+
+struct avg_pool2d : detail::pool2d<avg_pool2d> {
+  static constexpr const char* kind = "avg_pool2d";
+  using pool2d::pool2d;
+  template <class Ctx>
+  const tensor& forward(Ctx& ctx, const tensor& x) {
+    avg_pool2d_forward(ctx.backend, geom_, x.data(), y_.data());
+    return y_;
+  }
+  template <class Ctx>
+  const tensor& backward(Ctx& ctx, const tensor&, const tensor& dy) {
+    avg_pool2d_backward(ctx.backend, geom_, dy.data(), dx_.data());
+    return dx_;
+  }
+};
+
+}  // namespace hush

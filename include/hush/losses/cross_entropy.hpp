@@ -1,0 +1,42 @@
+#pragma once
+// Cross-entropy from logits (N, K) against class indices (N), mean over the batch, optional label
+// smoothing: torch.nn.CrossEntropyLoss(label_smoothing=ε).
+#include <cstdint>
+#include <string>
+
+#include "hush/core/error.hpp"
+#include "hush/core/tensor.hpp"
+
+namespace hush {
+
+struct cross_entropy {
+  struct options {
+    float label_smoothing = 0.0f;
+  };
+  static constexpr const char* kind = "cross_entropy";
+
+  constexpr cross_entropy() = default;
+  constexpr explicit cross_entropy(options o) : opt(o) {}
+
+  /// The loss; keeps dL/dlogits for backward(). labels hold class indices as floats.
+  template <class Ctx>
+  float forward(Ctx& ctx, const tensor& logits, const tensor& labels) {
+    const auto& s = logits.shape();
+    if (s.rank != 2 || labels.numel() != s[0])
+      throw shape_error("cross_entropy: expected logits (N, K) and N labels, got logits " + s.str() + " and labels " +
+                        labels.shape().str());
+    grad_.resize(s);
+    const double total = softmax_cross_entropy(ctx.backend, s[0], s[1], logits.data(), labels.data(),
+                                               opt.label_smoothing, 1.0f / float(s[0]), grad_.data());
+    return static_cast<float>(total / double(s[0]));
+  }
+  /// dL/dlogits of the last forward.
+  const tensor& backward() const { return grad_; }
+
+  options opt{};
+
+ private:
+  tensor grad_;
+};
+
+}  // namespace hush

@@ -1,0 +1,72 @@
+// Shapes, tensors and the counter-based generator.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "hush/hush.hpp"
+
+TEST_CASE("shape: extents, element counts and printing as PyTorch prints torch.Size") {
+  constexpr hush::shape s{8, 3, 224, 224};
+  static_assert(s.numel() == 8 * 3 * 224 * 224 && s.per_sample() == 3 * 224 * 224);
+  CHECK(s.str() == "(8, 3, 224, 224)");
+  CHECK(hush::shape{}.numel() == 0);
+  CHECK(hush::shape{4, 10} != hush::shape{4, 10, 1, 1});
+}
+
+TEST_CASE("tensor: zero-filled, aligned, reshape keeps data, a bad reshape names both shapes") {
+  hush::tensor t({2, 3, 4, 5});
+  CHECK(t.numel() == 120);
+  CHECK(reinterpret_cast<std::uintptr_t>(t.data()) % 64 == 0);
+  CHECK(std::all_of(t.values().begin(), t.values().end(), [](float v) { return v == 0.0f; }));
+  t[7] = 3.0f;
+  t.reshape({2, 60});
+  CHECK(t[7] == 3.0f);
+  CHECK(t.view()(0, 7) == 3.0f);
+  CHECK_THROWS_WITH(t.reshape({7, 7}), "tensor::reshape: (2, 60) cannot become (7, 7)");
+}
+
+TEST_CASE("counter_rng: a pure function of (seed, stream, index)") {
+  const hush::counter_rng a{42}, b{42}, c{43};
+  CHECK(a.bits(3, 17) == b.bits(3, 17));
+  CHECK(a.bits(3, 17) != c.bits(3, 17));
+  CHECK(a.bits(3, 17) != a.bits(4, 17));
+  CHECK(a.bits(3, 17) != a.bits(3, 18));
+}
+
+TEST_CASE("counter_rng: uniform and normal have the right moments on 10^6 draws") {
+  const hush::counter_rng rng{1};
+  const int n = 1'000'000;
+  double su = 0, su2 = 0, sn = 0, sn2 = 0;
+  for (int i = 0; i < n; ++i) {
+    const double u = rng.uniform(9, static_cast<std::uint64_t>(i)), z = rng.normal(9, static_cast<std::uint64_t>(i));
+    CHECK_UNARY((u >= 0.0 && u < 1.0 && std::isfinite(z)));
+    su += u, su2 += u * u, sn += z, sn2 += z * z;
+  }
+  // Standard errors at n = 10^6: mean(u) 2.9e-4, mean(z) 1e-3, var(z) 1.4e-3. Allow 5 of them.
+  CHECK(su / n == doctest::Approx(0.5).epsilon(0.003));
+  CHECK(su2 / n - (su / n) * (su / n) == doctest::Approx(1.0 / 12).epsilon(0.01));
+  CHECK(std::abs(sn / n) < 5e-3);
+  CHECK(sn2 / n == doctest::Approx(1.0).epsilon(0.007));
+}
+
+TEST_CASE("data: shuffled_order is a permutation that depends on seed and epoch only") {
+  const auto a = hush::data::shuffled_order(1000, 5, 1), b = hush::data::shuffled_order(1000, 5, 1),
+             c = hush::data::shuffled_order(1000, 5, 2);
+  CHECK(a == b);
+  CHECK(a != c);
+  auto sorted = a;
+  std::sort(sorted.begin(), sorted.end());
+  for (std::int64_t i = 0; i < 1000; ++i) CHECK(sorted[static_cast<std::size_t>(i)] == i);
+}
+
+TEST_CASE("data: a missing idx file is reported with its path") {
+  CHECK_THROWS_WITH(hush::data::read_idx("/nonexistent/train-images-idx3-ubyte.gz"),
+                    "/nonexistent/train-images-idx3-ubyte.gz: cannot open");
+}
+
+TEST_CASE("blas: OpenBLAS runs kernels for this CPU, not its generic fallback") {
+  const auto kernels = hush::ensure_fast_blas();
+  INFO("OpenBLAS kernels: " << kernels);
+  if (!kernels.empty() && hush::detail::best_openblas_coretype() && !std::getenv("OPENBLAS_CORETYPE"))
+    CHECK_FALSE(hush::detail::openblas_kernels_are_generic(kernels.c_str()));
+}

@@ -1,0 +1,91 @@
+// Composition laws, error paths, printing and compile-time parameter counts.
+#include <doctest/doctest.h>
+
+#include <sstream>
+
+#include "hush/hush.hpp"
+#include "hush/models/fashion_cnn.hpp"
+#include "hush/testing/gradcheck.hpp"
+
+using hush::shape;
+
+namespace {
+hush::tensor random_tensor(shape s, std::uint64_t stream) {
+  hush::tensor t(s);
+  const hush::counter_rng rng{5};
+  for (std::int64_t i = 0; i < t.numel(); ++i) t[i] = rng.normal(stream, static_cast<std::uint64_t>(i));
+  return t;
+}
+}  // namespace
+
+TEST_CASE("seq<A, B>(x) == B(A(x)), forward and backward") {
+  using A = hush::conv2d;
+  using B = hush::tanh;
+  const A a({.in = 2, .out = 3, .kernel = 3, .padding = 1});
+  hush::seq<A, B> net(a, B{});
+  A a2 = a;
+  B b2;
+  hush::context<hush::backend::cpu> ctx(9);
+  net.setup(ctx, {2, 2, 5, 5});
+  ctx.reset_streams();
+  a2.setup(ctx, {2, 2, 5, 5});  // same stream, so the same initial weights
+  b2.setup(ctx, {2, 3, 5, 5});
+  const auto x = random_tensor({2, 2, 5, 5}, 1);
+  const auto& y = net.forward(ctx, x);
+  const auto& y2 = b2.forward(ctx, a2.forward(ctx, x));
+  CHECK(std::equal(y.values().begin(), y.values().end(), y2.values().begin()));
+  const auto dy = random_tensor(y.shape(), 2);
+  const auto& dx = net.backward(ctx, x, dy);
+  const auto& dx2 = a2.backward(ctx, x, b2.backward(ctx, a2.forward(ctx, x), dy));
+  CHECK(std::equal(dx.values().begin(), dx.values().end(), dx2.values().begin()));
+}
+
+TEST_CASE("seq: gradcheck through a composition") {
+  // Smooth parts only: a finite difference through an inner ReLU or max can cross its kink.
+  hush::seq<hush::conv2d, hush::tanh, hush::avg_pool2d, hush::flatten, hush::linear> net(
+      hush::conv2d({.in = 1, .out = 2, .kernel = 3, .padding = 1}), hush::tanh{}, hush::avg_pool2d({.kernel = 2}),
+      hush::flatten{}, hush::linear({.in = 2 * 3 * 3, .out = 3}));
+  const auto r = hush::testing::gradcheck(net, {2, 1, 6, 6});
+  CHECK_MESSAGE(r.ok(), r.report());
+}
+
+TEST_CASE("a shape mismatch names the layer's path and both shapes") {
+  hush::models::fashion_cnn net;
+  CHECK_THROWS_WITH(net.output_shape({8, 3, 28, 28}), "0: conv2d: expected (N, 1, H, W), got (8, 3, 28, 28)");
+  // 20x20 input: after two pools 5x5, so the first linear gets 64·5·5 = 1600 features, not 3136.
+  CHECK_THROWS_WITH(net.output_shape({8, 1, 20, 20}), "7: linear: expected (N, 3136), got (8, 1600)");
+  hush::context<hush::backend::cpu> ctx;
+  hush::seq<hush::named<"features", hush::models::fashion_cnn>> outer;
+  CHECK_THROWS_WITH(outer.setup(ctx, {8, 1, 20, 20}), "features/7: linear: expected (N, 3136), got (8, 1600)");
+}
+
+TEST_CASE("parameter counts are compile-time constants, names follow the tree") {
+  static_assert(hush::models::fashion_cnn{}.parameter_count() == 421'642);
+  static_assert(hush::models::fashion_cnn({.width = 8}).parameter_count() ==
+                (1 * 8 * 9 + 8) + (8 * 16 * 9 + 16) + (16 * 49 * 128 + 128) + (128 * 10 + 10));
+  hush::model<hush::seq<hush::named<"conv1", hush::conv2d>, hush::relu, hush::named<"fc", hush::linear>>,
+              hush::backend::cpu>
+      m({}, decltype(m.net)(hush::conv2d({.in = 1, .out = 2, .kernel = 3}), hush::relu{}, hush::linear({.in = 2, .out = 2})));
+  std::vector<std::string> names;
+  hush::for_each_parameter(m.net, [&](std::string_view n, hush::parameter&) { names.emplace_back(n); });
+  CHECK(names == std::vector<std::string>{"conv1.weight", "conv1.bias", "fc.weight", "fc.bias"});
+}
+
+TEST_CASE("print shows the tree with output shapes and parameter counts") {
+  std::ostringstream os;
+  hush::print(hush::models::fashion_cnn{}, {4, 1, 28, 28}, os);
+  const auto text = os.str();
+  CHECK(text.find("fashion_cnn") != std::string::npos);
+  CHECK(text.find("3: conv2d (32->64, 3x3, pad 1)") != std::string::npos);
+  CHECK(text.find("(4, 64, 14, 14)") != std::string::npos);
+  CHECK(text.find("401,536") != std::string::npos);
+  CHECK(text.find("total parameters: 421,642") != std::string::npos);
+}
+
+TEST_CASE("initial weights depend only on the seed") {
+  hush::model<hush::models::fashion_cnn, hush::backend::cpu> a({.seed = 3}), b({.seed = 3}), c({.seed = 4});
+  for (auto* m : {&a, &b, &c}) m->setup({2, 1, 28, 28});
+  const auto& wa = a.net.get<0>().weight.value;
+  CHECK(std::equal(wa.values().begin(), wa.values().end(), b.net.get<0>().weight.value.values().begin()));
+  CHECK_FALSE(std::equal(wa.values().begin(), wa.values().end(), c.net.get<0>().weight.value.values().begin()));
+}

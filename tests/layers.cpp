@@ -1,0 +1,117 @@
+// Every layer: backward against finite differences, and the cpu backend against the reference.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "hush/hush.hpp"
+#include "hush/testing/gradcheck.hpp"
+
+namespace {
+
+using hush::shape;
+
+/// Runs forward and backward of `layer` on Backend with fixed random x and dy; returns y, dx and
+/// the parameter gradients, concatenated.
+template <class Backend, class L>
+std::vector<float> run(L layer, shape in) {
+  hush::context<Backend> ctx(3);
+  layer.setup(ctx, in);
+  hush::tensor x(in), dy(layer.output_shape(in));
+  const hush::counter_rng rng{11};
+  for (std::int64_t i = 0; i < x.numel(); ++i) x[i] = rng.normal(1, static_cast<std::uint64_t>(i));
+  for (std::int64_t i = 0; i < dy.numel(); ++i) dy[i] = rng.normal(2, static_cast<std::uint64_t>(i));
+  hush::zero_grad(layer);
+  const auto& y = layer.forward(ctx, x);
+  std::vector<float> out(y.values().begin(), y.values().end());
+  const auto& dx = layer.backward(ctx, x, dy);
+  out.insert(out.end(), dx.values().begin(), dx.values().end());
+  hush::for_each_parameter(layer, [&](std::string_view, hush::parameter& p) {
+    out.insert(out.end(), p.grad.values().begin(), p.grad.values().end());
+  });
+  return out;
+}
+
+/// Both checks for one layer: gradcheck on the reference backend, and cpu == reference.
+template <class L>
+void check_layer(const L& layer, shape in, hush::testing::gradcheck_options opt = {}) {
+  const auto r = hush::testing::gradcheck(layer, in, opt);
+  CHECK_MESSAGE(r.ok(), r.report());
+  const auto ref = run<hush::backend::reference>(layer, in), cpu = run<hush::backend::cpu>(layer, in);
+  REQUIRE(ref.size() == cpu.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < ref.size(); ++i)
+    worst = std::max(worst, std::abs(double(ref[i]) - cpu[i]) / std::max(1.0, std::abs(double(ref[i]))));
+  CHECK_MESSAGE(worst < 1e-4, "cpu differs from reference by " << worst);
+}
+
+}  // namespace
+
+TEST_CASE("conv2d: plain, strided, padded, dilated, grouped, pointwise, without bias") {
+  using hush::conv2d;
+  SUBCASE("3x3 pad 1") { check_layer(conv2d({.in = 3, .out = 4, .kernel = 3, .padding = 1}), {2, 3, 6, 5}); }
+  SUBCASE("stride 2") { check_layer(conv2d({.in = 2, .out = 3, .kernel = 3, .stride = 2, .padding = 1}), {2, 2, 7, 7}); }
+  SUBCASE("dilation 2") { check_layer(conv2d({.in = 2, .out = 2, .kernel = 3, .padding = 2, .dilation = 2}), {1, 2, 6, 6}); }
+  SUBCASE("groups 2") { check_layer(conv2d({.in = 4, .out = 6, .kernel = 3, .padding = 1, .groups = 2}), {2, 4, 5, 5}); }
+  SUBCASE("1x1") { check_layer(conv2d({.in = 5, .out = 3, .kernel = 1}), {2, 5, 4, 4}); }
+  SUBCASE("7x7 stride 2 no bias") {
+    check_layer(conv2d({.in = 3, .out = 2, .kernel = 7, .stride = 2, .padding = 3, .bias = false}), {1, 3, 9, 9});
+  }
+}
+
+TEST_CASE("conv2d: a wrong channel count names both shapes") {
+  hush::conv2d c({.in = 3, .out = 8, .kernel = 3});
+  CHECK_THROWS_WITH(c.output_shape({1, 4, 8, 8}), "conv2d: expected (N, 3, H, W), got (1, 4, 8, 8)");
+  CHECK_THROWS_WITH(c.output_shape({1, 3, 2, 2}), "conv2d: a 3x3 kernel does not fit input (1, 3, 2, 2)");
+}
+
+TEST_CASE("linear") {
+  check_layer(hush::linear({.in = 7, .out = 5}), {3, 7});
+  check_layer(hush::linear({.in = 4, .out = 2, .bias = false}), {2, 4});
+  CHECK_THROWS_WITH(hush::linear({.in = 7, .out = 5}).output_shape({3, 8}), "linear: expected (N, 7), got (3, 8)");
+}
+
+TEST_CASE("activations") {
+  const hush::testing::gradcheck_options kinked{.away_from_zero = true};
+  check_layer(hush::relu{}, {2, 3, 4, 4}, kinked);
+  check_layer(hush::leaky_relu{0.2f}, {2, 3, 4, 4}, kinked);
+  check_layer(hush::tanh{}, {2, 3, 4, 4});
+  check_layer(hush::sigmoid{}, {2, 3, 4, 4});
+  check_layer(hush::gelu{}, {2, 3, 4, 4});
+}
+
+TEST_CASE("pooling and flatten") {
+  check_layer(hush::max_pool2d({.kernel = 2}), {2, 3, 6, 6});
+  check_layer(hush::max_pool2d({.kernel = 3, .stride = 2, .padding = 1}), {2, 2, 7, 7});
+  check_layer(hush::avg_pool2d({.kernel = 2}), {2, 3, 6, 6});
+  check_layer(hush::avg_pool2d({.kernel = 3, .stride = 2, .padding = 1}), {1, 2, 7, 7});
+  check_layer(hush::flatten{}, {2, 3, 4, 4});
+}
+
+TEST_CASE("cross_entropy: value and gradient against a hand computation") {
+  hush::context<hush::backend::cpu> ctx;
+  hush::tensor logits({2, 3}, std::vector<float>{1, 2, 3, 0, 0, 0}), labels({2}, std::vector<float>{2, 0});
+  hush::cross_entropy ce;
+  const double l0 = -std::log(std::exp(3.0) / (std::exp(1.0) + std::exp(2.0) + std::exp(3.0))), l1 = std::log(3.0);
+  CHECK(ce.forward(ctx, logits, labels) == doctest::Approx((l0 + l1) / 2).epsilon(1e-6));
+  CHECK(ce.backward()[3] == doctest::Approx((1.0 / 3 - 1) / 2).epsilon(1e-6));
+  hush::cross_entropy smooth({.label_smoothing = 0.1f});
+  // With smoothing ε the target of a wrong class is ε/K: uniform logits give loss log K whatever ε.
+  hush::tensor flat({1, 4}, 0.0f), label({1}, 0.0f);
+  CHECK(smooth.forward(ctx, flat, label) == doctest::Approx(std::log(4.0)).epsilon(1e-6));
+}
+
+TEST_CASE("sgd: momentum, Nesterov and weight decay follow torch.optim.SGD") {
+  // One weight w=1 with gradient 1 each step, lr 0.1, momentum 0.9, wd 0.01, nesterov:
+  // step 1: d = 1.01, b = 1.01, w -= 0.1·(1.01 + 0.9·1.01) = 0.1·1.919 -> 0.8081
+  hush::linear net({.in = 1, .out = 1, .bias = false});
+  hush::context<hush::backend::cpu> ctx;
+  net.setup(ctx, {1, 1});
+  net.weight.value[0] = 1.0f;
+  hush::sgd opt(net, {.lr = 0.1f, .momentum = 0.9f, .weight_decay = 0.01f, .nesterov = true});
+  net.weight.grad[0] = 1.0f;
+  opt.step(ctx.backend);
+  CHECK(net.weight.value[0] == doctest::Approx(0.8081).epsilon(1e-6));
+  // step 2: d = 1 + 0.01·0.8081 = 1.008081, b = 0.9·1.01 + d = 1.917081, w -= 0.1·(d + 0.9·b)
+  opt.step(ctx.backend);
+  CHECK(net.weight.value[0] == doctest::Approx(0.8081 - 0.1 * (1.008081 + 0.9 * 1.917081)).epsilon(1e-6));
+}
