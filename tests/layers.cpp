@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "hush/backend/thrust.hpp"
 #include "hush/hush.hpp"
 #include "hush/testing/gradcheck.hpp"
 
@@ -31,17 +32,26 @@ std::vector<float> run(L layer, shape in) {
   return out;
 }
 
-/// Both checks for one layer: gradcheck on the reference backend, and cpu == reference.
+/// Largest relative difference between two backends' results.
+double difference(const std::vector<float>& a, const std::vector<float>& b) {
+  REQUIRE(a.size() == b.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    worst = std::max(worst, std::abs(double(a[i]) - b[i]) / std::max(1.0, std::abs(double(a[i]))));
+  return worst;
+}
+
+/// All checks for one layer: gradcheck on the reference backend, then cpu and thrust against
+/// the reference (forward, input gradient and parameter gradients).
 template <class L>
 void check_layer(const L& layer, shape in, hush::testing::gradcheck_options opt = {}) {
   const auto r = hush::testing::gradcheck(layer, in, opt);
   CHECK_MESSAGE(r.ok(), r.report());
-  const auto ref = run<hush::backend::reference>(layer, in), cpu = run<hush::backend::cpu>(layer, in);
-  REQUIRE(ref.size() == cpu.size());
-  double worst = 0;
-  for (std::size_t i = 0; i < ref.size(); ++i)
-    worst = std::max(worst, std::abs(double(ref[i]) - cpu[i]) / std::max(1.0, std::abs(double(ref[i]))));
-  CHECK_MESSAGE(worst < 1e-4, "cpu differs from reference by " << worst);
+  const auto ref = run<hush::backend::reference>(layer, in);
+  const double cpu = difference(ref, run<hush::backend::cpu>(layer, in));
+  const double thrust = difference(ref, run<hush::backend::thrust>(layer, in));
+  CHECK_MESSAGE(cpu < 1e-4, "cpu differs from reference by " << cpu);
+  CHECK_MESSAGE(thrust < 1e-4, "thrust differs from reference by " << thrust);
 }
 
 }  // namespace
@@ -87,8 +97,9 @@ TEST_CASE("pooling and flatten") {
   check_layer(hush::flatten{}, {2, 3, 4, 4});
 }
 
-TEST_CASE("cross_entropy: value and gradient against a hand computation") {
-  hush::context<hush::backend::cpu> ctx;
+TEST_CASE_TEMPLATE("cross_entropy: value and gradient against a hand computation", Backend, hush::backend::reference,
+                   hush::backend::cpu, hush::backend::thrust) {
+  hush::context<Backend> ctx;
   hush::tensor logits({2, 3}, std::vector<float>{1, 2, 3, 0, 0, 0}), labels({2}, std::vector<float>{2, 0});
   hush::cross_entropy ce;
   const double l0 = -std::log(std::exp(3.0) / (std::exp(1.0) + std::exp(2.0) + std::exp(3.0))), l1 = std::log(3.0);
@@ -100,11 +111,12 @@ TEST_CASE("cross_entropy: value and gradient against a hand computation") {
   CHECK(smooth.forward(ctx, flat, label) == doctest::Approx(std::log(4.0)).epsilon(1e-6));
 }
 
-TEST_CASE("sgd: momentum, Nesterov and weight decay follow torch.optim.SGD") {
+TEST_CASE_TEMPLATE("sgd: momentum, Nesterov and weight decay follow torch.optim.SGD", Backend,
+                   hush::backend::reference, hush::backend::cpu, hush::backend::thrust) {
   // One weight w=1 with gradient 1 each step, lr 0.1, momentum 0.9, wd 0.01, nesterov:
   // step 1: d = 1.01, b = 1.01, w -= 0.1·(1.01 + 0.9·1.01) = 0.1·1.919 -> 0.8081
   hush::linear net({.in = 1, .out = 1, .bias = false});
-  hush::context<hush::backend::cpu> ctx;
+  hush::context<Backend> ctx;
   net.setup(ctx, {1, 1});
   net.weight.value[0] = 1.0f;
   hush::sgd opt(net, {.lr = 0.1f, .momentum = 0.9f, .weight_decay = 0.01f, .nesterov = true});

@@ -1,6 +1,9 @@
 #pragma once
 // named<"conv1", L>: L under a name of its own, so parameters read `conv1.weight` as in PyTorch
 // instead of the child's index in its seq.
+#include <concepts>
+#include <cstddef>
+#include <string>
 #include <string_view>
 #include <utility>
 

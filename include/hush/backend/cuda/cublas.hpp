@@ -1,0 +1,31 @@
+#pragma once
+// cuBLAS GEMM for row-major operands (nvcc only). Row-major C = op(A)·op(B) is column-major
+// Cᵀ = op(B)ᵀ·op(A)ᵀ, so the operands are passed swapped.
+#include <cublas_v2.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace hush::backend {
+
+inline cublasHandle_t cublas_handle() {
+  static cublasHandle_t handle = [] {
+    cublasHandle_t h{};
+    if (cublasCreate(&h) != CUBLAS_STATUS_SUCCESS) throw std::runtime_error("hush: cublasCreate failed");
+    return h;
+  }();
+  return handle;
+}
+
+inline void cublas_gemm_row_major(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+                                  float alpha, const float* a, const float* b, float beta, float* c) {
+  const auto status = cublasSgemm(cublas_handle(), trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                  static_cast<int>(n), static_cast<int>(m), static_cast<int>(k), &alpha, b,
+                                  static_cast<int>(trans_b ? k : n), a, static_cast<int>(trans_a ? m : k), &beta, c,
+                                  static_cast<int>(n));
+  if (status != CUBLAS_STATUS_SUCCESS)
+    throw std::runtime_error("hush: cublasSgemm failed with status " + std::to_string(static_cast<int>(status)));
+}
+
+}  // namespace hush::backend

@@ -1,0 +1,19 @@
+#pragma once
+// The one loop every Thrust kernel is written with: f(i) for i in [0, n), on the device system.
+#include <cstdint>
+
+#include <thrust/execution_policy.h>
+#include <thrust/for_each.h>
+#include <thrust/iterator/counting_iterator.h>
+
+#include "hush/backend/thrust/tag.hpp"
+#include "hush/core/random.hpp"  // HUSH_HD
+
+namespace hush::backend::detail {
+
+template <class F>
+void for_each_index(std::int64_t n, F f) {
+  if (n > 0) ::thrust::for_each_n(::thrust::device, ::thrust::counting_iterator<std::int64_t>(0), n, f);
+}
+
+}  // namespace hush::backend::detail

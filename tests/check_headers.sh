@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Checks that every public header compiles on its own (includes what it uses), twice included
+# (include guards). Headers under backend/cuda/ need nvcc and are compiled by the CUDA step.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+flags="-std=c++20 -fsyntax-only -fopenmp -Wall -Wextra -Werror -I$root/include
+       -isystem /usr/include/x86_64-linux-gnu/openblas-pthread -isystem /usr/include/opencv4
+       -DTHRUST_DEVICE_SYSTEM=THRUST_DEVICE_SYSTEM_OMP"
+[[ -d /usr/local/cuda/include/cccl ]] && flags+=" -isystem /usr/local/cuda/include/cccl"
+export flags
+cd "$root/include"
+find hush -name '*.hpp' ! -path 'hush/backend/cuda/*' | sort |
+  xargs -P "${HUSH_JOBS:-$(nproc)}" -I{} bash -c \
+    'printf "#include <{}>\n#include <{}>\n" | g++ $flags -x c++ - || { echo "does not compile on its own: {}" >&2; exit 255; }'
+echo "every public header compiles on its own"
