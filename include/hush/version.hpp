@@ -5,9 +5,13 @@
 #define HUSH_VERSION_MINOR 1
 #define HUSH_VERSION_PATCH 0
 
+#define HUSH_STRINGIFY_(x) #x
+#define HUSH_STRINGIFY(x) HUSH_STRINGIFY_(x)
+
 namespace hush {
 inline constexpr int version_major = HUSH_VERSION_MAJOR;
 inline constexpr int version_minor = HUSH_VERSION_MINOR;
 inline constexpr int version_patch = HUSH_VERSION_PATCH;
-inline constexpr const char* version_string = "0.1.0";
+inline constexpr const char* version_string =
+    HUSH_STRINGIFY(HUSH_VERSION_MAJOR) "." HUSH_STRINGIFY(HUSH_VERSION_MINOR) "." HUSH_STRINGIFY(HUSH_VERSION_PATCH);
 }  // namespace hush
