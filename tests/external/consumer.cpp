@@ -4,7 +4,7 @@
 #include <cstdio>
 
 struct tiny : hush::seq<hush::conv2d, hush::relu, hush::flatten, hush::linear> {
-  tiny() : seq(hush::conv2d({.in = 1, .out = 2, .kernel = 3}), hush::relu{}, hush::flatten{},
+  constexpr tiny() : seq(hush::conv2d({.in = 1, .out = 2, .kernel = 3}), hush::relu{}, hush::flatten{},
                hush::linear({.in = 2 * 4 * 4, .out = 3})) {}
 };
 static_assert(tiny{}.parameter_count() == (2 * 9 + 2) + (32 * 3 + 3));
