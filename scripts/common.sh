@@ -9,9 +9,9 @@ jobs=${HUSH_JOBS:-$(nproc)}
 configure_and_build() {  # configure_and_build BUILD_TYPE [extra cmake args...]
   local type=$1; shift
   step "configure build/ ($type)"
-  cmake -S . -B build -DCMAKE_BUILD_TYPE="$type" "$@" >build-configure.log 2>&1 ||
-    { cat build-configure.log >&2; fail "cmake could not configure build/ (log above)" "run scripts/setup, then retry"; }
-  rm -f build-configure.log
+  mkdir -p build
+  cmake -S . -B build -DCMAKE_BUILD_TYPE="$type" "$@" >build/configure.log 2>&1 ||
+    { cat build/configure.log >&2; fail "cmake could not configure build/ (log above)" "run scripts/setup, then retry"; }
   step "build ($jobs jobs)"
   cmake --build build -j "$jobs" ||
     fail "the build failed (compiler output above)" "fix the first error shown; a stale build/ can be removed with rm -rf build"
