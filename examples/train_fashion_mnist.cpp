@@ -1,14 +1,16 @@
 // hush-train-fashion-mnist: trains hush::models::fashion_cnn from scratch on Fashion-MNIST and
-// reports the test accuracy after each epoch.
+// reports the test accuracy after each epoch. Writes, after every epoch, OUT/log.csv, OUT/curves.png
+// (loss and accuracy, train and test) and OUT/summary.md.
 //
 //   build/bin/hush-train-fashion-mnist --epochs 3 --out results/fashion_mnist
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include "hush/hush.hpp"
+#include "hush/io/atomic_file.hpp"
+#include "hush/io/plot.hpp"
 #include "hush/models/fashion_cnn.hpp"
 
 namespace fs = std::filesystem;
@@ -21,7 +23,7 @@ int main(int argc, char** argv) try {
   std::uint64_t seed = 1;
   std::int64_t limit = 0;
   app.add_option("--data", data_dir, "folder with the Fashion-MNIST idx files")->capture_default_str();
-  app.add_option("--out", out_dir, "folder for the training log (CSV)")->capture_default_str();
+  app.add_option("--out", out_dir, "folder for the log (CSV), the curves (PNG) and the summary")->capture_default_str();
   app.add_option("--epochs", epochs, "passes over the training set")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--batch", batch, "mini-batch size")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--lr", lr, "SGD learning rate")->capture_default_str()->check(CLI::PositiveNumber);
@@ -45,25 +47,35 @@ int main(int argc, char** argv) try {
               static_cast<long long>(n_train), static_cast<long long>(test.size()), hush::threads(),
               hush::ensure_fast_blas().c_str());
 
-  fs::create_directories(out_dir);
-  std::ofstream log(fs::path(out_dir) / "log.csv");
-  log << "epoch,train_loss,train_accuracy,test_accuracy,seconds\n";
+  // History for the curves: the training loss and accuracy ten times per epoch (x in epochs),
+  // the test loss and accuracy once per epoch.
+  hush::io::series train_loss{"train", {}, {}}, test_loss{"test", {}, {}};
+  hush::io::series train_acc{"train", {}, {}}, test_acc_curve{"test", {}, {}};
+  std::string csv = "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n";
   hush::tensor x, y;
-  double test_acc = 0;
+  double test_acc = 0, total_seconds = 0;
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     const auto order = hush::data::shuffled_order(n_train, seed, static_cast<std::uint64_t>(epoch));
     const std::int64_t steps = n_train / batch;  // drop the last partial batch, as drop_last=True
     hush::progress bar("epoch " + std::to_string(epoch), steps);
-    double loss_sum = 0;
-    std::int64_t hits = 0;
+    double loss_sum = 0, window_loss = 0;
+    std::int64_t hits = 0, window_hits = 0, window_steps = 0;
+    const std::int64_t window = std::max<std::int64_t>(1, steps / 10);
     model.train();
     for (std::int64_t s = 0; s < steps; ++s) {
       hush::data::gather(train.images, order, s * batch, (s + 1) * batch, x);
       hush::data::gather(train.labels, order, s * batch, (s + 1) * batch, y);
       model.zero_grad();
       const auto& logits = model.forward(x);
-      loss_sum += loss.forward(model.ctx, logits, y);
-      hits += hush::metrics::correct(logits, y);
+      const double l = loss.forward(model.ctx, logits, y);
+      const auto h = hush::metrics::correct(logits, y);
+      loss_sum += l, window_loss += l, hits += h, window_hits += h, ++window_steps;
+      if (window_steps == window || s + 1 == steps) {
+        const double at = epoch - 1 + double(s + 1) / double(steps);
+        train_loss.x.push_back(at), train_loss.y.push_back(window_loss / double(window_steps));
+        train_acc.x.push_back(at), train_acc.y.push_back(100.0 * window_hits / double(window_steps * batch));
+        window_loss = 0, window_hits = 0, window_steps = 0;
+      }
       model.backward(loss.backward());
       opt.step(model.ctx.backend);
       char m[96];
@@ -73,21 +85,46 @@ int main(int argc, char** argv) try {
     // Evaluate in batches of the training shape, so no buffers are reallocated.
     model.eval();
     std::int64_t test_hits = 0, seen = 0;
+    double test_loss_sum = 0;
     std::vector<std::int64_t> all(static_cast<std::size_t>(test.size()));
     std::iota(all.begin(), all.end(), 0);
     for (std::int64_t b = 0; b + batch <= test.size(); b += batch, seen += batch) {
       hush::data::gather(test.images, all, b, b + batch, x);
       hush::data::gather(test.labels, all, b, b + batch, y);
-      test_hits += hush::metrics::correct(model.forward(x), y);
+      const auto& logits = model.forward(x);
+      test_loss_sum += loss.forward(model.ctx, logits, y) * double(batch);
+      test_hits += hush::metrics::correct(logits, y);
     }
     test_acc = 100.0 * test_hits / double(seen);
-    std::printf("epoch %d: train loss %.4f, train accuracy %.2f%%, test accuracy %.2f%% (%lld images), %.1f s\n", epoch,
-                loss_sum / double(steps), 100.0 * hits / double(steps * batch), test_acc, static_cast<long long>(seen),
-                bar.seconds());
-    log << epoch << ',' << loss_sum / double(steps) << ',' << 100.0 * hits / double(steps * batch) << ',' << test_acc
-        << ',' << bar.seconds() << '\n';
+    const double test_l = test_loss_sum / double(seen), seconds = bar.seconds();
+    total_seconds += seconds;
+    test_loss.x.push_back(epoch), test_loss.y.push_back(test_l);
+    test_acc_curve.x.push_back(epoch), test_acc_curve.y.push_back(test_acc);
+    const double train_l = loss_sum / double(steps), train_a = 100.0 * hits / double(steps * batch);
+    std::printf("epoch %d: train loss %.4f, train accuracy %.2f%%, test loss %.4f, test accuracy %.2f%% (%lld images), "
+                "%.1f s\n",
+                epoch, train_l, train_a, test_l, test_acc, static_cast<long long>(seen), seconds);
+
+    // Everything is rewritten whole after each epoch, atomically: an interrupted run leaves the
+    // previous epoch's files, never half-written ones.
+    char row[160];
+    std::snprintf(row, sizeof row, "%d,%.5f,%.3f,%.5f,%.3f,%.1f\n", epoch, train_l, train_a, test_l, test_acc, seconds);
+    csv += row;
+    const fs::path out(out_dir);
+    hush::io::write_file_atomically(out / "log.csv", csv);
+    hush::io::save_charts(out / "curves.png", {{"Fashion-MNIST loss", "epoch", "cross-entropy", {train_loss, test_loss}},
+                                               {"Fashion-MNIST accuracy", "epoch", "accuracy (%)", {train_acc, test_acc_curve}}});
+    char summary[512];
+    std::snprintf(summary, sizeof summary,
+                  "# Fashion-MNIST, fashion_cnn\n\n| epochs | train loss | train accuracy | test loss | test accuracy | "
+                  "time |\n| --- | --- | --- | --- | --- | --- |\n| %d | %.4f | %.2f%% | %.4f | %.2f%% | %.1f s |\n\n"
+                  "batch %d, SGD lr %g momentum %g, seed %llu, %d threads; curves in curves.png, per epoch in log.csv\n",
+                  epoch, train_l, train_a, test_l, test_acc, total_seconds, batch, double(lr), double(momentum),
+                  static_cast<unsigned long long>(seed), hush::threads());
+    hush::io::write_file_atomically(out / "summary.md", std::string(summary));
   }
-  std::printf("final test accuracy %.2f%%; log in %s\n", test_acc, (fs::path(out_dir) / "log.csv").c_str());
+  std::printf("final test accuracy %.2f%%; results in %s/ (summary.md, log.csv, curves.png)\n", test_acc,
+              out_dir.c_str());
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "hush-train-fashion-mnist: %s\n", e.what());
