@@ -3,12 +3,29 @@
 include(CMakeFindDependencyMacro)
 
 # Core: xtensor 0.24 + xtensor-blas 0.20 over OpenBLAS, OpenMP for the host threads.
+#
+# Prefer the OpenMP build of OpenBLAS (Debian's libopenblas-openmp-dev) over the pthreads one
+# that Debian's alternatives pick: with two thread pools, OpenMP's spinning workers starve
+# OpenBLAS's threads (the small CNN's training step ran 8.5x slower, docs/performance.md). Seeding
+# FindBLAS/FindLAPACK's cache entries makes every later find (xtensor-blas's too) agree; a value
+# the user set is kept.
+find_library(HUSH_OPENBLAS_OPENMP NAMES openblas NO_DEFAULT_PATH
+             PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp /usr/lib/openblas-openmp
+             DOC "OpenBLAS built with OpenMP")
+mark_as_advanced(HUSH_OPENBLAS_OPENMP)
+if(HUSH_OPENBLAS_OPENMP)
+  foreach(_hush_var BLAS_openblas_LIBRARY LAPACK_openblas_LIBRARY)
+    if(NOT DEFINED ${_hush_var})
+      set(${_hush_var} ${HUSH_OPENBLAS_OPENMP} CACHE FILEPATH "OpenBLAS (OpenMP build), chosen by hush")
+    endif()
+  endforeach()
+endif()
+set(BLA_VENDOR OpenBLAS)
 find_dependency(xtl)
 find_dependency(xtensor 0.24)
 find_dependency(xtensor-blas 0.20)
 find_dependency(OpenMP)
 find_dependency(Threads)
-set(BLA_VENDOR OpenBLAS)
 find_dependency(BLAS)
 if(NOT TARGET hush_deps_core)
   add_library(hush_deps_core INTERFACE)
