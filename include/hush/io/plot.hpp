@@ -60,6 +60,7 @@ inline cv::Mat render(const chart& c, int width = 640, int height = 420) {
         y0 = std::min(y0, s.y[i]), y1 = std::max(y1, s.y[i]);
       }
   if (!(x0 <= x1)) x0 = 0, x1 = 1, y0 = 0, y1 = 1;  // nothing to draw: empty axes
+  if (x0 > 0 && x0 <= x1 - x0) x0 = 0;  // epochs and steps read best from 0
   if (x1 - x0 < 1e-12) x0 -= 0.5, x1 += 0.5;
   if (y1 - y0 < 1e-12) y0 -= 0.5, y1 += 0.5;
   const double pad = 0.05 * (y1 - y0);
