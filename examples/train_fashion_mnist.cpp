@@ -26,7 +26,7 @@ int main(int argc, char** argv) try {
   app.add_option("--out", out_dir, "folder for the log (CSV), the curves (PNG) and the summary")->capture_default_str();
   app.add_option("--epochs", epochs, "passes over the training set")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--batch", batch, "mini-batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--lr", lr, "SGD learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--lr", lr, "SGD learning rate at the start (cosine schedule down to 0)")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--momentum", momentum, "SGD momentum")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   app.add_option("--seed", seed, "seed for initial weights and shuffling")->capture_default_str();
   app.add_option("--threads", threads, "threads for OpenMP and BLAS (0: all cores)")->capture_default_str();
@@ -43,6 +43,7 @@ int main(int argc, char** argv) try {
   hush::print(model.net, model.input_shape());
   hush::sgd opt(model.net, {.lr = lr, .momentum = momentum});
   hush::cross_entropy loss;
+  const hush::cosine_schedule schedule{lr, epochs * (n_train / batch)};  // per step, down to 0
   std::printf("training on %lld images, testing on %lld; %d threads, BLAS kernels %s\n",
               static_cast<long long>(n_train), static_cast<long long>(test.size()), hush::threads(),
               hush::ensure_fast_blas().c_str());
@@ -60,17 +61,17 @@ int main(int argc, char** argv) try {
     hush::progress bar("epoch " + std::to_string(epoch), steps);
     double loss_sum = 0, window_loss = 0;
     std::int64_t hits = 0, window_hits = 0, window_steps = 0;
-    const std::int64_t window = std::max<std::int64_t>(1, steps / 10);
     model.train();
     for (std::int64_t s = 0; s < steps; ++s) {
       hush::data::gather(train.images, order, s * batch, (s + 1) * batch, x);
       hush::data::gather(train.labels, order, s * batch, (s + 1) * batch, y);
+      opt.opt.lr = schedule(opt.steps());
       model.zero_grad();
       const auto& logits = model.forward(x);
       const double l = loss.forward(model.ctx, logits, y);
       const auto h = hush::metrics::correct(logits, y);
       loss_sum += l, window_loss += l, hits += h, window_hits += h, ++window_steps;
-      if (window_steps == window || s + 1 == steps) {
+      if ((s + 1) * 10 / steps != s * 10 / steps) {  // a tenth of the epoch is complete
         const double at = epoch - 1 + double(s + 1) / double(steps);
         train_loss.x.push_back(at), train_loss.y.push_back(window_loss / double(window_steps));
         train_acc.x.push_back(at), train_acc.y.push_back(100.0 * window_hits / double(window_steps * batch));
@@ -82,18 +83,20 @@ int main(int argc, char** argv) try {
       std::snprintf(m, sizeof m, "loss %.4f  acc %.2f%%", loss_sum / double(s + 1), 100.0 * hits / double((s + 1) * batch));
       bar.update(s + 1, m);
     }
-    // Evaluate in batches of the training shape, so no buffers are reallocated.
+    // Evaluate on every test image, in batches of the training size.
     model.eval();
     std::int64_t test_hits = 0, seen = 0;
     double test_loss_sum = 0;
     std::vector<std::int64_t> all(static_cast<std::size_t>(test.size()));
     std::iota(all.begin(), all.end(), 0);
-    for (std::int64_t b = 0; b + batch <= test.size(); b += batch, seen += batch) {
-      hush::data::gather(test.images, all, b, b + batch, x);
-      hush::data::gather(test.labels, all, b, b + batch, y);
+    for (std::int64_t b = 0; b < test.size(); b += batch) {
+      const std::int64_t end = std::min<std::int64_t>(b + batch, test.size());  // the last batch may be short
+      hush::data::gather(test.images, all, b, end, x);
+      hush::data::gather(test.labels, all, b, end, y);
       const auto& logits = model.forward(x);
-      test_loss_sum += loss.forward(model.ctx, logits, y) * double(batch);
+      test_loss_sum += loss.forward(model.ctx, logits, y) * double(end - b);
       test_hits += hush::metrics::correct(logits, y);
+      seen += end - b;
     }
     test_acc = 100.0 * test_hits / double(seen);
     const double test_l = test_loss_sum / double(seen), seconds = bar.seconds();
@@ -118,7 +121,7 @@ int main(int argc, char** argv) try {
     std::snprintf(summary, sizeof summary,
                   "# Fashion-MNIST, fashion_cnn\n\n| epochs | train loss | train accuracy | test loss | test accuracy | "
                   "time |\n| --- | --- | --- | --- | --- | --- |\n| %d | %.4f | %.2f%% | %.4f | %.2f%% | %.1f s |\n\n"
-                  "batch %d, SGD lr %g momentum %g, seed %llu, %d threads; curves in curves.png, per epoch in log.csv\n",
+                  "batch %d, SGD lr %g (cosine to 0) momentum %g, seed %llu, %d threads; curves in curves.png, per epoch in log.csv\n",
                   epoch, train_l, train_a, test_l, test_acc, total_seconds, batch, double(lr), double(momentum),
                   static_cast<unsigned long long>(seed), hush::threads());
     hush::io::write_file_atomically(out / "summary.md", std::string(summary));

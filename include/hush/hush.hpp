@@ -27,6 +27,8 @@
 
 #include "hush/losses/cross_entropy.hpp"
 #include "hush/metrics/accuracy.hpp"
+#include "hush/optim/adam.hpp"
+#include "hush/optim/schedule.hpp"
 #include "hush/optim/sgd.hpp"
 
 #include "hush/data/batches.hpp"

@@ -1,0 +1,39 @@
+#pragma once
+// Adam (Kingma & Ba 2015) with L2 weight decay added to the gradient, exactly as torch.optim.Adam
+// (not AdamW). One optimizer per network: a GAN's two networks each have their own.
+#include <cmath>
+
+#include "hush/backend/optim_settings.hpp"
+#include "hush/optim/state.hpp"
+
+namespace hush {
+
+class adam : public optimizer_state<2> {
+ public:
+  struct options {
+    float lr = 1e-3f;
+    float beta1 = 0.9f;
+    float beta2 = 0.999f;
+    float eps = 1e-8f;
+    float weight_decay = 0.0f;
+  };
+
+  template <class Net>
+  adam(Net& net, options o) : optimizer_state(net), opt(o) {}
+
+  template <class Backend>
+  void step(Backend backend) {
+    const auto t = static_cast<float>(steps_ + 1);
+    const backend::adam_settings s{opt.lr, opt.beta1, opt.beta2, opt.eps, opt.weight_decay,
+                                   1.0f - std::pow(opt.beta1, t), 1.0f - std::pow(opt.beta2, t)};
+    each([&](slot& p) {
+      adam_step(backend, s, p.param->value.numel(), p.param->value.data(), p.param->grad.data(), p.state[0].data(),
+                p.state[1].data());
+    });
+    count_step();
+  }
+
+  options opt;
+};
+
+}  // namespace hush

@@ -1,0 +1,47 @@
+#pragma once
+// What every optimizer keeps: the network's parameters by name, K state tensors beside each
+// (momentum, Adam's moments), allocated at the first step, and the number of steps taken.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hush/graph/visit.hpp"
+
+namespace hush {
+
+template <std::size_t K>
+class optimizer_state {
+ public:
+  struct slot {
+    std::string name;
+    parameter* param;
+    std::array<tensor, K> state;
+  };
+
+  /// Holds pointers to the network's parameters: the network must outlive the optimizer and not move.
+  template <class Net>
+  explicit optimizer_state(Net& net) {
+    for_each_parameter(net, [&](std::string_view name, parameter& p) { slots_.push_back({std::string(name), &p, {}}); });
+  }
+
+  /// f(slot&) for every parameter, its state allocated (zeroed) to the parameter's shape.
+  template <class F>
+  void each(F&& f) {
+    for (auto& s : slots_) {
+      for (auto& t : s.state)
+        if (t.shape() != s.param->value.shape()) t = tensor(s.param->value.shape());
+      f(s);
+    }
+  }
+
+  std::int64_t steps() const { return steps_; }
+  void count_step() { ++steps_; }
+
+ protected:
+  std::vector<slot> slots_;
+  std::int64_t steps_ = 0;
+};
+
+}  // namespace hush
