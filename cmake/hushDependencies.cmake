@@ -30,7 +30,8 @@ find_dependency(BLAS)
 if(NOT TARGET hush_deps_core)
   add_library(hush_deps_core INTERFACE)
   find_dependency(ZLIB)
-  target_link_libraries(hush_deps_core INTERFACE xtensor xtensor-blas ${BLAS_LIBRARIES} ZLIB::ZLIB
+  find_dependency(nlohmann_json 3)
+  target_link_libraries(hush_deps_core INTERFACE xtensor xtensor-blas ${BLAS_LIBRARIES} ZLIB::ZLIB nlohmann_json::nlohmann_json
                         OpenMP::OpenMP_CXX Threads::Threads)
 endif()
 

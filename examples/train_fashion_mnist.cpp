@@ -1,6 +1,7 @@
 // hush-train-fashion-mnist: trains hush::models::fashion_cnn from scratch on Fashion-MNIST and
 // reports the test accuracy after each epoch. Writes, after every epoch, OUT/log.csv, OUT/curves.png
-// (loss and accuracy, train and test) and OUT/summary.md.
+// (loss and accuracy, train and test), OUT/summary.md and OUT/checkpoint.safetensors (weights and
+// optimizer state); at the end the trained weights, OUT/model.safetensors.
 //
 //   build/bin/hush-train-fashion-mnist --epochs 3 --out results/fashion_mnist
 #include <CLI/CLI.hpp>
@@ -125,8 +126,10 @@ int main(int argc, char** argv) try {
                   epoch, train_l, train_a, test_l, test_acc, total_seconds, batch, double(lr), double(momentum),
                   static_cast<unsigned long long>(seed), hush::threads());
     hush::io::write_file_atomically(out / "summary.md", std::string(summary));
+    hush::save_checkpoint(out / "checkpoint.safetensors", model.net, opt, {{"epoch", std::to_string(epoch)}});
   }
-  std::printf("final test accuracy %.2f%%; results in %s/ (summary.md, log.csv, curves.png)\n", test_acc,
+  hush::save_weights(model.net, fs::path(out_dir) / "model.safetensors");
+  std::printf("final test accuracy %.2f%%; results in %s/ (summary.md, log.csv, curves.png, model.safetensors)\n", test_acc,
               out_dir.c_str());
   return 0;
 } catch (const std::exception& e) {

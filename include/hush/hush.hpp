@@ -31,6 +31,10 @@
 #include "hush/optim/schedule.hpp"
 #include "hush/optim/sgd.hpp"
 
+#include "hush/io/checkpoint.hpp"
+#include "hush/io/safetensors.hpp"
+#include "hush/io/weights.hpp"
+
 #include "hush/data/batches.hpp"
 #include "hush/data/idx.hpp"
 #include "hush/train/progress.hpp"

@@ -14,8 +14,9 @@
 //                                 Returns dL/dx and *adds* dL/dθ into each parameter's gradient
 //                                 (zero_grad clears them), so gradients of several passes sum.
 //   parameter_count() const       number of trainable scalars; constexpr where the sizes are.
-//   visit(v)                      calls v.parameter(name, p) for each parameter and
-//                                 v.buffer(name, t) for each non-trained state (running stats),
+//   visit(v)                      calls v.parameter(name, p) for each parameter,
+//                                 v.buffer(name, t) for each non-trained state (running stats) and
+//                                 v.counter(name, n) for integer state (num_batches_tracked),
 //                                 with PyTorch state_dict names.
 //
 // Composites (graph/) also offer for_each_child(f, in), which print(), visit and parameter_count
@@ -36,6 +37,7 @@ struct archetype_backend {};
 struct archetype_visitor {
   void parameter(std::string_view, parameter&) {}
   void buffer(std::string_view, tensor&) {}
+  void counter(std::string_view, std::int64_t&) {}
 };
 }  // namespace detail
 

@@ -1,6 +1,6 @@
 #pragma once
 // Walking a network's parameters and buffers by their PyTorch state_dict names.
-#include <functional>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,6 +18,7 @@ struct prefixed_visitor {
   std::string prefix;
   void parameter(std::string_view name, hush::parameter& p) { inner.parameter(prefix + std::string(name), p); }
   void buffer(std::string_view name, tensor& t) { inner.buffer(prefix + std::string(name), t); }
+  void counter(std::string_view name, std::int64_t& c) { inner.counter(prefix + std::string(name), c); }
 };
 
 /// The visit of a composite: each child under "<child name>.".
@@ -36,6 +37,7 @@ void for_each_parameter(L& net, F&& f) {
     F& f;
     void parameter(std::string_view name, hush::parameter& p) { f(name, p); }
     void buffer(std::string_view, tensor&) {}
+    void counter(std::string_view, std::int64_t&) {}
   } v{f};
   net.visit(v);
 }
@@ -47,6 +49,7 @@ void for_each_buffer(L& net, F&& f) {
     F& f;
     void parameter(std::string_view, hush::parameter&) {}
     void buffer(std::string_view name, tensor& t) { f(name, t); }
+    void counter(std::string_view, std::int64_t&) {}
   } v{f};
   net.visit(v);
 }

@@ -19,7 +19,10 @@ inline void write_file_atomically(const std::filesystem::path& path, const void*
   const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  std::string tmp = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
+  std::string hidden = ".";  // built piecewise: GCC 12 misreports "." + std::string (PR 105329)
+  hidden += path.filename().string();
+  hidden += ".XXXXXX";
+  std::string tmp = (dir / hidden).string();
   const int fd = ::mkstemp(tmp.data());
   if (fd < 0) throw io_error(path.string() + ": cannot create a temporary file: " + std::strerror(errno));
   const auto* p = static_cast<const char*>(data);

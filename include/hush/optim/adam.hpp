@@ -19,7 +19,7 @@ class adam : public optimizer_state<2> {
   };
 
   template <class Net>
-  adam(Net& net, options o) : optimizer_state(net), opt(o) {}
+  adam(Net& net, options o) : optimizer_state(net, {"exp_avg", "exp_avg_sq"}), opt(o) {}
 
   template <class Backend>
   void step(Backend backend) {

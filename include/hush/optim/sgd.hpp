@@ -18,7 +18,7 @@ class sgd : public optimizer_state<1> {
   };
 
   template <class Net>
-  sgd(Net& net, options o) : optimizer_state(net), opt(o) {
+  sgd(Net& net, options o) : optimizer_state(net, {"momentum_buffer"}), opt(o) {
     if (opt.nesterov && (opt.momentum <= 0.0f || opt.dampening != 0.0f))
       throw error("sgd: Nesterov momentum requires momentum > 0 and dampening = 0");
   }

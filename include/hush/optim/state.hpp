@@ -20,9 +20,10 @@ class optimizer_state {
     std::array<tensor, K> state;
   };
 
-  /// Holds pointers to the network's parameters: the network must outlive the optimizer and not move.
+  /// Holds pointers to the network's parameters: the network must outlive the optimizer and not
+  /// move. `state_names` name the K state tensors as torch.optim's state_dict does.
   template <class Net>
-  explicit optimizer_state(Net& net) {
+  optimizer_state(Net& net, std::array<const char*, K> state_names) : names_(state_names) {
     for_each_parameter(net, [&](std::string_view name, parameter& p) { slots_.push_back({std::string(name), &p, {}}); });
   }
 
@@ -36,12 +37,22 @@ class optimizer_state {
     }
   }
 
+  /// f("<parameter>.<state>", tensor&) for every state tensor, allocated; and the step count.
+  template <class F, class G>
+  void visit_state(F&& f, G&& steps) {
+    each([&](slot& s) {
+      for (std::size_t k = 0; k < K; ++k) f(s.name + "." + names_[k], s.state[k]);
+    });
+    steps("steps", steps_);
+  }
+
   std::int64_t steps() const { return steps_; }
   void count_step() { ++steps_; }
 
  protected:
   std::vector<slot> slots_;
   std::int64_t steps_ = 0;
+  std::array<const char*, K> names_;
 };
 
 }  // namespace hush
