@@ -89,3 +89,92 @@ TEST_CASE("initial weights depend only on the seed") {
   CHECK(std::equal(wa.values().begin(), wa.values().end(), b.net.get<0>().weight.value.values().begin()));
   CHECK_FALSE(std::equal(wa.values().begin(), wa.values().end(), c.net.get<0>().weight.value.values().begin()));
 }
+
+namespace {
+/// The main path of a basic ResNet block: two 3×3 convolutions with batch norm. The activation
+/// is tanh, not ReLU: batch norm couples every activation to every weight, so a finite
+/// difference of any weight crosses some ReLU kink and measures neither side's derivative.
+using block_main = hush::seq<hush::conv2d, hush::batch_norm2d, hush::tanh, hush::conv2d, hush::batch_norm2d>;
+constexpr block_main block_path(std::int64_t in, std::int64_t out, std::int64_t stride) {
+  return block_main(hush::conv2d({.in = in, .out = out, .kernel = 3, .stride = stride, .padding = 1, .bias = false}),
+                    hush::batch_norm2d(out), hush::tanh{},
+                    hush::conv2d({.in = out, .out = out, .kernel = 3, .padding = 1, .bias = false}),
+                    hush::batch_norm2d(out));
+}
+using projection = hush::named<"downsample", hush::seq<hush::conv2d, hush::batch_norm2d>>;
+}  // namespace
+
+TEST_CASE("residual<F>(x) == F(x) + x, and gradcheck with identity and projection shortcuts") {
+  hush::residual<block_main> net(block_path(3, 3, 1));
+  hush::context<hush::backend::cpu> ctx(4);
+  net.setup(ctx, {2, 3, 5, 5});
+  const auto x = random_tensor({2, 3, 5, 5}, 1);
+  const std::vector<float> y(net.forward(ctx, x).values().begin(), net.forward(ctx, x).values().end());
+  const auto& fx = net.main.forward(ctx, x);
+  for (std::int64_t i = 0; i < x.numel(); ++i) CHECK(y[static_cast<std::size_t>(i)] == fx[i] + x[i]);
+
+  CHECK_MESSAGE(hush::testing::gradcheck(hush::residual<block_main>(block_path(3, 3, 1)), {2, 3, 5, 5}).ok(), "identity");
+  const auto r = hush::testing::gradcheck(
+      hush::residual<block_main, projection>(
+          block_path(2, 4, 2), projection(hush::seq<hush::conv2d, hush::batch_norm2d>(
+                                   hush::conv2d({.in = 2, .out = 4, .kernel = 1, .stride = 2, .bias = false}),
+                                   hush::batch_norm2d(4)))),
+      {2, 2, 6, 6});
+  CHECK_MESSAGE(r.ok(), r.report());
+}
+
+TEST_CASE("residual: torchvision's names, and a shortcut that does not fit names both shapes") {
+  hush::residual<block_main, projection> block(
+      block_path(2, 4, 2),
+      projection(hush::seq<hush::conv2d, hush::batch_norm2d>(
+          hush::conv2d({.in = 2, .out = 4, .kernel = 1, .stride = 2, .bias = false}), hush::batch_norm2d(4))));
+  hush::context<hush::backend::cpu> ctx;
+  block.setup(ctx, {1, 2, 8, 8});
+  std::vector<std::string> names;
+  hush::for_each_parameter(block, [&](std::string_view n, hush::parameter&) { names.emplace_back(n); });
+  CHECK(names == std::vector<std::string>{"0.weight", "1.weight", "1.bias", "3.weight", "4.weight", "4.bias",
+                                          "downsample.0.weight", "downsample.1.weight", "downsample.1.bias"});
+  hush::residual<block_main> no_projection(block_path(2, 4, 2));
+  CHECK_THROWS_WITH(no_projection.output_shape({1, 2, 8, 8}),
+                    "residual: the main path gives (1, 4, 4, 4) but the shortcut gives (1, 2, 8, 8) (a projection "
+                    "shortcut would match them)");
+}
+
+TEST_CASE("repeat<N, L> is N blocks in sequence, each with its own weights") {
+  using net_t = hush::repeat<3, hush::residual<block_main>>;
+  net_t net(hush::residual<block_main>(block_path(2, 2, 1)));
+  static_assert(net_t(hush::residual<block_main>(block_path(2, 2, 1))).parameter_count() == 3 * 2 * (2 * 2 * 9 + 2 * 2));
+  hush::context<hush::backend::cpu> ctx;
+  net.setup(ctx, {1, 2, 4, 4});
+  CHECK(net.layers[0].main.get<0>().weight.value[0] != net.layers[1].main.get<0>().weight.value[0]);
+  // Six batch norms deep, the O(eps²) error of central differences needs a smaller step.
+  const auto r =
+      hush::testing::gradcheck(net_t(hush::residual<block_main>(block_path(2, 2, 1))), {2, 2, 4, 4}, {.eps = 3e-3});
+  CHECK_MESSAGE(r.ok(), r.report());
+}
+
+TEST_CASE("parallel and concat_skip join along the channels") {
+  using branch = hush::seq<hush::conv2d, hush::tanh>;
+  hush::parallel<branch, hush::conv2d> p(branch(hush::conv2d({.in = 2, .out = 3, .kernel = 3, .padding = 1}), hush::tanh{}),
+                                         hush::conv2d({.in = 2, .out = 1, .kernel = 1}));
+  CHECK(p.output_shape({2, 2, 5, 5}) == shape{2, 4, 5, 5});
+  const auto r = hush::testing::gradcheck(p, {2, 2, 5, 5});
+  CHECK_MESSAGE(r.ok(), r.report());
+
+  // A two-level U-Net skeleton: down, recurse, up, and the skip concatenation at each level.
+  using inner = hush::seq<hush::conv2d, hush::tanh, hush::conv_transpose2d>;
+  hush::concat_skip<inner> level(inner(hush::conv2d({.in = 2, .out = 4, .kernel = 4, .stride = 2, .padding = 1}),
+                                       hush::tanh{},
+                                       hush::conv_transpose2d({.in = 4, .out = 2, .kernel = 4, .stride = 2, .padding = 1})));
+  CHECK(level.output_shape({1, 2, 8, 8}) == shape{1, 4, 8, 8});
+  hush::context<hush::backend::cpu> ctx;
+  level.setup(ctx, {1, 2, 8, 8});
+  const auto x = random_tensor({1, 2, 8, 8}, 3);
+  const auto& y = level.forward(ctx, x);
+  for (std::int64_t i = 0; i < x.numel(); ++i) CHECK(y[i] == x[i]);  // the first channels are x itself
+  const auto r2 = hush::testing::gradcheck(level, {2, 2, 8, 8});
+  CHECK_MESSAGE(r2.ok(), r2.report());
+  hush::parallel<hush::identity, hush::max_pool2d> bad(hush::identity{}, hush::max_pool2d({.kernel = 2}));
+  CHECK_THROWS_WITH(bad.output_shape({1, 2, 8, 8}),
+                    "parallel: branch 1 gives (1, 2, 4, 4), which cannot join (1, 2, 8, 8) along the channels");
+}

@@ -110,3 +110,54 @@ TEST_CASE_TEMPLATE("cross_entropy: value and gradient against a hand computation
   hush::tensor flat({1, 4}, 0.0f), label({1}, 0.0f);
   CHECK(smooth.forward(ctx, flat, label) == doctest::Approx(std::log(4.0)).epsilon(1e-6));
 }
+
+TEST_CASE("conv_transpose2d: plain, strided with output padding, grouped, dilated") {
+  using hush::conv_transpose2d;
+  check_layer(conv_transpose2d({.in = 3, .out = 2, .kernel = 3, .padding = 1}), {2, 3, 4, 5});
+  check_layer(conv_transpose2d({.in = 2, .out = 3, .kernel = 4, .stride = 2, .padding = 1}), {2, 2, 3, 3});
+  check_layer(conv_transpose2d({.in = 2, .out = 2, .kernel = 3, .stride = 2, .padding = 1, .output_padding = 1}),
+              {1, 2, 3, 4});
+  check_layer(conv_transpose2d({.in = 4, .out = 6, .kernel = 3, .groups = 2, .bias = false}), {1, 4, 3, 3});
+  check_layer(conv_transpose2d({.in = 2, .out = 2, .kernel = 3, .dilation = 2}), {1, 2, 3, 3});
+  CHECK(conv_transpose2d({.in = 8, .out = 4, .kernel = 4, .stride = 2, .padding = 1}).output_shape({1, 8, 16, 16}) ==
+        hush::shape{1, 4, 32, 32});
+}
+
+TEST_CASE("batch_norm2d and layer_norm") {
+  check_layer(hush::batch_norm2d(3), {4, 3, 3, 3});
+  check_layer(hush::batch_norm2d(2), {4, 2, 3, 3}, {.mode = hush::mode::eval});
+  check_layer(hush::layer_norm(6), {4, 6});
+  check_layer(hush::layer_norm(5), {2, 3, 5});
+  CHECK_THROWS_WITH(hush::batch_norm2d(3).output_shape({2, 4, 5, 5}),
+                    "batch_norm2d: expected (N, 3, H, W), got (2, 4, 5, 5)");
+}
+
+TEST_CASE("softmax, global average pooling, upsampling, identity") {
+  check_layer(hush::softmax{}, {3, 7});
+  check_layer(hush::global_avg_pool{}, {2, 3, 4, 5});
+  check_layer(hush::upsample({.scale = 2}), {2, 2, 3, 4});
+  check_layer(hush::upsample({.scale = 2, .interpolation = hush::upsample::interpolation::bilinear}), {2, 2, 3, 4});
+  check_layer(hush::upsample({.scale = 4, .interpolation = hush::upsample::interpolation::bilinear}), {1, 2, 3, 3});
+  check_layer(hush::identity{}, {2, 3});
+}
+
+TEST_CASE("dropout: train masks and rescales, eval passes through, the mask depends on the step") {
+  check_layer(hush::dropout(0.3f), {4, 50});
+  hush::context<hush::backend::cpu> ctx(1);
+  hush::dropout d(0.25f);
+  d.setup(ctx, {1, 100000});
+  hush::tensor x({1, 100000}, 1.0f);
+  const std::vector<float> first(d.forward(ctx, x).values().begin(), d.forward(ctx, x).values().end());
+  std::int64_t kept = 0, odd = 0;
+  for (auto v : first) {
+    kept += v != 0.0f;
+    odd += v != 0.0f && std::abs(v - 1.0f / 0.75f) > 1e-6f;
+  }
+  CHECK(odd == 0);                                              // kept values are scaled by 1/(1-p)
+  CHECK(double(kept) / 1e5 == doctest::Approx(0.75).epsilon(0.01));  // 6 standard errors
+  ctx.step = 1;
+  const auto& second = d.forward(ctx, x);
+  CHECK(std::vector<float>(second.values().begin(), second.values().end()) != first);
+  ctx.mode = hush::mode::eval;
+  CHECK(&d.forward(ctx, x) == &x);
+}

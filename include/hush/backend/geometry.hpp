@@ -38,4 +38,26 @@ struct pool_geometry {
   }
 };
 
+/// Upsampling x (N,C,H,W) by an integer factor -> y (N,C,H·scale,W·scale).
+struct upsample_geometry {
+  std::int64_t n, c, h, w, scale;
+  bool bilinear;  // else nearest
+  constexpr HUSH_HD std::int64_t out_h() const { return h * scale; }
+  constexpr HUSH_HD std::int64_t out_w() const { return w * scale; }
+};
+
+/// Bilinear source taps of output index o along an axis of `in` input pixels, as PyTorch's
+/// upsample_bilinear2d with align_corners=False: src = (o + 0.5)/scale - 0.5, clamped at 0.
+struct bilinear_taps {
+  std::int64_t i0, i1;
+  float w0, w1;
+  static HUSH_HD bilinear_taps at(std::int64_t o, std::int64_t in, std::int64_t scale) {
+    float src = (static_cast<float>(o) + 0.5f) / static_cast<float>(scale) - 0.5f;
+    if (src < 0.0f) src = 0.0f;
+    const auto i0 = static_cast<std::int64_t>(src);
+    const float w1 = src - static_cast<float>(i0);
+    return {i0, i0 + (i0 < in - 1 ? 1 : 0), 1.0f - w1, w1};
+  }
+};
+
 }  // namespace hush

@@ -1,6 +1,6 @@
 #pragma once
 // Convolution as im2col + GEMM, for any backend B that provides im2col(B, g, x, col),
-// col2im(B, g, col, dx), gemm, add_bias and sum_into_bias (found by argument-dependent lookup
+// col2im(B, g, col, dx), gemm and add_bias (found by argument-dependent lookup
 // on the tag). One sample and one group at a time, so the column buffer stays small; a 1×1,
 // stride-1, unpadded convolution needs no im2col at all.
 #include <cstdint>
@@ -34,19 +34,29 @@ void im2col_conv_forward(B b, const conv_geometry& g, const float* x, const floa
 }
 
 template <class B>
-void im2col_conv_backward(B b, const conv_geometry& g, const float* x, const float* w, const float* dy, float* dx,
-                          float* dw, float* db, float* scratch) {
+void im2col_conv_backward_weight(B b, const conv_geometry& g, const float* x, const float* dy, float* dw,
+                                 float* scratch) {
+  const auto pq = g.p * g.q, kg = g.k_per_group(), cg = g.c_per_group(), rows = g.col_rows();
+  const bool direct = is_pointwise(g);
+  for (std::int64_t n = 0; n < g.n; ++n)
+    for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+      const float* xg = x + (n * g.c + grp * cg) * g.h * g.w;
+      const float* col = xg;
+      if (!direct) im2col(b, g, xg, scratch), col = scratch;
+      gemm(b, false, true, kg, rows, pq, 1.0f, dy + (n * g.k + grp * kg) * pq, col, 1.0f,
+           dw + grp * kg * rows);  // dW += dY·colᵀ
+    }
+}
+
+template <class B>
+void im2col_conv_backward_data(B b, const conv_geometry& g, const float* w, const float* dy, float* dx,
+                               float* scratch) {
   const auto pq = g.p * g.q, kg = g.k_per_group(), cg = g.c_per_group(), rows = g.col_rows();
   const bool direct = is_pointwise(g);
   for (std::int64_t n = 0; n < g.n; ++n)
     for (std::int64_t grp = 0; grp < g.groups; ++grp) {
       const float* dyg = dy + (n * g.k + grp * kg) * pq;
       const float* wg = w + grp * kg * rows;
-      const float* xg = x + (n * g.c + grp * cg) * g.h * g.w;
-      const float* col = xg;
-      if (!direct) im2col(b, g, xg, scratch), col = scratch;
-      gemm(b, false, true, kg, rows, pq, 1.0f, dyg, col, 1.0f, dw + grp * kg * rows);  // dW += dY·colᵀ
-      if (!dx) continue;
       float* dxg = dx + (n * g.c + grp * cg) * g.h * g.w;
       if (direct) {
         gemm(b, true, false, rows, pq, kg, 1.0f, wg, dyg, 0.0f, dxg);  // dX = Wᵀ·dY
@@ -55,7 +65,6 @@ void im2col_conv_backward(B b, const conv_geometry& g, const float* x, const flo
         col2im(b, g, scratch, dxg);
       }
     }
-  if (db) sum_into_bias(b, g.n, g.k, pq, dy, db);
 }
 }  // namespace detail
 

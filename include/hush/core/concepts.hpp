@@ -54,6 +54,15 @@ concept layer = std::move_constructible<L> &&
       l.visit(v);
     };
 
+/// The loss contract: forward(ctx, prediction, target) returns the loss (a mean over the batch)
+/// and keeps its gradient with respect to the prediction, which backward() returns.
+template <class L>
+concept loss = requires(L& l, const L& cl, context<detail::archetype_backend>& ctx, const tensor& t) {
+  { L::kind } -> std::convertible_to<std::string_view>;
+  { l.forward(ctx, t, t) } -> std::convertible_to<float>;
+  { cl.backward() } -> std::same_as<const tensor&>;
+};
+
 /// Names the offending type in the compiler's "required from here" note, then states the rule.
 template <class L>
 constexpr bool check_layer() {

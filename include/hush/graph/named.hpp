@@ -7,6 +7,7 @@
 #include <string_view>
 #include <utility>
 
+#include "hush/core/error.hpp"
 #include "hush/core/fixed_string.hpp"
 
 namespace hush {
@@ -24,6 +25,18 @@ template <class L>
 std::string child_name(std::size_t index) {
   if constexpr (requires { L::name; }) return std::string(L::name);
   else return std::to_string(index);
+}
+
+/// Runs f(); a shape_error escaping it gets `name` prepended to its path ("main" for the
+/// unnamed main path of a residual), so errors read "net/stage2/0/conv1: ...".
+template <class F>
+decltype(auto) within(const std::string& name, F&& f) {
+  try {
+    return f();
+  } catch (shape_error& e) {
+    e.prepend(name.empty() ? "main" : name);
+    throw;
+  }
 }
 
 }  // namespace hush

@@ -34,7 +34,7 @@ struct seq {
   template <class F>
   constexpr void for_each_child(F&& f, shape in = {}) {
     each([&]<std::size_t I>(auto& child) {
-      f(child_name<std::tuple_element_t<I, std::tuple<Ls...>>>(I), child, in);
+      f(name<I>(), child, in);
       if (!in.empty()) in = child.output_shape(in);
     });
   }
@@ -52,7 +52,7 @@ struct seq {
 
   shape output_shape(shape in) const {
     const_cast<seq*>(this)->each([&]<std::size_t I>(auto& child) {
-      in = with_path<I>([&] { return child.output_shape(in); });
+      in = within(name<I>(), [&] { return child.output_shape(in); });
     });
     return in;
   }
@@ -60,7 +60,7 @@ struct seq {
   template <class Ctx>
   void setup(Ctx& ctx, shape in) {
     each([&]<std::size_t I>(auto& child) {
-      with_path<I>([&] { child.setup(ctx, in); });
+      within(name<I>(), [&] { child.setup(ctx, in); });
       in = child.output_shape(in);
     });
   }
@@ -99,15 +99,9 @@ struct seq {
       (f.template operator()<I>(std::get<I>(layers)), ...);
     }(std::make_index_sequence<size>{});
   }
-  /// Runs f; a shape_error escaping it gets this child's name prepended to its path.
-  template <std::size_t I, class F>
-  static auto with_path(F&& f) {
-    try {
-      return f();
-    } catch (shape_error& e) {
-      e.prepend(child_name<std::tuple_element_t<I, std::tuple<Ls...>>>(I));
-      throw;
-    }
+  template <std::size_t I>
+  static std::string name() {
+    return child_name<std::tuple_element_t<I, std::tuple<Ls...>>>(I);
   }
 
   std::array<const tensor*, size> inputs_{};

@@ -21,11 +21,12 @@ struct prefixed_visitor {
   void counter(std::string_view name, std::int64_t& c) { inner.counter(prefix + std::string(name), c); }
 };
 
-/// The visit of a composite: each child under "<child name>.".
+/// The visit of a composite: each child under "<child name>.", or with no prefix of its own
+/// when its name is empty (a residual's main path, whose layers torchvision names directly).
 template <class L, class V>
 void visit_children(L& layer, V& v) {
   layer.for_each_child([&](const std::string& name, auto& child, shape) {
-    prefixed_visitor<V> pv{v, name + "."};
+    prefixed_visitor<V> pv{v, name.empty() ? std::string() : name + "."};
     child.visit(pv);
   });
 }

@@ -89,3 +89,41 @@ struct avg_pool2d : detail::pool2d<avg_pool2d> {
 };
 
 }  // namespace hush
+
+namespace hush {
+
+/// global_avg_pool: x (N,C,H,W) -> y (N,C), the mean of each plane: torchvision's
+/// AdaptiveAvgPool2d(1) followed by flatten. An average pool with the whole plane as its window.
+struct global_avg_pool {
+  static constexpr const char* kind = "global_avg_pool";
+  constexpr std::int64_t parameter_count() const { return 0; }
+  shape output_shape(shape in) const {
+    if (in.rank != 4) throw shape_error("global_avg_pool: expected (N, C, H, W), got " + in.str());
+    return {in.n(), in.c()};
+  }
+  template <class Ctx>
+  void setup(Ctx&, shape in) {
+    y_.resize(output_shape(in));
+    dx_.resize(in);
+    geom_ = pool_geometry{in.n(), in.c(), in.h(), in.w(), in.h(), in.w(), 1, 1};
+    geom_.complete();
+  }
+  template <class Ctx>
+  const tensor& forward(Ctx& ctx, const tensor& x) {
+    avg_pool2d_forward(ctx.backend, geom_, x.data(), y_.data());
+    return y_;
+  }
+  template <class Ctx>
+  const tensor& backward(Ctx& ctx, const tensor&, const tensor& dy) {
+    avg_pool2d_backward(ctx.backend, geom_, dy.data(), dx_.data());
+    return dx_;
+  }
+  template <class V>
+  void visit(V&&) {}
+
+ private:
+  pool_geometry geom_{};
+  tensor y_, dx_;
+};
+
+}  // namespace hush

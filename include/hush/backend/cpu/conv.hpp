@@ -60,9 +60,14 @@ inline void conv2d_forward(cpu, const conv_geometry& g, const float* x, const fl
   detail::im2col_conv_forward(cpu{}, g, x, w, bias, y, scratch);
 }
 
-inline void conv2d_backward(cpu, const conv_geometry& g, const float* x, const float* w, const float* dy, float* dx,
-                            float* dw, float* db, float* scratch) {
-  detail::im2col_conv_backward(cpu{}, g, x, w, dy, dx, dw, db, scratch);
+inline void conv2d_backward_data(cpu, const conv_geometry& g, const float* w, const float* dy, float* dx,
+                                 float* scratch) {
+  detail::im2col_conv_backward_data(cpu{}, g, w, dy, dx, scratch);
+}
+
+inline void conv2d_backward_weight(cpu, const conv_geometry& g, const float* x, const float* dy, float* dw,
+                                   float* scratch) {
+  detail::im2col_conv_backward_weight(cpu{}, g, x, dy, dw, scratch);
 }
 
 }  // namespace hush::backend

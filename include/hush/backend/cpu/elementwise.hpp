@@ -1,7 +1,10 @@
 #pragma once
 #include <cstdint>
 
+#include <algorithm>
+
 #include "hush/backend/cpu/tag.hpp"
+#include "hush/core/random.hpp"
 
 namespace hush::backend {
 
@@ -26,6 +29,26 @@ inline void axpy(cpu, std::int64_t n, float alpha, const float* x, float* y) {
 inline void fill(cpu, std::int64_t n, float value, float* y) {
 #pragma omp parallel for simd if (n > 65536)
   for (std::int64_t i = 0; i < n; ++i) y[i] = value;
+}
+
+}  // namespace hush::backend
+
+namespace hush::backend {
+
+inline void copy_blocks(cpu, std::int64_t rows, std::int64_t len, const float* src, std::int64_t src_stride, float* dst,
+                        std::int64_t dst_stride) {
+#pragma omp parallel for if (rows * len > 65536)
+  for (std::int64_t r = 0; r < rows; ++r) std::copy_n(src + r * src_stride, len, dst + r * dst_stride);
+}
+
+inline void dropout_forward(cpu, std::int64_t n, float p, counter_rng rng, std::uint64_t key, const float* x, float* y) {
+  const float scale = 1.0f / (1.0f - p);
+#pragma omp parallel for simd if (n > 65536)
+  for (std::int64_t i = 0; i < n; ++i) y[i] = rng.uniform(key, static_cast<std::uint64_t>(i)) >= p ? x[i] * scale : 0.0f;
+}
+inline void dropout_backward(cpu, std::int64_t n, float p, counter_rng rng, std::uint64_t key, const float* dy,
+                             float* dx) {
+  dropout_forward(cpu{}, n, p, rng, key, dy, dx);
 }
 
 }  // namespace hush::backend

@@ -17,3 +17,19 @@ inline double softmax_cross_entropy(cpu, std::int64_t n, std::int64_t k, const f
 }
 
 }  // namespace hush::backend
+
+namespace hush::backend {
+
+template <class Op>
+double pointwise_loss(cpu, Op op, std::int64_t n, const float* pred, const float* target, float grad_scale,
+                      float* grad) {
+  double total = 0;
+#pragma omp parallel for reduction(+ : total) if (n > 65536)
+  for (std::int64_t i = 0; i < n; ++i) {
+    total += op.value(pred[i], target[i]);
+    grad[i] = grad_scale * op.grad(pred[i], target[i]);
+  }
+  return total;
+}
+
+}  // namespace hush::backend

@@ -41,31 +41,29 @@ inline void conv2d_forward(reference, const conv_geometry& g, const float* x, co
     y[i] = static_cast<float>(acc[static_cast<std::size_t>(i)] + (bias ? bias[(i / (g.p * g.q)) % g.k] : 0.0f));
 }
 
-/// dx = convᵀ(dy, w) (when dx is not null); dw += corr(x, dy); db += Σ dy.
-inline void conv2d_backward(reference, const conv_geometry& g, const float* x, const float* w,
-                            const float* dy, float* dx, float* dw, float* db, float* /*scratch*/) {
-  const auto nx = g.n * g.c * g.h * g.w, nw = g.k * g.c_per_group() * g.r * g.s;
-  std::vector<double> gx(static_cast<std::size_t>(nx)), gw(static_cast<std::size_t>(nw));
+/// dx = convᵀ(dy, w): the gradient with respect to the input (overwrites dx).
+inline void conv2d_backward_data(reference, const conv_geometry& g, const float* w, const float* dy, float* dx,
+                                 float* /*scratch*/) {
+  const auto nx = g.n * g.c * g.h * g.w;
+  std::vector<double> gx(static_cast<std::size_t>(nx));
   detail::for_each_conv_tap(g, [&](auto n, auto k, auto p, auto q, auto xi, auto wi) {
-    const double d = dy[((n * g.k + k) * g.p + p) * g.q + q];
-    gx[static_cast<std::size_t>(xi)] += d * w[wi];
-    gw[static_cast<std::size_t>(wi)] += d * x[xi];
+    gx[static_cast<std::size_t>(xi)] += double(dy[((n * g.k + k) * g.p + p) * g.q + q]) * w[wi];
   });
-  if (dx)
-    for (std::int64_t i = 0; i < nx; ++i) dx[i] = static_cast<float>(gx[static_cast<std::size_t>(i)]);
-  for (std::int64_t i = 0; i < nw; ++i) dw[i] += static_cast<float>(gw[static_cast<std::size_t>(i)]);
-  if (db)
-    for (std::int64_t k = 0; k < g.k; ++k) {
-      double s = 0;
-      for (std::int64_t n = 0; n < g.n; ++n)
-        for (std::int64_t i = 0; i < g.p * g.q; ++i) s += dy[(n * g.k + k) * g.p * g.q + i];
-      db[k] += static_cast<float>(s);
-    }
+  for (std::int64_t i = 0; i < nx; ++i) dx[i] = static_cast<float>(gx[static_cast<std::size_t>(i)]);
 }
 
-}  // namespace hush::backend
+/// dw += corr(x, dy): the gradient with respect to the weights (accumulates).
+inline void conv2d_backward_weight(reference, const conv_geometry& g, const float* x, const float* dy, float* dw,
+                                   float* /*scratch*/) {
+  const auto nw = g.k * g.c_per_group() * g.r * g.s;
+  std::vector<double> gw(static_cast<std::size_t>(nw));
+  detail::for_each_conv_tap(g, [&](auto n, auto k, auto p, auto q, auto xi, auto wi) {
+    gw[static_cast<std::size_t>(wi)] += double(dy[((n * g.k + k) * g.p + p) * g.q + q]) * x[xi];
+  });
+  for (std::int64_t i = 0; i < nw; ++i) dw[i] += static_cast<float>(gw[static_cast<std::size_t>(i)]);
+}
 
-namespace hush::backend {
 /// The reference convolution needs no scratch memory.
 inline std::int64_t conv2d_scratch(reference, const conv_geometry&) { return 0; }
+
 }  // namespace hush::backend

@@ -2,6 +2,7 @@
 #include <cstdint>
 
 #include "hush/backend/reference/tag.hpp"
+#include "hush/core/random.hpp"
 
 namespace hush::backend {
 
@@ -25,6 +26,30 @@ inline void axpy(reference, std::int64_t n, float alpha, const float* x, float* 
 }
 inline void fill(reference, std::int64_t n, float value, float* y) {
   for (std::int64_t i = 0; i < n; ++i) y[i] = value;
+}
+
+}  // namespace hush::backend
+
+namespace hush::backend {
+
+/// Copies `rows` blocks of `len` floats: block r from src + r·src_stride to dst + r·dst_stride.
+/// Channel concatenation and its split are this with rows = N.
+inline void copy_blocks(reference, std::int64_t rows, std::int64_t len, const float* src, std::int64_t src_stride,
+                        float* dst, std::int64_t dst_stride) {
+  for (std::int64_t r = 0; r < rows; ++r)
+    for (std::int64_t i = 0; i < len; ++i) dst[r * dst_stride + i] = src[r * src_stride + i];
+}
+
+/// Inverted dropout: element i is kept when rng.uniform(key, i) >= p, and scaled by 1/(1-p).
+/// The mask is a function of (seed, key, i), recomputed in backward instead of stored.
+inline void dropout_forward(reference, std::int64_t n, float p, counter_rng rng, std::uint64_t key, const float* x,
+                            float* y) {
+  const float scale = 1.0f / (1.0f - p);
+  for (std::int64_t i = 0; i < n; ++i) y[i] = rng.uniform(key, static_cast<std::uint64_t>(i)) >= p ? x[i] * scale : 0.0f;
+}
+inline void dropout_backward(reference, std::int64_t n, float p, counter_rng rng, std::uint64_t key, const float* dy,
+                             float* dx) {
+  dropout_forward(reference{}, n, p, rng, key, dy, dx);  // the same mask and scale: the map is linear
 }
 
 }  // namespace hush::backend

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "hush/backend/loss_ops.hpp"
 #include "hush/backend/reference/tag.hpp"
 
 namespace hush::backend {
@@ -25,6 +26,22 @@ inline double softmax_cross_entropy(reference, std::int64_t n, std::int64_t k, c
       total -= target * (z[j] - log_sum);
       dlogits[i * k + j] = static_cast<float>((std::exp(z[j] - log_sum) - target) * grad_scale);
     }
+  }
+  return total;
+}
+
+}  // namespace hush::backend
+
+namespace hush::backend {
+
+/// Σ op.value(pred, target), and grad = grad_scale · op.grad(pred, target), element by element.
+template <class Op>
+double pointwise_loss(reference, Op op, std::int64_t n, const float* pred, const float* target, float grad_scale,
+                      float* grad) {
+  double total = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    total += op.value(pred[i], target[i]);
+    grad[i] = grad_scale * op.grad(pred[i], target[i]);
   }
   return total;
 }

@@ -48,9 +48,14 @@ inline void conv2d_forward(thrust, const conv_geometry& g, const float* x, const
   detail::im2col_conv_forward(thrust{}, g, x, w, bias, y, scratch);
 }
 
-inline void conv2d_backward(thrust, const conv_geometry& g, const float* x, const float* w, const float* dy, float* dx,
-                            float* dw, float* db, float* scratch) {
-  detail::im2col_conv_backward(thrust{}, g, x, w, dy, dx, dw, db, scratch);
+inline void conv2d_backward_data(thrust, const conv_geometry& g, const float* w, const float* dy, float* dx,
+                                 float* scratch) {
+  detail::im2col_conv_backward_data(thrust{}, g, w, dy, dx, scratch);
+}
+
+inline void conv2d_backward_weight(thrust, const conv_geometry& g, const float* x, const float* dy, float* dw,
+                                   float* scratch) {
+  detail::im2col_conv_backward_weight(thrust{}, g, x, dy, dw, scratch);
 }
 
 }  // namespace hush::backend

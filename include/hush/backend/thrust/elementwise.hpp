@@ -2,6 +2,7 @@
 #include <cstdint>
 
 #include "hush/backend/thrust/launch.hpp"
+#include "hush/core/random.hpp"
 
 namespace hush::backend {
 
@@ -21,6 +22,29 @@ inline void axpy(thrust, std::int64_t n, float alpha, const float* x, float* y) 
 }
 inline void fill(thrust, std::int64_t n, float value, float* y) {
   detail::for_each_index(n, [=] HUSH_HD(std::int64_t i) { y[i] = value; });
+}
+
+}  // namespace hush::backend
+
+namespace hush::backend {
+
+inline void copy_blocks(thrust, std::int64_t rows, std::int64_t len, const float* src, std::int64_t src_stride,
+                        float* dst, std::int64_t dst_stride) {
+  detail::for_each_index(rows * len, [=] HUSH_HD(std::int64_t i) {
+    dst[(i / len) * dst_stride + i % len] = src[(i / len) * src_stride + i % len];
+  });
+}
+
+inline void dropout_forward(thrust, std::int64_t n, float p, counter_rng rng, std::uint64_t key, const float* x,
+                            float* y) {
+  const float scale = 1.0f / (1.0f - p);
+  detail::for_each_index(n, [=] HUSH_HD(std::int64_t i) {
+    y[i] = rng.uniform(key, static_cast<std::uint64_t>(i)) >= p ? x[i] * scale : 0.0f;
+  });
+}
+inline void dropout_backward(thrust, std::int64_t n, float p, counter_rng rng, std::uint64_t key, const float* dy,
+                             float* dx) {
+  dropout_forward(thrust{}, n, p, rng, key, dy, dx);
 }
 
 }  // namespace hush::backend

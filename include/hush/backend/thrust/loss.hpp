@@ -6,6 +6,7 @@
 #include <thrust/iterator/counting_iterator.h>
 #include <thrust/transform_reduce.h>
 
+#include "hush/backend/loss_ops.hpp"
 #include "hush/backend/thrust/launch.hpp"
 
 namespace hush::backend {
@@ -31,6 +32,22 @@ inline double softmax_cross_entropy(thrust, std::int64_t n, std::int64_t k, cons
   };
   return ::thrust::transform_reduce(::thrust::device, ::thrust::counting_iterator<std::int64_t>(0),
                                     ::thrust::counting_iterator<std::int64_t>(n), row_loss, 0.0,
+                                    ::thrust::plus<double>());
+}
+
+}  // namespace hush::backend
+
+namespace hush::backend {
+
+template <class Op>
+double pointwise_loss(thrust, Op op, std::int64_t n, const float* pred, const float* target, float grad_scale,
+                      float* grad) {
+  auto element = [=] HUSH_HD(std::int64_t i) -> double {
+    grad[i] = grad_scale * op.grad(pred[i], target[i]);
+    return op.value(pred[i], target[i]);
+  };
+  return ::thrust::transform_reduce(::thrust::device, ::thrust::counting_iterator<std::int64_t>(0),
+                                    ::thrust::counting_iterator<std::int64_t>(n), element, 0.0,
                                     ::thrust::plus<double>());
 }
 

@@ -1,0 +1,43 @@
+#pragma once
+// Element-wise losses as functors: value(p, t) and d value / d p. Shared by every backend; the
+// definitions follow torch.nn's (reduction 'mean' is applied by the loss layer).
+#include <cmath>
+
+#include "hush/core/random.hpp"  // HUSH_HD
+
+namespace hush::ops {
+
+/// (p - t)², torch.nn.MSELoss
+struct squared_error {
+  HUSH_HD double value(float p, float t) const { return double(p - t) * double(p - t); }
+  HUSH_HD float grad(float p, float t) const { return 2.0f * (p - t); }
+};
+/// |p - t|, torch.nn.L1Loss (gradient 0 at p = t, as PyTorch's sign())
+struct absolute_error {
+  HUSH_HD double value(float p, float t) const { return std::fabs(double(p) - t); }
+  HUSH_HD float grad(float p, float t) const { return p > t ? 1.0f : (p < t ? -1.0f : 0.0f); }
+};
+/// Binary cross-entropy from a logit z, torch.nn.BCEWithLogitsLoss:
+/// max(z, 0) - z·t + log(1 + e^-|z|), stable for any z.
+struct bce_with_logits {
+  HUSH_HD double value(float z, float t) const {
+    const double zd = z;
+    return (zd > 0 ? zd : 0.0) - zd * t + std::log1p(std::exp(-std::fabs(zd)));
+  }
+  HUSH_HD float grad(float z, float t) const { return 1.0f / (1.0f + std::exp(-z)) - t; }
+};
+/// Binary cross-entropy from a probability p, torch.nn.BCELoss: logs clamped at -100 as PyTorch
+/// does, so p = 0 or 1 gives a finite loss.
+struct bce_from_probability {
+  HUSH_HD double value(float p, float t) const {
+    const double lp = std::fmax(std::log(double(p)), -100.0), l1p = std::fmax(std::log1p(-double(p)), -100.0);
+    return -(t * lp + (1.0 - t) * l1p);
+  }
+  HUSH_HD float grad(float p, float t) const {
+    const float eps = 1e-12f;  // PyTorch's BCELoss backward: (p - t) / max((1 - p)·p, eps)
+    const float d = (1.0f - p) * p;
+    return (p - t) / (d > eps ? d : eps);
+  }
+};
+
+}  // namespace hush::ops

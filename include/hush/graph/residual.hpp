@@ -1,0 +1,94 @@
+#pragma once
+// residual<F, S = identity>: y = F(x) + S(x) (He et al. 2016). S is the identity or a projection
+// (a strided 1×1 convolution and batch norm in ResNet). The gradient fans out to both paths and
+// their input gradients are summed here. The main path's parameters are named without a prefix,
+// as torchvision names a block's conv1, bn1, ...; the shortcut's under its name ("downsample"
+// with named<"downsample", ...>, otherwise "shortcut").
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "hush/core/concepts.hpp"
+#include "hush/graph/named.hpp"
+#include "hush/graph/visit.hpp"
+#include "hush/layers/identity.hpp"
+
+namespace hush {
+
+template <class F, class S = identity>
+struct residual {
+  static_assert(check_layer<F>() && check_layer<S>());
+  static constexpr const char* kind = "residual";
+
+  constexpr residual() requires(std::default_initializable<F> && std::default_initializable<S>) = default;
+  constexpr explicit residual(F f, S s = S{}) : main(std::move(f)), shortcut(std::move(s)) {}
+
+  template <class Fn>
+  constexpr void for_each_child(Fn&& f, shape in = {}) {
+    f(main_name(), main, in);
+    f(shortcut_name(), shortcut, in);
+  }
+  template <class Fn>
+  constexpr void for_each_child(Fn&& f, shape in = {}) const {
+    f(main_name(), main, in);
+    f(shortcut_name(), shortcut, in);
+  }
+
+  constexpr std::int64_t parameter_count() const { return main.parameter_count() + shortcut.parameter_count(); }
+
+  shape output_shape(shape in) const {
+    const auto a = within(main_name(), [&] { return main.output_shape(in); });
+    const auto b = within(shortcut_name(), [&] { return shortcut.output_shape(in); });
+    if (a != b)
+      throw shape_error("residual: the main path gives " + a.str() + " but the shortcut gives " + b.str() +
+                        " (a projection shortcut would match them)");
+    return a;
+  }
+
+  template <class Ctx>
+  void setup(Ctx& ctx, shape in) {
+    const auto out = output_shape(in);
+    within(main_name(), [&] { main.setup(ctx, in); });
+    within(shortcut_name(), [&] { shortcut.setup(ctx, in); });
+    y_.resize(out);
+    dx_.resize(in);
+  }
+
+  template <class Ctx>
+  const tensor& forward(Ctx& ctx, const tensor& x) {
+    const tensor& a = main.forward(ctx, x);
+    const tensor& b = shortcut.forward(ctx, x);
+    add(ctx.backend, y_.numel(), a.data(), b.data(), y_.data());
+    return y_;
+  }
+
+  template <class Ctx>
+  const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
+    const tensor& da = main.backward(ctx, x, dy);
+    const tensor& db = shortcut.backward(ctx, x, dy);
+    add(ctx.backend, dx_.numel(), da.data(), db.data(), dx_.data());
+    return dx_;
+  }
+
+  template <class V>
+  void visit(V&& v) {
+    visit_children(*this, v);
+  }
+
+  F main;
+  S shortcut;
+
+ private:
+  static std::string main_name() {
+    if constexpr (requires { F::name; }) return std::string(F::name);
+    else return "";
+  }
+  static std::string shortcut_name() {
+    if constexpr (requires { S::name; }) return std::string(S::name);
+    else return "shortcut";
+  }
+
+  tensor y_, dx_;
+};
+
+}  // namespace hush

@@ -1,0 +1,111 @@
+#pragma once
+// conv_transpose2d: x (N,C,H,W) -> y (N,K,H',W'), H' = (H-1)·stride - 2·pad + dil·(R-1) + out_pad + 1,
+// weight (C, K/groups, R, S) as torch.nn.ConvTranspose2d stores it. It is the adjoint of a
+// convolution from y's shape to x's: forward is that convolution's input gradient, backward its
+// forward, so it reuses the conv2d kernels of every backend.
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+#include "hush/backend/geometry.hpp"
+#include "hush/core/context.hpp"
+#include "hush/core/error.hpp"
+#include "hush/core/parameter.hpp"
+#include "hush/layers/init.hpp"
+
+namespace hush {
+
+struct conv_transpose2d {
+  struct options {
+    std::int64_t in, out, kernel;
+    std::int64_t stride = 1, padding = 0, output_padding = 0, dilation = 1, groups = 1;
+    bool bias = true;
+  };
+  static constexpr const char* kind = "conv_transpose2d";
+
+  constexpr explicit conv_transpose2d(options o) : opt(o) {}
+
+  constexpr std::int64_t parameter_count() const {
+    return opt.in * (opt.out / opt.groups) * opt.kernel * opt.kernel + (opt.bias ? opt.out : 0);
+  }
+
+  shape output_shape(shape in) const {
+    const auto g = geometry(in);
+    return {g.n, g.c, g.h, g.w};
+  }
+
+  template <class Ctx>
+  void setup(Ctx& ctx, shape in) {
+    geom_ = geometry(in);
+    if (weight.allocate({opt.in, opt.out / opt.groups, opt.kernel, opt.kernel})) {
+      // PyTorch takes fan_in from the weight's second dimension here too.
+      const float bound = 1.0f / std::sqrt(float((opt.out / opt.groups) * opt.kernel * opt.kernel));
+      init_uniform(weight.value, ctx.rng, ctx.next_stream(), bound);
+      if (opt.bias && bias.allocate({opt.out})) init_uniform(bias.value, ctx.rng, ctx.next_stream(), bound);
+    }
+    y_.resize(output_shape(in));
+    dx_.resize(in);
+  }
+
+  template <class Ctx>
+  const tensor& forward(Ctx& ctx, const tensor& x) {
+    conv2d_backward_data(ctx.backend, geom_, weight.value.data(), x.data(), y_.data(),
+                         ctx.scratch(conv2d_scratch(ctx.backend, geom_)));
+    if (opt.bias) add_bias(ctx.backend, geom_.n, geom_.c, geom_.h * geom_.w, bias.value.data(), y_.data());
+    return y_;
+  }
+
+  template <class Ctx>
+  const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
+    float* scratch = ctx.scratch(conv2d_scratch(ctx.backend, geom_));
+    if (opt.bias) sum_into_bias(ctx.backend, geom_.n, geom_.c, geom_.h * geom_.w, dy.data(), bias.grad.data());
+    conv2d_backward_weight(ctx.backend, geom_, dy.data(), x.data(), weight.grad.data(), scratch);
+    conv2d_forward(ctx.backend, geom_, dy.data(), weight.value.data(), nullptr, dx_.data(), scratch);
+    return dx_;
+  }
+
+  template <class V>
+  void visit(V&& v) {
+    v.parameter("weight", weight);
+    if (opt.bias) v.parameter("bias", bias);
+  }
+
+  std::string describe() const {
+    auto s = std::to_string(opt.in) + "->" + std::to_string(opt.out) + ", " + std::to_string(opt.kernel) + "x" +
+             std::to_string(opt.kernel);
+    if (opt.stride != 1) s += ", stride " + std::to_string(opt.stride);
+    if (opt.padding) s += ", pad " + std::to_string(opt.padding);
+    if (opt.output_padding) s += ", output pad " + std::to_string(opt.output_padding);
+    if (opt.dilation != 1) s += ", dilation " + std::to_string(opt.dilation);
+    if (opt.groups != 1) s += ", groups " + std::to_string(opt.groups);
+    return opt.bias ? s : s + ", no bias";
+  }
+
+  options opt;
+  parameter weight, bias;
+
+ private:
+  /// The convolution whose adjoint this layer is: from y (N,K,H',W') to x (N,C,H,W).
+  conv_geometry geometry(shape in) const {
+    if (in.rank != 4 || in.c() != opt.in)
+      throw shape_error("conv_transpose2d: expected (N, " + std::to_string(opt.in) + ", H, W), got " + in.str());
+    if (opt.in % opt.groups || opt.out % opt.groups)
+      throw shape_error("conv_transpose2d: groups " + std::to_string(opt.groups) + " must divide in " +
+                        std::to_string(opt.in) + " and out " + std::to_string(opt.out));
+    if (opt.output_padding >= std::max(opt.stride, opt.dilation))
+      throw shape_error("conv_transpose2d: output_padding must be smaller than stride or dilation");
+    const auto extent = [&](std::int64_t v) {
+      return (v - 1) * opt.stride - 2 * opt.padding + opt.dilation * (opt.kernel - 1) + opt.output_padding + 1;
+    };
+    conv_geometry g{in.n(), opt.out, extent(in.h()), extent(in.w()), opt.in, opt.kernel, opt.kernel,
+                    opt.stride, opt.stride, opt.padding, opt.padding, opt.dilation, opt.dilation, opt.groups};
+    if (g.h < 1 || g.w < 1) throw shape_error("conv_transpose2d: input " + in.str() + " gives an empty output");
+    g.complete();
+    return g;
+  }
+
+  conv_geometry geom_{};
+  tensor y_, dx_;
+};
+
+}  // namespace hush

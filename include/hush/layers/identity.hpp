@@ -1,0 +1,28 @@
+#pragma once
+// identity: y = x, with no copy (forward returns x itself, backward dy itself).
+#include <cstdint>
+
+#include "hush/core/context.hpp"
+#include "hush/core/parameter.hpp"
+
+namespace hush {
+
+struct identity {
+  static constexpr const char* kind = "identity";
+  constexpr std::int64_t parameter_count() const { return 0; }
+  shape output_shape(shape in) const { return in; }
+  template <class Ctx>
+  void setup(Ctx&, shape) {}
+  template <class Ctx>
+  const tensor& forward(Ctx&, const tensor& x) {
+    return x;
+  }
+  template <class Ctx>
+  const tensor& backward(Ctx&, const tensor&, const tensor& dy) {
+    return dy;
+  }
+  template <class V>
+  void visit(V&&) {}
+};
+
+}  // namespace hush

@@ -1,0 +1,159 @@
+#pragma once
+// Normalisation layers.
+//   batch_norm2d: x (N,C,H,W) -> y (N,C,H,W), torch.nn.BatchNorm2d (Ioffe & Szegedy 2015): batch
+//     statistics and a running average (momentum) in train mode, the running statistics in eval.
+//   layer_norm: x (..., D) -> y (..., D), torch.nn.LayerNorm(D) (Ba et al. 2016).
+#include <cstdint>
+#include <string>
+
+#include "hush/core/context.hpp"
+#include "hush/core/error.hpp"
+#include "hush/core/parameter.hpp"
+
+namespace hush {
+
+struct batch_norm2d {
+  struct options {
+    std::int64_t channels;
+    float eps = 1e-5f;
+    float momentum = 0.1f;
+  };
+  static constexpr const char* kind = "batch_norm2d";
+
+  constexpr explicit batch_norm2d(options o) : opt(o) {}
+  constexpr explicit batch_norm2d(std::int64_t channels) : opt{channels} {}
+
+  constexpr std::int64_t parameter_count() const { return 2 * opt.channels; }
+
+  shape output_shape(shape in) const {
+    if (in.rank != 4 || in.c() != opt.channels)
+      throw shape_error("batch_norm2d: expected (N, " + std::to_string(opt.channels) + ", H, W), got " + in.str());
+    return in;
+  }
+
+  template <class Ctx>
+  void setup(Ctx&, shape in) {
+    output_shape(in);
+    if (weight.allocate({opt.channels})) {
+      weight.value.fill(1.0f);
+      bias.allocate({opt.channels});
+      running_mean = tensor({opt.channels});
+      running_var = tensor({opt.channels}, 1.0f);
+      mean_ = tensor({opt.channels});
+      var_ = tensor({opt.channels});
+    }
+    y_.resize(in);
+    dx_.resize(in);
+  }
+
+  template <class Ctx>
+  const tensor& forward(Ctx& ctx, const tensor& x) {
+    const auto& s = x.shape();
+    const auto hw = s.h() * s.w();
+    batch_statistics_ = ctx.training();
+    if (batch_statistics_) {
+      batch_norm_statistics(ctx.backend, s.n(), s.c(), hw, x.data(), mean_.data(), var_.data());
+      batch_norm_update_running(ctx.backend, s.c(), s.n() * hw, opt.momentum, mean_.data(), var_.data(),
+                                running_mean.data(), running_var.data());
+      ++num_batches_tracked;
+    }
+    const tensor& m = batch_statistics_ ? mean_ : running_mean;
+    const tensor& v = batch_statistics_ ? var_ : running_var;
+    batch_norm_forward(ctx.backend, s.n(), s.c(), hw, x.data(), m.data(), v.data(), opt.eps, weight.value.data(),
+                       bias.value.data(), y_.data());
+    return y_;
+  }
+
+  template <class Ctx>
+  const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
+    const auto& s = x.shape();
+    const tensor& m = batch_statistics_ ? mean_ : running_mean;
+    const tensor& v = batch_statistics_ ? var_ : running_var;
+    batch_norm_backward(ctx.backend, s.n(), s.c(), s.h() * s.w(), x.data(), dy.data(), m.data(), v.data(), opt.eps,
+                        weight.value.data(), dx_.data(), weight.grad.data(), bias.grad.data(), batch_statistics_);
+    return dx_;
+  }
+
+  template <class V>
+  void visit(V&& v) {
+    v.parameter("weight", weight);
+    v.parameter("bias", bias);
+    v.buffer("running_mean", running_mean);
+    v.buffer("running_var", running_var);
+    v.counter("num_batches_tracked", num_batches_tracked);
+  }
+
+  std::string describe() const { return std::to_string(opt.channels); }
+
+  options opt;
+  parameter weight, bias;
+  tensor running_mean, running_var;
+  std::int64_t num_batches_tracked = 0;
+
+ private:
+  bool batch_statistics_ = true;  // what the last forward used, so backward matches it
+  tensor mean_, var_, y_, dx_;
+};
+
+struct layer_norm {
+  struct options {
+    std::int64_t features;
+    float eps = 1e-5f;
+  };
+  static constexpr const char* kind = "layer_norm";
+
+  constexpr explicit layer_norm(options o) : opt(o) {}
+  constexpr explicit layer_norm(std::int64_t features) : opt{features} {}
+
+  constexpr std::int64_t parameter_count() const { return 2 * opt.features; }
+
+  shape output_shape(shape in) const {
+    if (in.rank < 2 || in[in.rank - 1] != opt.features)
+      throw shape_error("layer_norm: expected (..., " + std::to_string(opt.features) + "), got " + in.str());
+    return in;
+  }
+
+  template <class Ctx>
+  void setup(Ctx&, shape in) {
+    output_shape(in);
+    if (weight.allocate({opt.features})) {
+      weight.value.fill(1.0f);
+      bias.allocate({opt.features});
+    }
+    const auto rows = in.numel() / opt.features;
+    mean_.resize({rows});
+    rstd_.resize({rows});
+    y_.resize(in);
+    dx_.resize(in);
+  }
+
+  template <class Ctx>
+  const tensor& forward(Ctx& ctx, const tensor& x) {
+    layer_norm_forward(ctx.backend, x.numel() / opt.features, opt.features, x.data(), weight.value.data(),
+                       bias.value.data(), opt.eps, y_.data(), mean_.data(), rstd_.data());
+    return y_;
+  }
+
+  template <class Ctx>
+  const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
+    layer_norm_backward(ctx.backend, x.numel() / opt.features, opt.features, x.data(), dy.data(), weight.value.data(),
+                        mean_.data(), rstd_.data(), dx_.data(), weight.grad.data(), bias.grad.data());
+    return dx_;
+  }
+
+  template <class V>
+  void visit(V&& v) {
+    v.parameter("weight", weight);
+    v.parameter("bias", bias);
+  }
+
+  std::string describe() const { return std::to_string(opt.features); }
+
+  options opt;
+  parameter weight, bias;
+
+ private:
+  tensor mean_, rstd_, y_, dx_;
+};
+
+}  // namespace hush

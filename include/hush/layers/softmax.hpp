@@ -1,0 +1,42 @@
+#pragma once
+// softmax: x (..., K) -> y (..., K), over the last dimension: torch.nn.Softmax(dim=-1).
+#include <cstdint>
+
+#include "hush/core/context.hpp"
+#include "hush/core/error.hpp"
+#include "hush/core/parameter.hpp"
+
+namespace hush {
+
+struct softmax {
+  static constexpr const char* kind = "softmax";
+  constexpr std::int64_t parameter_count() const { return 0; }
+  shape output_shape(shape in) const {
+    if (in.rank < 2) throw shape_error("softmax: expected (N, ..., K), got " + in.str());
+    return in;
+  }
+  template <class Ctx>
+  void setup(Ctx&, shape in) {
+    y_.resize(output_shape(in));
+    dx_.resize(in);
+  }
+  template <class Ctx>
+  const tensor& forward(Ctx& ctx, const tensor& x) {
+    const auto k = x.shape()[x.shape().rank - 1];
+    softmax_forward(ctx.backend, x.numel() / k, k, x.data(), y_.data());
+    return y_;
+  }
+  template <class Ctx>
+  const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
+    const auto k = x.shape()[x.shape().rank - 1];
+    softmax_backward(ctx.backend, x.numel() / k, k, y_.data(), dy.data(), dx_.data());
+    return dx_;
+  }
+  template <class V>
+  void visit(V&&) {}
+
+ private:
+  tensor y_, dx_;
+};
+
+}  // namespace hush

@@ -1,0 +1,59 @@
+#pragma once
+// upsample: x (N,C,H,W) -> y (N,C,s·H,s·W) for an integer factor s, nearest or bilinear:
+// torch.nn.Upsample(scale_factor=s, mode='nearest' | 'bilinear', align_corners=False).
+#include <cstdint>
+#include <string>
+
+#include "hush/backend/geometry.hpp"
+#include "hush/core/context.hpp"
+#include "hush/core/error.hpp"
+#include "hush/core/parameter.hpp"
+
+namespace hush {
+
+struct upsample {
+  enum class interpolation { nearest, bilinear };
+  struct options {
+    std::int64_t scale = 2;
+    upsample::interpolation interpolation = upsample::interpolation::nearest;
+  };
+  static constexpr const char* kind = "upsample";
+
+  constexpr explicit upsample(options o) : opt(o) {}
+
+  constexpr std::int64_t parameter_count() const { return 0; }
+  shape output_shape(shape in) const {
+    if (in.rank != 4) throw shape_error("upsample: expected (N, C, H, W), got " + in.str());
+    if (opt.scale < 1) throw shape_error("upsample: scale must be a positive integer");
+    return {in.n(), in.c(), in.h() * opt.scale, in.w() * opt.scale};
+  }
+  template <class Ctx>
+  void setup(Ctx&, shape in) {
+    y_.resize(output_shape(in));
+    dx_.resize(in);
+    geom_ = {in.n(), in.c(), in.h(), in.w(), opt.scale, opt.interpolation == interpolation::bilinear};
+  }
+  template <class Ctx>
+  const tensor& forward(Ctx& ctx, const tensor& x) {
+    upsample_forward(ctx.backend, geom_, x.data(), y_.data());
+    return y_;
+  }
+  template <class Ctx>
+  const tensor& backward(Ctx& ctx, const tensor&, const tensor& dy) {
+    upsample_backward(ctx.backend, geom_, dy.data(), dx_.data());
+    return dx_;
+  }
+  template <class V>
+  void visit(V&&) {}
+  std::string describe() const {
+    return "x" + std::to_string(opt.scale) + (opt.interpolation == interpolation::bilinear ? ", bilinear" : ", nearest");
+  }
+
+  options opt;
+
+ private:
+  upsample_geometry geom_{};
+  tensor y_, dx_;
+};
+
+}  // namespace hush

@@ -1,0 +1,50 @@
+#pragma once
+// Element-wise losses, averaged over every element (PyTorch's reduction='mean'):
+//   mse_loss              (p - t)²                         torch.nn.MSELoss
+//   l1_loss               |p - t|                          torch.nn.L1Loss
+//   bce_with_logits_loss  BCE from a logit, stable         torch.nn.BCEWithLogitsLoss
+//   bce_loss              BCE from a probability (sigmoid  torch.nn.BCELoss
+//                         discriminators), logs clamped at -100
+// pred and target have the same shape; forward returns the loss and keeps dL/dpred.
+#include <cstdint>
+
+#include "hush/backend/loss_ops.hpp"
+#include "hush/core/error.hpp"
+#include "hush/core/tensor.hpp"
+
+namespace hush {
+
+template <class Op>
+struct mean_pointwise_loss {
+  template <class Ctx>
+  float forward(Ctx& ctx, const tensor& pred, const tensor& target) {
+    if (pred.shape() != target.shape())
+      throw shape_error("loss: prediction " + pred.shape().str() + " and target " + target.shape().str() +
+                        " differ in shape");
+    grad_.resize(pred.shape());
+    const auto n = pred.numel();
+    const double total =
+        pointwise_loss(ctx.backend, Op{}, n, pred.data(), target.data(), 1.0f / float(n), grad_.data());
+    return static_cast<float>(total / double(n));
+  }
+  /// dL/dpred of the last forward.
+  const tensor& backward() const { return grad_; }
+
+ private:
+  tensor grad_;
+};
+
+struct mse_loss : mean_pointwise_loss<ops::squared_error> {
+  static constexpr const char* kind = "mse";
+};
+struct l1_loss : mean_pointwise_loss<ops::absolute_error> {
+  static constexpr const char* kind = "l1";
+};
+struct bce_with_logits_loss : mean_pointwise_loss<ops::bce_with_logits> {
+  static constexpr const char* kind = "bce_with_logits";
+};
+struct bce_loss : mean_pointwise_loss<ops::bce_from_probability> {
+  static constexpr const char* kind = "bce";
+};
+
+}  // namespace hush

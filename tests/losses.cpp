@@ -1,0 +1,81 @@
+// Losses: gradients against finite differences, values against PyTorch, on every backend.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "hush/backend/thrust.hpp"
+#include "hush/hush.hpp"
+
+namespace {
+
+hush::tensor filled(hush::shape s, std::uint64_t stream, float lo, float hi) {
+  hush::tensor t(s);
+  const hush::counter_rng rng{8};
+  for (std::int64_t i = 0; i < t.numel(); ++i) t[i] = lo + (hi - lo) * rng.uniform(stream, static_cast<std::uint64_t>(i));
+  return t;
+}
+
+/// Central differences of loss.forward against loss.backward, in double.
+template <class Backend, class Loss>
+double worst_gradient_error(Loss loss, hush::tensor pred, const hush::tensor& target) {
+  hush::context<Backend> ctx;
+  loss.forward(ctx, pred, target);
+  const hush::tensor analytic = loss.backward();
+  double worst = 0;
+  for (std::int64_t i = 0; i < pred.numel(); ++i) {
+    const float saved = pred[i];
+    const float eps = 1e-3f;
+    pred[i] = saved + eps;
+    const double up = loss.forward(ctx, pred, target);
+    pred[i] = saved - eps;
+    const double down = loss.forward(ctx, pred, target);
+    pred[i] = saved;
+    worst = std::max(worst, std::abs((up - down) / (2 * eps) - analytic[i]) / std::max(1.0, std::abs(double(analytic[i]))));
+  }
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("pointwise losses: gradients match finite differences", Backend, hush::backend::reference,
+                   hush::backend::cpu, hush::backend::thrust) {
+  const auto pred = filled({3, 4}, 1, -2.0f, 2.0f), target = filled({3, 4}, 2, 0.0f, 1.0f);
+  const auto prob = filled({3, 4}, 3, 0.05f, 0.95f);
+  CHECK(worst_gradient_error<Backend>(hush::mse_loss{}, pred, target) < 2e-3);
+  CHECK(worst_gradient_error<Backend>(hush::l1_loss{}, pred, target) < 2e-3);
+  CHECK(worst_gradient_error<Backend>(hush::bce_with_logits_loss{}, pred, target) < 2e-3);
+  CHECK(worst_gradient_error<Backend>(hush::bce_loss{}, prob, target) < 2e-3);
+  CHECK(worst_gradient_error<Backend>(hush::weighted_sum<hush::mse_loss, hush::l1_loss>({0.1f, 0.01f}), pred, target) <
+        2e-3);
+}
+
+TEST_CASE_TEMPLATE("pointwise losses: values from torch.nn", Backend, hush::backend::reference, hush::backend::cpu,
+                   hush::backend::thrust) {
+  // Values printed by tests/reference/losses.py (torch 1.13, reduction 'mean').
+  hush::context<Backend> ctx;
+  const hush::tensor pred({1, 4}, std::vector<float>{-1.5f, 0.0f, 0.25f, 3.0f});
+  const hush::tensor target({1, 4}, std::vector<float>{0.0f, 1.0f, 0.5f, 1.0f});
+  hush::mse_loss mse;
+  hush::l1_loss l1;
+  hush::bce_with_logits_loss bcel;
+  hush::bce_loss bce;
+  CHECK(mse.forward(ctx, pred, target) == doctest::Approx(1.828125));
+  CHECK(l1.forward(ctx, pred, target) == doctest::Approx(1.1875));
+  CHECK(bcel.forward(ctx, pred, target) == doctest::Approx(0.4110218286514282).epsilon(1e-6));
+  hush::tensor prob({1, 4});
+  for (int i = 0; i < 4; ++i) prob[i] = 1.0f / (1.0f + std::exp(-pred[i]));
+  CHECK(bce.forward(ctx, prob, target) == doctest::Approx(0.41102179884910583).epsilon(1e-5));
+  const hush::tensor certain({1, 2}, std::vector<float>{0.0f, 1.0f}), wrong({1, 2}, std::vector<float>{1.0f, 0.0f});
+  CHECK(bce.forward(ctx, certain, wrong) == doctest::Approx(100.0));
+  hush::weighted_sum<hush::mse_loss, hush::l1_loss> both({0.5f, 2.0f});
+  CHECK(both.forward(ctx, pred, target) == doctest::Approx(0.5 * 1.828125 + 2.0 * 1.1875));
+}
+
+TEST_CASE("losses: shapes must agree") {
+  hush::context<hush::backend::cpu> ctx;
+  hush::mse_loss mse;
+  CHECK_THROWS_WITH(mse.forward(ctx, hush::tensor({2, 3}), hush::tensor({3, 2})),
+                    "loss: prediction (2, 3) and target (3, 2) differ in shape");
+  static_assert(hush::loss<hush::mse_loss> && hush::loss<hush::cross_entropy> &&
+                hush::loss<hush::weighted_sum<hush::mse_loss, hush::bce_loss>>);
+}
