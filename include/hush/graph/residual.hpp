@@ -19,6 +19,8 @@ template <class F, class S = identity>
 struct residual {
   static_assert(check_layer<F>() && check_layer<S>());
   static constexpr const char* kind = "residual";
+  using main_type = F;
+  using shortcut_type = S;
 
   constexpr residual() requires(std::default_initializable<F> && std::default_initializable<S>) = default;
   constexpr explicit residual(F f, S s = S{}) : main(std::move(f)), shortcut(std::move(s)) {}

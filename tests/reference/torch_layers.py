@@ -1,0 +1,139 @@
+#!/usr/bin/python3
+"""Reference vectors from PyTorch for every hush layer and for a small residual network.
+
+For each case it writes two files into tests/reference/data/:
+  <case>.weights.safetensors  the module's state_dict, as PyTorch names and lays it out
+  <case>.io.safetensors       x, dy (the upstream gradient), y, dx, grad.<parameter> and, for
+                              modules with buffers, after.<buffer> (their values after forward)
+tests/torch_reference.cpp loads the weights with hush::load_weights, runs forward and backward
+and compares. Run with Debian's python3-torch (CI needs no PyTorch: the files are committed):
+  /usr/bin/python3 tests/reference/torch_layers.py
+"""
+import json
+import os
+import struct
+
+import torch
+import torch.nn as nn
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+
+
+def save_safetensors(path, tensors):
+    """The safetensors format by hand (Debian has no python3-safetensors): JSON header + raw data."""
+    header, blobs, offset = {}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].detach().contiguous()
+        dtype = {torch.float32: "F32", torch.int64: "I64"}[t.dtype]
+        data = t.numpy().tobytes()
+        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    header["__metadata__"] = {"format": "pt", "source": "tests/reference/torch_layers.py"}
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+def case(name, module, shape, train=True, randomise_affine=False, running=False):
+    torch.manual_seed(sum(map(ord, name)))
+    if randomise_affine:  # make norm layers' weight and bias non-trivial
+        with torch.no_grad():
+            for p in module.parameters():
+                p.uniform_(0.5, 1.5) if p.dim() == 1 and "weight" in dict(module.named_parameters()) else None
+            for n, p in module.named_parameters():
+                p.copy_(torch.rand_like(p) + 0.5 if n.endswith("weight") else torch.randn_like(p) * 0.5)
+    if running:  # eval-mode norm: non-trivial running statistics
+        with torch.no_grad():
+            module.running_mean.copy_(torch.randn_like(module.running_mean) * 0.5)
+            module.running_var.copy_(torch.rand_like(module.running_var) + 0.5)
+    module.train(train)
+    save_safetensors(os.path.join(OUT, name + ".weights.safetensors"), dict(module.state_dict()))
+    x = torch.randn(*shape, requires_grad=True)
+    y = module(x)
+    dy = torch.randn_like(y)
+    y.backward(dy)
+    io = {"x": x, "dy": dy, "y": y, "dx": x.grad}
+    for n, p in module.named_parameters():
+        io["grad." + n] = p.grad
+    for n, b in module.named_buffers():
+        io["after." + n] = b
+    save_safetensors(os.path.join(OUT, name + ".io.safetensors"), io)
+
+
+class BasicBlock(nn.Module):
+    """torchvision.models.resnet.BasicBlock, with a projection shortcut."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.relu = nn.ReLU()
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+        return self.relu(out + self.downsample(x))
+
+
+class SmallResNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 4, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(4)
+        self.relu = nn.ReLU()
+        self.layer1 = BasicBlock(4, 8, 2)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):
+        x = self.layer1(self.relu(self.bn1(self.conv1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+class Pooled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+
+    def forward(self, x):
+        return torch.flatten(self.pool(x), 1)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    case("conv2d_3x3_pad1", nn.Conv2d(3, 4, 3, padding=1), (2, 3, 6, 5))
+    case("conv2d_strided_dilated_grouped", nn.Conv2d(4, 6, 3, stride=2, padding=2, dilation=2, groups=2), (2, 4, 9, 9))
+    case("conv2d_1x1_no_bias", nn.Conv2d(5, 3, 1, bias=False), (2, 5, 4, 4))
+    case("conv2d_7x7_stride2", nn.Conv2d(3, 4, 7, stride=2, padding=3, bias=False), (1, 3, 11, 11))
+    case("conv_transpose2d", nn.ConvTranspose2d(4, 3, 4, stride=2, padding=1), (2, 4, 3, 3))
+    case("conv_transpose2d_output_padding_groups",
+         nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2), (1, 4, 3, 4))
+    case("linear", nn.Linear(7, 5), (3, 7))
+    case("batch_norm2d_train", nn.BatchNorm2d(3), (4, 3, 3, 3), randomise_affine=True)
+    case("batch_norm2d_eval", nn.BatchNorm2d(3), (4, 3, 3, 3), train=False, randomise_affine=True, running=True)
+    case("layer_norm", nn.LayerNorm(6), (2, 3, 6), randomise_affine=True)
+    case("relu", nn.ReLU(), (2, 3, 4, 4))
+    case("leaky_relu", nn.LeakyReLU(0.2), (2, 3, 4, 4))
+    case("tanh", nn.Tanh(), (2, 3, 4, 4))
+    case("sigmoid", nn.Sigmoid(), (2, 3, 4, 4))
+    case("gelu", nn.GELU(), (2, 3, 4, 4))
+    case("softmax", nn.Softmax(dim=-1), (3, 7))
+    case("max_pool2d_2", nn.MaxPool2d(2), (2, 2, 6, 6))
+    case("max_pool2d_3_stride2_pad1", nn.MaxPool2d(3, stride=2, padding=1), (2, 2, 7, 7))
+    case("avg_pool2d_3_stride2_pad1", nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False), (2, 2, 7, 7))
+    case("global_avg_pool", Pooled(), (2, 3, 4, 5))
+    case("upsample_nearest_2", nn.Upsample(scale_factor=2, mode="nearest"), (1, 2, 3, 4))
+    case("upsample_bilinear_2", nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False), (1, 2, 3, 4))
+    case("upsample_bilinear_4", nn.Upsample(scale_factor=4, mode="bilinear", align_corners=False), (1, 2, 3, 3))
+    case("flatten", nn.Flatten(), (2, 3, 2, 2))
+    case("small_resnet_train", SmallResNet(), (2, 3, 8, 8))
+    case("small_resnet_eval", SmallResNet(), (2, 3, 8, 8), train=False)
+    print("wrote", len(os.listdir(OUT)), "files to", OUT)
+
+
+if __name__ == "__main__":
+    main()
