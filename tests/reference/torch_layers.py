@@ -40,8 +40,6 @@ def case(name, module, shape, train=True, randomise_affine=False, running=False)
     torch.manual_seed(sum(map(ord, name)))
     if randomise_affine:  # make norm layers' weight and bias non-trivial
         with torch.no_grad():
-            for p in module.parameters():
-                p.uniform_(0.5, 1.5) if p.dim() == 1 and "weight" in dict(module.named_parameters()) else None
             for n, p in module.named_parameters():
                 p.copy_(torch.rand_like(p) + 0.5 if n.endswith("weight") else torch.randn_like(p) * 0.5)
     if running:  # eval-mode norm: non-trivial running statistics

@@ -1,7 +1,8 @@
 #pragma once
-// residual<F, S = identity>: y = F(x) + S(x) (He et al. 2016). S is the identity or a projection
-// (a strided 1×1 convolution and batch norm in ResNet). The gradient fans out to both paths and
-// their input gradients are summed here. The main path's parameters are named without a prefix,
+// residual<F, S = identity, Post = identity>: y = Post(F(x) + S(x)) (He et al. 2016). S is the
+// identity or a projection (a strided 1×1 convolution and batch norm in ResNet); Post is what
+// follows the sum (ReLU in ResNet's blocks). The gradient fans out to both paths and their input
+// gradients are summed here. The main path's parameters are named without a prefix,
 // as torchvision names a block's conv1, bn1, ...; the shortcut's under its name ("downsample"
 // with named<"downsample", ...>, otherwise "shortcut").
 #include <cstdint>
@@ -15,28 +16,34 @@
 
 namespace hush {
 
-template <class F, class S = identity>
+template <class F, class S = identity, class Post = identity>
 struct residual {
-  static_assert(check_layer<F>() && check_layer<S>());
+  static_assert(check_layer<F>() && check_layer<S>() && check_layer<Post>());
   static constexpr const char* kind = "residual";
   using main_type = F;
   using shortcut_type = S;
 
-  constexpr residual() requires(std::default_initializable<F> && std::default_initializable<S>) = default;
-  constexpr explicit residual(F f, S s = S{}) : main(std::move(f)), shortcut(std::move(s)) {}
+  constexpr residual() requires(std::default_initializable<F> && std::default_initializable<S> &&
+                                std::default_initializable<Post>) = default;
+  constexpr explicit residual(F f, S s = S{}, Post p = Post{})
+      : main(std::move(f)), shortcut(std::move(s)), post(std::move(p)) {}
 
   template <class Fn>
   constexpr void for_each_child(Fn&& f, shape in = {}) {
     f(main_name(), main, in);
     f(shortcut_name(), shortcut, in);
+    f("post", post, in.empty() ? in : main.output_shape(in));
   }
   template <class Fn>
   constexpr void for_each_child(Fn&& f, shape in = {}) const {
     f(main_name(), main, in);
     f(shortcut_name(), shortcut, in);
+    f("post", post, in.empty() ? in : main.output_shape(in));
   }
 
-  constexpr std::int64_t parameter_count() const { return main.parameter_count() + shortcut.parameter_count(); }
+  constexpr std::int64_t parameter_count() const {
+    return main.parameter_count() + shortcut.parameter_count() + post.parameter_count();
+  }
 
   shape output_shape(shape in) const {
     const auto a = within(main_name(), [&] { return main.output_shape(in); });
@@ -44,15 +51,16 @@ struct residual {
     if (a != b)
       throw shape_error("residual: the main path gives " + a.str() + " but the shortcut gives " + b.str() +
                         " (a projection shortcut would match them)");
-    return a;
+    return within("post", [&] { return post.output_shape(a); });
   }
 
   template <class Ctx>
   void setup(Ctx& ctx, shape in) {
-    const auto out = output_shape(in);
+    output_shape(in);
     within(main_name(), [&] { main.setup(ctx, in); });
     within(shortcut_name(), [&] { shortcut.setup(ctx, in); });
-    y_.resize(out);
+    sum_.resize(main.output_shape(in));
+    within("post", [&] { post.setup(ctx, sum_.shape()); });
     dx_.resize(in);
   }
 
@@ -60,14 +68,15 @@ struct residual {
   const tensor& forward(Ctx& ctx, const tensor& x) {
     const tensor& a = main.forward(ctx, x);
     const tensor& b = shortcut.forward(ctx, x);
-    add(ctx.backend, y_.numel(), a.data(), b.data(), y_.data());
-    return y_;
+    add(ctx.backend, sum_.numel(), a.data(), b.data(), sum_.data());
+    return post.forward(ctx, sum_);
   }
 
   template <class Ctx>
   const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
-    const tensor& da = main.backward(ctx, x, dy);
-    const tensor& db = shortcut.backward(ctx, x, dy);
+    const tensor& dsum = post.backward(ctx, sum_, dy);
+    const tensor& da = main.backward(ctx, x, dsum);
+    const tensor& db = shortcut.backward(ctx, x, dsum);
     add(ctx.backend, dx_.numel(), da.data(), db.data(), dx_.data());
     return dx_;
   }
@@ -79,6 +88,7 @@ struct residual {
 
   F main;
   S shortcut;
+  Post post;
 
  private:
   static std::string main_name() {
@@ -90,7 +100,7 @@ struct residual {
     else return "shortcut";
   }
 
-  tensor y_, dx_;
+  tensor sum_, dx_;
 };
 
 }  // namespace hush

@@ -1,0 +1,147 @@
+// Every layer, and a small residual network, against PyTorch: forward, input gradient, parameter
+// gradients and running statistics, from the vectors tests/reference/torch_layers.py wrote with
+// Debian's python3-torch. Weights are loaded from PyTorch's own state_dict files, so this also
+// checks that hush reads PyTorch's names and layouts. Run on all three backends.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+
+#include "hush/backend/thrust.hpp"
+#include "hush/hush.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path data_dir = HUSH_REFERENCE_DATA;
+
+hush::tensor as_tensor(const hush::io::stored_array& a) {
+  hush::shape s;
+  for (auto d : a.dims) s[s.rank++] = d;
+  return hush::tensor(s, a.values);
+}
+
+void compare(const std::string& what, const hush::tensor& got, const hush::io::stored_array& want, double tolerance) {
+  INFO(what);
+  REQUIRE(got.shape() == as_tensor(want).shape());
+  double worst = 0;
+  std::int64_t at = 0;
+  for (std::int64_t i = 0; i < got.numel(); ++i) {
+    const double ref = want.values[static_cast<std::size_t>(i)];
+    const double err = std::abs(got[i] - ref) / std::max(1.0, std::abs(ref));
+    if (err > worst) worst = err, at = i;
+  }
+  CHECK_MESSAGE(worst <= tolerance, what << ": worst relative error " << worst << " at element " << at);
+}
+
+template <class Backend, class L>
+void check_one(const std::string& name, L layer, hush::mode mode, double tolerance) {
+  INFO("case " << name << " on " << Backend::name);
+  const auto io = hush::io::read_safetensors(data_dir / (name + ".io.safetensors"));
+  const auto x = as_tensor(io.arrays.at("x")), dy = as_tensor(io.arrays.at("dy"));
+  hush::context<Backend> ctx(1);
+  ctx.mode = mode;
+  layer.setup(ctx, x.shape());
+  hush::load_weights(layer, data_dir / (name + ".weights.safetensors"));
+  hush::zero_grad(layer);
+  compare("y", layer.forward(ctx, x), io.arrays.at("y"), tolerance);
+  compare("dx", layer.backward(ctx, x, dy), io.arrays.at("dx"), tolerance);
+  hush::for_each_parameter(layer, [&](std::string_view p, hush::parameter& param) {
+    compare("grad." + std::string(p), param.grad, io.arrays.at("grad." + std::string(p)), tolerance);
+  });
+  hush::for_each_buffer(layer, [&](std::string_view b, hush::tensor& t) {
+    compare("after." + std::string(b), t, io.arrays.at("after." + std::string(b)), tolerance);
+  });
+}
+
+/// The case on every backend. Float32 reductions in another order than PyTorch's differ in the
+/// last bits; 1e-4 relative (to max(1, |value|)) is far below any real error.
+template <class L>
+void check(const std::string& name, const L& layer, hush::mode mode = hush::mode::train, double tolerance = 1e-4) {
+  check_one<hush::backend::reference>(name, layer, mode, tolerance);
+  check_one<hush::backend::cpu>(name, layer, mode, tolerance);
+  check_one<hush::backend::thrust>(name, layer, mode, tolerance);
+}
+
+using hush::named;
+using block_main = hush::seq<named<"conv1", hush::conv2d>, named<"bn1", hush::batch_norm2d>, hush::relu,
+                             named<"conv2", hush::conv2d>, named<"bn2", hush::batch_norm2d>>;
+using downsample = named<"downsample", hush::seq<hush::conv2d, hush::batch_norm2d>>;
+/// torchvision's BasicBlock with a projection shortcut: relu(bn2(conv2(relu(bn1(conv1(x))))) + downsample(x)).
+using basic_block = hush::residual<block_main, downsample, hush::relu>;
+/// The network of torch_layers.py's SmallResNet, with the same state_dict names.
+struct small_resnet : hush::seq<named<"conv1", hush::conv2d>, named<"bn1", hush::batch_norm2d>, hush::relu,
+                                named<"layer1", basic_block>, hush::global_avg_pool, named<"fc", hush::linear>> {
+  static constexpr const char* kind = "small_resnet";
+  constexpr small_resnet()
+      : seq(hush::conv2d({.in = 3, .out = 4, .kernel = 3, .padding = 1, .bias = false}), hush::batch_norm2d(4),
+            hush::relu{},
+            basic_block(block_main(hush::conv2d({.in = 4, .out = 8, .kernel = 3, .stride = 2, .padding = 1, .bias = false}),
+                                   hush::batch_norm2d(8), hush::relu{},
+                                   hush::conv2d({.in = 8, .out = 8, .kernel = 3, .padding = 1, .bias = false}),
+                                   hush::batch_norm2d(8)),
+                        downsample(hush::seq<hush::conv2d, hush::batch_norm2d>(
+                            hush::conv2d({.in = 4, .out = 8, .kernel = 1, .stride = 2, .bias = false}), hush::batch_norm2d(8))),
+                        hush::relu{}),
+            hush::global_avg_pool{}, hush::linear({.in = 8, .out = 3})) {}
+};
+
+}  // namespace
+
+TEST_CASE("convolutions and linear against PyTorch") {
+  check("conv2d_3x3_pad1", hush::conv2d({.in = 3, .out = 4, .kernel = 3, .padding = 1}));
+  check("conv2d_strided_dilated_grouped",
+        hush::conv2d({.in = 4, .out = 6, .kernel = 3, .stride = 2, .padding = 2, .dilation = 2, .groups = 2}));
+  check("conv2d_1x1_no_bias", hush::conv2d({.in = 5, .out = 3, .kernel = 1, .bias = false}));
+  check("conv2d_7x7_stride2", hush::conv2d({.in = 3, .out = 4, .kernel = 7, .stride = 2, .padding = 3, .bias = false}));
+  check("conv_transpose2d", hush::conv_transpose2d({.in = 4, .out = 3, .kernel = 4, .stride = 2, .padding = 1}));
+  check("conv_transpose2d_output_padding_groups",
+        hush::conv_transpose2d({.in = 4, .out = 6, .kernel = 3, .stride = 2, .padding = 1, .output_padding = 1, .groups = 2}));
+  check("linear", hush::linear({.in = 7, .out = 5}));
+}
+
+TEST_CASE("normalisation against PyTorch: batch norm in train and eval mode, layer norm") {
+  // Train: batch statistics, running statistics updated with momentum 0.1 and the unbiased
+  // variance. Eval: the running statistics, nothing updated.
+  check("batch_norm2d_train", hush::batch_norm2d(3));
+  check("batch_norm2d_eval", hush::batch_norm2d(3), hush::mode::eval);
+  check("layer_norm", hush::layer_norm(6));
+}
+
+TEST_CASE("activations, softmax, pooling, upsampling and flatten against PyTorch") {
+  check("relu", hush::relu{});
+  check("leaky_relu", hush::leaky_relu(0.2f));
+  check("tanh", hush::tanh{});
+  check("sigmoid", hush::sigmoid{});
+  check("gelu", hush::gelu{});
+  check("softmax", hush::softmax{});
+  check("max_pool2d_2", hush::max_pool2d({.kernel = 2}));
+  check("max_pool2d_3_stride2_pad1", hush::max_pool2d({.kernel = 3, .stride = 2, .padding = 1}));
+  check("avg_pool2d_3_stride2_pad1", hush::avg_pool2d({.kernel = 3, .stride = 2, .padding = 1}));
+  check("global_avg_pool", hush::global_avg_pool{});
+  check("upsample_nearest_2", hush::upsample({.scale = 2}));
+  check("upsample_bilinear_2", hush::upsample({.scale = 2, .interpolation = hush::upsample::interpolation::bilinear}));
+  check("upsample_bilinear_4", hush::upsample({.scale = 4, .interpolation = hush::upsample::interpolation::bilinear}));
+  check("flatten", hush::flatten{});
+}
+
+TEST_CASE("a small residual network against PyTorch, in train and eval mode") {
+  check("small_resnet_train", small_resnet{});
+  check("small_resnet_eval", small_resnet{}, hush::mode::eval);
+  small_resnet net;
+  hush::context<hush::backend::cpu> ctx;
+  net.setup(ctx, {1, 3, 8, 8});
+  hush::load_weights(net, data_dir / "small_resnet_train.weights.safetensors");
+  std::int64_t tracked = -1;
+  struct visitor {
+    std::int64_t& tracked;
+    void parameter(std::string_view, hush::parameter&) {}
+    void buffer(std::string_view, hush::tensor&) {}
+    void counter(std::string_view name, std::int64_t& c) {
+      if (name == "layer1.bn2.num_batches_tracked") tracked = c;
+    }
+  } v{tracked};
+  net.visit(v);
+  CHECK(tracked == 0);  // PyTorch's counter, loaded as an integer
+}
