@@ -1,7 +1,9 @@
-// conv2d forward and backward at ResNet-50's convolution shapes, and the small CNN's training
-// step, in GFLOP/s.
+// conv2d forward and forward+backward at ResNet-50's convolution shapes, on the cpu and thrust
+// backends, in GFLOP/s; and compositions: a ResNet basic block, a U-Net level and the small CNN's
+// training step.
 #include <benchmark/benchmark.h>
 
+#include "hush/backend/thrust.hpp"
 #include "hush/hush.hpp"
 #include "hush/models/fashion_cnn.hpp"
 
@@ -38,8 +40,9 @@ void conv_forward(benchmark::State& state, conv_case cc, std::int64_t batch, boo
                                                  benchmark::Counter::kIs1000);
 }
 
+template <class Backend>
 void fashion_cnn_step(benchmark::State& state) {
-  hush::model<hush::models::fashion_cnn, hush::backend::cpu> m({.seed = 1});
+  hush::model<hush::models::fashion_cnn, Backend> m({.seed = 1});
   hush::tensor x({64, 1, 28, 28}, 0.5f), y({64}, 3.0f);
   hush::sgd opt(m.net, {.lr = 0.01f, .momentum = 0.9f});
   hush::cross_entropy loss;
@@ -53,17 +56,57 @@ void fashion_cnn_step(benchmark::State& state) {
   state.counters["images/s"] = benchmark::Counter(64, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-const bool registered = [] {
+/// A ResNet-50 style basic block at 56×56×64, batch 8: forward and backward.
+using block_main = hush::seq<hush::conv2d, hush::batch_norm2d, hush::relu, hush::conv2d, hush::batch_norm2d>;
+using basic_block = hush::residual<block_main, hush::identity, hush::relu>;
+/// One U-Net level: a strided convolution down, a transposed one up, the skip concatenation.
+using unet_inner = hush::seq<hush::conv2d, hush::leaky_relu, hush::conv_transpose2d, hush::relu>;
+using unet_level = hush::concat_skip<unet_inner>;
+
+template <class Backend, class Net>
+void composition(benchmark::State& state, Net net, hush::shape in, double flops_per_pass) {
+  hush::context<Backend> ctx(1);
+  net.setup(ctx, in);
+  hush::tensor x(in, 0.5f), dy(net.output_shape(in), 0.1f);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(net.forward(ctx, x).data());
+    benchmark::DoNotOptimize(net.backward(ctx, x, dy).data());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(3 * flops_per_pass, benchmark::Counter::kIsIterationInvariantRate,
+                                                 benchmark::Counter::kIs1000);
+}
+
+template <class Backend>
+void register_backend() {
+  const std::string b = Backend::name;
   for (const auto& cc : resnet50_convs) {
-    benchmark::RegisterBenchmark((std::string("conv2d fwd/cpu/") + cc.name).c_str(),
-                                 [cc](benchmark::State& s) { conv_forward<hush::backend::cpu>(s, cc, 8, false); })
+    benchmark::RegisterBenchmark(("conv2d fwd/" + b + "/" + cc.name).c_str(),
+                                 [cc](benchmark::State& s) { conv_forward<Backend>(s, cc, 8, false); })
         ->Unit(benchmark::kMillisecond)->UseRealTime();
-    benchmark::RegisterBenchmark((std::string("conv2d fwd+bwd/cpu/") + cc.name).c_str(),
-                                 [cc](benchmark::State& s) { conv_forward<hush::backend::cpu>(s, cc, 8, true); })
+    benchmark::RegisterBenchmark(("conv2d fwd+bwd/" + b + "/" + cc.name).c_str(),
+                                 [cc](benchmark::State& s) { conv_forward<Backend>(s, cc, 8, true); })
         ->Unit(benchmark::kMillisecond)->UseRealTime();
   }
-  benchmark::RegisterBenchmark("fashion_cnn train step/cpu/batch 64", fashion_cnn_step)
+  benchmark::RegisterBenchmark(("basic block 64@56x56 fwd+bwd/" + b + "/batch 8").c_str(), [](benchmark::State& s) {
+    const auto conv = [] { return hush::conv2d({.in = 64, .out = 64, .kernel = 3, .padding = 1, .bias = false}); };
+    composition<Backend>(s, basic_block(block_main(conv(), hush::batch_norm2d(64), hush::relu{}, conv(), hush::batch_norm2d(64))),
+                         {8, 64, 56, 56}, 2 * 2.0 * 8 * 64 * 56 * 56 * 64 * 9);
+  })->Unit(benchmark::kMillisecond)->UseRealTime();
+  benchmark::RegisterBenchmark(("unet level 48@128x128 fwd+bwd/" + b + "/batch 4").c_str(), [](benchmark::State& s) {
+    composition<Backend>(s,
+                         unet_level(unet_inner(hush::conv2d({.in = 48, .out = 48, .kernel = 4, .stride = 2, .padding = 1}),
+                                               hush::leaky_relu(0.2f),
+                                               hush::conv_transpose2d({.in = 48, .out = 48, .kernel = 4, .stride = 2, .padding = 1}),
+                                               hush::relu{})),
+                         {4, 48, 128, 128}, 2 * 2.0 * 4 * 48 * 64 * 64 * 48 * 16);
+  })->Unit(benchmark::kMillisecond)->UseRealTime();
+  benchmark::RegisterBenchmark(("fashion_cnn train step/" + b + "/batch 64").c_str(), fashion_cnn_step<Backend>)
       ->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
+const bool registered = [] {
+  register_backend<hush::backend::cpu>();
+  register_backend<hush::backend::thrust>();
   return true;
 }();
 

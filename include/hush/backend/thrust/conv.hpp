@@ -12,32 +12,42 @@
 namespace hush::backend {
 
 inline void im2col(thrust, const conv_geometry& g, const float* x, float* col) {
-  const auto pq = g.p * g.q;
-  detail::for_each_index(g.col_rows() * pq, [=] HUSH_HD(std::int64_t i) {
-    const auto row = i / pq, pos = i % pq, p = pos / g.q, q = pos % g.q;
+  // One index per (column row, output row): the inner loop runs along q, so the index
+  // arithmetic (64-bit divisions) is paid once per output row, not once per element.
+  detail::for_each_index(g.col_rows() * g.p, [=] HUSH_HD(std::int64_t i) {
+    const auto row = i / g.p, p = i % g.p;
     const auto c = row / (g.r * g.s), rr = (row / g.s) % g.r, ss = row % g.s;
-    const auto ih = p * g.stride_h - g.pad_h + rr * g.dil_h, iw = q * g.stride_w - g.pad_w + ss * g.dil_w;
-    col[i] = (ih >= 0 && ih < g.h && iw >= 0 && iw < g.w) ? x[(c * g.h + ih) * g.w + iw] : 0.0f;
+    const auto ih = p * g.stride_h - g.pad_h + rr * g.dil_h;
+    float* out = col + (row * g.p + p) * g.q;
+    const float* xr = x + (c * g.h + ih) * g.w;
+    const bool inside = ih >= 0 && ih < g.h;
+    for (std::int64_t q = 0; q < g.q; ++q) {
+      const auto iw = q * g.stride_w - g.pad_w + ss * g.dil_w;
+      out[q] = (inside && iw >= 0 && iw < g.w) ? xr[iw] : 0.0f;
+    }
   });
 }
 inline void col2im(thrust, const conv_geometry& g, const float* col, float* dx) {
   const auto pq = g.p * g.q;
-  detail::for_each_index(g.c_per_group() * g.h * g.w, [=] HUSH_HD(std::int64_t i) {
-    const auto c = i / (g.h * g.w), ih = (i / g.w) % g.h, iw = i % g.w;
-    float s = 0.0f;
-    for (std::int64_t rr = 0; rr < g.r; ++rr) {
-      const auto ph = ih + g.pad_h - rr * g.dil_h;  // = p·stride_h when tap rr of row p reads ih
-      if (ph < 0 || ph % g.stride_h) continue;
-      const auto p = ph / g.stride_h;
-      if (p >= g.p) continue;
-      for (std::int64_t ss = 0; ss < g.s; ++ss) {
-        const auto qw = iw + g.pad_w - ss * g.dil_w;
-        if (qw < 0 || qw % g.stride_w) continue;
-        const auto q = qw / g.stride_w;
-        if (q < g.q) s += col[((c * g.r + rr) * g.s + ss) * pq + p * g.q + q];
+  // One index per input row (c, ih), the inner loop along iw.
+  detail::for_each_index(g.c_per_group() * g.h, [=] HUSH_HD(std::int64_t i) {
+    const auto c = i / g.h, ih = i % g.h;
+    for (std::int64_t iw = 0; iw < g.w; ++iw) {
+      float s = 0.0f;
+      for (std::int64_t rr = 0; rr < g.r; ++rr) {
+        const auto ph = ih + g.pad_h - rr * g.dil_h;  // = p·stride_h when tap rr of row p reads ih
+        if (ph < 0 || ph % g.stride_h) continue;
+        const auto p = ph / g.stride_h;
+        if (p >= g.p) continue;
+        for (std::int64_t ss = 0; ss < g.s; ++ss) {
+          const auto qw = iw + g.pad_w - ss * g.dil_w;
+          if (qw < 0 || qw % g.stride_w) continue;
+          const auto q = qw / g.stride_w;
+          if (q < g.q) s += col[((c * g.r + rr) * g.s + ss) * pq + p * g.q + q];
+        }
       }
+      dx[(c * g.h + ih) * g.w + iw] = s;
     }
-    dx[i] = s;
   });
 }
 
