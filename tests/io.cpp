@@ -1,5 +1,6 @@
 // Weights and checkpoints on disk: round trips, atomic writes, and every way a file can be wrong.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
