@@ -14,6 +14,21 @@
 
 namespace hush {
 
+namespace detail {
+/// "32->64, 3x3, stride 2, pad 1" for print() and the structure hash: conv2d and conv_transpose2d.
+template <class Options>
+std::string describe_conv(const Options& o, std::int64_t output_padding) {
+  auto s = std::to_string(o.in) + "->" + std::to_string(o.out) + ", " + std::to_string(o.kernel) + "x" +
+           std::to_string(o.kernel);
+  if (o.stride != 1) s += ", stride " + std::to_string(o.stride);
+  if (o.padding) s += ", pad " + std::to_string(o.padding);
+  if (output_padding) s += ", output pad " + std::to_string(output_padding);
+  if (o.dilation != 1) s += ", dilation " + std::to_string(o.dilation);
+  if (o.groups != 1) s += ", groups " + std::to_string(o.groups);
+  return o.bias ? s : s + ", no bias";
+}
+}  // namespace detail
+
 struct conv2d {
   struct options {
     std::int64_t in, out, kernel;
@@ -65,15 +80,7 @@ struct conv2d {
     if (opt.bias) v.parameter("bias", bias);
   }
 
-  std::string describe() const {
-    auto s = std::to_string(opt.in) + "->" + std::to_string(opt.out) + ", " + std::to_string(opt.kernel) + "x" +
-             std::to_string(opt.kernel);
-    if (opt.stride != 1) s += ", stride " + std::to_string(opt.stride);
-    if (opt.padding) s += ", pad " + std::to_string(opt.padding);
-    if (opt.dilation != 1) s += ", dilation " + std::to_string(opt.dilation);
-    if (opt.groups != 1) s += ", groups " + std::to_string(opt.groups);
-    return opt.bias ? s : s + ", no bias";
-  }
+  std::string describe() const { return detail::describe_conv(opt, 0); }
 
   options opt;
   parameter weight, bias;

@@ -11,6 +11,7 @@
 #include "hush/core/context.hpp"
 #include "hush/core/error.hpp"
 #include "hush/core/parameter.hpp"
+#include "hush/layers/conv.hpp"  // detail::describe_conv
 #include "hush/layers/init.hpp"
 
 namespace hush {
@@ -70,16 +71,7 @@ struct conv_transpose2d {
     if (opt.bias) v.parameter("bias", bias);
   }
 
-  std::string describe() const {
-    auto s = std::to_string(opt.in) + "->" + std::to_string(opt.out) + ", " + std::to_string(opt.kernel) + "x" +
-             std::to_string(opt.kernel);
-    if (opt.stride != 1) s += ", stride " + std::to_string(opt.stride);
-    if (opt.padding) s += ", pad " + std::to_string(opt.padding);
-    if (opt.output_padding) s += ", output pad " + std::to_string(opt.output_padding);
-    if (opt.dilation != 1) s += ", dilation " + std::to_string(opt.dilation);
-    if (opt.groups != 1) s += ", groups " + std::to_string(opt.groups);
-    return opt.bias ? s : s + ", no bias";
-  }
+  std::string describe() const { return detail::describe_conv(opt, opt.output_padding); }
 
   options opt;
   parameter weight, bias;
