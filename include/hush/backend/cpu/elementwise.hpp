@@ -52,3 +52,13 @@ inline void dropout_backward(cpu, std::int64_t n, float p, counter_rng rng, std:
 }
 
 }  // namespace hush::backend
+
+namespace hush::backend {
+
+template <class Op>
+void random_map(cpu, Op op, std::int64_t n, counter_rng rng, std::uint64_t key, const float* x, float* y) {
+#pragma omp parallel for if (n > 16384)
+  for (std::int64_t i = 0; i < n; ++i) y[i] = op(x[i], rng, key, static_cast<std::uint64_t>(i));
+}
+
+}  // namespace hush::backend

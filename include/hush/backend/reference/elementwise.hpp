@@ -53,3 +53,13 @@ inline void dropout_backward(reference, std::int64_t n, float p, counter_rng rng
 }
 
 }  // namespace hush::backend
+
+namespace hush::backend {
+
+/// y[i] = op(x[i], rng, key, i): element-wise randomness (noise), a pure function of the index.
+template <class Op>
+void random_map(reference, Op op, std::int64_t n, counter_rng rng, std::uint64_t key, const float* x, float* y) {
+  for (std::int64_t i = 0; i < n; ++i) y[i] = op(x[i], rng, key, static_cast<std::uint64_t>(i));
+}
+
+}  // namespace hush::backend

@@ -48,3 +48,12 @@ inline void dropout_backward(thrust, std::int64_t n, float p, counter_rng rng, s
 }
 
 }  // namespace hush::backend
+
+namespace hush::backend {
+
+template <class Op>
+void random_map(thrust, Op op, std::int64_t n, counter_rng rng, std::uint64_t key, const float* x, float* y) {
+  detail::for_each_index(n, [=] HUSH_HD(std::int64_t i) { y[i] = op(x[i], rng, key, static_cast<std::uint64_t>(i)); });
+}
+
+}  // namespace hush::backend

@@ -1,0 +1,97 @@
+#pragma once
+// Noise composed at compile time:
+//   chain<Ns...>   every noise in turn on the same image (seed 000: gaussian + salt_pepper + poisson)
+//   one_of<Ns...>  one noise per image, chosen with weights (seed 001: gaussian | salt_pepper | speckle)
+// and applying a noise to a batch of images (N, C, H, W), image i keyed by its data-set index.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <tuple>
+#include <utility>
+
+#include "hush/core/tensor.hpp"
+#include "hush/noise/noise.hpp"
+
+namespace hush::noise {
+
+template <class... Ns>
+struct chain {
+  static constexpr const char* kind = "chain";
+  std::tuple<Ns...> parts;
+
+  constexpr chain() = default;
+  constexpr explicit chain(Ns... ns) : parts(std::move(ns)...) {}
+
+  template <class B>
+  void apply(B b, const counter_rng& rng, std::uint64_t stream, const shape& img, const float* x, float* y) const {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      // The first reads x; the others work in place on y.
+      ((std::get<I>(parts).apply(b, rng, child_stream(stream, I), img, I == 0 ? x : y, y)), ...);
+    }(std::index_sequence_for<Ns...>{});
+  }
+  std::string describe() const {
+    std::string s;
+    std::apply([&](const auto&... n) { ((s += (s.empty() ? "" : "+") + n.describe()), ...); }, parts);
+    return s;
+  }
+};
+
+template <class... Ns>
+struct one_of {
+  static constexpr const char* kind = "one_of";
+  std::tuple<Ns...> options;
+  std::array<float, sizeof...(Ns)> weights;
+
+  constexpr one_of() : weights(equal()) {}
+  constexpr explicit one_of(Ns... ns) : options(std::move(ns)...), weights(equal()) {}
+  constexpr one_of(std::array<float, sizeof...(Ns)> w, Ns... ns) : options(std::move(ns)...), weights(w) {}
+
+  /// Which option image `stream` gets: draw 1 of the stream against the cumulative weights.
+  std::size_t choose(const counter_rng& rng, std::uint64_t stream) const {
+    float total = 0.0f;
+    for (float w : weights) total += w;
+    const float u = rng.uniform(stream, 1) * total;
+    float acc = 0.0f;
+    for (std::size_t k = 0; k < weights.size(); ++k)
+      if (u < (acc += weights[k])) return k;
+    return weights.size() - 1;
+  }
+  template <class B>
+  void apply(B b, const counter_rng& rng, std::uint64_t stream, const shape& img, const float* x, float* y) const {
+    const auto k = choose(rng, stream);
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((I == k ? std::get<I>(options).apply(b, rng, child_stream(stream, I), img, x, y) : void()), ...);
+    }(std::index_sequence_for<Ns...>{});
+  }
+  std::string describe() const {
+    std::string s = "one_of(";
+    std::size_t k = 0;
+    std::apply([&](const auto&... n) { ((s += (k++ ? ", " : "") + n.describe()), ...); }, options);
+    return s + ")";
+  }
+
+ private:
+  static constexpr std::array<float, sizeof...(Ns)> equal() {
+    std::array<float, sizeof...(Ns)> w{};
+    for (auto& v : w) v = 1.0f;
+    return w;
+  }
+};
+
+/// Corrupts every image of `batch` (N, C, H, W) into `out` (resized to match). Image n is keyed
+/// by data-set index first_index + n and `salt` (a second, independent draw of the same images —
+/// Noise2Noise's pairs — uses another salt).
+template <class Noise, class B>
+void apply_to_batch(B b, const Noise& noise, const counter_rng& rng, const tensor& batch, tensor& out,
+                    std::uint64_t first_index = 0, std::uint64_t salt = 0) {
+  const auto& s = batch.shape();
+  if (out.shape() != s) out.resize(s);
+  const shape img{s[1], s[2], s[3]};
+  const auto per = img.numel();
+  for (std::int64_t n = 0; n < s[0]; ++n)
+    noise.apply(b, rng, image_stream(first_index + static_cast<std::uint64_t>(n), salt), img, batch.data() + n * per,
+                out.data() + n * per);
+}
+
+}  // namespace hush::noise
