@@ -77,24 +77,31 @@ struct random_impulse {
 struct gaussian {
   static constexpr const char* kind = "gaussian";
   range sigma{0.1f};
+  /// When set, `sigma` holds a range of variances, drawn uniformly and square-rooted per image:
+  /// seed 001 states its ranges as variances (skimage's var).
+  bool variance = false;
   template <class B>
   void apply(B b, const counter_rng& rng, std::uint64_t stream, const shape& img, const float* x, float* y) const {
-    random_map(b, ops::add_gaussian{sigma.draw(rng, stream)}, img.numel(), rng, pixel_key(stream), x, y);
+    const float v = sigma.draw(rng, stream);
+    random_map(b, ops::add_gaussian{variance ? std::sqrt(v) : v}, img.numel(), rng, pixel_key(stream), x, y);
   }
-  std::string describe() const { return "gaussian(sigma=" + sigma.str() + ")"; }
-  /// From a variance range, as skimage and seed 001 state it: σ = sqrt(var), per endpoint.
-  static gaussian from_variance(range var) { return {range(std::sqrt(var.lo), std::sqrt(var.hi))}; }
+  std::string describe() const { return std::string("gaussian(") + (variance ? "var=" : "sigma=") + sigma.str() + ")"; }
+  static gaussian from_variance(range var) { return {var, true}; }
 };
 
 struct speckle {
   static constexpr const char* kind = "speckle";
   range sigma{0.1f};
+  /// When set, `sigma` holds a range of variances, drawn uniformly and square-rooted per image:
+  /// seed 001 states its ranges as variances (skimage's var).
+  bool variance = false;
   template <class B>
   void apply(B b, const counter_rng& rng, std::uint64_t stream, const shape& img, const float* x, float* y) const {
-    random_map(b, ops::multiply_gaussian{sigma.draw(rng, stream)}, img.numel(), rng, pixel_key(stream), x, y);
+    const float v = sigma.draw(rng, stream);
+    random_map(b, ops::multiply_gaussian{variance ? std::sqrt(v) : v}, img.numel(), rng, pixel_key(stream), x, y);
   }
-  std::string describe() const { return "speckle(sigma=" + sigma.str() + ")"; }
-  static speckle from_variance(range var) { return {range(std::sqrt(var.lo), std::sqrt(var.hi))}; }
+  std::string describe() const { return std::string("speckle(") + (variance ? "var=" : "sigma=") + sigma.str() + ")"; }
+  static speckle from_variance(range var) { return {var, true}; }
 };
 
 struct salt_pepper {

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The command-line tools end to end: a noisy copy, its quality, a gallery, and every bad input
+# (a clear message on stderr, a non-zero exit, and no output file left behind).
+set -u
+bin=$1
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+failures=0
+checks=0
+check() {  # check NAME EXPECTED_RC PATTERN COMMAND...
+  local name=$1 want=$2 pattern=$3
+  shift 3
+  local out rc
+  checks=$((checks + 1))
+  out=$("$@" 2>&1)
+  rc=$?
+  if { [[ $want == 0 ]] && ((rc != 0)); } || { [[ $want != 0 ]] && ((rc == 0)); } || ! grep -qE -- "$pattern" <<<"$out"; then
+    echo "FAIL $name: exit $rc, output: $out"
+    failures=$((failures + 1))
+  else
+    echo "ok   $name"
+  fi
+}
+# A 64×48 colour test image (binary PPM, which OpenCV reads), with a smooth gradient.
+{
+  printf 'P6\n64 48\n255\n'
+  for ((y = 0; y < 48; y++)); do for ((x = 0; x < 64; x++)); do printf "\\$(printf %o $((x * 4)))\\$(printf %o $((y * 5)))\\$(printf %o 128)"; done; done
+} >"$dir/clean.ppm"
+
+check "noisy copy" 0 "gaussian\(sigma=0.1\)" "$bin/hush-noise" --spec "gaussian(sigma=0.1)+salt_pepper(amount=0.05)" --seed 4 "$dir/clean.ppm" "$dir/noisy.png"
+check "preset" 0 "one_of" "$bin/hush-noise" --spec seed001 "$dir/clean.ppm" "$dir/seed001.png"
+check "quality" 0 "^psnr=[0-9.]+ ssim=0\.[0-9]+$" "$bin/hush-quality" "$dir/clean.ppm" "$dir/noisy.png"
+check "quality of identical images" 0 "^psnr=inf ssim=1\.000000$" "$bin/hush-quality" "$dir/clean.ppm" "$dir/clean.ppm"
+"$bin/hush-noise" --spec "gaussian(sigma=0.1)+salt_pepper(amount=0.05)" --seed 4 "$dir/clean.ppm" "$dir/again.png" >/dev/null
+check "same seed, same image" 0 "" cmp "$dir/noisy.png" "$dir/again.png"
+check "gallery" 0 "10 noises x 3 intensities" "$bin/hush-noise-gallery" --tile 64 "$dir/clean.ppm" "$dir/gallery.png"
+check "help lists noises and presets" 0 "bernoulli.*" "$bin/hush-noise" --help
+check "help lists presets" 0 "seed004_low_res" "$bin/hush-noise" --help
+
+check "missing file" 1 "absent.png: no such file" "$bin/hush-noise" --spec seed001 "$dir/absent.png" "$dir/out1.png"
+echo "not an image" >"$dir/fake.png"
+check "not an image" 1 "fake.png: not an image OpenCV can read" "$bin/hush-noise" --spec seed001 "$dir/fake.png" "$dir/out2.png"
+check "unknown noise" 1 "unknown noise 'blur'" "$bin/hush-noise" --spec "blur(size=3)" "$dir/clean.ppm" "$dir/out3.png"
+check "negative sigma" 1 "sigma=-0.1 is out of range" "$bin/hush-noise" --spec "gaussian(sigma=-0.1)" "$dir/clean.ppm" "$dir/out4.png"
+check "amount above 1" 1 "amount=1.5 is out of range \[0, 1\]" "$bin/hush-noise" --spec "salt_pepper(amount=1.5)" "$dir/clean.ppm" "$dir/out5.png"
+check "unknown parameter" 1 "unknown parameter 'sgima'" "$bin/hush-noise" --spec "gaussian(sgima=1)" "$dir/clean.ppm" "$dir/out6.png"
+check "unknown output format" 1 "cannot encode" "$bin/hush-noise" --spec seed001 "$dir/clean.ppm" "$dir/out7.nope"
+{ printf 'P6\n8 8\n255\n'; head -c 192 /dev/zero; } >"$dir/small.ppm"
+check "different sizes" 1 "images differ: .*clean.ppm is \(3, 48, 64\), .*small.ppm is \(3, 8, 8\)" "$bin/hush-quality" "$dir/clean.ppm" "$dir/small.ppm"
+check "quality: missing file" 1 "absent.png: no such file" "$bin/hush-quality" "$dir/clean.ppm" "$dir/absent.png"
+left=$(ls "$dir" | grep -c '^out' || true)
+if ((left != 0)); then echo "FAIL a failed run left a file behind: $(ls "$dir")"; failures=$((failures + 1)); fi
+echo "$((checks - failures)) passed, $failures failed"
+((failures == 0))
