@@ -6,6 +6,7 @@
 #include "hush/backend/thrust.hpp"
 #include "hush/hush.hpp"
 #include "hush/noise/compose.hpp"
+#include "hush/noise/layer.hpp"
 #include "hush/noise/low_res.hpp"
 #include "hush/noise/pixel.hpp"
 
@@ -159,4 +160,42 @@ TEST_CASE("apply_to_batch keys each image by its data-set index") {
   hush::tensor one({1, 1, 8, 8}, 0.5f);
   nz::apply_to_batch(hush::backend::cpu{}, nz::gaussian{0.2f}, rng, one, b, 12);
   CHECK(std::equal(b.values().begin(), b.values().end(), a.values().begin() + 2 * 64));
+}
+
+TEST_CASE("noise as a layer: corrupts in training with an identity gradient, passes through in eval") {
+  using layer = nz::noise_layer<nz::gaussian>;
+  hush::seq<layer, hush::conv2d> net(layer(nz::gaussian{0.2f}), hush::conv2d({.in = 1, .out = 2, .kernel = 3}));
+  hush::context<hush::backend::cpu> ctx(3);
+  net.setup(ctx, {2, 1, 8, 8});
+  hush::tensor x({2, 1, 8, 8}, 0.5f);
+  const auto& noisy = net.get<0>().forward(ctx, x);
+  CHECK(&noisy != &x);
+  CHECK(of(noisy).var > 0.01);
+  const std::vector<float> first(noisy.values().begin(), noisy.values().end());
+  ctx.step = 1;
+  const auto& second = net.get<0>().forward(ctx, x);
+  CHECK(std::vector<float>(second.values().begin(), second.values().end()) != first);  // a new draw each step
+  hush::tensor dy({2, 1, 8, 8}, 1.0f);
+  CHECK(&net.get<0>().backward(ctx, x, dy) == &dy);
+  ctx.mode = hush::mode::eval;
+  CHECK(&net.get<0>().forward(ctx, x) == &x);
+}
+
+TEST_CASE("transform and Noise2Noise pairs") {
+  nz::transform<nz::salt_pepper> t(nz::salt_pepper{0.2f}, rng);
+  hush::tensor clean({2, 1, 16, 16}, 0.5f);
+  const std::vector<float> a(t(hush::backend::cpu{}, clean, 100).values().begin(), t(hush::backend::cpu{}, clean, 100).values().end());
+  const std::vector<float> again(t(hush::backend::cpu{}, clean, 100).values().begin(), t(hush::backend::cpu{}, clean, 100).values().end());
+  const std::vector<float> next_epoch(t(hush::backend::cpu{}, clean, 100, 1).values().begin(),
+                                      t(hush::backend::cpu{}, clean, 100, 1).values().end());
+  CHECK(a == again);
+  CHECK(a != next_epoch);
+  const auto [input, target] = nz::noise2noise_pair(hush::backend::cpu{}, nz::gaussian{0.1f}, rng, clean, 0);
+  // Independent draws: the two copies' noises are uncorrelated.
+  double s = 0, sa = 0, sb = 0;
+  for (std::int64_t i = 0; i < input.numel(); ++i) {
+    const double u = input[i] - 0.5, v = target[i] - 0.5;
+    s += u * v, sa += u * u, sb += v * v;
+  }
+  CHECK(std::abs(s / std::sqrt(sa * sb)) < 0.15);  // |correlation| over 512 values: 3.4 standard errors
 }
