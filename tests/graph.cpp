@@ -146,7 +146,7 @@ TEST_CASE("repeat<N, L> is N blocks in sequence, each with its own weights") {
   static_assert(net_t(hush::residual<block_main>(block_path(2, 2, 1))).parameter_count() == 3 * 2 * (2 * 2 * 9 + 2 * 2));
   hush::context<hush::backend::cpu> ctx;
   net.setup(ctx, {1, 2, 4, 4});
-  CHECK(net.layers[0].main.get<0>().weight.value[0] != net.layers[1].main.get<0>().weight.value[0]);
+  CHECK(net.head.main.get<0>().weight.value[0] != std::get<0>(net.tail).main.get<0>().weight.value[0]);
   // Six batch norms deep, the O(eps²) error of central differences needs a smaller step.
   const auto r =
       hush::testing::gradcheck(net_t(hush::residual<block_main>(block_path(2, 2, 1))), {2, 2, 4, 4}, {.eps = 3e-3});

@@ -1,10 +1,14 @@
 #pragma once
-// repeat<N, L>: N copies of one block type in sequence, y = L_N(...L_1(x)); each copy has its own
-// parameters (initialised from its own random stream). One type, instantiated once.
+// repeat<N, L, First = L>: N blocks in sequence, y = L_N(...L_2(First(x))), children named 0..N-1.
+// The first block may be of another type (a ResNet stage starts with the block that strides and
+// projects); the others are N-1 copies of one block type, each with its own parameters
+// (initialised from its own random stream). One type per kind of block, instantiated once.
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "hush/core/concepts.hpp"
@@ -13,66 +17,84 @@
 
 namespace hush {
 
-template <std::size_t N, class L>
+namespace detail {
+template <class L, std::size_t... I>
+auto tuple_of(std::index_sequence<I...>) -> std::tuple<std::enable_if_t<(I >= 0), L>...>;
+/// std::tuple<L, L, ..., L> of n elements. (A std::array of layers would be simpler, but GCC 12
+/// cannot destroy one in a constant expression, which compile-time parameter counts need.)
+template <class L, std::size_t n>
+using tuple_n = decltype(tuple_of<L>(std::make_index_sequence<n>{}));
+}  // namespace detail
+
+template <std::size_t N, class L, class First = L>
 struct repeat {
-  static_assert(N > 0, "hush::repeat: needs at least one copy");
-  static_assert(check_layer<L>());
+  static_assert(N > 0, "hush::repeat: needs at least one block");
+  static_assert(check_layer<L>() && check_layer<First>());
   static constexpr const char* kind = "repeat";
 
-  constexpr repeat() requires std::default_initializable<L> = default;
+  constexpr repeat() requires(std::default_initializable<L> && std::default_initializable<First>) = default;
   /// N copies of `block` (its options; parameters are initialised per copy at setup).
-  constexpr explicit repeat(const L& block) : layers(copies(block, std::make_index_sequence<N>{})) {}
+  constexpr explicit repeat(const L& block) requires std::same_as<L, First>
+      : head(block), tail(copies(block, std::make_index_sequence<N - 1>{})) {}
+  /// `first`, then N-1 copies of `block`.
+  constexpr repeat(First first, const L& block) : head(std::move(first)), tail(copies(block, std::make_index_sequence<N - 1>{})) {}
 
   template <class F>
   constexpr void for_each_child(F&& f, shape in = {}) {
-    for (std::size_t i = 0; i < N; ++i) {
-      f(std::to_string(i), layers[i], in);
-      if (!in.empty()) in = layers[i].output_shape(in);
-    }
+    f(std::string("0"), head, in);
+    if (!in.empty()) in = head.output_shape(in);
+    each_tail([&](std::size_t i, auto& block) {
+      f(std::to_string(i + 1), block, in);
+      if (!in.empty()) in = block.output_shape(in);
+    });
   }
   template <class F>
   constexpr void for_each_child(F&& f, shape in = {}) const {
-    for (std::size_t i = 0; i < N; ++i) {
-      f(std::to_string(i), layers[i], in);
-      if (!in.empty()) in = layers[i].output_shape(in);
-    }
+    const_cast<repeat*>(this)->for_each_child([&](const std::string& n, const auto& c, shape s) { f(n, c, s); }, in);
   }
 
   constexpr std::int64_t parameter_count() const {
-    std::int64_t n = 0;
-    for (const auto& l : layers) n += l.parameter_count();
+    std::int64_t n = head.parameter_count();
+    std::apply([&](const auto&... block) { ((n += block.parameter_count()), ...); }, tail);
     return n;
   }
 
   shape output_shape(shape in) const {
-    for (std::size_t i = 0; i < N; ++i) in = within(std::to_string(i), [&] { return layers[i].output_shape(in); });
+    in = within("0", [&] { return head.output_shape(in); });
+    const_cast<repeat*>(this)->each_tail([&](std::size_t i, auto& block) {
+      in = within(std::to_string(i + 1), [&] { return block.output_shape(in); });
+    });
     return in;
   }
 
   template <class Ctx>
   void setup(Ctx& ctx, shape in) {
-    for (std::size_t i = 0; i < N; ++i) {
-      within(std::to_string(i), [&] { layers[i].setup(ctx, in); });
-      in = layers[i].output_shape(in);
-    }
+    within("0", [&] { head.setup(ctx, in); });
+    in = head.output_shape(in);
+    each_tail([&](std::size_t i, auto& block) {
+      within(std::to_string(i + 1), [&] { block.setup(ctx, in); });
+      in = block.output_shape(in);
+    });
   }
 
   template <class Ctx>
   const tensor& forward(Ctx& ctx, const tensor& x) {
-    const tensor* cur = &x;
-    for (std::size_t i = 0; i < N; ++i) {
+    const tensor* cur = &head.forward(ctx, x);
+    each_tail([&](std::size_t i, auto& block) {
       inputs_[i] = cur;
-      cur = &layers[i].forward(ctx, *cur);
-    }
+      cur = &block.forward(ctx, *cur);
+    });
     return *cur;
   }
 
   template <class Ctx>
   const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
-    inputs_[0] = &x;
     const tensor* grad = &dy;
-    for (std::size_t i = N; i-- > 0;) grad = &layers[i].backward(ctx, *inputs_[i], *grad);
-    return *grad;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      constexpr std::size_t last = N - 2;
+      ((grad = &std::get<last - I>(tail).backward(ctx, *inputs_[last - I], *grad)), ...);
+    }(std::make_index_sequence<N - 1>{});
+    return head.backward(ctx, x, *grad);
   }
 
   template <class V>
@@ -80,14 +102,20 @@ struct repeat {
     visit_children(*this, v);
   }
 
-  std::array<L, N> layers;
+  First head;
+  detail::tuple_n<L, N - 1> tail;
 
  private:
   template <std::size_t... I>
-  static constexpr std::array<L, N> copies(const L& block, std::index_sequence<I...>) {
+  static constexpr detail::tuple_n<L, N - 1> copies(const L& block, std::index_sequence<I...>) {
     return {((void)I, block)...};
   }
-  std::array<const tensor*, N> inputs_{};
+  /// f(i, block) for tail block i (child i + 1), in order.
+  template <class F>
+  constexpr void each_tail(F&& f) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) { (f(I, std::get<I>(tail)), ...); }(std::make_index_sequence<N - 1>{});
+  }
+  std::array<const tensor*, (N > 1 ? N - 1 : 1)> inputs_{};
 };
 
 }  // namespace hush

@@ -1,0 +1,161 @@
+#pragma once
+// Residual networks (He, Zhang, Ren & Sun 2016), as types.
+//   resnet18, resnet34, resnet50: torchvision's ImageNet models, with torchvision's parameter
+//     names (conv1, bn1, layer1.0.conv1, ..., layer1.0.downsample.0, fc) and its choices: the
+//     bottleneck strides on its 3×3 convolution, projection shortcuts where shapes change.
+//   resnet20, resnet56, resnet110: the CIFAR models of the paper's §4.2 (seed 004): a 3×3 stem,
+//     three stages of 16/32/64 channels with n = 3, 9, 18 basic blocks, global pooling, fc.
+//     Where a stage changes shape the shortcut is a 1×1 projection with batch norm (the paper's
+//     option B), named like torchvision's.
+// Options: input channels (1 for Fashion-MNIST, 3 for photos) and classes.
+#include <cstdint>
+
+#include "hush/graph/named.hpp"
+#include "hush/graph/repeat.hpp"
+#include "hush/graph/residual.hpp"
+#include "hush/graph/seq.hpp"
+#include "hush/layers/activation.hpp"
+#include "hush/layers/conv.hpp"
+#include "hush/layers/linear.hpp"
+#include "hush/layers/norm.hpp"
+#include "hush/layers/pool.hpp"
+
+namespace hush::models {
+
+namespace detail {
+constexpr conv2d conv(std::int64_t in, std::int64_t out, std::int64_t kernel, std::int64_t stride = 1) {
+  return conv2d({.in = in, .out = out, .kernel = kernel, .stride = stride, .padding = kernel / 2, .bias = false});
+}
+using projection = named<"downsample", seq<conv2d, batch_norm2d>>;
+constexpr projection project(std::int64_t in, std::int64_t out, std::int64_t stride) {
+  return projection(seq<conv2d, batch_norm2d>(conv(in, out, 1, stride), batch_norm2d(out)));
+}
+}  // namespace detail
+
+/// conv3×3-bn-relu-conv3×3-bn, plus the shortcut, then relu (torchvision's BasicBlock).
+using basic_path = seq<named<"conv1", conv2d>, named<"bn1", batch_norm2d>, relu, named<"conv2", conv2d>, named<"bn2", batch_norm2d>>;
+constexpr basic_path basic(std::int64_t in, std::int64_t out, std::int64_t stride) {
+  return basic_path(detail::conv(in, out, 3, stride), batch_norm2d(out), relu{}, detail::conv(out, out, 3), batch_norm2d(out));
+}
+struct basic_block : residual<basic_path, identity, relu> {
+  static constexpr const char* kind = "basic_block";
+  constexpr explicit basic_block(std::int64_t channels) : residual(basic(channels, channels, 1)) {}
+};
+struct basic_block_down : residual<basic_path, detail::projection, relu> {
+  static constexpr const char* kind = "basic_block";
+  constexpr basic_block_down(std::int64_t in, std::int64_t out, std::int64_t stride)
+      : residual(basic(in, out, stride), detail::project(in, out, stride)) {}
+};
+
+/// conv1×1-bn-relu-conv3×3(stride)-bn-relu-conv1×1(×4)-bn, plus the shortcut, then relu
+/// (torchvision's Bottleneck, "ResNet v1.5").
+using bottleneck_path = seq<named<"conv1", conv2d>, named<"bn1", batch_norm2d>, relu, named<"conv2", conv2d>,
+                            named<"bn2", batch_norm2d>, relu, named<"conv3", conv2d>, named<"bn3", batch_norm2d>>;
+constexpr bottleneck_path bottle(std::int64_t in, std::int64_t width, std::int64_t stride) {
+  return bottleneck_path(detail::conv(in, width, 1), batch_norm2d(width), relu{}, detail::conv(width, width, 3, stride),
+                         batch_norm2d(width), relu{}, detail::conv(width, 4 * width, 1), batch_norm2d(4 * width));
+}
+struct bottleneck : residual<bottleneck_path, identity, relu> {
+  static constexpr const char* kind = "bottleneck";
+  constexpr explicit bottleneck(std::int64_t width) : residual(bottle(4 * width, width, 1)) {}
+};
+struct bottleneck_down : residual<bottleneck_path, detail::projection, relu> {
+  static constexpr const char* kind = "bottleneck";
+  constexpr bottleneck_down(std::int64_t in, std::int64_t width, std::int64_t stride)
+      : residual(bottle(in, width, stride), detail::project(in, 4 * width, stride)) {}
+};
+
+struct resnet_options {
+  std::int64_t channels = 3, classes = 1000;
+};
+
+namespace detail {
+/// The ImageNet stem: conv 7×7/2, bn, relu, max pool 3×3/2.
+template <class... Stages>
+using imagenet_resnet = seq<named<"conv1", conv2d>, named<"bn1", batch_norm2d>, relu, max_pool2d, Stages...,
+                            global_avg_pool, named<"fc", linear>>;
+template <std::size_t N>
+using basic_stage = repeat<N, basic_block, basic_block_down>;
+template <std::size_t N>
+using bottleneck_stage = repeat<N, bottleneck, bottleneck_down>;
+}  // namespace detail
+
+template <std::size_t N1, std::size_t N2, std::size_t N3, std::size_t N4>
+struct basic_resnet
+    : detail::imagenet_resnet<named<"layer1", repeat<N1, basic_block>>, named<"layer2", detail::basic_stage<N2>>,
+                              named<"layer3", detail::basic_stage<N3>>, named<"layer4", detail::basic_stage<N4>>> {
+  using base = detail::imagenet_resnet<named<"layer1", repeat<N1, basic_block>>, named<"layer2", detail::basic_stage<N2>>,
+                                       named<"layer3", detail::basic_stage<N3>>, named<"layer4", detail::basic_stage<N4>>>;
+  constexpr explicit basic_resnet(resnet_options o)
+      : base(detail::conv(o.channels, 64, 7, 2), batch_norm2d(64), relu{}, max_pool2d({.kernel = 3, .stride = 2, .padding = 1}),
+             repeat<N1, basic_block>(basic_block(64)),
+             detail::basic_stage<N2>(basic_block_down(64, 128, 2), basic_block(128)),
+             detail::basic_stage<N3>(basic_block_down(128, 256, 2), basic_block(256)),
+             detail::basic_stage<N4>(basic_block_down(256, 512, 2), basic_block(512)), global_avg_pool{},
+             linear({.in = 512, .out = o.classes})) {}
+};
+
+template <std::size_t N1, std::size_t N2, std::size_t N3, std::size_t N4>
+struct bottleneck_resnet
+    : detail::imagenet_resnet<named<"layer1", detail::bottleneck_stage<N1>>, named<"layer2", detail::bottleneck_stage<N2>>,
+                              named<"layer3", detail::bottleneck_stage<N3>>, named<"layer4", detail::bottleneck_stage<N4>>> {
+  using base = detail::imagenet_resnet<named<"layer1", detail::bottleneck_stage<N1>>, named<"layer2", detail::bottleneck_stage<N2>>,
+                                       named<"layer3", detail::bottleneck_stage<N3>>, named<"layer4", detail::bottleneck_stage<N4>>>;
+  constexpr explicit bottleneck_resnet(resnet_options o)
+      : base(detail::conv(o.channels, 64, 7, 2), batch_norm2d(64), relu{}, max_pool2d({.kernel = 3, .stride = 2, .padding = 1}),
+             detail::bottleneck_stage<N1>(bottleneck_down(64, 64, 1), bottleneck(64)),
+             detail::bottleneck_stage<N2>(bottleneck_down(256, 128, 2), bottleneck(128)),
+             detail::bottleneck_stage<N3>(bottleneck_down(512, 256, 2), bottleneck(256)),
+             detail::bottleneck_stage<N4>(bottleneck_down(1024, 512, 2), bottleneck(512)), global_avg_pool{},
+             linear({.in = 2048, .out = o.classes})) {}
+};
+
+struct resnet18 : basic_resnet<2, 2, 2, 2> {
+  static constexpr const char* kind = "resnet18";
+  constexpr resnet18() : resnet18(resnet_options{}) {}
+  constexpr explicit resnet18(resnet_options o) : basic_resnet(o) {}
+};
+struct resnet34 : basic_resnet<3, 4, 6, 3> {
+  static constexpr const char* kind = "resnet34";
+  constexpr resnet34() : resnet34(resnet_options{}) {}
+  constexpr explicit resnet34(resnet_options o) : basic_resnet(o) {}
+};
+struct resnet50 : bottleneck_resnet<3, 4, 6, 3> {
+  static constexpr const char* kind = "resnet50";
+  constexpr resnet50() : resnet50(resnet_options{}) {}
+  constexpr explicit resnet50(resnet_options o) : bottleneck_resnet(o) {}
+};
+
+/// The CIFAR ResNet of He et al. §4.2 with n blocks per stage: 6n + 2 layers.
+template <std::size_t N>
+struct cifar_resnet
+    : seq<named<"conv1", conv2d>, named<"bn1", batch_norm2d>, relu, named<"layer1", repeat<N, basic_block>>,
+          named<"layer2", detail::basic_stage<N>>, named<"layer3", detail::basic_stage<N>>, global_avg_pool,
+          named<"fc", linear>> {
+  using base = seq<named<"conv1", conv2d>, named<"bn1", batch_norm2d>, relu, named<"layer1", repeat<N, basic_block>>,
+                   named<"layer2", detail::basic_stage<N>>, named<"layer3", detail::basic_stage<N>>, global_avg_pool,
+                   named<"fc", linear>>;
+  constexpr explicit cifar_resnet(resnet_options o)
+      : base(detail::conv(o.channels, 16, 3), batch_norm2d(16), relu{}, repeat<N, basic_block>(basic_block(16)),
+             detail::basic_stage<N>(basic_block_down(16, 32, 2), basic_block(32)),
+             detail::basic_stage<N>(basic_block_down(32, 64, 2), basic_block(64)), global_avg_pool{},
+             linear({.in = 64, .out = o.classes})) {}
+};
+
+struct resnet20 : cifar_resnet<3> {
+  static constexpr const char* kind = "resnet20";
+  constexpr resnet20() : resnet20(resnet_options{.channels = 3, .classes = 10}) {}
+  constexpr explicit resnet20(resnet_options o) : cifar_resnet(o) {}
+};
+struct resnet56 : cifar_resnet<9> {
+  static constexpr const char* kind = "resnet56";
+  constexpr resnet56() : resnet56(resnet_options{.channels = 3, .classes = 10}) {}
+  constexpr explicit resnet56(resnet_options o) : cifar_resnet(o) {}
+};
+struct resnet110 : cifar_resnet<18> {
+  static constexpr const char* kind = "resnet110";
+  constexpr resnet110() : resnet110(resnet_options{.channels = 3, .classes = 10}) {}
+  constexpr explicit resnet110(resnet_options o) : cifar_resnet(o) {}
+};
+
+}  // namespace hush::models

@@ -1,0 +1,89 @@
+// The model zoo: parameter counts at compile time, torchvision's names, and eval-mode logits
+// against torchvision for resnet18/34/50 and the CIFAR ResNet-20 (tests/reference/torchvision_resnets.py,
+// whose weights both sides compute from one formula, so no weight file is committed).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+
+#include "hush/hush.hpp"
+#include "hush/models/resnet.hpp"
+
+namespace m = hush::models;
+
+static_assert(m::resnet50{}.parameter_count() == 25'557'032);  // torchvision's resnet50, 1000 classes
+static_assert(m::resnet18{}.parameter_count() == 11'689'512);
+static_assert(m::resnet34{}.parameter_count() == 21'797'672);
+static_assert(m::resnet20{}.parameter_count() == 272'474);     // He et al. §4.2: "0.27M"
+static_assert(m::resnet56{}.parameter_count() == 855'770);      // "0.85M"
+static_assert(m::resnet110{}.parameter_count() == 1'730'714);   // "1.7M"
+static_assert(m::resnet20({.channels = 1, .classes = 10}).parameter_count() == 272'474 - 2 * 16 * 9);
+
+namespace {
+
+std::uint32_t fnv1a32(std::string_view s) {
+  std::uint32_t h = 0x811C9DC5u;
+  for (unsigned char c : s) h = (h ^ c) * 0x01000193u;
+  return h;
+}
+/// The weight formula of torchvision_resnets.py, value for value.
+void fill(std::string_view name, hush::tensor& t) {
+  const auto& s = t.shape();
+  const auto n = t.numel();
+  const std::uint64_t salt = fnv1a32(name);
+  const bool ends_bias = name.size() >= 5 && name.substr(name.size() - 5) == ".bias";
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double u = double((std::uint64_t(i) * 2654435761ULL + salt) % (1ULL << 32)) / 4294967296.0 - 0.5;
+    double v;
+    if (name.ends_with("running_mean") || (ends_bias && s.rank == 1)) v = 0.2 * u;
+    else if (name.ends_with("running_var")) v = 1.0 + u;
+    else if (s.rank == 1) v = 1.0 + 0.4 * u;
+    else v = 2.0 * u / std::sqrt(double(n) / double(s[0]));
+    t[i] = static_cast<float>(v);
+  }
+}
+
+template <class Net>
+void check_logits(const char* name, Net net, std::int64_t size) {
+  INFO(name);
+  const auto ref = hush::io::read_safetensors(std::filesystem::path(HUSH_REFERENCE_DATA) / "resnets.safetensors");
+  hush::model<Net, hush::backend::cpu> model({.seed = 1}, std::move(net));
+  model.setup({2, 3, size, size});
+  hush::for_each_parameter(model.net, [](std::string_view n, hush::parameter& p) { fill(n, p.value); });
+  hush::for_each_buffer(model.net, [](std::string_view n, hush::tensor& t) { fill(n, t); });
+  hush::tensor x({2, 3, size, size});
+  fill("input", x);
+  for (auto& v : x.values()) v += 0.5f;
+  const auto& stored_x = ref.arrays.at(std::string(name) + ".input").values;
+  REQUIRE(std::equal(stored_x.begin(), stored_x.end(), x.values().begin()));  // the same formula, bit for bit
+  model.eval();
+  const auto& logits = model.forward(x);
+  const auto& want = ref.arrays.at(std::string(name) + ".logits").values;
+  REQUIRE(static_cast<std::size_t>(logits.numel()) == want.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < want.size(); ++i)
+    worst = std::max(worst, std::abs(double(logits[std::int64_t(i)]) - want[i]) / std::max(1.0, std::abs(double(want[i]))));
+  CHECK_MESSAGE(worst < 1e-3, name << ": worst relative logit error " << worst);
+}
+
+}  // namespace
+
+TEST_CASE("torchvision's state_dict names") {
+  hush::model<m::resnet50, hush::backend::cpu> model;
+  model.setup({1, 3, 32, 32});
+  std::vector<std::string> names;
+  hush::for_each_parameter(model.net, [&](std::string_view n, hush::parameter&) { names.emplace_back(n); });
+  CHECK(names.size() == 161);
+  CHECK(names.front() == "conv1.weight");
+  CHECK(names[5] == "layer1.0.bn1.bias");
+  CHECK(names[12] == "layer1.0.downsample.0.weight");
+  CHECK(names.back() == "fc.bias");
+}
+
+TEST_CASE("eval-mode logits match torchvision") {
+  check_logits("resnet18", m::resnet18{}, 64);
+  check_logits("resnet34", m::resnet34{}, 64);
+  check_logits("resnet50", m::resnet50{}, 64);
+  check_logits("resnet20", m::resnet20{}, 32);
+}
