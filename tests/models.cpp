@@ -87,3 +87,21 @@ TEST_CASE("eval-mode logits match torchvision") {
   check_logits("resnet50", m::resnet50{}, 64);
   check_logits("resnet20", m::resnet20{}, 32);
 }
+
+TEST_CASE("a PyTorch state_dict file loads into resnet20 and gives PyTorch's logits") {
+  const std::filesystem::path dir = HUSH_REFERENCE_DATA;
+  const auto ref = hush::io::read_safetensors(dir / "resnets.safetensors");
+  const auto in = hush::io::read_safetensors(dir / "resnet20_input.safetensors").arrays.at("images");
+  hush::model<m::resnet20, hush::backend::cpu> model;
+  model.setup({in.dims[0], in.dims[1], in.dims[2], in.dims[3]});
+  hush::load_weights(model.net, dir / "resnet20.weights.safetensors");
+  model.eval();
+  const auto& logits = model.forward(hush::tensor({in.dims[0], in.dims[1], in.dims[2], in.dims[3]}, in.values));
+  const auto& want = ref.arrays.at("resnet20.logits").values;
+  for (std::size_t i = 0; i < want.size(); ++i) CHECK(logits[std::int64_t(i)] == doctest::Approx(want[i]).epsilon(1e-3));
+  // The wrong model for the file: the message names the file and the first tensor that does not fit.
+  hush::model<m::resnet56, hush::backend::cpu> other;
+  other.setup({1, 3, 32, 32});
+  CHECK_THROWS_WITH(hush::load_weights(other.net, dir / "resnet20.weights.safetensors"),
+                    doctest::Contains("resnet20.weights.safetensors: missing tensor 'layer1.3.conv1.weight'"));
+}

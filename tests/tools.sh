@@ -3,6 +3,7 @@
 # (a clear message on stderr, a non-zero exit, and no output file left behind).
 set -u
 bin=$1
+data=$2  # tests/reference/data
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 failures=0
@@ -48,6 +49,12 @@ check "unknown output format" 1 "cannot encode" "$bin/hush-noise" --spec seed001
 { printf 'P6\n8 8\n255\n'; head -c 192 /dev/zero; } >"$dir/small.ppm"
 check "different sizes" 1 "images differ: .*clean.ppm is \(3, 48, 64\), .*small.ppm is \(3, 8, 8\)" "$bin/hush-quality" "$dir/clean.ppm" "$dir/small.ppm"
 check "quality: missing file" 1 "absent.png: no such file" "$bin/hush-quality" "$dir/clean.ppm" "$dir/absent.png"
+check "infer: tensor file" 0 "logits \(2, 10\)" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --input "$data/resnet20_input.safetensors" --output "$dir/logits.safetensors"
+check "infer: images, top-5" 0 "clean.ppm:  class [0-9] 0\.[0-9]+  class" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --image "$dir/clean.ppm" "$dir/noisy.png"
+check "infer: weights of another model" 1 "missing tensor 'layer1.3.conv1.weight'" "$bin/hush-infer" --model resnet56 --weights "$data/resnet20.weights.safetensors" --input "$data/resnet20_input.safetensors" --output "$dir/out8.safetensors"
+check "infer: input of the wrong shape" 1 "must be \(N, 3, H, W\)" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --input "$dir/logits.safetensors" --output "$dir/out9.safetensors"
+check "infer: several tensors in the input" 1 "expected exactly one tensor, found 5" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --input "$data/quality_grey.safetensors" --output "$dir/out10.safetensors"
+check "infer: missing weights" 1 "absent.safetensors: cannot open" "$bin/hush-infer" --model resnet20 --weights "$dir/absent.safetensors" --image "$dir/clean.ppm"
 left=$(ls "$dir" | grep -c '^out' || true)
 if ((left != 0)); then echo "FAIL a failed run left a file behind: $(ls "$dir")"; failures=$((failures + 1)); fi
 echo "$((checks - failures)) passed, $failures failed"

@@ -67,6 +67,21 @@ def cifar_resnet20(classes=10):
     return Net()
 
 
+def save(path, tensors):
+    header, blobs, offset = {}, [], 0
+    for k in sorted(tensors):
+        t = tensors[k].detach().contiguous()
+        dtype = {torch.float32: "F32", torch.int64: "I64"}[t.dtype]
+        b = t.numpy().tobytes()
+        header[k] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(b)]}
+        blobs.append(b)
+        offset += len(b)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
 def main():
     tensors = {}
     for name, net, size in [("resnet18", torchvision.models.resnet18(), 64), ("resnet34", torchvision.models.resnet34(), 64),
@@ -77,19 +92,13 @@ def main():
         net.eval()
         x = torch.from_numpy(formula("input", [2, 3, size, size]) + 0.5)
         with torch.no_grad():
-            tensors[name + ".input"] = x
+            tensors[name + ".input"] = x.clone()
             tensors[name + ".logits"] = net(x)
         print(name, tensors[name + ".logits"][0, :4].tolist())
-    header, blobs, offset = {}, [], 0
-    for k in sorted(tensors):
-        b = tensors[k].numpy().astype(np.float32).tobytes()
-        header[k] = {"dtype": "F32", "shape": list(tensors[k].shape), "data_offsets": [offset, offset + len(b)]}
-        blobs.append(b)
-        offset += len(b)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(os.path.join(OUT, "resnets.safetensors"), "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+        if name == "resnet20":  # a real PyTorch state_dict file (1 MB) and a one-tensor input file
+            save(os.path.join(OUT, "resnet20.weights.safetensors"), dict(net.state_dict()))
+            save(os.path.join(OUT, "resnet20_input.safetensors"), {"images": x})
+    save(os.path.join(OUT, "resnets.safetensors"), tensors)
 
 
 if __name__ == "__main__":

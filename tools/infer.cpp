@@ -1,0 +1,131 @@
+// hush-infer: runs a ResNet from a safetensors state_dict (torchvision's names) on a tensor file
+// or on images.
+//   hush-infer --model resnet50 --weights resnet50.safetensors --input x.safetensors --output y.safetensors
+//   hush-infer --model resnet18 --weights resnet18.safetensors --image cat.jpg dog.png
+// Input channels and classes are read from the weights (conv1.weight, fc.weight).
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+
+#include "hush/hush.hpp"
+#include "hush/io/opencv.hpp"
+#include "hush/models/resnet.hpp"
+
+namespace {
+
+namespace m = hush::models;
+
+/// torchvision's evaluation transform: resize the shorter side to `resize`, centre crop `crop`,
+/// scale to [0, 1], normalise with ImageNet's mean and standard deviation.
+hush::tensor preprocess(const std::string& path, int resize, int crop, std::int64_t channels) {
+  cv::Mat image = hush::io::read_image(path, channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
+  const double scale = double(resize) / std::min(image.rows, image.cols);
+  cv::resize(image, image, cv::Size(std::max(crop, int(std::lround(image.cols * scale))), std::max(crop, int(std::lround(image.rows * scale)))),
+             0, 0, cv::INTER_LINEAR);
+  image = image(cv::Rect((image.cols - crop) / 2, (image.rows - crop) / 2, crop, crop)).clone();
+  auto t = hush::io::to_tensor(image);
+  const float mean[] = {0.485f, 0.456f, 0.406f}, stdev[] = {0.229f, 0.224f, 0.225f};
+  const auto plane = std::int64_t(crop) * crop;
+  for (std::int64_t c = 0; c < t.shape()[0]; ++c)
+    for (std::int64_t i = 0; i < plane; ++i) t[c * plane + i] = (t[c * plane + i] - mean[c % 3]) / stdev[c % 3];
+  return t;
+}
+
+template <class Net>
+int run(const hush::io::safetensors_file& weights, const std::string& weights_path, m::resnet_options opt,
+        const std::string& input, const std::string& output, const std::vector<std::string>& images, bool cifar) {
+  hush::model<Net, hush::backend::cpu> model({}, Net(opt));
+  hush::tensor x;
+  if (!input.empty()) {
+    const auto file = hush::io::read_safetensors(input);
+    if (file.arrays.size() != 1)
+      throw hush::io_error(input + ": expected exactly one tensor, found " + std::to_string(file.arrays.size()));
+    const auto& a = file.arrays.begin()->second;
+    if (a.dims.size() != 4 || a.dims[1] != opt.channels)
+      throw hush::io_error(input + ": tensor '" + file.arrays.begin()->first + "' must be (N, " +
+                           std::to_string(opt.channels) + ", H, W) float32");
+    x = hush::tensor({a.dims[0], a.dims[1], a.dims[2], a.dims[3]}, a.values);
+  } else {
+    const int crop = cifar ? 32 : 224, resize = cifar ? 32 : 256;
+    x.resize({std::int64_t(images.size()), opt.channels, crop, crop});
+    for (std::size_t i = 0; i < images.size(); ++i) {
+      const auto t = preprocess(images[i], resize, crop, opt.channels);
+      std::copy(t.values().begin(), t.values().end(), x.data() + std::int64_t(i) * t.numel());
+    }
+  }
+  model.setup(x.shape());
+  hush::load_weights(model.net, weights_path);
+  (void)weights;
+  model.eval();
+  const auto& logits = model.forward(x);
+  if (!output.empty()) {
+    hush::io::safetensors_writer w;
+    w.add("logits", {logits.shape()[0], logits.shape()[1]}, logits.data());
+    w.write(output);
+    std::printf("%s: logits %s\n", output.c_str(), logits.shape().str().c_str());
+    return 0;
+  }
+  const auto k = logits.shape()[1];
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    const float* z = logits.data() + std::int64_t(i) * k;
+    const float top = *std::max_element(z, z + k);
+    std::vector<double> p(static_cast<std::size_t>(k));
+    double sum = 0;
+    for (std::int64_t j = 0; j < k; ++j) sum += p[std::size_t(j)] = std::exp(double(z[j]) - top);
+    std::vector<std::int64_t> order(static_cast<std::size_t>(k));
+    std::iota(order.begin(), order.end(), 0);
+    const auto n = std::min<std::size_t>(5, order.size());
+    std::partial_sort(order.begin(), order.begin() + std::ptrdiff_t(n), order.end(),
+                      [&](auto a, auto b) { return p[std::size_t(a)] > p[std::size_t(b)]; });
+    std::printf("%s:", images[i].c_str());
+    for (std::size_t r = 0; r < n; ++r)
+      std::printf("  class %lld %.4f", static_cast<long long>(order[r]), p[std::size_t(order[r])] / sum);
+    std::printf("\n");
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Run a ResNet from PyTorch weights (safetensors, torchvision's names) on a tensor file or on images"};
+  std::string name, weights_path, input, output;
+  std::vector<std::string> images;
+  app.add_option("--model", name, "resnet18, resnet34, resnet50, resnet20, resnet56 or resnet110")
+      ->required()
+      ->check(CLI::IsMember({"resnet18", "resnet34", "resnet50", "resnet20", "resnet56", "resnet110"}));
+  app.add_option("--weights", weights_path, "the state_dict as safetensors")->required();
+  auto* in = app.add_option("--input", input, "a safetensors file holding one NCHW float32 tensor");
+  auto* out = app.add_option("--output", output, "where to write the logits (tensor 'logits')");
+  auto* img = app.add_option("--image", images, "image files: prints each one's top-5 classes");
+  in->needs(out);
+  out->needs(in);
+  in->excludes(img);
+  CLI11_PARSE(app, argc, argv);
+  if (input.empty() && images.empty()) {
+    std::fprintf(stderr, "hush-infer: give --input and --output, or --image FILE...\n");
+    return 2;
+  }
+  try {
+    const auto weights = hush::io::read_safetensors(weights_path);
+    const auto dim = [&](const char* tensor, std::size_t axis) {
+      const auto it = weights.arrays.find(tensor);
+      if (it == weights.arrays.end() || it->second.dims.size() <= axis)
+        throw hush::io_error(weights_path + ": missing tensor '" + tensor + "' (is this a " + name + "?)");
+      return it->second.dims[axis];
+    };
+    const m::resnet_options opt{.channels = dim("conv1.weight", 1), .classes = dim("fc.weight", 0)};
+    if (name == "resnet18") return run<m::resnet18>(weights, weights_path, opt, input, output, images, false);
+    if (name == "resnet34") return run<m::resnet34>(weights, weights_path, opt, input, output, images, false);
+    if (name == "resnet50") return run<m::resnet50>(weights, weights_path, opt, input, output, images, false);
+    if (name == "resnet20") return run<m::resnet20>(weights, weights_path, opt, input, output, images, true);
+    if (name == "resnet56") return run<m::resnet56>(weights, weights_path, opt, input, output, images, true);
+    return run<m::resnet110>(weights, weights_path, opt, input, output, images, true);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hush-infer: %s\n", e.what());
+    return 1;
+  }
+}
