@@ -11,3 +11,14 @@ print("l1", repr(F.l1_loss(p, t).item()))
 print("bce_with_logits", repr(F.binary_cross_entropy_with_logits(p, t).item()))
 print("bce(sigmoid)", repr(F.binary_cross_entropy(torch.sigmoid(p), t).item()))
 print("bce clamped", repr(F.binary_cross_entropy(torch.tensor([0.0, 1.0]), torch.tensor([1.0, 0.0])).item()))
+
+# Pivot loss (seed 004, eq. 1) on a batch of m = 6 logits (K = 4): rows 0..1 perturbed copies of
+# rows 2..3, lambda = 0.3, lambda2 = 0.05; the clean logits are detached in the distance term.
+z = torch.tensor([[0.5 * ((3 * i + j) % 7) - 1.0 + 0.1 * i for j in range(4)] for i in range(6)], requires_grad=True)
+y = torch.tensor([1, 3, 1, 3, 0, 2])
+k, m, lam, lam2 = 2, 6, 0.3, 0.05
+ce = F.cross_entropy(z, y, reduction="none")
+loss = (ce[k:].sum() + lam * ce[:k].sum()) / ((m - k) + lam * k) + lam2 * ((z[:k] - z[k:2 * k].detach()) ** 2).sum()
+loss.backward()
+print("pivot", repr(loss.item()))
+print("pivot grad", [round(v, 7) for v in z.grad.flatten().tolist()])

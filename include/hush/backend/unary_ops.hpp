@@ -1,6 +1,8 @@
 #pragma once
 // Element-wise functions as small functors, usable on host and device. Each gives the value and
 // the derivative; the derivative may use the input x or the output y, whichever is cheaper.
+// Piecewise ones also give backward(x, dy) as a select: `dy * (x > 0 ? 1 : 0)` is a branch that
+// GCC will not vectorise (the multiply might trap), `x > 0 ? dy : 0` is a vector blend.
 #include <cmath>
 
 #include "hush/core/random.hpp"  // HUSH_HD
@@ -10,11 +12,13 @@ namespace hush::ops {
 struct relu {
   HUSH_HD float operator()(float x) const { return x > 0.0f ? x : 0.0f; }
   HUSH_HD float grad(float x, float) const { return x > 0.0f ? 1.0f : 0.0f; }
+  HUSH_HD float backward(float x, float dy) const { return x > 0.0f ? dy : 0.0f; }
 };
 struct leaky_relu {
   float slope = 0.01f;
   HUSH_HD float operator()(float x) const { return x > 0.0f ? x : slope * x; }
   HUSH_HD float grad(float x, float) const { return x > 0.0f ? 1.0f : slope; }
+  HUSH_HD float backward(float x, float dy) const { return x > 0.0f ? dy : slope * dy; }
 };
 struct tanh {
   HUSH_HD float operator()(float x) const { return std::tanh(x); }

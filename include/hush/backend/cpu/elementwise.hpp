@@ -15,8 +15,13 @@ void unary_forward(cpu, Op op, std::int64_t n, const float* x, float* y) {
 }
 template <class Op>
 void unary_backward(cpu, Op op, std::int64_t n, const float* x, const float* y, const float* dy, float* dx) {
+  if constexpr (requires { op.backward(x[0], dy[0]); }) {
 #pragma omp parallel for simd if (n > 65536)
-  for (std::int64_t i = 0; i < n; ++i) dx[i] = dy[i] * op.grad(x[i], y[i]);
+    for (std::int64_t i = 0; i < n; ++i) dx[i] = op.backward(x[i], dy[i]);
+  } else {
+#pragma omp parallel for simd if (n > 65536)
+    for (std::int64_t i = 0; i < n; ++i) dx[i] = dy[i] * op.grad(x[i], y[i]);
+  }
 }
 inline void add(cpu, std::int64_t n, const float* a, const float* b, float* y) {
 #pragma omp parallel for simd if (n > 65536)

@@ -1,6 +1,8 @@
 #pragma once
-// Normalisation and softmax on the cpu backend: the reference loops, one channel or row per
-// OpenMP iteration (each owns its outputs, so no two threads write the same value).
+// Normalisation and softmax on the cpu backend: one channel or row per OpenMP iteration (each owns
+// its outputs, so no two threads write the same value); layer norm and softmax reuse the
+// reference's loops, batch norm has float inner loops of its own (it is on every ResNet path).
+#include <cmath>
 #include <cstdint>
 
 #include "hush/backend/cpu/tag.hpp"
@@ -9,22 +11,82 @@
 
 namespace hush::backend {
 
+// Batch norm works plane by plane: each (sample, channel) plane of H·W floats is a contiguous run
+// that the compiler vectorises in float, and the planes' partial sums are added in double. One
+// channel per OpenMP iteration, so each thread owns its channels' outputs.
+namespace detail {
+inline float plane_sum(const float* x, std::int64_t hw) {
+  float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+  for (std::int64_t t = 0; t < hw; ++t) s += x[t];
+  return s;
+}
+}  // namespace detail
+
 inline void batch_norm_statistics(cpu, std::int64_t n, std::int64_t c, std::int64_t hw, const float* x, float* mean,
                                   float* var) {
 #pragma omp parallel for
-  for (std::int64_t ch = 0; ch < c; ++ch) detail::bn_channel_statistics(n, c, hw, ch, x, mean, var);
+  for (std::int64_t ch = 0; ch < c; ++ch) {
+    double s = 0, s2 = 0;
+    for (std::int64_t i = 0; i < n; ++i) s += detail::plane_sum(x + (i * c + ch) * hw, hw);
+    const double m = s / double(n * hw);
+    const float mf = static_cast<float>(m);
+    for (std::int64_t i = 0; i < n; ++i) {
+      const float* p = x + (i * c + ch) * hw;
+      float part = 0.0f;
+#pragma omp simd reduction(+ : part)
+      for (std::int64_t t = 0; t < hw; ++t) part += (p[t] - mf) * (p[t] - mf);
+      s2 += part;
+    }
+    mean[ch] = mf;
+    var[ch] = static_cast<float>(s2 / double(n * hw));
+  }
 }
 inline void batch_norm_forward(cpu, std::int64_t n, std::int64_t c, std::int64_t hw, const float* x, const float* mean,
                                const float* var, float eps, const float* gamma, const float* beta, float* y) {
 #pragma omp parallel for
-  for (std::int64_t ch = 0; ch < c; ++ch) detail::bn_channel_forward(n, c, hw, ch, x, mean, var, eps, gamma, beta, y);
+  for (std::int64_t ch = 0; ch < c; ++ch) {
+    const double scale = double(gamma[ch]) / std::sqrt(double(var[ch]) + eps);
+    const float a = static_cast<float>(scale), b = static_cast<float>(beta[ch] - mean[ch] * scale);
+    for (std::int64_t i = 0; i < n; ++i) {
+      const float* p = x + (i * c + ch) * hw;
+      float* q = y + (i * c + ch) * hw;
+#pragma omp simd
+      for (std::int64_t t = 0; t < hw; ++t) q[t] = p[t] * a + b;
+    }
+  }
 }
+/// dx = γ·rstd·(dy - mean(dy) - x̂·mean(dy·x̂)) with batch statistics, γ·rstd·dy without.
 inline void batch_norm_backward(cpu, std::int64_t n, std::int64_t c, std::int64_t hw, const float* x, const float* dy,
                                 const float* mean, const float* var, float eps, const float* gamma, float* dx,
                                 float* dgamma, float* dbeta, bool batch_statistics) {
 #pragma omp parallel for
-  for (std::int64_t ch = 0; ch < c; ++ch)
-    detail::bn_channel_backward(n, c, hw, ch, x, dy, mean, var, eps, gamma, dx, dgamma, dbeta, batch_statistics);
+  for (std::int64_t ch = 0; ch < c; ++ch) {
+    const double rstd = 1.0 / std::sqrt(double(var[ch]) + eps), count = double(n * hw);
+    const float mf = mean[ch];
+    double sum_dy = 0, sum_dy_xc = 0;  // Σ dy, Σ dy·(x - mean)
+    for (std::int64_t i = 0; i < n; ++i) {
+      const float* p = x + (i * c + ch) * hw;
+      const float* d = dy + (i * c + ch) * hw;
+      float a = 0.0f, b = 0.0f;
+#pragma omp simd reduction(+ : a, b)
+      for (std::int64_t t = 0; t < hw; ++t) a += d[t], b += d[t] * (p[t] - mf);
+      sum_dy += a, sum_dy_xc += b;
+    }
+    const double g = double(gamma[ch]) * rstd;
+    const float k_dy = static_cast<float>(g);
+    const float k_x = batch_statistics ? static_cast<float>(-g * rstd * rstd * sum_dy_xc / count) : 0.0f;
+    const float k_0 = batch_statistics ? static_cast<float>(-g * sum_dy / count) : 0.0f;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const float* p = x + (i * c + ch) * hw;
+      const float* d = dy + (i * c + ch) * hw;
+      float* q = dx + (i * c + ch) * hw;
+#pragma omp simd
+      for (std::int64_t t = 0; t < hw; ++t) q[t] = d[t] * k_dy + (p[t] - mf) * k_x + k_0;
+    }
+    dgamma[ch] += static_cast<float>(sum_dy_xc * rstd);
+    dbeta[ch] += static_cast<float>(sum_dy);
+  }
 }
 inline void batch_norm_update_running(cpu, std::int64_t c, std::int64_t count, float momentum, const float* mean,
                                       const float* var, float* running_mean, float* running_var) {

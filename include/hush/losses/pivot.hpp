@@ -1,0 +1,72 @@
+#pragma once
+// pivot_loss: classification with pixel-level regularisation (Na, Ko & Mukhopadhyay 2018, seed
+// 004, eq. 1). The batch of m logits (m, K) is laid out as the paper's Algorithm 1 builds it:
+// rows 0..k-1 are the perturbed copies X'_i of the clean images in rows k..2k-1, and rows
+// k..m-1 are the m - k clean images (k ≤ m/2):
+//
+//   L = (L_org + λ·L_perturb) / ((m - k) + λ·k)  +  λ2 · Σ_{i<k} ‖E'_i - E_i‖²
+//
+// with L_org and L_perturb the summed cross-entropies of the clean and the perturbed rows and
+// E, E' their logits. The clean logits are the pivot: no gradient flows through E_i in the
+// distance term (it is a constant there), only through E'_i. Defaults are the paper's λ = 0.3,
+// λ2 = 1e-4.
+#include <cstdint>
+#include <string>
+
+#include "hush/core/error.hpp"
+#include "hush/core/tensor.hpp"
+
+namespace hush {
+
+struct pivot_loss {
+  struct options {
+    std::int64_t perturbed;  // k: the first k rows, copies of rows k..2k-1
+    float lambda = 0.3f;     // weight of the perturbed rows' cross-entropy
+    float lambda2 = 1e-4f;   // weight of the logit distance
+  };
+  static constexpr const char* kind = "pivot_loss";
+
+  constexpr explicit pivot_loss(options o) : opt(o) {}
+
+  /// The loss; keeps dL/dlogits for backward(). labels (m) hold class indices as floats.
+  template <class Ctx>
+  float forward(Ctx& ctx, const tensor& logits, const tensor& labels) {
+    const auto& s = logits.shape();
+    if (s.rank != 2 || labels.numel() != s[0])
+      throw shape_error("pivot_loss: expected logits (m, K) and m labels, got logits " + s.str() + " and labels " +
+                        labels.shape().str());
+    const std::int64_t m = s[0], classes = s[1], k = opt.perturbed;
+    if (k < 0 || 2 * k > m)
+      throw shape_error("pivot_loss: " + std::to_string(k) + " perturbed rows need k <= m/2, got a batch of " +
+                        std::to_string(m));
+    grad_.resize(s);
+    const double denominator = double(m - k) + double(opt.lambda) * double(k);
+    const float* z = logits.data();
+    float* dz = grad_.data();
+    const double perturbed = softmax_cross_entropy(ctx.backend, k, classes, z, labels.data(), 0.0f,
+                                                   static_cast<float>(opt.lambda / denominator), dz);
+    const double clean = softmax_cross_entropy(ctx.backend, m - k, classes, z + k * classes, labels.data() + k, 0.0f,
+                                               static_cast<float>(1.0 / denominator), dz + k * classes);
+    // The distance term: K values per pair, so a host loop (logits live in host memory).
+    double distance = 0;
+    for (std::int64_t i = 0; i < k * classes; ++i) {
+      const double d = double(z[i]) - double(z[k * classes + i]);  // E'_i - E_i
+      distance += d * d;
+      dz[i] += static_cast<float>(2.0 * opt.lambda2 * d);
+    }
+    last_distance_ = distance;
+    return static_cast<float>((clean + opt.lambda * perturbed) / denominator + opt.lambda2 * distance);
+  }
+  /// dL/dlogits of the last forward (zero through the clean logits' role as the pivot).
+  const tensor& backward() const { return grad_; }
+  /// Σ‖E' - E‖² of the last forward, for logging.
+  double distance() const { return last_distance_; }
+
+  options opt;
+
+ private:
+  tensor grad_;
+  double last_distance_ = 0;
+};
+
+}  // namespace hush
