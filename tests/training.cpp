@@ -1,10 +1,17 @@
 // A short real training run: the loss falls and the accuracy rises well above chance.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <type_traits>
 
 #include "hush/hush.hpp"
 #include "hush/models/fashion_cnn.hpp"
+#include "hush/noise/pixel.hpp"
+#include "hush/train/classifier.hpp"
+#include "hush/train/regime.hpp"
 
 TEST_CASE("fashion_cnn learns Fashion-MNIST: 2 epochs over 2,048 images") {
   const char* dir = std::getenv("HUSH_FASHION_MNIST");
@@ -37,4 +44,186 @@ TEST_CASE("fashion_cnn learns Fashion-MNIST: 2 epochs over 2,048 images") {
   CHECK(epoch_loss[0] < 2.0);  // below log(10) = 2.30: it learned during the first epoch
   CHECK(epoch_loss[1] < 0.8 * epoch_loss[0]);
   CHECK(epoch_acc[1] > 0.65);  // chance is 0.10
+}
+
+// ---- regimes, augmentation and the classifier trainer ------------------------------------------
+
+namespace {
+
+/// A tiny network for trainer tests: 8×8 grey images, two classes.
+struct tiny_net : hush::seq<hush::conv2d, hush::batch_norm2d, hush::relu, hush::global_avg_pool, hush::linear> {
+  static constexpr const char* kind = "tiny_net";
+  tiny_net()
+      : seq(hush::conv2d({.in = 1, .out = 4, .kernel = 3, .padding = 1}), hush::batch_norm2d(4), hush::relu{},
+            hush::global_avg_pool{}, hush::linear({.in = 4, .out = 2})) {}
+};
+
+/// Class 0: dark images, class 1: bright ones, with a little structure; n of them.
+hush::data::labelled_images two_classes(std::int64_t n, std::uint64_t seed) {
+  hush::data::labelled_images set{hush::tensor({n, 1, 8, 8}), hush::tensor({n})};
+  const hush::counter_rng rng{seed};
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float label = float(i % 2);
+    set.labels[i] = label;
+    for (std::int64_t j = 0; j < 64; ++j)
+      set.images[i * 64 + j] = 0.2f + 0.5f * label * float(j % 8 > 2) + 0.3f * rng.uniform(std::uint64_t(i), std::uint64_t(j));
+  }
+  return set;
+}
+
+hush::train::classifier_options tiny_options(const std::filesystem::path& out, int epochs) {
+  hush::train::classifier_options o;
+  o.epochs = epochs, o.batch = 16, o.lr = 0.2f, o.seed = 3, o.eval_batch = 50, o.out = out, o.title = "tiny";
+  o.augment = {.flip = true, .crop_padding = 1};
+  return o;
+}
+
+std::vector<float> weights_of(tiny_net& net) {
+  std::vector<float> w;
+  hush::for_each_parameter(net, [&](std::string_view, hush::parameter& p) {
+    w.insert(w.end(), p.value.values().begin(), p.value.values().end());
+  });
+  return w;
+}
+
+std::filesystem::path fresh_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("hush-test-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("augmentation: deterministic per (seed, epoch, image), flips mirror, crops shift in zeros") {
+  hush::tensor a({2, 1, 3, 3}, std::vector<float>{1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+  hush::tensor b = a;
+  const std::vector<std::int64_t> idx{7, 7};  // the same data-set image twice: the same draw
+  hush::data::augment(a, idx, {.flip = true, .crop_padding = 1}, hush::counter_rng{5}, 2);
+  for (int i = 0; i < 9; ++i) CHECK(a[i] == a[9 + i]);
+  // Flip only: image j is mirrored or untouched, and over many images both happen.
+  int flipped = 0;
+  for (std::int64_t i = 0; i < 64; ++i) {
+    hush::tensor c({1, 1, 3, 3}, std::vector<float>{1, 2, 3, 4, 5, 6, 7, 8, 9});
+    const std::vector<std::int64_t> one{i};
+    hush::data::augment(c, one, {.flip = true}, hush::counter_rng{5}, 1);
+    const bool mirrored = c[0] == 3 && c[1] == 2 && c[2] == 1 && c[3] == 6 && c[8] == 7;
+    const bool same = c[0] == 1 && c[2] == 3 && c[8] == 9;
+    CHECK((mirrored || same));
+    flipped += mirrored;
+  }
+  CHECK(flipped > 16);
+  CHECK(flipped < 48);
+  // Crops keep the values of the image or zeros, and the total shrinks only by what fell off.
+  hush::data::augment(b, idx, {.crop_padding = 1}, hush::counter_rng{9}, 1);
+  for (float v : b.values()) CHECK((v >= 0.0f && v <= 9.0f));
+}
+
+TEST_CASE("regimes: the batches of seed 004's Algorithm 1") {
+  hush::tensor clean({4, 1, 2, 2}), labels({4}, std::vector<float>{0, 1, 2, 3});
+  for (std::int64_t i = 0; i < clean.numel(); ++i) clean[i] = 0.5f;
+  const std::vector<std::int64_t> idx{10, 11, 12, 13};
+  const hush::noise::gaussian noise{.sigma = 0.2f};
+  const hush::counter_rng rng{1};
+  hush::backend::cpu cpu;
+
+  hush::train::clean_only c;
+  CHECK(c.clean_per_step(8) == 8);
+  CHECK(&c.compose(cpu, clean, labels, idx, 1).x == &clean);
+
+  hush::train::noisy_only n(noise, rng);
+  const auto nb = n.compose(cpu, clean, labels, idx, 1);
+  CHECK(nb.x.shape() == clean.shape());
+  CHECK(nb.x[0] != 0.5f);
+  const float first_draw = nb.x[0];
+  CHECK(n.compose(cpu, clean, labels, idx, 2).x[0] != first_draw);  // another epoch, another draw
+  CHECK(n.compose(cpu, clean, labels, idx, 1).x[0] == first_draw);  // the same epoch, the same draw
+
+  // mixed with k = m/2: a batch of 8 draws 4 clean images; rows 0..3 are their noisy copies.
+  hush::train::mixed mx(noise, rng);
+  CHECK(mx.clean_per_step(8) == 4);
+  const auto mb = mx.compose(cpu, clean, labels, idx, 1);
+  REQUIRE(mb.x.shape() == hush::shape{8, 1, 2, 2});
+  for (int i = 0; i < 4; ++i) {
+    CHECK(mb.y[i] == labels[i]);
+    CHECK(mb.y[4 + i] == labels[i]);
+    CHECK(mb.x[16 + 4 * i] == 0.5f);
+  }
+  CHECK(mb.x[0] == first_draw);  // image 10, epoch 1: the noisy-only regime's draw
+  CHECK_THROWS_WITH(mx.clean_per_step(7), "paired batch: k = m/2 needs an even batch, got 7");
+
+  // pivot with k = 1 of m = 5: 4 clean images, one noisy copy first.
+  hush::train::pivot pv(noise, rng, {.perturbed = 1});
+  CHECK(pv.clean_per_step(5) == 4);
+  const auto pb = pv.compose(cpu, clean, labels, idx, 1);
+  CHECK(pb.x.shape() == hush::shape{5, 1, 2, 2});
+  CHECK(pb.y[0] == 0);
+  CHECK(pb.y[1] == 0);
+  hush::context<hush::backend::cpu> ctx;
+  hush::tensor logits({5, 4});
+  CHECK(pv.loss(ctx, logits, pb.y) == doctest::Approx(std::log(4.0)));  // equal logits: log K, distance 0
+  CHECK_THROWS_WITH(hush::train::pivot(noise, rng, {.perturbed = 3}).clean_per_step(5),
+                    "paired batch: 3 perturbed copies do not fit a batch of 5 (k <= m/2)");
+}
+
+TEST_CASE_TEMPLATE_DEFINE("fit: the loss falls, the accuracy rises, the files are written", Regime, fit_learns) {
+  const auto train = two_classes(256, 1), test = two_classes(100, 2);
+  const auto dir = fresh_dir("fit");
+  hush::model<tiny_net, hush::backend::cpu> m({.seed = 2});
+  Regime regime = [] {
+    const hush::noise::gaussian noise{.sigma = hush::noise::range(0.0f, 0.15f)};
+    if constexpr (std::is_same_v<Regime, hush::train::clean_only>) return Regime{};
+    else if constexpr (requires { typename Regime::options; }) return Regime(noise, hush::counter_rng{4}, {});
+    else return Regime(noise, hush::counter_rng{4});
+  }();
+  const auto h = hush::train::fit(m, regime, train, {{"clean", test}}, tiny_options(dir, 3));
+  REQUIRE(h.epochs.size() == 3);
+  MESSAGE(Regime::name << ": loss " << h.epochs[0].train_loss << " -> " << h.epochs[2].train_loss << ", test accuracy "
+                       << h.epochs[0].test_accuracy[0] << " -> " << h.epochs[2].test_accuracy[0]);
+  CHECK(h.tenths.front()[1] > h.epochs[2].train_loss);  // the loss fell
+  CHECK(h.tenths.front()[2] < h.epochs[2].train_accuracy);
+  CHECK(h.epochs[2].test_accuracy[0] > 90.0);  // chance is 50
+  for (const char* f : {"log.csv", "curves.png", "checkpoint.safetensors"}) CHECK(std::filesystem::exists(dir / f));
+  std::filesystem::remove_all(dir);
+}
+TEST_CASE_TEMPLATE_INVOKE(fit_learns, hush::train::clean_only, hush::train::noisy_only<hush::noise::gaussian>,
+                          hush::train::mixed<hush::noise::gaussian>, hush::train::pivot<hush::noise::gaussian>);
+
+TEST_CASE("fit: resuming from a checkpoint gives what an uninterrupted run gives") {
+  const auto train = two_classes(128, 1), test = two_classes(40, 2);
+  const hush::noise::gaussian noise{.sigma = 0.1f};
+  const auto whole = fresh_dir("whole"), split = fresh_dir("split");
+
+  hush::model<tiny_net, hush::backend::cpu> a({.seed = 2});
+  hush::train::pivot ra(noise, hush::counter_rng{4}, {});
+  const auto ha = hush::train::fit(a, ra, train, {{"clean", test}}, tiny_options(whole, 3));
+
+  {  // a run interrupted after its first epoch
+    hush::model<tiny_net, hush::backend::cpu> b({.seed = 2});
+    hush::train::pivot rb(noise, hush::counter_rng{4}, {});
+    auto o = tiny_options(split, 3);
+    o.stop_after = 1;
+    CHECK(hush::train::fit(b, rb, train, {{"clean", test}}, o).epochs.size() == 1);
+  }
+  hush::model<tiny_net, hush::backend::cpu> c({.seed = 99});  // another seed: the weights must come from the file
+  hush::train::pivot rc(noise, hush::counter_rng{4}, {});
+  auto o = tiny_options(split, 3);
+  o.resume = true;
+  const auto hc = hush::train::fit(c, rc, train, {{"clean", test}}, o);
+  REQUIRE(hc.epochs.size() == 3);
+  CHECK(weights_of(c.net) == weights_of(a.net));  // bit for bit
+  for (int e = 0; e < 3; ++e) {
+    CHECK(hc.epochs[e].train_loss == doctest::Approx(ha.epochs[e].train_loss).epsilon(1e-5));  // 5 digits in the log
+    CHECK(hc.epochs[e].test_accuracy == ha.epochs[e].test_accuracy);
+  }
+  CHECK(c.net.get<1>().running_mean.values()[0] == a.net.get<1>().running_mean.values()[0]);
+
+  // A checkpoint of other settings is refused, naming both.
+  hush::model<tiny_net, hush::backend::cpu> d({.seed = 2});
+  hush::train::pivot rd(noise, hush::counter_rng{4}, {});
+  auto other = tiny_options(split, 3);
+  other.resume = true, other.batch = 8;
+  CHECK_THROWS_WITH_AS(hush::train::fit(d, rd, train, {{"clean", test}}, other),
+                       doctest::Contains("was written by another run"), hush::error);
+  std::filesystem::remove_all(whole);
+  std::filesystem::remove_all(split);
 }

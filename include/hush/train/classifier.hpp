@@ -1,0 +1,290 @@
+#pragma once
+// Training an image classifier under a regime (train/regime.hpp), in a way a user can watch and
+// trust: epochs of mini-batches with a progress line, evaluation after each epoch on the clean
+// test set and on its noisy copies, and after every epoch, written atomically into `out`:
+//   log.csv                   one row per epoch: training loss and accuracy, test accuracies, times
+//   curves.png                loss and accuracy curves (seed 000's Figure 7, with every test set)
+//   checkpoint.safetensors    weights, optimizer state and the history so far
+// Resuming from the checkpoint continues exactly where the run stopped: the data order,
+// augmentation and noise are keyed by (seed, epoch, image), the learning rate by the step, and
+// batch norm's statistics travel with the weights, so the result equals an uninterrupted run's.
+//
+// Recipe: SGD (momentum, Nesterov, weight decay) with a one-cycle schedule peaking at `lr`, each
+// epoch `train.size() / batch` steps of `batch` images (the last partial batch dropped).
+// Needs hush::opencv (the curves).
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <numeric>
+#include <span>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "hush/core/error.hpp"
+#include "hush/data/augment.hpp"
+#include "hush/data/batches.hpp"
+#include "hush/data/idx.hpp"
+#include "hush/graph/model.hpp"
+#include "hush/io/atomic_file.hpp"
+#include "hush/io/checkpoint.hpp"
+#include "hush/io/plot.hpp"
+#include "hush/metrics/accuracy.hpp"
+#include "hush/optim/schedule.hpp"
+#include "hush/optim/sgd.hpp"
+#include "hush/train/progress.hpp"
+
+namespace hush::train {
+
+/// A labelled test set under a name ("clean", "gaussian 0.15", ...).
+struct test_set {
+  std::string name;
+  data::labelled_images data;
+};
+
+struct classifier_options {
+  int epochs = 10;
+  std::int64_t batch = 128;
+  float lr = 0.1f;  // the one-cycle peak
+  float momentum = 0.9f, weight_decay = 5e-4f;
+  bool nesterov = true;
+  data::augmentation augment{.flip = true};
+  std::uint64_t seed = 1;
+  std::int64_t eval_batch = 500;
+  /// Test images per set evaluated after each epoch but the last (0: all); the last epoch always
+  /// uses all of them, so the final table is never a sample.
+  std::int64_t curve_images = 0;
+  std::filesystem::path out;  // empty: write nothing
+  bool resume = false;        // continue from out/checkpoint.safetensors when it exists
+  int stop_after = 0;         // stop after this epoch, as an interrupted run would (0: run to the end)
+  std::string title = "training";
+};
+
+/// What a run measured, epoch by epoch.
+struct history {
+  struct epoch_row {
+    int epoch = 0;
+    double train_loss = 0, train_accuracy = 0, train_seconds = 0, eval_seconds = 0;
+    std::int64_t eval_images = 0;         // per test set
+    std::vector<double> test_accuracy;    // in the order of test_names
+  };
+  std::vector<std::string> test_names;
+  std::vector<epoch_row> epochs;
+  /// Training loss and accuracy over every tenth of an epoch: (epoch as a fraction, loss, accuracy).
+  std::vector<std::array<double, 3>> tenths;
+
+  std::string csv() const {
+    std::string s = "epoch,train_loss,train_accuracy,train_seconds,eval_seconds,eval_images";
+    for (const auto& n : test_names) s += "," + n;
+    s += "\n";
+    for (const auto& e : epochs) {
+      char row[160];
+      std::snprintf(row, sizeof row, "%d,%.5f,%.3f,%.1f,%.1f,%lld", e.epoch, e.train_loss, e.train_accuracy,
+                    e.train_seconds, e.eval_seconds, static_cast<long long>(e.eval_images));
+      s += row;
+      for (double a : e.test_accuracy) {
+        std::snprintf(row, sizeof row, ",%.3f", a);
+        s += row;
+      }
+      s += "\n";
+    }
+    return s;
+  }
+  std::string tenths_csv() const {
+    std::string s;
+    for (const auto& t : tenths) {
+      char row[96];
+      std::snprintf(row, sizeof row, "%.4f,%.6f,%.4f\n", t[0], t[1], t[2]);
+      s += row;
+    }
+    return s;
+  }
+  /// Reads back what csv() and tenths_csv() wrote (a checkpoint's metadata).
+  static history parse(const std::string& csv, const std::string& tenths) {
+    history h;
+    std::istringstream in(csv);
+    std::string line;
+    std::getline(in, line);
+    auto cells = [](const std::string& l) {
+      std::vector<std::string> c;
+      std::stringstream ss(l);
+      for (std::string cell; std::getline(ss, cell, ',');) c.push_back(cell);
+      return c;
+    };
+    const auto header = cells(line);
+    if (header.size() < 6) throw io_error("history: a checkpoint's log has no header");
+    h.test_names.assign(header.begin() + 6, header.end());
+    while (std::getline(in, line)) {
+      const auto c = cells(line);
+      if (c.size() != header.size()) throw io_error("history: a row of a checkpoint's log has " + std::to_string(c.size()) + " cells");
+      epoch_row e{std::stoi(c[0]), std::stod(c[1]), std::stod(c[2]), std::stod(c[3]), std::stod(c[4]), std::stoll(c[5]), {}};
+      for (std::size_t i = 6; i < c.size(); ++i) e.test_accuracy.push_back(std::stod(c[i]));
+      h.epochs.push_back(e);
+    }
+    std::istringstream tin(tenths);
+    while (std::getline(tin, line)) {
+      const auto c = cells(line);
+      if (c.size() == 3) h.tenths.push_back({std::stod(c[0]), std::stod(c[1]), std::stod(c[2])});
+    }
+    return h;
+  }
+
+  /// Loss and accuracy panels, side by side: training curves per tenth of an epoch, test
+  /// accuracy per epoch for every test set.
+  void plot(const std::filesystem::path& path, const std::string& title) const {
+    io::series loss{"train", {}, {}}, train_acc{"train", {}, {}};
+    for (const auto& t : tenths) loss.x.push_back(t[0]), loss.y.push_back(t[1]), train_acc.x.push_back(t[0]), train_acc.y.push_back(t[2]);
+    io::chart accuracy{title + ": accuracy", "epoch", "accuracy (%)", {train_acc}};
+    for (std::size_t i = 0; i < test_names.size(); ++i) {
+      io::series s{"test, " + test_names[i], {}, {}};
+      for (const auto& e : epochs) s.x.push_back(e.epoch), s.y.push_back(e.test_accuracy[i]);
+      accuracy.lines.push_back(s);
+    }
+    io::save_charts(path, {{title + ": training loss", "epoch", "loss", {loss}}, accuracy});
+  }
+};
+
+namespace detail {
+template <class Net, class Backend>
+double test_accuracy(model<Net, Backend>& m, const data::labelled_images& set, std::int64_t limit, std::int64_t batch,
+                     tensor& x, tensor& y) {
+  const auto n = limit > 0 ? std::min(limit, set.size()) : set.size();
+  std::vector<std::int64_t> all(static_cast<std::size_t>(n));
+  std::iota(all.begin(), all.end(), 0);
+  std::int64_t hits = 0;
+  for (std::int64_t b = 0; b < n; b += batch) {
+    const auto end = std::min(b + batch, n);
+    data::gather(set.images, all, b, end, x);
+    data::gather(set.labels, all, b, end, y);
+    hits += metrics::correct(m.forward(x), y);
+  }
+  return 100.0 * double(hits) / double(n);
+}
+}  // namespace detail
+
+/// Trains m under `regime` and evaluates it on `tests` after each epoch; returns the history.
+/// With o.resume and a checkpoint in o.out, continues after the checkpoint's epoch (and refuses
+/// a checkpoint written with other settings, naming both).
+template <class Net, class Backend, class Regime>
+history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images& train,
+            const std::vector<test_set>& tests, const classifier_options& o) {
+  namespace fs = std::filesystem;
+  const auto& img = train.images.shape();
+  const auto per_step = regime.clean_per_step(o.batch);
+  const std::int64_t steps = train.size() / o.batch;
+  if (steps < 1)
+    throw error("fit: " + std::to_string(train.size()) + " training images do not fill one batch of " +
+                std::to_string(o.batch));
+  m.setup({o.batch, img[1], img[2], img[3]});
+  sgd opt(m.net, {.lr = o.lr, .momentum = o.momentum, .weight_decay = o.weight_decay, .nesterov = o.nesterov});
+  const one_cycle_schedule schedule{o.lr, o.epochs * steps};
+  const counter_rng rng{o.seed};
+
+  // What must match for a checkpoint to be continued.
+  char run_text[512];
+  std::snprintf(run_text, sizeof run_text,
+                "%s; %s; %lld training images; %d epochs of %lld steps, batch %lld; one-cycle lr %g, momentum %g%s, "
+                "weight decay %g; flip %d, crop padding %lld; seed %llu",
+                Net::kind, regime.describe().c_str(), static_cast<long long>(train.size()), o.epochs,
+                static_cast<long long>(steps), static_cast<long long>(o.batch), double(o.lr), double(o.momentum),
+                o.nesterov ? " (Nesterov)" : "", double(o.weight_decay), int(o.augment.flip),
+                static_cast<long long>(o.augment.crop_padding), static_cast<unsigned long long>(o.seed));
+  const std::string run = run_text;
+
+  history h;
+  for (const auto& t : tests) h.test_names.push_back(t.name);
+  int first_epoch = 1;
+  const fs::path checkpoint = o.out.empty() ? fs::path{} : o.out / "checkpoint.safetensors";
+  if (o.resume && !checkpoint.empty() && fs::exists(checkpoint)) {
+    auto info = load_checkpoint(checkpoint, m.net, opt);
+    if (info["run"] != run)
+      throw error(checkpoint.string() + " was written by another run:\n  it has:  " + info["run"] + "\n  this is: " + run +
+                  "\nremove it, or run with the settings it was written with");
+    h = history::parse(info["log"], info["tenths"]);
+    first_epoch = std::stoi(info["epoch"]) + 1;
+    m.ctx.step = static_cast<std::uint64_t>(opt.steps());
+    std::printf("%s: resuming after epoch %d of %d (%s)\n", o.title.c_str(), first_epoch - 1, o.epochs,
+                checkpoint.c_str());
+  }
+
+  tensor clean, labels, x, y;
+  const int last_epoch = o.stop_after > 0 ? std::min(o.stop_after, o.epochs) : o.epochs;
+  for (int epoch = first_epoch; epoch <= last_epoch; ++epoch) {
+    const auto order = data::shuffled_order(train.size(), o.seed, static_cast<std::uint64_t>(epoch));
+    progress bar(o.title + " epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs), steps);
+    double loss_sum = 0, window_loss = 0;
+    std::int64_t hits = 0, seen = 0, window_hits = 0, window_seen = 0, window_steps = 0;
+    m.train();
+    for (std::int64_t s = 0; s < steps; ++s) {
+      // A step draws the next per_step images of this epoch's order (mixed and pivot draw
+      // fewer than a batch, so they cover part of the order; the next epoch shuffles anew).
+      const auto begin = (s * per_step) % train.size(), end = begin + per_step;
+      if (end > train.size()) throw error("fit: a step would read past the training set");
+      data::gather(train.images, order, begin, end, clean);
+      data::gather(train.labels, order, begin, end, labels);
+      const std::span<const std::int64_t> indices(order.data() + begin, static_cast<std::size_t>(per_step));
+      data::augment(clean, indices, o.augment, rng, static_cast<std::uint64_t>(epoch));
+      const auto b = regime.compose(m.ctx.backend, clean, labels, indices, static_cast<std::uint64_t>(epoch));
+
+      opt.opt.lr = schedule(opt.steps());
+      m.zero_grad();
+      const tensor& logits = m.forward(b.x);
+      const double l = regime.loss(m.ctx, logits, b.y);
+      const auto h_step = metrics::correct(logits, b.y);
+      m.backward(regime.gradient());
+      opt.step(m.ctx.backend);
+      ++m.ctx.step;
+
+      const auto n = b.y.numel();
+      loss_sum += l, hits += h_step, seen += n;
+      window_loss += l, window_hits += h_step, window_seen += n, ++window_steps;
+      if ((s + 1) * 10 / steps != s * 10 / steps) {  // a tenth of the epoch is complete
+        h.tenths.push_back({epoch - 1 + double(s + 1) / double(steps), window_loss / double(window_steps),
+                            100.0 * double(window_hits) / double(window_seen)});
+        window_loss = 0, window_hits = 0, window_seen = 0, window_steps = 0;
+      }
+      char metrics_text[96];
+      std::snprintf(metrics_text, sizeof metrics_text, "loss %.4f  acc %.2f%%", loss_sum / double(s + 1),
+                    100.0 * double(hits) / double(seen));
+      bar.update(s + 1, metrics_text);
+    }
+    const double train_seconds = bar.seconds();
+
+    // Evaluation: batch norm's running statistics, every test set.
+    const auto eval_start = std::chrono::steady_clock::now();
+    m.eval();
+    history::epoch_row row{epoch, loss_sum / double(steps), 100.0 * double(hits) / double(seen), train_seconds, 0, 0, {}};
+    const auto limit = epoch == o.epochs ? 0 : o.curve_images;
+    for (const auto& t : tests) {
+      row.test_accuracy.push_back(detail::test_accuracy(m, t.data, limit, o.eval_batch, x, y));
+      row.eval_images = limit > 0 ? std::min(limit, t.data.size()) : t.data.size();
+    }
+    m.train();
+    row.eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
+    h.epochs.push_back(row);
+    std::string line = o.title + " epoch " + std::to_string(epoch) + ": test accuracy";
+    for (std::size_t i = 0; i < tests.size(); ++i) {
+      char cell[64];
+      std::snprintf(cell, sizeof cell, "%s %s %.2f%%", i ? "," : "", tests[i].name.c_str(), row.test_accuracy[i]);
+      line += cell;
+    }
+    std::printf("%s (%lld images each; train %.1f s, eval %.1f s)\n", line.c_str(),
+                static_cast<long long>(row.eval_images), train_seconds, row.eval_seconds);
+    std::fflush(stdout);
+
+    if (!o.out.empty()) {  // each file whole and atomic: a stopped run leaves the last epoch's
+      fs::create_directories(o.out);
+      io::write_file_atomically(o.out / "log.csv", h.csv());
+      h.plot(o.out / "curves.png", o.title);
+      save_checkpoint(checkpoint, m.net, opt,
+                      {{"epoch", std::to_string(epoch)}, {"run", run}, {"log", h.csv()}, {"tenths", h.tenths_csv()}});
+    }
+  }
+  return h;
+}
+
+}  // namespace hush::train

@@ -1,0 +1,172 @@
+#pragma once
+// The training regimes of seed 004, as types. A regime turns the clean images a step draws into
+// the batch the network sees, and scores the logits:
+//
+//   clean_only            the clean images, cross-entropy
+//   noisy_only<N>         every image corrupted by N, cross-entropy
+//   mixed<N>              [X'_1..X'_k, X_1..X_{m-k}]: k corrupted copies of the first k clean
+//                         images beside the m - k clean ones, cross-entropy over all m
+//   pivot<N>              the same batch, pivot_loss (losses/pivot.hpp)
+//
+// The contract (what train/classifier.hpp calls):
+//   R::name                               "clean only", ... (tables and file names use it)
+//   clean_per_step(m)                     clean images one step of batch m draws
+//   compose(backend, clean, labels, indices, epoch) -> batch{x, y}
+//                                         indices: the clean images' data-set indices, which key
+//                                         the noise with the epoch (a new draw each epoch)
+//   loss(ctx, logits, y) -> float         and gradient() -> dL/dlogits of that loss
+//   describe()                            the settings, for logs and the resume check
+// Every regime of a study takes the same number of steps of the same batch size m, so they cost
+// the same; mixed and pivot therefore see m - k distinct images per step (the paper's set-up).
+#include <algorithm>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+
+#include "hush/core/error.hpp"
+#include "hush/core/tensor.hpp"
+#include "hush/losses/cross_entropy.hpp"
+#include "hush/losses/pivot.hpp"
+#include "hush/noise/compose.hpp"
+
+namespace hush::train {
+
+struct batch {
+  const tensor& x;  // (m, C, H, W)
+  const tensor& y;  // (m) class indices
+};
+
+namespace detail {
+/// Images 0..count-1 of `clean` (data-set images indices[j]) corrupted into the same places of
+/// `out`; the epoch salts the draw.
+template <class B, class Noise>
+void corrupt(B b, const Noise& noise, const counter_rng& rng, const tensor& clean, std::span<const std::int64_t> indices,
+             std::int64_t count, std::uint64_t epoch, tensor& out) {
+  const auto& s = clean.shape();
+  const shape img{s[1], s[2], s[3]};
+  const auto per = img.numel();
+  for (std::int64_t j = 0; j < count; ++j)
+    noise.apply(b, rng, noise::image_stream(static_cast<std::uint64_t>(indices[static_cast<std::size_t>(j)]), epoch + 1),
+                img, clean.data() + j * per, out.data() + j * per);
+}
+
+/// The common part of a regime that scores with plain cross-entropy.
+struct scored_by_cross_entropy {
+  template <class Ctx>
+  float loss(Ctx& ctx, const tensor& logits, const tensor& y) {
+    return ce.forward(ctx, logits, y);
+  }
+  const tensor& gradient() const { return ce.backward(); }
+  cross_entropy ce;
+};
+}  // namespace detail
+
+struct clean_only : detail::scored_by_cross_entropy {
+  static constexpr const char* name = "clean only";
+  std::int64_t clean_per_step(std::int64_t m) const { return m; }
+  template <class B>
+  batch compose(B, const tensor& clean, const tensor& labels, std::span<const std::int64_t>, std::uint64_t) {
+    return {clean, labels};
+  }
+  std::string describe() const { return "clean only"; }
+};
+
+template <class Noise>
+struct noisy_only : detail::scored_by_cross_entropy {
+  static constexpr const char* name = "noisy only";
+  noisy_only(Noise n, counter_rng r) : noise(std::move(n)), rng(r) {}
+
+  std::int64_t clean_per_step(std::int64_t m) const { return m; }
+  template <class B>
+  batch compose(B b, const tensor& clean, const tensor& labels, std::span<const std::int64_t> indices,
+                std::uint64_t epoch) {
+    x_.resize(clean.shape());
+    detail::corrupt(b, noise, rng, clean, indices, clean.shape()[0], epoch, x_);
+    return {x_, labels};
+  }
+  std::string describe() const { return "noisy only, " + noise.describe(); }
+
+  Noise noise;
+  counter_rng rng;
+
+ private:
+  tensor x_;
+};
+
+/// Seed 004's batch of m: k corrupted copies of the first k clean images, then the m - k clean.
+template <class Noise>
+struct paired_batch {
+  paired_batch(Noise n, counter_rng r, std::int64_t k) : noise(std::move(n)), rng(r), perturbed(k) {}
+
+  /// k for a batch of m: `perturbed`, or m/2 when it is 0 (the paper's 64 of 128).
+  std::int64_t k(std::int64_t m) const { return perturbed > 0 ? perturbed : m / 2; }
+  std::int64_t clean_per_step(std::int64_t m) const {
+    if (perturbed == 0 && m % 2)
+      throw error("paired batch: k = m/2 needs an even batch, got " + std::to_string(m));
+    if (2 * k(m) > m)
+      throw error("paired batch: " + std::to_string(k(m)) + " perturbed copies do not fit a batch of " +
+                  std::to_string(m) + " (k <= m/2)");
+    return m - k(m);
+  }
+  template <class B>
+  batch compose(B b, const tensor& clean, const tensor& labels, std::span<const std::int64_t> indices,
+                std::uint64_t epoch) {
+    const auto& s = clean.shape();
+    const auto n_clean = s[0], kk = perturbed > 0 ? perturbed : n_clean;  // m = n_clean + k
+    const auto per = s.per_sample();
+    x_.resize({n_clean + kk, s[1], s[2], s[3]});
+    y_.resize({n_clean + kk});
+    detail::corrupt(b, noise, rng, clean, indices, kk, epoch, x_);
+    std::copy_n(clean.data(), n_clean * per, x_.data() + kk * per);
+    std::copy_n(labels.data(), kk, y_.data());
+    std::copy_n(labels.data(), n_clean, y_.data() + kk);
+    return {x_, y_};
+  }
+
+  Noise noise;
+  counter_rng rng;
+  std::int64_t perturbed;
+
+ private:
+  tensor x_, y_;
+};
+
+template <class Noise>
+struct mixed : paired_batch<Noise>, detail::scored_by_cross_entropy {
+  static constexpr const char* name = "mixed";
+  mixed(Noise n, counter_rng r, std::int64_t k = 0) : paired_batch<Noise>(std::move(n), r, k) {}
+  std::string describe() const {
+    return "clean and noisy mixed, k = " + (this->perturbed ? std::to_string(this->perturbed) : std::string("m/2")) +
+           ", " + this->noise.describe();
+  }
+};
+
+template <class Noise>
+struct pivot : paired_batch<Noise> {
+  static constexpr const char* name = "pivot";
+  struct options {
+    std::int64_t perturbed = 0;  // k; 0: m/2
+    float lambda = 0.3f, lambda2 = 1e-4f;
+  };
+  pivot(Noise n, counter_rng r, options o) : paired_batch<Noise>(std::move(n), r, o.perturbed), opt(o) {}
+
+  template <class Ctx>
+  float loss(Ctx& ctx, const tensor& logits, const tensor& y) {
+    loss_.opt.perturbed = this->k(logits.shape()[0]);
+    return loss_.forward(ctx, logits, y);
+  }
+  const tensor& gradient() const { return loss_.backward(); }
+  std::string describe() const {
+    return "pivot loss, k = " + (opt.perturbed ? std::to_string(opt.perturbed) : std::string("m/2")) +
+           ", lambda " + std::to_string(opt.lambda) + ", lambda2 " + std::to_string(opt.lambda2) + ", " +
+           this->noise.describe();
+  }
+
+  options opt;
+
+ private:
+  pivot_loss loss_{{.perturbed = 0, .lambda = opt.lambda, .lambda2 = opt.lambda2}};
+};
+
+}  // namespace hush::train
