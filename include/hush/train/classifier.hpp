@@ -54,7 +54,7 @@ struct classifier_options {
   bool nesterov = true;
   data::augmentation augment{.flip = true};
   std::uint64_t seed = 1;
-  std::int64_t eval_batch = 500;
+  std::int64_t eval_batch = 0;  // 0: the training batch, so evaluation reuses its buffers
   /// Test images per set evaluated after each epoch but the last (0: all); the last epoch always
   /// uses all of them, so the final table is never a sample.
   std::int64_t curve_images = 0;
@@ -260,7 +260,7 @@ history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images&
     history::epoch_row row{epoch, loss_sum / double(steps), 100.0 * double(hits) / double(seen), train_seconds, 0, 0, {}};
     const auto limit = epoch == o.epochs ? 0 : o.curve_images;
     for (const auto& t : tests) {
-      row.test_accuracy.push_back(detail::test_accuracy(m, t.data, limit, o.eval_batch, x, y));
+      row.test_accuracy.push_back(detail::test_accuracy(m, t.data, limit, o.eval_batch > 0 ? o.eval_batch : o.batch, x, y));
       row.eval_images = limit > 0 ? std::min(limit, t.data.size()) : t.data.size();
     }
     m.train();

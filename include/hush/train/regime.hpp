@@ -20,6 +20,7 @@
 // the same; mixed and pivot therefore see m - k distinct images per step (the paper's set-up).
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <span>
 #include <string>
 #include <utility>
@@ -158,8 +159,9 @@ struct pivot : paired_batch<Noise> {
   }
   const tensor& gradient() const { return loss_.backward(); }
   std::string describe() const {
-    return "pivot loss, k = " + (opt.perturbed ? std::to_string(opt.perturbed) : std::string("m/2")) +
-           ", lambda " + std::to_string(opt.lambda) + ", lambda2 " + std::to_string(opt.lambda2) + ", " +
+    char weights[64];
+    std::snprintf(weights, sizeof weights, ", lambda %g, lambda2 %g, ", double(opt.lambda), double(opt.lambda2));
+    return "pivot loss, k = " + (opt.perturbed ? std::to_string(opt.perturbed) : std::string("m/2")) + weights +
            this->noise.describe();
   }
 

@@ -1,0 +1,257 @@
+// hush-robustness: seed 004's study on Fashion-MNIST. Trains ResNet-20 under the four regimes
+// (clean only, noisy only, clean and noisy mixed, pivot loss) and tests each on clean images,
+// Gaussian noise (sigma 0.05 and 0.15), low resolution (x2 and x4) and seed 000's mix of
+// Gaussian + salt-and-pepper + Poisson noise. Writes
+//   OUT/robustness.md            the table (seed 004's Table 1, with more test conditions)
+//   OUT/robustness.png           test accuracy per epoch, one panel per regime
+//   OUT/robustness/<regime>/     log.csv, curves.png, checkpoint.safetensors, model.safetensors
+//
+//   build/bin/hush-robustness --quick                  # a few minutes: what scripts/demo runs
+//   build/bin/hush-robustness --full                   # the measured table of docs/results.md
+//   build/bin/hush-robustness --full --regimes pivot --stop-after 4   # in parts: then --resume
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <numeric>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "hush/hush.hpp"
+#include "hush/io/atomic_file.hpp"
+#include "hush/io/plot.hpp"
+#include "hush/models/resnet.hpp"
+#include "hush/noise/spec.hpp"
+#include "hush/train/classifier.hpp"
+#include "hush/train/regime.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct preset {
+  int epochs;
+  std::int64_t limit, test_limit, curve_images;
+};
+const std::map<std::string, preset> presets = {
+    {"quick", {2, 5000, 1000, 0}},     // minutes: a smoke test of the whole study
+    {"full", {10, 0, 0, 2000}},        // seed 004's recipe at Fashion-MNIST's full size
+};
+
+/// The test conditions: a name and the noise that makes them (none for clean).
+const std::vector<std::pair<std::string, std::string>> conditions = {
+    {"clean", ""},
+    {"gaussian 0.05", "gaussian(sigma=0.05)"},
+    {"gaussian 0.15", "gaussian(sigma=0.15)"},
+    {"low-res x2", "low_res(factor=2, upsampling=nearest)"},
+    {"low-res x4", "low_res(factor=4, upsampling=nearest)"},
+    {"seed 000 mix", "seed000"},
+};
+
+hush::data::labelled_images first(const hush::data::labelled_images& set, std::int64_t n) {
+  if (n <= 0 || n >= set.size()) return set;
+  std::vector<std::int64_t> all(static_cast<std::size_t>(n));
+  std::iota(all.begin(), all.end(), 0);
+  hush::data::labelled_images out;
+  hush::data::gather(set.images, all, 0, n, out.images);
+  hush::data::gather(set.labels, all, 0, n, out.labels);
+  return out;
+}
+
+/// The median time of a plain training step (batch `batch`, SGD with Nesterov momentum), after
+/// three warm-up steps: the figure scripts/torch_robustness.py --time-steps prints for PyTorch.
+int time_training_steps(const std::string& data_dir, std::int64_t batch, std::uint64_t seed, int steps) {
+  const auto train = hush::data::fashion_mnist(data_dir, "train");
+  using net = hush::models::resnet20;
+  hush::model<net, hush::backend::cpu> m({.seed = seed}, net({.channels = 1, .classes = 10}));
+  hush::sgd opt(m.net, {.lr = 0.1f, .momentum = 0.9f, .weight_decay = 5e-4f, .nesterov = true});
+  hush::cross_entropy loss;
+  std::vector<std::int64_t> all(static_cast<std::size_t>(train.size()));
+  std::iota(all.begin(), all.end(), 0);
+  hush::tensor x, y;
+  std::vector<double> times;
+  for (int s = 0; s < steps + 3; ++s) {
+    const auto begin = (s * batch) % (train.size() - batch);
+    hush::data::gather(train.images, all, begin, begin + batch, x);
+    hush::data::gather(train.labels, all, begin, begin + batch, y);
+    const auto t0 = std::chrono::steady_clock::now();
+    m.zero_grad();
+    loss.forward(m.ctx, m.forward(x), y);
+    m.backward(loss.backward());
+    opt.step(m.ctx.backend);
+    if (s >= 3) times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(times.begin(), times.end());
+  const double median = times[times.size() / 2];
+  const auto per_epoch = train.size() / batch;
+  std::printf("hush resnet20 training step, batch %lld: median %.1f ms over %zu steps (%.0f images/s; an epoch of "
+              "%lld steps: %.1f s)\n",
+              static_cast<long long>(batch), 1000 * median, times.size(), double(batch) / median,
+              static_cast<long long>(per_epoch), median * double(per_epoch));
+  return 0;
+}
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+struct outcome {
+  std::string regime;
+  hush::train::history history;
+  double seconds;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  CLI::App app{"Seed 004's noise-robustness study: ResNet-20 on Fashion-MNIST under four training regimes"};
+  std::string preset_name = "quick", data_dir = hush::data::default_fashion_mnist_dir, out_dir = "results";
+  std::string train_noise = "seed004_gaussian", regimes_text = "clean,noisy,mixed,pivot";
+  int epochs = 0, threads = 0;
+  std::int64_t limit = -1, test_limit = -1, batch = 128;
+  std::uint64_t seed = 1;
+  float lambda = 0.3f, lambda2 = 1e-4f;
+  bool resume = false;
+  app.add_option("--preset", preset_name, "quick (minutes) or full (seed 004's recipe, all of Fashion-MNIST)")
+      ->check(CLI::IsMember({"quick", "full"}))
+      ->capture_default_str();
+  app.add_flag_callback("--quick", [&] { preset_name = "quick"; }, "the same as --preset quick");
+  app.add_flag_callback("--full", [&] { preset_name = "full"; }, "the same as --preset full");
+  app.add_option("--regimes", regimes_text, "comma-separated: clean, noisy, mixed, pivot")->capture_default_str();
+  app.add_option("--train-noise", train_noise, "noise of the noisy regimes (a hush-noise spec or preset)")->capture_default_str();
+  app.add_option("--epochs", epochs, "override the preset's epochs")->check(CLI::PositiveNumber);
+  app.add_option("--limit", limit, "override the preset: train on the first N images (0: all)")->check(CLI::NonNegativeNumber);
+  app.add_option("--test-limit", test_limit, "override the preset: test on the first N images (0: all)")->check(CLI::NonNegativeNumber);
+  app.add_option("--batch", batch, "mini-batch size m")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--lambda", lambda, "pivot loss: weight of the perturbed images' cross-entropy")->capture_default_str();
+  app.add_option("--lambda2", lambda2, "pivot loss: weight of the logit distance")->capture_default_str();
+  app.add_option("--seed", seed, "seed of weights, order, augmentation and noise")->capture_default_str();
+  app.add_option("--data", data_dir, "folder with the Fashion-MNIST idx files")->capture_default_str();
+  app.add_option("--out", out_dir, "folder for robustness.md, robustness.png and robustness/<regime>/")->capture_default_str();
+  app.add_option("--threads", threads, "threads for OpenMP and BLAS (0: all cores)")->capture_default_str();
+  int stop_after = 0, time_steps = 0;
+  app.add_option("--time-steps", time_steps,
+                 "only time this many ResNet-20 training steps (the same measurement as scripts/torch_robustness.py's)")
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--resume", resume, "continue each regime from its checkpoint, if any");
+  app.add_option("--stop-after", stop_after, "stop each regime after this epoch (continue later with --resume)")
+      ->check(CLI::PositiveNumber);
+  CLI11_PARSE(app, argc, argv);
+
+  if (threads > 0) hush::set_threads(threads);
+  const auto p = presets.at(preset_name);
+  hush::train::classifier_options o;
+  o.epochs = epochs > 0 ? epochs : p.epochs;
+  o.batch = batch;
+  o.seed = seed;
+  o.resume = resume;
+  o.curve_images = p.curve_images;
+  o.stop_after = stop_after;
+  const auto n_train = limit >= 0 ? limit : p.limit, n_test = test_limit >= 0 ? test_limit : p.test_limit;
+
+  std::vector<std::string> regimes;
+  for (std::stringstream ss(regimes_text); ss.good();) {
+    std::string r;
+    std::getline(ss, r, ',');
+    if (r != "clean" && r != "noisy" && r != "mixed" && r != "pivot")
+      throw hush::error("--regimes: unknown regime '" + r + "' (clean, noisy, mixed, pivot)");
+    regimes.push_back(r);
+  }
+  const auto noise = hush::noise::parse_spec(train_noise);
+
+  if (time_steps > 0) return time_training_steps(data_dir, batch, seed, time_steps);
+  const auto train = first(hush::data::fashion_mnist(data_dir, "train"), n_train);
+  const auto test = first(hush::data::fashion_mnist(data_dir, "t10k"), n_test);
+  std::vector<hush::train::test_set> tests;
+  const hush::counter_rng test_rng{seed + 1000};
+  for (const auto& [name, spec] : conditions) {
+    hush::train::test_set t{name, test};
+    if (!spec.empty())
+      hush::noise::apply_to_batch(hush::backend::cpu{}, hush::noise::parse_spec(spec), test_rng, test.images, t.data.images);
+    tests.push_back(std::move(t));
+  }
+  std::printf("hush-robustness, preset %s: ResNet-20, %lld training images, %lld test images x %zu conditions, %d epochs, "
+              "batch %lld, %d threads, BLAS kernels %s\ntraining noise: %s\n",
+              preset_name.c_str(), static_cast<long long>(train.size()), static_cast<long long>(test.size()),
+              tests.size(), o.epochs, static_cast<long long>(o.batch), hush::threads(), hush::ensure_fast_blas().c_str(),
+              noise.describe().c_str());
+
+  std::vector<outcome> outcomes;
+  const fs::path out(out_dir);
+  for (const auto& r : regimes) {
+    using net = hush::models::resnet20;
+    hush::model<net, hush::backend::cpu> m({.seed = seed}, net({.channels = 1, .classes = 10}));
+    o.out = out / "robustness" / r;
+    o.title = "ResNet-20, " + r;
+    const hush::counter_rng noise_rng{seed + 7};
+    const auto start = std::chrono::steady_clock::now();
+    hush::train::history h;
+    if (r == "clean") {
+      hush::train::clean_only regime;
+      h = hush::train::fit(m, regime, train, tests, o);
+    } else if (r == "noisy") {
+      hush::train::noisy_only regime(noise, noise_rng);
+      h = hush::train::fit(m, regime, train, tests, o);
+    } else if (r == "mixed") {
+      hush::train::mixed regime(noise, noise_rng);
+      h = hush::train::fit(m, regime, train, tests, o);
+    } else {
+      hush::train::pivot regime(noise, noise_rng, {.lambda = lambda, .lambda2 = lambda2});
+      h = hush::train::fit(m, regime, train, tests, o);
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    hush::save_weights(m.net, o.out / "model.safetensors");
+    outcomes.push_back({r, h, seconds});
+
+    // The table and the figure so far, rewritten after every regime.
+    std::string md = "# Noise robustness: ResNet-20 on Fashion-MNIST (seed 004, Table 1)\n\nTest accuracy (%) after " +
+                     std::to_string(o.epochs) + " epochs, " + std::to_string(test.size()) + " test images per condition.\n\n| training |";
+    for (const auto& t : tests) md += " " + t.name + " |";
+    md += " train s/epoch | wall time |\n| --- |";
+    for (std::size_t i = 0; i < tests.size(); ++i) md += " --- |";
+    md += " --- | --- |\n";
+    std::vector<hush::io::chart> panels;
+    for (const auto& oc : outcomes) {
+      const auto& last = oc.history.epochs.back();
+      double train_s = 0;
+      for (const auto& e : oc.history.epochs) train_s += e.train_seconds;
+      md += "| " + oc.regime + " |";
+      for (double a : last.test_accuracy) {
+        char cell[32];
+        std::snprintf(cell, sizeof cell, " %.2f |", a);
+        md += cell;
+      }
+      char cell[64];
+      std::snprintf(cell, sizeof cell, " %.1f | %.1f min |\n", train_s / double(oc.history.epochs.size()), oc.seconds / 60);
+      md += cell;
+      hush::io::chart c{"ResNet-20, " + oc.regime, "epoch", "test accuracy (%)", {}};
+      for (std::size_t i = 0; i < tests.size(); ++i) {
+        hush::io::series s{tests[i].name, {}, {}};
+        for (const auto& e : oc.history.epochs) s.x.push_back(e.epoch), s.y.push_back(e.test_accuracy[i]);
+        c.lines.push_back(s);
+      }
+      panels.push_back(c);
+    }
+    md += "\nRegimes: clean only; noisy only (every image: " + noise.describe() +
+          "); mixed (64 noisy copies of 64 clean images per batch of 128, cross-entropy); pivot (the same batch, "
+          "pivot loss with lambda " + number(lambda) + ", lambda2 " + number(lambda2) + "). SGD, Nesterov momentum 0.9, weight decay 5e-4, one-cycle schedule peaking at 0.1, random horizontal "
+          "flips, seed " + std::to_string(seed) + ".\nCommand: hush-robustness";
+    for (int i = 1; i < argc; ++i) md += std::string(" ") + argv[i];
+    md += "\n";
+    fs::create_directories(out);
+    hush::io::write_file_atomically(out / "robustness.md", md);
+    hush::io::save_charts(out / "robustness.png", panels, 480, 380);
+  }
+  std::printf("results: %s and %s; per regime in %s/\n", (out / "robustness.md").c_str(), (out / "robustness.png").c_str(),
+              (out / "robustness").c_str());
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "hush-robustness: %s\n", e.what());
+  return 1;
+}
