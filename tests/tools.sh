@@ -55,6 +55,13 @@ check "infer: weights of another model" 1 "missing tensor 'layer1.3.conv1.weight
 check "infer: input of the wrong shape" 1 "must be \(N, 3, H, W\)" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --input "$dir/logits.safetensors" --output "$dir/out9.safetensors"
 check "infer: several tensors in the input" 1 "expected exactly one tensor, found 5" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --input "$data/quality_grey.safetensors" --output "$dir/out10.safetensors"
 check "infer: missing weights" 1 "absent.safetensors: cannot open" "$bin/hush-infer" --model resnet20 --weights "$dir/absent.safetensors" --image "$dir/clean.ppm"
+check "robustness: unknown regime" 1 "unknown regime 'fancy'" "$bin/hush-robustness" --regimes clean,fancy --out "$dir/out11"
+check "robustness: unknown training noise" 1 "unknown noise 'blur'" "$bin/hush-robustness" --train-noise "blur(size=3)" --out "$dir/out12"
+check "robustness: missing data" 1 "nodata/train-images-idx3-ubyte.gz: cannot open" "$bin/hush-robustness" --data "$dir/nodata" --out "$dir/out13"
+check "robustness: a tiny study" 0 "pivot epoch 1: test accuracy clean" "$bin/hush-robustness" --regimes mixed,pivot --limit 256 --test-limit 100 --epochs 1 --out "$dir/study"
+check "robustness: the table" 0 "\| pivot \| [0-9.]+ \|" cat "$dir/study/robustness.md"
+check "robustness: per-regime files" 0 "" ls "$dir/study/robustness.png" "$dir/study/robustness/pivot/log.csv" "$dir/study/robustness/pivot/curves.png" "$dir/study/robustness/pivot/checkpoint.safetensors"
+check "robustness: resume with other settings" 1 "was written by another run" "$bin/hush-robustness" --regimes pivot --limit 256 --test-limit 100 --epochs 1 --batch 64 --resume --out "$dir/study"
 left=$(ls "$dir" | grep -c '^out' || true)
 if ((left != 0)); then echo "FAIL a failed run left a file behind: $(ls "$dir")"; failures=$((failures + 1)); fi
 echo "$((checks - failures)) passed, $failures failed"
