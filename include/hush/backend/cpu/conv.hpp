@@ -7,7 +7,8 @@
 // 1,024 output positions: ResNet-20's 7×7 stage would otherwise run 64×49×576 GEMMs, too narrow
 // for the kernels and re-packing the weights for every sample. Per thread, the scratch holds the
 // chunk's column matrix, its output (or output gradient) in the GEMM's layout, and a
-// weight-gradient accumulator.
+// weight-gradient accumulator. The input gradient of a stride-1 convolution is itself a
+// convolution (of dY with the flipped kernel), which avoids col2im.
 #include <algorithm>
 #include <cstdint>
 
@@ -138,9 +139,30 @@ void for_each_chunk(const conv_geometry& g, const conv_plan& plan, float* scratc
 }
 }  // namespace detail
 
+namespace detail {
+/// Stride 1, no dilation, one group, padding at most kernel - 1: then dX is the forward
+/// convolution of dY with the kernel flipped and its in/out channels swapped (padding
+/// R - 1 - pad), which needs im2col of dY instead of col2im into dX, and no zeroing of a large
+/// column gradient by the GEMM.
+inline bool backward_data_as_forward(const conv_geometry& g) {
+  return conv_plan::applies(g) && g.stride_h == 1 && g.stride_w == 1 && g.dil_h == 1 && g.dil_w == 1 &&
+         g.pad_h <= g.r - 1 && g.pad_w <= g.s - 1 && !(g.r == 1 && g.s == 1);
+}
+inline conv_geometry transposed_geometry(const conv_geometry& g) {
+  conv_geometry t{g.n, g.k, g.p, g.q, g.c, g.r, g.s, 1, 1, g.r - 1 - g.pad_h, g.s - 1 - g.pad_w, 1, 1, 1};
+  return t.complete();
+}
+}  // namespace detail
+
 inline std::int64_t conv2d_scratch(cpu, const conv_geometry& g) {
   if (!detail::conv_plan::applies(g)) return im2col_scratch(g);
-  return static_cast<std::int64_t>(omp_get_max_threads()) * detail::conv_plan(g).per_thread();
+  const std::int64_t threads = omp_get_max_threads();
+  auto floats = threads * detail::conv_plan(g).per_thread();
+  if (detail::backward_data_as_forward(g)) {
+    const auto t = detail::transposed_geometry(g);
+    floats = std::max(floats, g.k * g.col_rows() + threads * detail::conv_plan(t).per_thread());
+  }
+  return floats;
 }
 
 inline void conv2d_forward(cpu, const conv_geometry& g, const float* x, const float* w, const float* bias, float* y,
@@ -163,6 +185,15 @@ inline void conv2d_forward(cpu, const conv_geometry& g, const float* x, const fl
 inline void conv2d_backward_data(cpu, const conv_geometry& g, const float* w, const float* dy, float* dx,
                                  float* scratch) {
   if (!detail::conv_plan::applies(g)) return detail::im2col_conv_backward_data(cpu{}, g, w, dy, dx, scratch);
+  if (detail::backward_data_as_forward(g)) {
+    // w' (C, K, R, S): w'[c][k][r][s] = w[k][c][R-1-r][S-1-s], then dX = conv(dY, w').
+    float* flipped = scratch;
+    const auto rs = g.r * g.s;
+    for (std::int64_t k = 0; k < g.k; ++k)
+      for (std::int64_t c = 0; c < g.c; ++c)
+        for (std::int64_t i = 0; i < rs; ++i) flipped[(c * g.k + k) * rs + (rs - 1 - i)] = w[(k * g.c + c) * rs + i];
+    return conv2d_forward(cpu{}, detail::transposed_geometry(g), dy, flipped, nullptr, dx, scratch + g.k * g.col_rows());
+  }
   const detail::conv_plan plan(g);
   const auto rows = g.col_rows(), in_floats = g.c * g.h * g.w;
   detail::for_each_chunk(g, plan, scratch, [&](std::int64_t n0, std::int64_t samples, float* mine) {
