@@ -124,6 +124,13 @@ inline void scatter_chunk(const conv_plan& plan, std::int64_t k, std::int64_t sa
       std::copy_n(rows + (kk * samples + j) * plan.pq, plan.pq, nchw + (j * k + kk) * plan.pq);
 }
 
+/// The column matrices of samples n0, n0 + 1, ... side by side: rows of samples·pq floats.
+inline void chunk_columns(const conv_geometry& g, const conv_plan& plan, const float* x, std::int64_t n0,
+                          std::int64_t samples, float* col) {
+  for (std::int64_t j = 0; j < samples; ++j)
+    im2col_rows(g, x + (n0 + j) * g.c * g.h * g.w, col + j * plan.pq, samples * plan.pq);
+}
+
 /// f(first sample, samples, this thread's scratch) for each chunk, chunks spread statically.
 template <class F>
 void for_each_chunk(const conv_geometry& g, const conv_plan& plan, float* scratch, F&& f) {
@@ -169,14 +176,12 @@ inline void conv2d_forward(cpu, const conv_geometry& g, const float* x, const fl
                            float* scratch) {
   if (!detail::conv_plan::applies(g)) return detail::im2col_conv_forward(cpu{}, g, x, w, bias, y, scratch);
   const detail::conv_plan plan(g);
-  const auto rows = g.col_rows(), in_floats = g.c * g.h * g.w;
   detail::for_each_chunk(g, plan, scratch, [&](std::int64_t n0, std::int64_t samples, float* mine) {
     float* col = mine;
     float* out = mine + plan.col_floats;
-    const auto width = samples * plan.pq;
-    for (std::int64_t j = 0; j < samples; ++j) detail::im2col_rows(g, x + (n0 + j) * in_floats, col + j * plan.pq, width);
+    detail::chunk_columns(g, plan, x, n0, samples, col);
     float* target = samples == 1 ? y + n0 * g.k * plan.pq : out;  // one sample: already NCHW
-    gemm(cpu{}, false, false, g.k, width, rows, 1.0f, w, col, 0.0f, target);  // Y = W·col
+    gemm(cpu{}, false, false, g.k, samples * plan.pq, g.col_rows(), 1.0f, w, col, 0.0f, target);  // Y = W·col
     if (samples > 1) detail::scatter_chunk(plan, g.k, samples, out, y + n0 * g.k * plan.pq);
     if (bias) add_bias(cpu{}, samples, g.k, plan.pq, bias, y + n0 * g.k * plan.pq);
   });
@@ -213,18 +218,16 @@ inline void conv2d_backward_weight(cpu, const conv_geometry& g, const float* x, 
                                    float* scratch) {
   if (!detail::conv_plan::applies(g)) return detail::im2col_conv_backward_weight(cpu{}, g, x, dy, dw, scratch);
   const detail::conv_plan plan(g);
-  const auto rows = g.col_rows(), in_floats = g.c * g.h * g.w;
   const auto threads = omp_get_max_threads();
   const auto accumulator = [&](int t) { return scratch + t * plan.per_thread() + plan.col_floats + plan.out_floats; };
   for (int t = 0; t < threads; ++t) std::fill_n(accumulator(t), plan.weight_floats, 0.0f);
   detail::for_each_chunk(g, plan, scratch, [&](std::int64_t n0, std::int64_t samples, float* mine) {
     float* col = mine;
     float* dout = mine + plan.col_floats;
-    const auto width = samples * plan.pq;
-    for (std::int64_t j = 0; j < samples; ++j) detail::im2col_rows(g, x + (n0 + j) * in_floats, col + j * plan.pq, width);
+    detail::chunk_columns(g, plan, x, n0, samples, col);
     const float* dyg = dy + n0 * g.k * plan.pq;
     if (samples > 1) detail::gather_chunk(plan, g.k, samples, dyg, dout), dyg = dout;
-    gemm(cpu{}, false, true, g.k, rows, width, 1.0f, dyg, col, 1.0f, mine + plan.col_floats + plan.out_floats);
+    gemm(cpu{}, false, true, g.k, g.col_rows(), samples * plan.pq, 1.0f, dyg, col, 1.0f, accumulator(omp_get_thread_num()));
   });
 #pragma omp parallel for schedule(static)
   for (std::int64_t i = 0; i < plan.weight_floats; ++i) {
