@@ -102,9 +102,20 @@ inline cv::Mat render(const chart& c, int width = 640, int height = 420) {
     const auto colour = detail::palette(k);
     if (pts.size() > 1) cv::polylines(img, pts, false, colour, 2, cv::LINE_AA);
     for (const auto& p : pts) cv::circle(img, p, 3, colour, cv::FILLED, cv::LINE_AA);
-    const cv::Point at(area.x + area.width - 150, area.y + 18 + 18 * static_cast<int>(k));
-    cv::line(img, at, at + cv::Point(22, 0), colour, 2, cv::LINE_AA);
-    cv::putText(img, s.name, at + cv::Point(28, 5), font, 0.42, ink, 1, cv::LINE_AA);
+  }
+  // The legend on a white box in the top-right corner, readable over the curves it covers.
+  int widest = 0;
+  for (const auto& s : c.lines) widest = std::max(widest, 8 * static_cast<int>(s.name.size()));
+  const int legend_w = std::min(area.width / 2, 36 + widest);
+  const cv::Rect box(area.x + area.width - legend_w - 6, area.y + 6, legend_w, 18 * static_cast<int>(c.lines.size()) + 6);
+  if (!c.lines.empty()) {
+    cv::rectangle(img, box, cv::Scalar(255, 255, 255), cv::FILLED);
+    cv::rectangle(img, box, grid, 1);
+  }
+  for (std::size_t k = 0; k < c.lines.size(); ++k) {
+    const cv::Point at(box.x + 6, box.y + 12 + 18 * static_cast<int>(k));
+    cv::line(img, at, at + cv::Point(22, 0), detail::palette(k), 2, cv::LINE_AA);
+    cv::putText(img, c.lines[k].name, at + cv::Point(28, 5), font, 0.42, ink, 1, cv::LINE_AA);
   }
   return img;
 }
