@@ -88,12 +88,10 @@ int main(int argc, char** argv) try {
     model.eval();
     std::int64_t test_hits = 0, seen = 0;
     double test_loss_sum = 0;
-    std::vector<std::int64_t> all(static_cast<std::size_t>(test.size()));
-    std::iota(all.begin(), all.end(), 0);
     for (std::int64_t b = 0; b < test.size(); b += batch) {
       const std::int64_t end = std::min<std::int64_t>(b + batch, test.size());  // the last batch may be short
-      hush::data::gather(test.images, all, b, end, x);
-      hush::data::gather(test.labels, all, b, end, y);
+      hush::data::slice(test.images, b, end, x);
+      hush::data::slice(test.labels, b, end, y);
       const auto& logits = model.forward(x);
       test_loss_sum += loss.forward(model.ctx, logits, y) * double(end - b);
       test_hits += hush::metrics::correct(logits, y);

@@ -16,7 +16,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
-#include <numeric>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -54,11 +53,9 @@ const std::vector<std::pair<std::string, std::string>> conditions = {
 
 hush::data::labelled_images first(const hush::data::labelled_images& set, std::int64_t n) {
   if (n <= 0 || n >= set.size()) return set;
-  std::vector<std::int64_t> all(static_cast<std::size_t>(n));
-  std::iota(all.begin(), all.end(), 0);
   hush::data::labelled_images out;
-  hush::data::gather(set.images, all, 0, n, out.images);
-  hush::data::gather(set.labels, all, 0, n, out.labels);
+  hush::data::slice(set.images, 0, n, out.images);
+  hush::data::slice(set.labels, 0, n, out.labels);
   return out;
 }
 
@@ -70,14 +67,12 @@ int time_training_steps(const std::string& data_dir, std::int64_t batch, std::ui
   hush::model<net, hush::backend::cpu> m({.seed = seed}, net({.channels = 1, .classes = 10}));
   hush::sgd opt(m.net, {.lr = 0.1f, .momentum = 0.9f, .weight_decay = 5e-4f, .nesterov = true});
   hush::cross_entropy loss;
-  std::vector<std::int64_t> all(static_cast<std::size_t>(train.size()));
-  std::iota(all.begin(), all.end(), 0);
   hush::tensor x, y;
   std::vector<double> times;
   for (int s = 0; s < steps + 3; ++s) {
     const auto begin = (s * batch) % (train.size() - batch);
-    hush::data::gather(train.images, all, begin, begin + batch, x);
-    hush::data::gather(train.labels, all, begin, begin + batch, y);
+    hush::data::slice(train.images, begin, begin + batch, x);
+    hush::data::slice(train.labels, begin, begin + batch, y);
     const auto t0 = std::chrono::steady_clock::now();
     m.zero_grad();
     loss.forward(m.ctx, m.forward(x), y);

@@ -24,6 +24,16 @@ inline std::vector<std::int64_t> shuffled_order(std::int64_t n, std::uint64_t se
   return order;
 }
 
+/// Copies samples begin..end-1 of `source` (leading dimension = sample), in order, into `batch`,
+/// resizing it to (end - begin, ...): the test set in batches, the first N samples of a set.
+inline void slice(const tensor& source, std::int64_t begin, std::int64_t end, tensor& batch) {
+  shape s = source.shape();
+  const auto per = s.per_sample();
+  s[0] = end - begin;
+  batch.resize(s);
+  std::copy_n(source.data() + begin * per, (end - begin) * per, batch.data());
+}
+
 /// Copies samples order[begin, end) of `source` (leading dimension = sample) into `batch`,
 /// resizing it to (end - begin, ...).
 inline void gather(const tensor& source, const std::vector<std::int64_t>& order, std::int64_t begin,

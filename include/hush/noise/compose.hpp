@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -78,6 +79,20 @@ struct one_of {
     return w;
   }
 };
+
+/// Corrupts images 0..count-1 of `batch` (N, C, H, W) into the same places of `out` (which must
+/// hold them), image j keyed by data-set index indices[j] and `salt`: for shuffled batches, whose
+/// images are not consecutive in the data set.
+template <class Noise, class B>
+void apply_to_images(B b, const Noise& noise, const counter_rng& rng, const tensor& batch,
+                     std::span<const std::int64_t> indices, std::int64_t count, tensor& out, std::uint64_t salt = 0) {
+  const auto& s = batch.shape();
+  const shape img{s[1], s[2], s[3]};
+  const auto per = img.numel();
+  for (std::int64_t j = 0; j < count; ++j)
+    noise.apply(b, rng, image_stream(static_cast<std::uint64_t>(indices[static_cast<std::size_t>(j)]), salt), img,
+                batch.data() + j * per, out.data() + j * per);
+}
 
 /// Corrupts every image of `batch` (N, C, H, W) into `out` (resized to match). Image n is keyed
 /// by data-set index first_index + n and `salt` (a second, independent draw of the same images —

@@ -19,7 +19,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
-#include <numeric>
 #include <span>
 #include <sstream>
 #include <string>
@@ -153,13 +152,11 @@ template <class Net, class Backend>
 double test_accuracy(model<Net, Backend>& m, const data::labelled_images& set, std::int64_t limit, std::int64_t batch,
                      tensor& x, tensor& y) {
   const auto n = limit > 0 ? std::min(limit, set.size()) : set.size();
-  std::vector<std::int64_t> all(static_cast<std::size_t>(n));
-  std::iota(all.begin(), all.end(), 0);
   std::int64_t hits = 0;
   for (std::int64_t b = 0; b < n; b += batch) {
     const auto end = std::min(b + batch, n);
-    data::gather(set.images, all, b, end, x);
-    data::gather(set.labels, all, b, end, y);
+    data::slice(set.images, b, end, x);
+    data::slice(set.labels, b, end, y);
     hits += metrics::correct(m.forward(x), y);
   }
   return 100.0 * double(hits) / double(n);
@@ -222,7 +219,7 @@ history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images&
     for (std::int64_t s = 0; s < steps; ++s) {
       // A step draws the next per_step images of this epoch's order (mixed and pivot draw
       // fewer than a batch, so they cover part of the order; the next epoch shuffles anew).
-      const auto begin = (s * per_step) % train.size(), end = begin + per_step;
+      const auto begin = s * per_step, end = begin + per_step;
       if (end > train.size()) throw error("fit: a step would read past the training set");
       data::gather(train.images, order, begin, end, clean);
       data::gather(train.labels, order, begin, end, labels);

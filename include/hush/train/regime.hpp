@@ -39,19 +39,6 @@ struct batch {
 };
 
 namespace detail {
-/// Images 0..count-1 of `clean` (data-set images indices[j]) corrupted into the same places of
-/// `out`; the epoch salts the draw.
-template <class B, class Noise>
-void corrupt(B b, const Noise& noise, const counter_rng& rng, const tensor& clean, std::span<const std::int64_t> indices,
-             std::int64_t count, std::uint64_t epoch, tensor& out) {
-  const auto& s = clean.shape();
-  const shape img{s[1], s[2], s[3]};
-  const auto per = img.numel();
-  for (std::int64_t j = 0; j < count; ++j)
-    noise.apply(b, rng, noise::image_stream(static_cast<std::uint64_t>(indices[static_cast<std::size_t>(j)]), epoch + 1),
-                img, clean.data() + j * per, out.data() + j * per);
-}
-
 /// The common part of a regime that scores with plain cross-entropy.
 struct scored_by_cross_entropy {
   template <class Ctx>
@@ -83,7 +70,7 @@ struct noisy_only : detail::scored_by_cross_entropy {
   batch compose(B b, const tensor& clean, const tensor& labels, std::span<const std::int64_t> indices,
                 std::uint64_t epoch) {
     x_.resize(clean.shape());
-    detail::corrupt(b, noise, rng, clean, indices, clean.shape()[0], epoch, x_);
+    noise::apply_to_images(b, noise, rng, clean, indices, clean.shape()[0], x_, epoch + 1);
     return {x_, labels};
   }
   std::string describe() const { return "noisy only, " + noise.describe(); }
@@ -118,7 +105,7 @@ struct paired_batch {
     const auto per = s.per_sample();
     x_.resize({n_clean + kk, s[1], s[2], s[3]});
     y_.resize({n_clean + kk});
-    detail::corrupt(b, noise, rng, clean, indices, kk, epoch, x_);
+    noise::apply_to_images(b, noise, rng, clean, indices, kk, x_, epoch + 1);
     std::copy_n(clean.data(), n_clean * per, x_.data() + kk * per);
     std::copy_n(labels.data(), kk, y_.data());
     std::copy_n(labels.data(), n_clean, y_.data() + kk);
