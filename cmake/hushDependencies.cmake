@@ -33,6 +33,18 @@ if(NOT TARGET hush_deps_core)
   find_dependency(nlohmann_json 3)
   target_link_libraries(hush_deps_core INTERFACE xtensor xtensor-blas ${BLAS_LIBRARIES} ZLIB::ZLIB nlohmann_json::nlohmann_json
                         OpenMP::OpenMP_CXX Threads::Threads)
+  # oneDNN (Debian's libdnnl-dev, the library PyTorch's CPU convolutions run): the cpu backend's
+  # convolutions when found; HUSH_WITH_DNNL=OFF keeps them on im2col + OpenBLAS.
+  if(NOT DEFINED HUSH_WITH_DNNL OR HUSH_WITH_DNNL)
+    find_package(dnnl CONFIG QUIET)
+  endif()
+  if(dnnl_FOUND)
+    target_link_libraries(hush_deps_core INTERFACE DNNL::dnnl)
+    target_compile_definitions(hush_deps_core INTERFACE HUSH_WITH_DNNL=1)
+    set(HUSH_HAS_DNNL ON)
+  elseif(NOT DEFINED HUSH_WITH_DNNL OR HUSH_WITH_DNNL)
+    message(STATUS "hush: oneDNN not found (libdnnl-dev); convolutions use im2col + OpenBLAS")
+  endif()
 endif()
 
 # Thrust: the CUDA toolkit's CCCL when present, otherwise Debian's libthrust-dev.

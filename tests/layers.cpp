@@ -41,16 +41,20 @@ double difference(const std::vector<float>& a, const std::vector<float>& b) {
   return worst;
 }
 
-/// All checks for one layer: gradcheck on the reference backend, then cpu and thrust against
-/// the reference (forward, input gradient and parameter gradients).
+/// All checks for one layer: gradcheck on the reference backend, then cpu (with each convolution
+/// algorithm it has) and thrust against the reference (forward, input gradient and parameter
+/// gradients).
 template <class L>
 void check_layer(const L& layer, shape in, hush::testing::gradcheck_options opt = {}) {
   const auto r = hush::testing::gradcheck(layer, in, opt);
   CHECK_MESSAGE(r.ok(), r.report());
   const auto ref = run<hush::backend::reference>(layer, in);
-  const double cpu = difference(ref, run<hush::backend::cpu>(layer, in));
+  for (const auto algorithm : hush::backend::cpu_conv_algorithms()) {
+    const hush::backend::scoped_cpu_conv use(algorithm);
+    const double cpu = difference(ref, run<hush::backend::cpu>(layer, in));
+    CHECK_MESSAGE(cpu < 1e-4, "cpu (" << hush::backend::name(algorithm) << " convolutions) differs from reference by " << cpu);
+  }
   const double thrust = difference(ref, run<hush::backend::thrust>(layer, in));
-  CHECK_MESSAGE(cpu < 1e-4, "cpu differs from reference by " << cpu);
   CHECK_MESSAGE(thrust < 1e-4, "thrust differs from reference by " << thrust);
 }
 

@@ -55,12 +55,16 @@ void check_one(const std::string& name, L layer, hush::mode mode, double toleran
   });
 }
 
-/// The case on every backend. Float32 reductions in another order than PyTorch's differ in the
+/// The case on every backend (the cpu one with each of its convolution algorithms). Float32 reductions in another order than PyTorch's differ in the
 /// last bits; 1e-4 relative (to max(1, |value|)) is far below any real error.
 template <class L>
 void check(const std::string& name, const L& layer, hush::mode mode = hush::mode::train, double tolerance = 1e-4) {
   check_one<hush::backend::reference>(name, layer, mode, tolerance);
-  check_one<hush::backend::cpu>(name, layer, mode, tolerance);
+  for (const auto algorithm : hush::backend::cpu_conv_algorithms()) {
+    INFO("cpu convolutions: " << hush::backend::name(algorithm));
+    const hush::backend::scoped_cpu_conv use(algorithm);
+    check_one<hush::backend::cpu>(name, layer, mode, tolerance);
+  }
   check_one<hush::backend::thrust>(name, layer, mode, tolerance);
 }
 

@@ -14,9 +14,13 @@
 
 #include <omp.h>
 
+#include "hush/backend/cpu/conv_algorithm.hpp"
 #include "hush/backend/cpu/dense.hpp"
 #include "hush/backend/geometry.hpp"
 #include "hush/backend/im2col_conv.hpp"
+#if HUSH_WITH_DNNL
+#include "hush/backend/cpu/dnnl_conv.hpp"
+#endif
 
 namespace hush::backend {
 
@@ -162,6 +166,9 @@ inline conv_geometry transposed_geometry(const conv_geometry& g) {
 }  // namespace detail
 
 inline std::int64_t conv2d_scratch(cpu, const conv_geometry& g) {
+#if HUSH_WITH_DNNL
+  if (dnnl_takes(g)) return 0;  // oneDNN keeps its own buffers
+#endif
   if (!detail::conv_plan::applies(g)) return im2col_scratch(g);
   const std::int64_t threads = omp_get_max_threads();
   auto floats = threads * detail::conv_plan(g).per_thread();
@@ -174,6 +181,9 @@ inline std::int64_t conv2d_scratch(cpu, const conv_geometry& g) {
 
 inline void conv2d_forward(cpu, const conv_geometry& g, const float* x, const float* w, const float* bias, float* y,
                            float* scratch) {
+#if HUSH_WITH_DNNL
+  if (dnnl_conv2d_forward(g, x, w, bias, y)) return;
+#endif
   if (!detail::conv_plan::applies(g)) return detail::im2col_conv_forward(cpu{}, g, x, w, bias, y, scratch);
   const detail::conv_plan plan(g);
   detail::for_each_chunk(g, plan, scratch, [&](std::int64_t n0, std::int64_t samples, float* mine) {
@@ -189,6 +199,9 @@ inline void conv2d_forward(cpu, const conv_geometry& g, const float* x, const fl
 
 inline void conv2d_backward_data(cpu, const conv_geometry& g, const float* w, const float* dy, float* dx,
                                  float* scratch) {
+#if HUSH_WITH_DNNL
+  if (dnnl_conv2d_backward_data(g, w, dy, dx)) return;
+#endif
   if (!detail::conv_plan::applies(g)) return detail::im2col_conv_backward_data(cpu{}, g, w, dy, dx, scratch);
   if (detail::backward_data_as_forward(g)) {
     // w' (C, K, R, S): w'[c][k][r][s] = w[k][c][R-1-r][S-1-s], then dX = conv(dY, w').
@@ -216,6 +229,9 @@ inline void conv2d_backward_data(cpu, const conv_geometry& g, const float* w, co
 /// accumulators are added in thread order, so the result is the same on every run.
 inline void conv2d_backward_weight(cpu, const conv_geometry& g, const float* x, const float* dy, float* dw,
                                    float* scratch) {
+#if HUSH_WITH_DNNL
+  if (dnnl_conv2d_backward_weight(g, x, dy, dw)) return;
+#endif
   if (!detail::conv_plan::applies(g)) return detail::im2col_conv_backward_weight(cpu{}, g, x, dy, dw, scratch);
   const detail::conv_plan plan(g);
   const auto threads = omp_get_max_threads();
