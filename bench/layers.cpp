@@ -1,5 +1,6 @@
 // conv2d forward and forward+backward at ResNet-50's convolution shapes, on the cpu and thrust
-// backends, in GFLOP/s; and compositions: a ResNet basic block, a U-Net level and the small CNN's
+// backends, in GFLOP/s; ResNet-20's (batch 128, 28×28) on the cpu backend with each of its
+// convolution algorithms (oneDNN, im2col); and compositions: a ResNet basic block, a U-Net level and the small CNN's
 // training step.
 #include <benchmark/benchmark.h>
 
@@ -20,6 +21,12 @@ constexpr conv_case resnet50_convs[] = {
     {"layer2 3x3/2 128", 128, 56, 128, 3, 2},  {"layer2 3x3 128", 128, 28, 128, 3, 1},
     {"layer3 3x3 256", 256, 14, 256, 3, 1},    {"layer3 1x1 256->1024", 256, 14, 1024, 1, 1},
     {"layer4 3x3 512", 512, 7, 512, 3, 1},     {"layer4 1x1 2048->512", 2048, 7, 512, 1, 1},
+};
+
+// ResNet-20's distinct convolutions on Fashion-MNIST (28×28, 16/32/64 channels).
+constexpr conv_case resnet20_convs[] = {
+    {"stem 3x3 1->16", 1, 28, 16, 3, 1},  {"stage1 3x3 16", 16, 28, 16, 3, 1}, {"stage2 3x3/2 16->32", 16, 28, 32, 3, 2},
+    {"stage2 3x3 32", 32, 14, 32, 3, 1},  {"stage3 3x3 64", 64, 7, 64, 3, 1},
 };
 
 template <class Backend>
@@ -104,7 +111,20 @@ void register_backend() {
       ->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 
+void register_cpu_algorithms() {
+  for (const auto algorithm : hush::backend::cpu_conv_algorithms())
+    for (const auto& cc : resnet20_convs)
+      benchmark::RegisterBenchmark(
+          (std::string("resnet20 conv2d fwd+bwd/cpu ") + hush::backend::name(algorithm) + "/" + cc.name).c_str(),
+          [cc, algorithm](benchmark::State& s) {
+            const hush::backend::scoped_cpu_conv use(algorithm);
+            conv_forward<hush::backend::cpu>(s, cc, 128, true);
+          })
+          ->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
 const bool registered = [] {
+  register_cpu_algorithms();
   register_backend<hush::backend::cpu>();
   register_backend<hush::backend::thrust>();
   return true;

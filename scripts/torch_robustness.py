@@ -178,7 +178,7 @@ def time_steps(args, train_set):
         times.append(time.perf_counter() - t)
     times = sorted(times[3:])
     median = times[len(times) // 2]
-    print(f"torch resnet20 training step, batch {args.batch}: median {1000 * median:.1f} ms over {len(times)} steps "
+    print(f"torch resnet20 training step{' without oneDNN' if args.no_onednn else ''}, batch {args.batch}: median {1000 * median:.1f} ms over {len(times)} steps "
           f"({args.batch / median:.0f} images/s; an epoch of {len(labels) // args.batch} steps: "
           f"{median * (len(labels) // args.batch):.1f} s)")
 
@@ -194,8 +194,11 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--time-steps", type=int, default=0, help="only time this many training steps")
+    p.add_argument("--no-onednn", action="store_true",
+                   help="run torch's convolutions without oneDNN (mkldnn), to see what it contributes")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
+    torch.backends.mkldnn.enabled = not args.no_onednn
 
     train_set = fashion_mnist(args.data, "train")
     if args.limit:
