@@ -4,17 +4,21 @@
 // oneDNN's JIT direct convolutions are what PyTorch's CPU convolutions run. They work in a blocked
 // layout (8 channels innermost on AVX2, 16 on AVX-512), so each call reorders its operands from
 // hush's NCHW / KCRS and back: a copy, cheap beside the convolution and much cheaper than the
-// im2col column matrix it replaces (docs/performance.md, session 3). Primitives and the blocked
-// buffers are made once per geometry and kept per thread, so a training step allocates nothing.
-// A geometry oneDNN declines (it throws while building the primitive) returns false and the
-// caller takes the im2col path.
+// im2col column matrix it replaces (docs/performance.md). Primitives and the blocked buffers are
+// made once per geometry and kept per thread, so a training step allocates nothing. A geometry
+// oneDNN declines returns false and the caller takes the im2col path.
+//
+// oneDNN's C API, not its C++ one: nvcc 13's front end crashes on dnnl.hpp in C++20 mode, and the
+// CUDA translation units include this header too (they must see the same inline functions).
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <tuple>
-#include <unordered_map>
+#include <utility>
 
-#include <dnnl.hpp>
+#include <dnnl.h>
 
 #include "hush/backend/cpu/conv_algorithm.hpp"
 #include "hush/backend/geometry.hpp"
@@ -22,130 +26,214 @@
 namespace hush::backend {
 
 namespace dnnl_detail {
-using tag = dnnl::memory::format_tag;
-using dims = dnnl::memory::dims;
-
-inline dnnl::engine& engine() {
-  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
-  return e;
+/// A failed oneDNN call while building a plan: the geometry goes to im2col.
+struct declined : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+inline void check(dnnl_status_t status, const char* what) {
+  if (status != dnnl_success) throw declined(what);
 }
 
-/// A user buffer in plain layout, and (when the primitive wants another layout) the primitive's
-/// own buffer with the reorders between them.
-struct operand {
-  dnnl::memory::desc plain;
-  dnnl::memory inner;  // empty when the primitive takes the plain layout
-  dnnl::reorder to_inner, to_plain;
+/// Owns one oneDNN object.
+template <class T, dnnl_status_t (*destroy)(T)>
+class handle {
+ public:
+  handle() = default;
+  explicit handle(T h) : h_(h) {}
+  handle(handle&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  handle& operator=(handle&& o) noexcept {
+    std::swap(h_, o.h_);
+    return *this;
+  }
+  ~handle() {
+    if (h_) destroy(h_);
+  }
+  T get() const { return h_; }
+  explicit operator bool() const { return h_ != nullptr; }
 
+ private:
+  T h_ = nullptr;
+};
+using primitive_desc = handle<dnnl_primitive_desc_t, dnnl_primitive_desc_destroy>;
+using primitive = handle<dnnl_primitive_t, dnnl_primitive_destroy>;
+using memory = handle<dnnl_memory_t, dnnl_memory_destroy>;
+
+inline dnnl_engine_t engine() {
+  static const handle<dnnl_engine_t, dnnl_engine_destroy> e = [] {
+    dnnl_engine_t h = nullptr;
+    check(dnnl_engine_create(&h, dnnl_cpu, 0), "engine");
+    return handle<dnnl_engine_t, dnnl_engine_destroy>(h);
+  }();
+  return e.get();
+}
+inline dnnl_stream_t stream() {
+  thread_local const handle<dnnl_stream_t, dnnl_stream_destroy> s = [] {
+    dnnl_stream_t h = nullptr;
+    check(dnnl_stream_create(&h, engine(), dnnl_stream_default_flags), "stream");
+    return handle<dnnl_stream_t, dnnl_stream_destroy>(h);
+  }();
+  return s.get();
+}
+
+inline dnnl_memory_desc_t desc(std::initializer_list<std::int64_t> extents, dnnl_format_tag_t tag) {
+  dnnl_dims_t dims{};
+  int n = 0;
+  for (const auto e : extents) dims[n++] = e;
+  dnnl_memory_desc_t md;
+  check(dnnl_memory_desc_init_by_tag(&md, n, dims, dnnl_f32, tag), "memory descriptor");
+  return md;
+}
+inline memory make_memory(const dnnl_memory_desc_t& md, void* data) {
+  dnnl_memory_t h = nullptr;
+  check(dnnl_memory_create(&h, &md, engine(), data), "memory");
+  return memory(h);
+}
+inline primitive make_primitive(const primitive_desc& pd) {
+  dnnl_primitive_t h = nullptr;
+  check(dnnl_primitive_create(&h, pd.get()), "primitive");
+  return primitive(h);
+}
+/// A reorder from one layout to another; with `accumulate`, it adds to the destination.
+inline primitive make_reorder(const dnnl_memory_desc_t& from, const dnnl_memory_desc_t& to, bool accumulate) {
+  handle<dnnl_primitive_attr_t, dnnl_primitive_attr_destroy> attr;
+  if (accumulate) {
+    dnnl_primitive_attr_t a = nullptr;
+    dnnl_post_ops_t ops = nullptr;
+    check(dnnl_primitive_attr_create(&a), "attributes");
+    attr = decltype(attr)(a);
+    check(dnnl_post_ops_create(&ops), "post-ops");
+    const handle<dnnl_post_ops_t, dnnl_post_ops_destroy> owned(ops);
+    check(dnnl_post_ops_append_sum(ops, 1.0f), "sum post-op");
+    check(dnnl_primitive_attr_set_post_ops(a, ops), "post-ops");
+  }
+  dnnl_primitive_desc_t pd = nullptr;
+  check(dnnl_reorder_primitive_desc_create(&pd, &from, engine(), &to, engine(), attr.get()), "reorder");
+  return make_primitive(primitive_desc(pd));
+}
+inline void run(const primitive& p, std::initializer_list<dnnl_exec_arg_t> args) {
+  check(dnnl_primitive_execute(p.get(), stream(), static_cast<int>(args.size()), args.begin()), "execute");
+}
+
+/// One operand of a convolution: the user's buffer in plain layout and, when the primitive wants
+/// another layout (or the result must be added, not written), the primitive's own buffer with
+/// the reorders between them.
+class operand {
+ public:
   operand() = default;
-  operand(const dnnl::memory::desc& user, const dnnl::memory::desc& wanted, bool in, bool out, bool accumulate = false)
-      : plain(user) {
-    if (wanted == user && !accumulate) return;
-    inner = dnnl::memory(wanted, engine());
-    const dnnl::memory u(user, engine(), DNNL_MEMORY_NONE);
-    if (in) to_inner = dnnl::reorder(u, inner);
-    if (out) {
-      dnnl::primitive_attr attr;
-      if (accumulate) {  // user += inner: the weight gradient adds to what is there
-        dnnl::post_ops sum;
-        sum.append_sum(1.0f);
-        attr.set_post_ops(sum);
-      }
-      to_plain = dnnl::reorder(inner, u, attr);
-    }
+  operand(const primitive_desc& pd, dnnl_query_t query, const dnnl_memory_desc_t& plain, bool accumulate = false)
+      : user_(make_memory(plain, DNNL_MEMORY_NONE)) {
+    const dnnl_memory_desc_t wanted = *dnnl_primitive_desc_query_md(pd.get(), query, 0);
+    if (dnnl_memory_desc_equal(&wanted, &plain) && !accumulate) return;
+    inner_ = make_memory(wanted, DNNL_MEMORY_ALLOCATE);
+    to_inner_ = make_reorder(plain, wanted, false);
+    to_plain_ = make_reorder(wanted, plain, accumulate);
   }
-  /// The memory the primitive reads: the user's, or a reordered copy of it.
-  dnnl::memory input(dnnl::stream& s, const float* data) const {
-    dnnl::memory u(plain, engine(), const_cast<float*>(data));
-    if (!inner) return u;
-    dnnl::memory copy = inner;
-    to_inner.execute(s, u, copy);
-    return copy;
+  /// The memory the primitive reads: the user's buffer, or a reordered copy of it.
+  dnnl_memory_t input(const float* data) const {
+    check(dnnl_memory_set_data_handle(user_.get(), const_cast<float*>(data)), "data handle");
+    if (!inner_) return user_.get();
+    run(to_inner_, {{DNNL_ARG_FROM, user_.get()}, {DNNL_ARG_TO, inner_.get()}});
+    return inner_.get();
   }
-  /// The memory the primitive writes: the user's, or the inner buffer that `finish` copies back.
-  dnnl::memory output(float* data) const { return inner ? inner : dnnl::memory(plain, engine(), data); }
-  void finish(dnnl::stream& s, float* data) const {
-    if (!inner) return;
-    dnnl::memory from = inner, to(plain, engine(), data);
-    to_plain.execute(s, from, to);
+  /// The memory the primitive writes; `finish` then brings it to the user's buffer.
+  dnnl_memory_t output(float* data) const {
+    check(dnnl_memory_set_data_handle(user_.get(), data), "data handle");
+    return inner_ ? inner_.get() : user_.get();
   }
+  void finish() const {
+    if (inner_) run(to_plain_, {{DNNL_ARG_FROM, inner_.get()}, {DNNL_ARG_TO, user_.get()}});
+  }
+
+ private:
+  memory user_, inner_;
+  primitive to_inner_, to_plain_;
 };
 
+/// A geometry in oneDNN's terms; `any` layouts let it choose its own.
 struct geometry_descs {
-  dnnl::memory::desc x, w, y, any_x, any_w, any_y, bias;
-  dims strides, dilates, pad_l, pad_r;
-  bool fits = true;  // oneDNN takes the padding on the right only when it is not negative
+  dnnl_memory_desc_t x, w, y, any_x, any_w, any_y, bias;
+  dnnl_dims_t strides{}, dilates{}, pad_l{}, pad_r{};
 
   explicit geometry_descs(const conv_geometry& g) {
-    const auto f32 = dnnl::memory::data_type::f32;
-    const dims xd{g.n, g.c, g.h, g.w}, yd{g.n, g.k, g.p, g.q};
-    const dims wd = g.groups == 1 ? dims{g.k, g.c, g.r, g.s} : dims{g.groups, g.k_per_group(), g.c_per_group(), g.r, g.s};
-    const auto wtag = g.groups == 1 ? tag::oihw : tag::goihw;
-    x = {xd, f32, tag::nchw}, y = {yd, f32, tag::nchw}, w = {wd, f32, wtag};
-    any_x = {xd, f32, tag::any}, any_y = {yd, f32, tag::any}, any_w = {wd, f32, tag::any};
-    bias = {{g.k}, f32, tag::x};
-    strides = {g.stride_h, g.stride_w};
-    dilates = {g.dil_h - 1, g.dil_w - 1};
-    pad_l = {g.pad_h, g.pad_w};
-    pad_r = {(g.p - 1) * g.stride_h + g.dil_h * (g.r - 1) + 1 - g.h - g.pad_h,
-             (g.q - 1) * g.stride_w + g.dil_w * (g.s - 1) + 1 - g.w - g.pad_w};
-    fits = pad_r[0] >= 0 && pad_r[1] >= 0;
+    x = desc({g.n, g.c, g.h, g.w}, dnnl_nchw), any_x = desc({g.n, g.c, g.h, g.w}, dnnl_format_tag_any);
+    y = desc({g.n, g.k, g.p, g.q}, dnnl_nchw), any_y = desc({g.n, g.k, g.p, g.q}, dnnl_format_tag_any);
+    if (g.groups == 1) {
+      w = desc({g.k, g.c, g.r, g.s}, dnnl_oihw), any_w = desc({g.k, g.c, g.r, g.s}, dnnl_format_tag_any);
+    } else {
+      w = desc({g.groups, g.k_per_group(), g.c_per_group(), g.r, g.s}, dnnl_goihw);
+      any_w = desc({g.groups, g.k_per_group(), g.c_per_group(), g.r, g.s}, dnnl_format_tag_any);
+    }
+    bias = desc({g.k}, dnnl_x);
+    strides[0] = g.stride_h, strides[1] = g.stride_w;
+    dilates[0] = g.dil_h - 1, dilates[1] = g.dil_w - 1;  // oneDNN counts the gaps
+    pad_l[0] = g.pad_h, pad_l[1] = g.pad_w;
+    pad_r[0] = (g.p - 1) * g.stride_h + g.dil_h * (g.r - 1) + 1 - g.h - g.pad_h;
+    pad_r[1] = (g.q - 1) * g.stride_w + g.dil_w * (g.s - 1) + 1 - g.w - g.pad_w;
+    // A transposed convolution's output padding makes this negative; oneDNN wants >= 0.
+    if (pad_r[0] < 0 || pad_r[1] < 0) throw declined("negative right padding");
   }
-  dnnl::convolution_forward::primitive_desc forward(bool with_bias) const {
-    const auto prop = dnnl::prop_kind::forward_training;
-    const auto alg = dnnl::algorithm::convolution_direct;
-    return {with_bias ? dnnl::convolution_forward::desc(prop, alg, any_x, any_w, bias, any_y, strides, dilates, pad_l, pad_r)
-                      : dnnl::convolution_forward::desc(prop, alg, any_x, any_w, any_y, strides, dilates, pad_l, pad_r),
-            engine()};
+  primitive_desc forward(bool with_bias) const {
+    dnnl_convolution_desc_t d;
+    check(dnnl_dilated_convolution_forward_desc_init(&d, dnnl_forward_training, dnnl_convolution_direct, &any_x, &any_w,
+                                                     with_bias ? &bias : nullptr, &any_y, strides, dilates, pad_l, pad_r),
+          "forward convolution");
+    return create(&d, nullptr);
+  }
+  static primitive_desc create(const void* op, const primitive_desc* hint) {
+    dnnl_primitive_desc_t pd = nullptr;
+    check(dnnl_primitive_desc_create(&pd, op, nullptr, engine(), hint ? hint->get() : nullptr), "convolution");
+    return primitive_desc(pd);
   }
 };
 
 /// Forward: y = conv(x, w) (+ bias).
 struct forward_plan {
-  dnnl::convolution_forward conv;
+  primitive conv;
   operand x, w, y;
-  explicit forward_plan(const conv_geometry& g, bool with_bias) {
+  memory bias;
+  forward_plan(const conv_geometry& g, bool with_bias) {
     const geometry_descs d(g);
-    if (!d.fits) throw dnnl::error(dnnl_unimplemented, "negative right padding");
     const auto pd = d.forward(with_bias);
-    conv = dnnl::convolution_forward(pd);
-    x = operand(d.x, pd.src_desc(), true, false);
-    w = operand(d.w, pd.weights_desc(), true, false);
-    y = operand(d.y, pd.dst_desc(), false, true);
+    conv = make_primitive(pd);
+    x = operand(pd, dnnl_query_src_md, d.x), w = operand(pd, dnnl_query_weights_md, d.w);
+    y = operand(pd, dnnl_query_dst_md, d.y);
+    if (with_bias) bias = make_memory(d.bias, DNNL_MEMORY_NONE);
   }
 };
 
-/// Input gradient: dx = convᵀ(dy, w).
+/// Input gradient: dx = convᵀ(dy, w), overwriting dx.
 struct backward_data_plan {
-  dnnl::convolution_backward_data conv;
+  primitive conv;
   operand w, dy, dx;
   explicit backward_data_plan(const conv_geometry& g) {
     const geometry_descs d(g);
-    if (!d.fits) throw dnnl::error(dnnl_unimplemented, "negative right padding");
-    const dnnl::convolution_backward_data::primitive_desc pd(
-        {dnnl::algorithm::convolution_direct, d.any_x, d.any_w, d.any_y, d.strides, d.dilates, d.pad_l, d.pad_r},
-        engine(), d.forward(false));
-    conv = dnnl::convolution_backward_data(pd);
-    w = operand(d.w, pd.weights_desc(), true, false);
-    dy = operand(d.y, pd.diff_dst_desc(), true, false);
-    dx = operand(d.x, pd.diff_src_desc(), false, true);
+    dnnl_convolution_desc_t op;
+    check(dnnl_dilated_convolution_backward_data_desc_init(&op, dnnl_convolution_direct, &d.any_x, &d.any_w, &d.any_y,
+                                                           d.strides, d.dilates, d.pad_l, d.pad_r),
+          "backward-data convolution");
+    const auto hint = d.forward(false);
+    const auto pd = geometry_descs::create(&op, &hint);
+    conv = make_primitive(pd);
+    w = operand(pd, dnnl_query_weights_md, d.w), dy = operand(pd, dnnl_query_diff_dst_md, d.y);
+    dx = operand(pd, dnnl_query_diff_src_md, d.x);
   }
 };
 
 /// Weight gradient: dw += Σ dy ⋆ x.
 struct backward_weight_plan {
-  dnnl::convolution_backward_weights conv;
+  primitive conv;
   operand x, dy, dw;
   explicit backward_weight_plan(const conv_geometry& g) {
     const geometry_descs d(g);
-    if (!d.fits) throw dnnl::error(dnnl_unimplemented, "negative right padding");
-    const dnnl::convolution_backward_weights::primitive_desc pd(
-        {dnnl::algorithm::convolution_direct, d.any_x, d.any_w, d.any_y, d.strides, d.dilates, d.pad_l, d.pad_r},
-        engine(), d.forward(false));
-    conv = dnnl::convolution_backward_weights(pd);
-    x = operand(d.x, pd.src_desc(), true, false);
-    dy = operand(d.y, pd.diff_dst_desc(), true, false);
-    dw = operand(d.w, pd.diff_weights_desc(), false, true, /*accumulate=*/true);
+    dnnl_convolution_desc_t op;
+    check(dnnl_dilated_convolution_backward_weights_desc_init(&op, dnnl_convolution_direct, &d.any_x, &d.any_w, nullptr,
+                                                              &d.any_y, d.strides, d.dilates, d.pad_l, d.pad_r),
+          "backward-weights convolution");
+    const auto hint = d.forward(false);
+    const auto pd = geometry_descs::create(&op, &hint);
+    conv = make_primitive(pd);
+    x = operand(pd, dnnl_query_src_md, d.x), dy = operand(pd, dnnl_query_diff_dst_md, d.y);
+    dw = operand(pd, dnnl_query_diff_weights_md, d.w, /*accumulate=*/true);
   }
 };
 
@@ -162,21 +250,17 @@ const Plan* plan_for(const conv_geometry& g, int kind, Args... args) {
   if (fresh) {
     try {
       it->second = std::make_unique<Plan>(g, args...);
-    } catch (const dnnl::error&) {
+    } catch (const declined&) {
       it->second = nullptr;
     }
   }
   return it->second.get();
 }
-
-inline dnnl::stream& stream() {
-  thread_local dnnl::stream s(engine());
-  return s;
-}
+inline void wait() { check(dnnl_stream_wait(stream()), "wait"); }
 }  // namespace dnnl_detail
 
-/// Whether oneDNN runs all three convolutions of this geometry (else none of them take it, and
-/// the caller's im2col path needs its scratch).
+/// Whether oneDNN runs all three convolutions of this geometry (else the caller's im2col path
+/// runs them and needs its scratch).
 inline bool dnnl_takes(const conv_geometry& g) {
   using namespace dnnl_detail;
   return cpu_conv() == cpu_conv_algorithm::dnnl && plan_for<forward_plan>(g, 0, false) &&
@@ -185,46 +269,45 @@ inline bool dnnl_takes(const conv_geometry& g) {
 
 /// y = conv(x, w) + bias through oneDNN; false (and nothing written) if it declines the geometry.
 inline bool dnnl_conv2d_forward(const conv_geometry& g, const float* x, const float* w, const float* bias, float* y) {
+  using namespace dnnl_detail;
   if (cpu_conv() != cpu_conv_algorithm::dnnl) return false;
-  const auto* plan = dnnl_detail::plan_for<dnnl_detail::forward_plan>(g, bias ? 1 : 0, bias != nullptr);
+  const auto* plan = plan_for<forward_plan>(g, bias ? 1 : 0, bias != nullptr);
   if (!plan) return false;
-  auto& s = dnnl_detail::stream();
-  std::unordered_map<int, dnnl::memory> args{
-      {DNNL_ARG_SRC, plan->x.input(s, x)}, {DNNL_ARG_WEIGHTS, plan->w.input(s, w)}, {DNNL_ARG_DST, plan->y.output(y)}};
-  if (bias)
-    args.emplace(DNNL_ARG_BIAS, dnnl::memory({{g.k}, dnnl::memory::data_type::f32, dnnl_detail::tag::x},
-                                             dnnl_detail::engine(), const_cast<float*>(bias)));
-  plan->conv.execute(s, args);
-  plan->y.finish(s, y);
-  s.wait();
+  const auto src = plan->x.input(x), weights = plan->w.input(w), dst = plan->y.output(y);
+  if (bias) {
+    check(dnnl_memory_set_data_handle(plan->bias.get(), const_cast<float*>(bias)), "data handle");
+    run(plan->conv, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_BIAS, plan->bias.get()}, {DNNL_ARG_DST, dst}});
+  } else {
+    run(plan->conv, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}});
+  }
+  plan->y.finish();
+  wait();
   return true;
 }
 
 /// dx = convᵀ(dy, w) through oneDNN (dx overwritten); false if it declines the geometry.
 inline bool dnnl_conv2d_backward_data(const conv_geometry& g, const float* w, const float* dy, float* dx) {
+  using namespace dnnl_detail;
   if (cpu_conv() != cpu_conv_algorithm::dnnl) return false;
-  const auto* plan = dnnl_detail::plan_for<dnnl_detail::backward_data_plan>(g, 2);
+  const auto* plan = plan_for<backward_data_plan>(g, 2);
   if (!plan) return false;
-  auto& s = dnnl_detail::stream();
-  plan->conv.execute(s, {{DNNL_ARG_WEIGHTS, plan->w.input(s, w)},
-                         {DNNL_ARG_DIFF_DST, plan->dy.input(s, dy)},
-                         {DNNL_ARG_DIFF_SRC, plan->dx.output(dx)}});
-  plan->dx.finish(s, dx);
-  s.wait();
+  run(plan->conv, {{DNNL_ARG_WEIGHTS, plan->w.input(w)}, {DNNL_ARG_DIFF_DST, plan->dy.input(dy)},
+                   {DNNL_ARG_DIFF_SRC, plan->dx.output(dx)}});
+  plan->dx.finish();
+  wait();
   return true;
 }
 
 /// dw += Σ dy ⋆ x through oneDNN; false if it declines the geometry.
 inline bool dnnl_conv2d_backward_weight(const conv_geometry& g, const float* x, const float* dy, float* dw) {
+  using namespace dnnl_detail;
   if (cpu_conv() != cpu_conv_algorithm::dnnl) return false;
-  const auto* plan = dnnl_detail::plan_for<dnnl_detail::backward_weight_plan>(g, 3);
+  const auto* plan = plan_for<backward_weight_plan>(g, 3);
   if (!plan) return false;
-  auto& s = dnnl_detail::stream();
-  plan->conv.execute(s, {{DNNL_ARG_SRC, plan->x.input(s, x)},
-                         {DNNL_ARG_DIFF_DST, plan->dy.input(s, dy)},
-                         {DNNL_ARG_DIFF_WEIGHTS, plan->dw.output(dw)}});
-  plan->dw.finish(s, dw);
-  s.wait();
+  run(plan->conv, {{DNNL_ARG_SRC, plan->x.input(x)}, {DNNL_ARG_DIFF_DST, plan->dy.input(dy)},
+                   {DNNL_ARG_DIFF_WEIGHTS, plan->dw.output(dw)}});
+  plan->dw.finish();
+  wait();
   return true;
 }
 
