@@ -34,12 +34,17 @@ if(NOT TARGET hush_deps_core)
   target_link_libraries(hush_deps_core INTERFACE xtensor xtensor-blas ${BLAS_LIBRARIES} ZLIB::ZLIB nlohmann_json::nlohmann_json
                         OpenMP::OpenMP_CXX Threads::Threads)
   # oneDNN (Debian's libdnnl-dev, the library PyTorch's CPU convolutions run): the cpu backend's
-  # convolutions when found; HUSH_WITH_DNNL=OFF keeps them on im2col + OpenBLAS.
+  # convolutions when found; HUSH_WITH_DNNL=OFF keeps them on im2col + OpenBLAS. Found by its
+  # header and library, not its CMake config: Debian's config demands OpenCL's development
+  # files (its GPU runtime), which hush's C-API use of the CPU engine never needs.
   if(NOT DEFINED HUSH_WITH_DNNL OR HUSH_WITH_DNNL)
-    find_package(dnnl CONFIG QUIET)
+    find_path(HUSH_DNNL_INCLUDE_DIR dnnl.h DOC "Directory holding oneDNN's dnnl.h")
+    find_library(HUSH_DNNL_LIBRARY dnnl DOC "oneDNN's library")
+    mark_as_advanced(HUSH_DNNL_INCLUDE_DIR HUSH_DNNL_LIBRARY)
   endif()
-  if(dnnl_FOUND)
-    target_link_libraries(hush_deps_core INTERFACE DNNL::dnnl)
+  if(HUSH_DNNL_INCLUDE_DIR AND HUSH_DNNL_LIBRARY AND (NOT DEFINED HUSH_WITH_DNNL OR HUSH_WITH_DNNL))
+    target_include_directories(hush_deps_core SYSTEM INTERFACE ${HUSH_DNNL_INCLUDE_DIR})
+    target_link_libraries(hush_deps_core INTERFACE ${HUSH_DNNL_LIBRARY})
     target_compile_definitions(hush_deps_core INTERFACE HUSH_WITH_DNNL=1)
     set(HUSH_HAS_DNNL ON)
   elseif(NOT DEFINED HUSH_WITH_DNNL OR HUSH_WITH_DNNL)

@@ -11,9 +11,11 @@
 // oneDNN's C API, not its C++ one: nvcc 13's front end crashes on dnnl.hpp in C++20 mode, and the
 // CUDA translation units include this header too (they must see the same inline functions).
 #include <cstdint>
+#include <cstdlib>
 #include <initializer_list>
 #include <map>
 #include <memory>
+#include <new>
 #include <stdexcept>
 #include <tuple>
 #include <utility>
@@ -116,7 +118,8 @@ inline void run(const primitive& p, std::initializer_list<dnnl_exec_arg_t> args)
 
 /// One operand of a convolution: the user's buffer in plain layout and, when the primitive wants
 /// another layout (or the result must be added, not written), the primitive's own buffer with
-/// the reorders between them.
+/// the reorders between them. That buffer is allocated on first use, so the backward plans that
+/// dnnl_takes builds cost no memory in a program that only runs forward.
 class operand {
  public:
   operand() = default;
@@ -124,28 +127,43 @@ class operand {
       : user_(make_memory(plain, DNNL_MEMORY_NONE)) {
     const dnnl_memory_desc_t wanted = *dnnl_primitive_desc_query_md(pd.get(), query, 0);
     if (dnnl_memory_desc_equal(&wanted, &plain) && !accumulate) return;
-    inner_ = make_memory(wanted, DNNL_MEMORY_ALLOCATE);
+    inner_ = make_memory(wanted, DNNL_MEMORY_NONE);
+    bytes_ = dnnl_memory_desc_get_size(&wanted);
     to_inner_ = make_reorder(plain, wanted, false);
     to_plain_ = make_reorder(wanted, plain, accumulate);
   }
   /// The memory the primitive reads: the user's buffer, or a reordered copy of it.
-  dnnl_memory_t input(const float* data) const {
+  dnnl_memory_t input(const float* data) {
     check(dnnl_memory_set_data_handle(user_.get(), const_cast<float*>(data)), "data handle");
     if (!inner_) return user_.get();
-    run(to_inner_, {{DNNL_ARG_FROM, user_.get()}, {DNNL_ARG_TO, inner_.get()}});
+    run(to_inner_, {{DNNL_ARG_FROM, user_.get()}, {DNNL_ARG_TO, inner()}});
     return inner_.get();
   }
   /// The memory the primitive writes; `finish` then brings it to the user's buffer.
-  dnnl_memory_t output(float* data) const {
+  dnnl_memory_t output(float* data) {
     check(dnnl_memory_set_data_handle(user_.get(), data), "data handle");
-    return inner_ ? inner_.get() : user_.get();
+    return inner_ ? inner() : user_.get();
   }
-  void finish() const {
+  void finish() {
     if (inner_) run(to_plain_, {{DNNL_ARG_FROM, inner_.get()}, {DNNL_ARG_TO, user_.get()}});
   }
 
  private:
+  struct free_aligned {
+    void operator()(void* p) const { std::free(p); }
+  };
+  dnnl_memory_t inner() {
+    if (!storage_) {
+      constexpr std::size_t line = 64;  // oneDNN's kernels want cache-line-aligned buffers
+      storage_.reset(std::aligned_alloc(line, (bytes_ + line - 1) / line * line));
+      if (!storage_) throw std::bad_alloc();
+      check(dnnl_memory_set_data_handle(inner_.get(), storage_.get()), "data handle");
+    }
+    return inner_.get();
+  }
   memory user_, inner_;
+  std::size_t bytes_ = 0;
+  std::unique_ptr<void, free_aligned> storage_;
   primitive to_inner_, to_plain_;
 };
 
@@ -244,7 +262,7 @@ inline auto key(const conv_geometry& g, int kind) {
 
 /// This thread's plan for a geometry, made on first use; nullptr when oneDNN declines it.
 template <class Plan, class... Args>
-const Plan* plan_for(const conv_geometry& g, int kind, Args... args) {
+Plan* plan_for(const conv_geometry& g, int kind, Args... args) {
   thread_local std::map<decltype(key(g, 0)), std::unique_ptr<Plan>> plans;
   auto [it, fresh] = plans.try_emplace(key(g, kind));
   if (fresh) {
@@ -259,20 +277,21 @@ const Plan* plan_for(const conv_geometry& g, int kind, Args... args) {
 inline void wait() { check(dnnl_stream_wait(stream()), "wait"); }
 }  // namespace dnnl_detail
 
-/// Whether oneDNN runs all three convolutions of this geometry (else the caller's im2col path
-/// runs them and needs its scratch).
+/// Whether oneDNN runs every convolution of this geometry (forward with and without bias, both
+/// backward passes); else none of them go to oneDNN, and the caller's im2col path needs its
+/// scratch.
 inline bool dnnl_takes(const conv_geometry& g) {
   using namespace dnnl_detail;
   return cpu_conv() == cpu_conv_algorithm::dnnl && plan_for<forward_plan>(g, 0, false) &&
-         plan_for<backward_data_plan>(g, 2) && plan_for<backward_weight_plan>(g, 3);
+         plan_for<forward_plan>(g, 1, true) && plan_for<backward_data_plan>(g, 2) &&
+         plan_for<backward_weight_plan>(g, 3);
 }
 
 /// y = conv(x, w) + bias through oneDNN; false (and nothing written) if it declines the geometry.
 inline bool dnnl_conv2d_forward(const conv_geometry& g, const float* x, const float* w, const float* bias, float* y) {
   using namespace dnnl_detail;
-  if (cpu_conv() != cpu_conv_algorithm::dnnl) return false;
-  const auto* plan = plan_for<forward_plan>(g, bias ? 1 : 0, bias != nullptr);
-  if (!plan) return false;
+  if (!dnnl_takes(g)) return false;
+  auto* plan = plan_for<forward_plan>(g, bias ? 1 : 0, bias != nullptr);
   const auto src = plan->x.input(x), weights = plan->w.input(w), dst = plan->y.output(y);
   if (bias) {
     check(dnnl_memory_set_data_handle(plan->bias.get(), const_cast<float*>(bias)), "data handle");
@@ -288,9 +307,8 @@ inline bool dnnl_conv2d_forward(const conv_geometry& g, const float* x, const fl
 /// dx = convᵀ(dy, w) through oneDNN (dx overwritten); false if it declines the geometry.
 inline bool dnnl_conv2d_backward_data(const conv_geometry& g, const float* w, const float* dy, float* dx) {
   using namespace dnnl_detail;
-  if (cpu_conv() != cpu_conv_algorithm::dnnl) return false;
-  const auto* plan = plan_for<backward_data_plan>(g, 2);
-  if (!plan) return false;
+  if (!dnnl_takes(g)) return false;
+  auto* plan = plan_for<backward_data_plan>(g, 2);
   run(plan->conv, {{DNNL_ARG_WEIGHTS, plan->w.input(w)}, {DNNL_ARG_DIFF_DST, plan->dy.input(dy)},
                    {DNNL_ARG_DIFF_SRC, plan->dx.output(dx)}});
   plan->dx.finish();
@@ -301,9 +319,8 @@ inline bool dnnl_conv2d_backward_data(const conv_geometry& g, const float* w, co
 /// dw += Σ dy ⋆ x through oneDNN; false if it declines the geometry.
 inline bool dnnl_conv2d_backward_weight(const conv_geometry& g, const float* x, const float* dy, float* dw) {
   using namespace dnnl_detail;
-  if (cpu_conv() != cpu_conv_algorithm::dnnl) return false;
-  const auto* plan = plan_for<backward_weight_plan>(g, 3);
-  if (!plan) return false;
+  if (!dnnl_takes(g)) return false;
+  auto* plan = plan_for<backward_weight_plan>(g, 3);
   run(plan->conv, {{DNNL_ARG_SRC, plan->x.input(x)}, {DNNL_ARG_DIFF_DST, plan->dy.input(dy)},
                    {DNNL_ARG_DIFF_WEIGHTS, plan->dw.output(dw)}});
   plan->dw.finish();
