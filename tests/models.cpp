@@ -8,7 +8,9 @@
 #include <string>
 
 #include "hush/hush.hpp"
+#include "hush/models/discriminator.hpp"
 #include "hush/models/resnet.hpp"
+#include "hush/models/unet.hpp"
 
 namespace m = hush::models;
 
@@ -19,6 +21,7 @@ static_assert(m::resnet20{}.parameter_count() == 272'474);     // He et al. §4.
 static_assert(m::resnet56{}.parameter_count() == 855'770);      // "0.85M"
 static_assert(m::resnet110{}.parameter_count() == 1'730'714);   // "1.7M"
 static_assert(m::resnet20({.channels = 1, .classes = 10}).parameter_count() == 272'474 - 2 * 16 * 9);
+static_assert(m::dcgan_discriminator{}.parameter_count() == 11'213'697);    // its make_discriminator(256)
 
 namespace {
 
@@ -46,7 +49,7 @@ void fill(std::string_view name, hush::tensor& t) {
 
 template <class Net>
 void check_logits(const char* name, Net net, std::int64_t size) {
-  INFO(name);
+  INFO(std::string(name));
   const auto ref = hush::io::read_safetensors(std::filesystem::path(HUSH_REFERENCE_DATA) / "resnets.safetensors");
   hush::model<Net, hush::backend::cpu> model({.seed = 1}, std::move(net));
   model.setup({2, 3, size, size});
@@ -86,6 +89,25 @@ TEST_CASE("eval-mode logits match torchvision") {
   check_logits("resnet34", m::resnet34{}, 64);
   check_logits("resnet50", m::resnet50{}, 64);
   check_logits("resnet20", m::resnet20{}, 32);
+}
+
+TEST_CASE("the Noise2Noise U-Net and the DCGAN discriminator match PyTorch's (eval mode)") {
+  check_logits("unet", m::noise2noise_unet{}, 64);
+  check_logits("dcgan_discriminator", m::dcgan_discriminator({.size = 64}), 64);
+}
+
+TEST_CASE("the U-Net's parameters carry the paper's flat layer names") {
+  hush::model<m::noise2noise_unet, hush::backend::cpu> model;
+  model.setup({1, 3, 32, 32});
+  std::vector<std::string> names;
+  hush::for_each_parameter(model.net, [&](std::string_view n, hush::parameter&) { names.emplace_back(n); });
+  CHECK(model.net.parameter_count() == 991'203);  // bench/torch_peer.py's N2NUNet (concat_skip is not constexpr)
+  REQUIRE(names.size() == 36);
+  CHECK(names.front() == "enc_conv0.weight");
+  CHECK(names[14] == "dec_conv5a.weight");
+  CHECK(names.back() == "dec_conv1c.bias");
+  // Five poolings: a side that is not a multiple of 32 cannot come back up to join its skip.
+  CHECK_THROWS_WITH(model.setup({1, 3, 48, 48}), doctest::Contains("cannot join"));
 }
 
 TEST_CASE("a PyTorch state_dict file loads into resnet20 and gives PyTorch's logits") {

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Eval-mode logits of torchvision's resnet18/34/50 and of the CIFAR ResNet-20 for
-tests/models.cpp, with weights that both sides compute from a formula (so no 100 MB weight file
+"""Eval-mode logits of torchvision's resnet18/34/50 and of the CIFAR ResNet-20, and eval-mode
+outputs of the Noise2Noise U-Net and the DCGAN discriminator (as bench/torch_peer.py defines them,
+at 64x64), for tests/models.cpp, with weights that both sides compute from a formula (so no 100 MB weight file
 is committed): every value of tensor `name` at flat index i is
     u = ((i * 2654435761 + fnv1a32(name)) mod 2^32) / 2^32 - 0.5
 scaled by kind: conv/linear weights 2u/sqrt(fan_in); batch-norm weight 1 + 0.4u, bias 0.2u,
@@ -10,11 +11,15 @@ python3-torch and python3-torchvision: /usr/bin/python3 tests/reference/torchvis
 import json
 import os
 import struct
+import sys
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torchvision
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+from torch_peer import N2NUNet, make_discriminator  # noqa: E402  (the harness's definitions)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
@@ -85,7 +90,8 @@ def save(path, tensors):
 def main():
     tensors = {}
     for name, net, size in [("resnet18", torchvision.models.resnet18(), 64), ("resnet34", torchvision.models.resnet34(), 64),
-                            ("resnet50", torchvision.models.resnet50(), 64), ("resnet20", cifar_resnet20(), 32)]:
+                            ("resnet50", torchvision.models.resnet50(), 64), ("resnet20", cifar_resnet20(), 32),
+                            ("unet", N2NUNet(), 64), ("dcgan_discriminator", make_discriminator(64), 64)]:
         state = {k: torch.from_numpy(formula(k, list(v.shape))) if v.dtype == torch.float32 else v
                  for k, v in net.state_dict().items()}
         net.load_state_dict(state)
@@ -94,7 +100,7 @@ def main():
         with torch.no_grad():
             tensors[name + ".input"] = x.clone()
             tensors[name + ".logits"] = net(x)
-        print(name, tensors[name + ".logits"][0, :4].tolist())
+        print(name, tensors[name + ".logits"].flatten()[:4].tolist())
         if name == "resnet20":  # a real PyTorch state_dict file (1 MB) and a one-tensor input file
             save(os.path.join(OUT, "resnet20.weights.safetensors"), dict(net.state_dict()))
             save(os.path.join(OUT, "resnet20_input.safetensors"), {"images": x})

@@ -1,0 +1,277 @@
+// hush's side of the comparison with PyTorch (bench/torch_peer.py runs the same workloads, by the
+// same names; bench/vs_torch.py runs both, interleaved, and prints the table). One JSON line per
+// workload on stdout:
+//   {"framework": "hush", "workload": NAME, "ms": [...], "peak_rss_mb": X, "baseline_rss_mb": B}
+// plus "flop" for the convolutions and products. Workloads (shapes as in torch_peer.py):
+//   resnet50_fwd_b1, resnet50_fwd_b8   ResNet-50 eval forward, 224×224
+//   resnet50_fwd_b32_64                ResNet-50 eval forward, batch 32 at 64×64
+//   resnet50_train_b8                  forward, cross-entropy, backward, SGD (momentum 0.9)
+//   unet_fwd_b4, unet_train_b4         Noise2Noise U-Net at 256×256; MSE and Adam
+//   disc_train_b8                      DCGAN discriminator at 256×256; BCE with logits and Adam
+//   conv_<name>                        each of ResNet-50's 23 convolutions alone, forward, batch 8
+//   sgemm_1024, sgemm_2048             hush's GEMM path (backend::gemm) on square matrices
+//   dnnl_sgemm_1024, dnnl_sgemm_2048   oneDNN's sgemm, a candidate for the machine's best
+//   fma_peak                           the cores' fp32 ceiling: chains of vector FMAs
+//
+//   build/bin/hush-bench-peer --workloads resnet50_fwd_b8,conv_l1_3x3_64 --reps 5
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <omp.h>
+
+#include <CLI/CLI.hpp>
+
+#include "hush/hush.hpp"
+#include "hush/models/discriminator.hpp"
+#include "hush/models/resnet.hpp"
+#include "hush/models/unet.hpp"
+#ifdef HUSH_WITH_DNNL
+#include <dnnl.h>
+#endif
+
+namespace {
+
+using backend = hush::backend::cpu;
+
+/// Deterministic values in [0, 1): the workloads time arithmetic, not data.
+hush::tensor filled(hush::shape s, std::uint64_t salt = 0) {
+  hush::tensor t(s);
+  float* p = t.data();
+  for (std::int64_t i = 0; i < t.numel(); ++i)
+    p[i] = float((std::uint64_t(i) * 2654435761u + salt * 40503u) % 1000u) / 1000.0f;
+  return t;
+}
+
+double rss_mb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_maxrss) / 1024.0;
+}
+
+/// A workload: set-up happens in `make`, which returns one iteration.
+struct workload {
+  std::function<std::function<void()>()> make;
+  double flop = 0;  // per iteration, for the convolutions and products only
+};
+
+// ResNet-50's distinct convolutions at 224×224 (torchvision's layout, stride on the 3×3): the
+// name, input channels, input size, output channels, kernel, stride. The same table is in
+// bench/torch_peer.py.
+struct conv_shape {
+  const char* name;
+  std::int64_t c, h, k, kernel, stride;
+};
+constexpr conv_shape resnet50_convs[] = {
+    {"conv1_7x7s2", 3, 224, 64, 7, 2},         {"l1_1x1_64_64", 64, 56, 64, 1, 1},
+    {"l1_3x3_64", 64, 56, 64, 3, 1},           {"l1_1x1_64_256", 64, 56, 256, 1, 1},
+    {"l1_1x1_256_64", 256, 56, 64, 1, 1},      {"l2_1x1_256_128", 256, 56, 128, 1, 1},
+    {"l2_3x3s2_128", 128, 56, 128, 3, 2},      {"l2_1x1_128_512", 128, 28, 512, 1, 1},
+    {"l2_ds_256_512", 256, 56, 512, 1, 2},     {"l2_1x1_512_128", 512, 28, 128, 1, 1},
+    {"l2_3x3_128", 128, 28, 128, 3, 1},        {"l3_1x1_512_256", 512, 28, 256, 1, 1},
+    {"l3_3x3s2_256", 256, 28, 256, 3, 2},      {"l3_1x1_256_1024", 256, 14, 1024, 1, 1},
+    {"l3_ds_512_1024", 512, 28, 1024, 1, 2},   {"l3_1x1_1024_256", 1024, 14, 256, 1, 1},
+    {"l3_3x3_256", 256, 14, 256, 3, 1},        {"l4_1x1_1024_512", 1024, 14, 512, 1, 1},
+    {"l4_3x3s2_512", 512, 14, 512, 3, 2},      {"l4_1x1_512_2048", 512, 7, 2048, 1, 1},
+    {"l4_ds_1024_2048", 1024, 14, 2048, 1, 2}, {"l4_1x1_2048_512", 2048, 7, 512, 1, 1},
+    {"l4_3x3_512", 512, 7, 512, 3, 1},
+};
+
+template <class Net>
+workload forward(Net net, hush::shape in) {
+  return {[net, in]() mutable -> std::function<void()> {
+    auto m = std::make_shared<hush::model<Net, backend>>(typename hush::model<Net, backend>::options{.seed = 1}, net);
+    auto x = std::make_shared<hush::tensor>(filled(in));
+    m->eval();
+    m->setup(in);
+    return [m, x] { m->forward(*x); };
+  }};
+}
+
+/// One training step: zero_grad, forward, loss, backward, optimizer step.
+template <class Net, class Loss, class Optimizer, class OptimizerOptions>
+workload train(Net net, hush::shape in, hush::tensor target, OptimizerOptions o) {
+  return {[net, in, target, o]() mutable -> std::function<void()> {
+    struct state {
+      hush::model<Net, backend> m;
+      hush::tensor x, target;
+      Loss loss{};
+      Optimizer opt;
+      state(Net n, hush::shape s, hush::tensor t, OptimizerOptions oo)
+          : m({.seed = 1}, std::move(n)), x(filled(s)), target(std::move(t)), opt((m.setup(s), m.net), oo) {}
+    };
+    auto s = std::make_shared<state>(net, in, target, o);
+    s->m.train();
+    return [s] {
+      s->m.zero_grad();
+      s->loss.forward(s->m.ctx, s->m.forward(s->x), s->target);
+      s->m.backward(s->loss.backward());
+      s->opt.step(s->m.ctx.backend);
+    };
+  }};
+}
+
+workload conv(const conv_shape& c) {
+  const hush::conv2d::options o{.in = c.c, .out = c.k, .kernel = c.kernel, .stride = c.stride,
+                                .padding = c.kernel / 2, .bias = false};
+  const hush::shape in{8, c.c, c.h, c.h};
+  const auto out = hush::conv2d(o).output_shape(in);
+  return {[o, in]() -> std::function<void()> {
+            auto layer = std::make_shared<hush::conv2d>(o);
+            auto ctx = std::make_shared<hush::context<backend>>(1);
+            auto x = std::make_shared<hush::tensor>(filled(in));
+            ctx->mode = hush::mode::eval;
+            layer->setup(*ctx, in);
+            return [layer, ctx, x] { layer->forward(*ctx, *x); };
+          },
+          2.0 * double(out.numel()) * double(c.c * c.kernel * c.kernel)};
+}
+
+workload sgemm(std::int64_t n, bool dnnl) {
+  return {[n, dnnl]() -> std::function<void()> {
+            auto a = std::make_shared<hush::tensor>(filled({n, n}, 1));
+            auto b = std::make_shared<hush::tensor>(filled({n, n}, 2));
+            auto c = std::make_shared<hush::tensor>(hush::shape{n, n});
+            if (!dnnl)
+              return [=] { hush::backend::gemm(backend{}, false, false, n, n, n, 1.0f, a->data(), b->data(), 0.0f, c->data()); };
+#ifdef HUSH_WITH_DNNL
+            return [=] {
+              const auto d = static_cast<dnnl_dim_t>(n);
+              dnnl_sgemm('N', 'N', d, d, d, 1.0f, a->data(), d, b->data(), d, 0.0f, c->data(), d);
+            };
+#else
+            throw std::runtime_error("dnnl_sgemm: hush was built without oneDNN");
+#endif
+          },
+          2.0 * double(n) * double(n) * double(n)};
+}
+
+// The fp32 ceiling of the cores in use: independent chains of fused multiply-adds on the widest
+// vectors the CPU has, one loop per thread; 2 flop per lane per FMA.
+using v16 = float __attribute__((vector_size(64)));
+using v8 = float __attribute__((vector_size(32)));
+constexpr int chains = 12;  // enough independent FMAs to cover their latency on two FMA pipes
+constexpr std::int64_t fma_rounds = 4'000'000;
+template <class V>
+[[gnu::always_inline]] inline float fma_chains(float seed) {
+  V acc[chains];
+  for (int c = 0; c < chains; ++c) acc[c] = V{} + seed + float(c);
+  const V m = V{} + 0.999999f, a = V{} + 1e-7f;
+  for (std::int64_t r = 0; r < fma_rounds; ++r)
+    for (auto& x : acc) x = x * m + a;
+  float sum = 0;
+  for (auto& x : acc) sum += x[0];
+  return sum;
+}
+[[gnu::target("avx512f")]] float fma_avx512(float seed) { return fma_chains<v16>(seed); }
+[[gnu::target("avx2,fma")]] float fma_avx2(float seed) { return fma_chains<v8>(seed); }
+volatile float fma_sink = 0;  // keeps the chains' results alive
+workload fma_peak() {
+  const bool wide = __builtin_cpu_supports("avx512f");
+  return {[wide]() -> std::function<void()> {
+            return [wide] {
+              float total = 0;
+#pragma omp parallel reduction(+ : total)
+              total += wide ? fma_avx512(float(omp_get_thread_num())) : fma_avx2(float(omp_get_thread_num()));
+              fma_sink = total;
+            };
+          },
+          2.0 * (wide ? 16 : 8) * chains * double(fma_rounds) * hush::threads()};
+}
+
+std::map<std::string, workload> workloads() {
+  namespace m = hush::models;
+  std::map<std::string, workload> w;
+  w["resnet50_fwd_b1"] = forward(m::resnet50(), {1, 3, 224, 224});
+  w["resnet50_fwd_b8"] = forward(m::resnet50(), {8, 3, 224, 224});
+  w["resnet50_fwd_b32_64"] = forward(m::resnet50(), {32, 3, 64, 64});
+  hush::tensor labels({8});
+  for (std::int64_t i = 0; i < 8; ++i) labels.data()[i] = float((i * 397) % 1000);
+  w["resnet50_train_b8"] = train<m::resnet50, hush::cross_entropy, hush::sgd>(
+      m::resnet50(), {8, 3, 224, 224}, labels, hush::sgd::options{.lr = 0.01f, .momentum = 0.9f});
+  w["unet_fwd_b4"] = forward(m::noise2noise_unet(), {4, 3, 256, 256});
+  w["unet_train_b4"] = train<m::noise2noise_unet, hush::mse_loss, hush::adam>(
+      m::noise2noise_unet(), {4, 3, 256, 256}, filled({4, 3, 256, 256}, 7),
+      hush::adam::options{.lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.99f});
+  hush::tensor real_fake({8, 1});
+  for (std::int64_t i = 0; i < 8; ++i) real_fake.data()[i] = i < 4 ? 1.0f : 0.0f;
+  w["disc_train_b8"] = train<m::dcgan_discriminator, hush::bce_with_logits_loss, hush::adam>(
+      m::dcgan_discriminator(), {8, 3, 256, 256}, real_fake,
+      hush::adam::options{.lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f});
+  for (const auto& c : resnet50_convs) w[std::string("conv_") + c.name] = conv(c);
+  for (std::int64_t n : {1024, 2048}) {
+    w["sgemm_" + std::to_string(n)] = sgemm(n, false);
+    w["dnnl_sgemm_" + std::to_string(n)] = sgemm(n, true);
+  }
+  w["fma_peak"] = fma_peak();
+  return w;
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"hush's side of bench/vs_torch.py: times named workloads, one JSON line each"};
+  std::string names;
+  int reps = 5, warmup = 2, threads = 2;
+  bool list = false;
+  app.add_option("--workloads", names, "comma-separated workload names (--list shows them)");
+  app.add_option("--reps", reps, "timed iterations per workload")->check(CLI::PositiveNumber);
+  app.add_option("--warmup", warmup, "untimed iterations first")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", threads, "threads for OpenMP and BLAS")->check(CLI::PositiveNumber);
+  app.add_flag("--list", list, "print the workload names and exit");
+  bool im2col = false;
+  app.add_flag("--im2col", im2col, "convolutions through im2col + BLAS even when oneDNN is built in");
+  CLI11_PARSE(app, argc, argv);
+
+  hush::set_threads(threads);  // before the workloads: fma_peak counts the threads
+  const auto all = workloads();
+  if (list) {
+    for (const auto& [name, w] : all) std::cout << name << '\n';
+    return 0;
+  }
+  const auto wanted = split(names);
+  for (const auto& name : wanted)
+    if (!all.count(name)) {
+      std::cerr << "hush-bench-peer: unknown workload '" << name << "'; --list shows the valid ones\n";
+      return 2;
+    }
+  if (im2col) hush::backend::cpu_conv() = hush::backend::cpu_conv_algorithm::im2col;
+  std::cerr << "hush-bench-peer: " << threads << " threads, BLAS kernels " << hush::ensure_fast_blas() << ", "
+            << hush::backend::name(hush::backend::cpu_conv()) << " convolutions\n";
+  const double baseline = rss_mb();
+  for (const auto& name : wanted) {
+    std::vector<double> ms;
+    {
+      auto iteration = all.at(name).make();
+      for (int i = 0; i < warmup; ++i) iteration();
+      for (int i = 0; i < reps; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        iteration();
+        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      }
+    }
+    std::ostringstream line;
+    line << R"({"framework": "hush", "workload": ")" << name << R"(", "ms": [)";
+    for (std::size_t i = 0; i < ms.size(); ++i) line << (i ? ", " : "") << ms[i];
+    line << R"(], "peak_rss_mb": )" << rss_mb() << R"(, "baseline_rss_mb": )" << baseline;
+    if (all.at(name).flop > 0) line << R"(, "flop": )" << all.at(name).flop;
+    std::cout << line.str() << "}" << std::endl;
+  }
+  return 0;
+}

@@ -1,0 +1,90 @@
+#pragma once
+// The Noise2Noise U-Net (Lehtinen et al. 2018, appendix table 2; seed 003's baseline), as a type:
+// five 3×3 convolution + max-pool levels down, five nearest-upsampling levels up, each level's
+// input concatenated (skip first) with what comes back up, as one recursive block (pix2pix's
+// UnetSkipConnectionBlock, here concat_skip). Every convolution but the last is followed by
+// leaky ReLU (slope 0.1). x (N,C,H,W) -> y (N,C',H,W), H and W multiples of 32.
+// Parameter names follow the paper's layer names (enc_conv0 ... dec_conv1c).
+#include <cstdint>
+#include <utility>
+
+#include "hush/graph/named.hpp"
+#include "hush/graph/parallel.hpp"
+#include "hush/graph/seq.hpp"
+#include "hush/layers/activation.hpp"
+#include "hush/layers/conv.hpp"
+#include "hush/layers/pool.hpp"
+#include "hush/layers/upsample.hpp"
+
+namespace hush::models {
+
+namespace n2n {
+constexpr conv2d conv(std::int64_t in, std::int64_t out) {
+  return conv2d({.in = in, .out = out, .kernel = 3, .padding = 1});
+}
+constexpr leaky_relu lrelu() { return leaky_relu(0.1f); }
+constexpr max_pool2d pool() { return max_pool2d({.kernel = 2}); }
+constexpr upsample up() { return upsample({.scale = 2}); }
+
+/// cat(x, Inner(x)) that adds nothing to parameter names (unnamed children would add their
+/// index), so they read as the paper's flat layer names: `dec_conv3a.weight`.
+template <class Inner>
+using skip = named<"", concat_skip<named<"", Inner>>>;
+template <class Inner>
+constexpr skip<Inner> skip_over(Inner inner) {
+  return skip<Inner>(concat_skip<named<"", Inner>>(std::move(inner)));
+}
+
+/// The deepest level: enc_conv5, pool5, enc_conv6, up. (N,48,h,w) -> (N,48,h,w).
+using bottom = seq<named<"enc_conv5", conv2d>, leaky_relu, max_pool2d, named<"enc_conv6", conv2d>, leaky_relu, upsample>;
+
+/// A middle level around `Inner` (which returns `inner_out` channels): its encoder convolution and
+/// pool, cat(skip, Inner), two decoder convolutions, up. (N,48,h,w) -> (N,96,h,w).
+template <fixed_string Enc, class Inner, fixed_string DecA, fixed_string DecB>
+using level = seq<named<Enc, conv2d>, leaky_relu, max_pool2d, skip<Inner>, named<DecA, conv2d>, leaky_relu,
+                  named<DecB, conv2d>, leaky_relu, upsample>;
+template <fixed_string Enc, class Inner, fixed_string DecA, fixed_string DecB>
+constexpr level<Enc, Inner, DecA, DecB> make_level(std::int64_t width, Inner inner, std::int64_t inner_out) {
+  return level<Enc, Inner, DecA, DecB>(conv(width, width), lrelu(), pool(), skip_over(std::move(inner)),
+                                       conv(width + inner_out, 2 * width), lrelu(), conv(2 * width, 2 * width), lrelu(),
+                                       up());
+}
+
+using level4 = level<"enc_conv4", bottom, "dec_conv5a", "dec_conv5b">;
+using level3 = level<"enc_conv3", level4, "dec_conv4a", "dec_conv4b">;
+using level2 = level<"enc_conv2", level3, "dec_conv3a", "dec_conv3b">;
+/// The top level has two encoder convolutions (enc_conv0 takes the image's channels).
+using top = seq<named<"enc_conv0", conv2d>, leaky_relu, named<"enc_conv1", conv2d>, leaky_relu, max_pool2d,
+                skip<level2>, named<"dec_conv2a", conv2d>, leaky_relu, named<"dec_conv2b", conv2d>, leaky_relu,
+                upsample>;
+}  // namespace n2n
+
+struct unet_options {
+  std::int64_t channels = 3, out_channels = 3, width = 48;
+};
+
+struct noise2noise_unet : seq<n2n::skip<n2n::top>, named<"dec_conv1a", conv2d>, leaky_relu,
+                              named<"dec_conv1b", conv2d>, leaky_relu, named<"dec_conv1c", conv2d>> {
+  static constexpr const char* kind = "noise2noise_unet";
+  using base = seq<n2n::skip<n2n::top>, named<"dec_conv1a", conv2d>, leaky_relu, named<"dec_conv1b", conv2d>,
+                   leaky_relu, named<"dec_conv1c", conv2d>>;
+
+  constexpr noise2noise_unet() : noise2noise_unet(unet_options{}) {}
+  constexpr explicit noise2noise_unet(unet_options o) : base(make(o)) {}
+
+ private:
+  static constexpr base make(unet_options o) {
+    using namespace n2n;
+    const auto w = o.width;
+    const bottom b(conv(w, w), lrelu(), pool(), conv(w, w), lrelu(), up());
+    const auto l4 = make_level<"enc_conv4", bottom, "dec_conv5a", "dec_conv5b">(w, b, w);
+    const auto l3 = make_level<"enc_conv3", level4, "dec_conv4a", "dec_conv4b">(w, l4, 2 * w);
+    const auto l2 = make_level<"enc_conv2", level3, "dec_conv3a", "dec_conv3b">(w, l3, 2 * w);
+    const top t(conv(o.channels, w), lrelu(), conv(w, w), lrelu(), pool(), skip_over(l2),
+                conv(w + 2 * w, 2 * w), lrelu(), conv(2 * w, 2 * w), lrelu(), up());
+    return base(skip_over(t), conv(o.channels + 2 * w, 64), lrelu(), conv(64, 32), lrelu(),
+                conv(32, o.out_channels));
+  }
+};
+
+}  // namespace hush::models
