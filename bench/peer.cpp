@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <functional>
 #include <iostream>
@@ -252,7 +253,9 @@ int main(int argc, char** argv) {
       return 2;
     }
   if (im2col) hush::backend::cpu_conv() = hush::backend::cpu_conv_algorithm::im2col;
-  std::cerr << "hush-bench-peer: " << threads << " threads, BLAS kernels " << hush::ensure_fast_blas() << ", "
+  const char* coretype = std::getenv("OPENBLAS_CORETYPE");
+  std::cerr << "hush-bench-peer: " << threads << " threads, BLAS kernels " << hush::ensure_fast_blas()
+            << (coretype ? std::string(" (OPENBLAS_CORETYPE=") + coretype + " in the environment)" : std::string()) << ", "
             << hush::backend::name(hush::backend::cpu_conv()) << " convolutions\n";
   const double baseline = rss_mb();
   for (const auto& name : wanted) {

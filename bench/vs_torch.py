@@ -85,8 +85,10 @@ def main():
     med = {k: {w: statistics.median(v) for w, v in t.items()} for k, t in times.items()}
     gflops = lambda w, ms: flop[w] / ms / 1e6 if w in flop else None
     peak = gflops("fma_peak", med["hush"]["fma_peak"])
+    coretype = os.environ.get("OPENBLAS_CORETYPE")
     lines = [f"fp32 peak of the cores in use (fma_peak): {peak:.0f} GFLOP/s; {a.rounds} rounds x {a.reps} "
-             f"iterations, {a.threads} threads; medians in ms", "",
+             f"iterations, {a.threads} threads; medians in ms; OPENBLAS_CORETYPE "
+             f"{'=' + coretype if coretype else 'unset'}", "",
              "| workload | hush ms | PyTorch ms | hush speed-up | hush GFLOP/s | % of peak | PyTorch GFLOP/s |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for w in wanted:

@@ -5,12 +5,16 @@
 // aligned rows; `view()` adapts it as an xtensor expression for host code and tests. Tensors are
 // constexpr-constructible while empty, which lets a whole network be built in a constant
 // expression to count its parameters at compile time (see graph/visit.hpp).
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstring>
 #include <cstddef>
 #include <memory>
 #include <new>
 #include <span>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "hush/core/error.hpp"
@@ -19,11 +23,16 @@
 
 namespace hush {
 
-/// 64-byte aligned allocation at run time; plain std::allocator inside constant evaluation.
+/// 64-byte aligned, zero-filled allocation at run time; plain std::allocator inside constant
+/// evaluation. Large buffers come straight from the kernel (mmap), whose pages are zero and cost
+/// no memory until first written: a gradient buffer that inference never touches, or an
+/// activation that a fused kernel skips, stays out of the resident set. Value-initialisation
+/// is therefore a no-op on fresh storage; tensor::resize zeroes what it reuses.
 template <class T>
 struct aligned_allocator {
   using value_type = T;
   static constexpr std::align_val_t alignment{64};
+  static constexpr std::size_t mapped_bytes = std::size_t(1) << 18;  // from 256 KiB up: mmap
 
   constexpr aligned_allocator() noexcept = default;
   template <class U>
@@ -31,11 +40,27 @@ struct aligned_allocator {
 
   constexpr T* allocate(std::size_t n) {
     if (std::is_constant_evaluated()) return std::allocator<T>{}.allocate(n);
-    return static_cast<T*>(::operator new(n * sizeof(T), alignment));
+    const std::size_t bytes = n * sizeof(T);
+    if (bytes >= mapped_bytes) {
+      void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) throw std::bad_alloc();
+      return static_cast<T*>(p);
+    }
+    void* p = ::operator new(bytes, alignment);
+    std::memset(p, 0, bytes);
+    return static_cast<T*>(p);
   }
   constexpr void deallocate(T* p, std::size_t n) noexcept {
     if (std::is_constant_evaluated()) return std::allocator<T>{}.deallocate(p, n);
-    ::operator delete(p, n * sizeof(T), alignment);
+    if (n * sizeof(T) >= mapped_bytes) ::munmap(p, n * sizeof(T));
+    else ::operator delete(p, n * sizeof(T), alignment);
+  }
+  /// Value-initialisation of fresh (zeroed) storage writes nothing; any other construction runs.
+  template <class U, class... Args>
+  constexpr void construct(U* p, Args&&... args) {
+    if constexpr (sizeof...(Args) == 0 && std::is_trivially_default_constructible_v<U>)
+      if (!std::is_constant_evaluated()) return;
+    std::construct_at(p, std::forward<Args>(args)...);
   }
   template <class U>
   friend constexpr bool operator==(const aligned_allocator&, const aligned_allocator<U>&) noexcept {
@@ -68,8 +93,11 @@ class tensor {
   /// Gives the tensor a new shape. Keeps the buffer (and its values) when the size is unchanged,
   /// so activation buffers are allocated once per shape and reused.
   void resize(hush::shape s) {
+    const auto before = data_.size(), after = static_cast<std::size_t>(s.numel());
+    const bool reuses = after > before && after <= data_.capacity();  // storage not fresh
     shape_ = s;
-    data_.resize(static_cast<std::size_t>(s.numel()));
+    data_.resize(after);
+    if (reuses) std::fill(data_.begin() + std::ptrdiff_t(before), data_.end(), 0.0f);
   }
   /// Same as resize, for a view of the same data under another shape of equal size.
   void reshape(hush::shape s) {
