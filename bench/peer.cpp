@@ -91,7 +91,7 @@ workload forward(Net net, hush::shape in) {
   return {[net, in]() mutable -> std::function<void()> {
     auto m = std::make_shared<hush::model<Net, backend>>(typename hush::model<Net, backend>::options{.seed = 1}, net);
     auto x = std::make_shared<hush::tensor>(filled(in));
-    m->eval();
+    m->infer();  // as torch.inference_mode: no backward to come, layers fused
     m->setup(in);
     return [m, x] { m->forward(*x); };
   }};

@@ -1,5 +1,5 @@
 // hush-resnet50: ResNet-50 (torchvision's layout and names) trained for a few SGD steps on a batch
-// of images, then run in eval mode: a quick look at what a step and an inference cost here, and
+// of images, then run in inference mode: a quick look at what a step and an inference cost here, and
 // the program bench/compile_cost.sh compiles to measure what a ResNet-50 costs the compiler.
 //   build/bin/hush-resnet50 --steps 5 --batch 8
 //   build/bin/hush-resnet50 --weights resnet50.safetensors --steps 3 --save tuned.safetensors
@@ -14,7 +14,7 @@
 #include "hush/models/resnet.hpp"
 
 int main(int argc, char** argv) try {
-  CLI::App app{"Train ResNet-50 for a few steps on one batch, then time eval-mode inference"};
+  CLI::App app{"Train ResNet-50 for a few steps on one batch, then time inference"};
   int steps = 5, threads = 0;
   std::int64_t batch = 8, size = 224, classes = 1000;
   std::string weights, save;
@@ -49,12 +49,12 @@ int main(int argc, char** argv) try {
     sgd.step(model.ctx.backend);
     std::printf("step %d/%d  loss %.4f  %.0f ms\n", s, steps, l, ms(t0));
   }
-  model.eval();
-  model.forward(x);  // the first eval pass sets up; time the second
+  model.infer();     // eval-mode arithmetic, batch norm folded into the convolutions
+  model.forward(x);  // the first pass folds and sets up; time the second
   const auto t0 = clock::now();
   const auto& logits = model.forward(x);
   const double t = ms(t0);
-  std::printf("eval: batch %lld in %.0f ms (%.1f images/s), logits %s\n", static_cast<long long>(batch), t,
+  std::printf("inference: batch %lld in %.0f ms (%.1f images/s), logits %s\n", static_cast<long long>(batch), t,
               1000.0 * double(batch) / t, logits.shape().str().c_str());
   if (!save.empty()) {
     hush::save_weights(model.net, save);

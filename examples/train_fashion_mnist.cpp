@@ -85,7 +85,7 @@ int main(int argc, char** argv) try {
       bar.update(s + 1, m);
     }
     // Evaluate on every test image, in batches of the training size.
-    model.eval();
+    model.infer();
     std::int64_t test_hits = 0, seen = 0;
     double test_loss_sum = 0;
     for (std::int64_t b = 0; b < test.size(); b += batch) {

@@ -127,3 +127,57 @@ TEST_CASE("a PyTorch state_dict file loads into resnet20 and gives PyTorch's log
   CHECK_THROWS_WITH(hush::load_weights(other.net, dir / "resnet20.weights.safetensors"),
                     doctest::Contains("resnet20.weights.safetensors: missing tensor 'layer1.3.conv1.weight'"));
 }
+
+namespace {
+/// Batch-norm statistics and affine parameters away from their initial 0/1, so folding matters.
+template <class Net>
+void vary_norms(Net& net) {
+  int k = 0;
+  hush::for_each_buffer(net, [&](std::string_view n, hush::tensor& t) {
+    for (auto& v : t.values()) v = n.ends_with("running_var") ? 0.5f + 0.02f * float(k++ % 37) : 0.05f * float(k++ % 11 - 5);
+  });
+  hush::for_each_parameter(net, [&](std::string_view n, hush::parameter& p) {
+    if (p.value.shape().rank == 1 && !n.starts_with("fc"))
+      for (auto& v : p.value.values()) v = n.ends_with("weight") ? 0.6f + 0.03f * float(k++ % 29) : 0.02f * float(k++ % 13 - 6);
+  });
+}
+
+template <class Backend, class Net>
+void check_inference_equals_eval(Net net, hush::shape in) {
+  hush::model<Net, Backend> model({.seed = 1}, std::move(net));
+  model.setup(in);
+  vary_norms(model.net);
+  hush::tensor x(in);
+  hush::init_uniform(x, hush::counter_rng(3), 0, 1.0f);
+  model.eval();
+  const hush::tensor eval = model.forward(x);
+  model.infer();
+  const hush::tensor fused = model.forward(x);
+  double worst = 0;
+  for (std::int64_t i = 0; i < eval.numel(); ++i)
+    worst = std::max(worst, std::abs(double(eval[i]) - fused[i]) / std::max(1.0, std::abs(double(eval[i]))));
+  CHECK_MESSAGE(worst < 1e-4, "worst relative difference " << worst);
+  // No backward after fused layers; the weights refold after a change and another infer().
+  CHECK_THROWS_WITH(model.backward(eval), doctest::Contains("backward after an inference-mode forward"));
+  hush::for_each_buffer(model.net, [](std::string_view n, hush::tensor& t) {
+    if (n.ends_with("running_mean")) t.fill(0.3f);
+  });
+  model.eval();
+  const hush::tensor eval2 = model.forward(x);
+  model.infer();
+  const hush::tensor fused2 = model.forward(x);
+  for (std::int64_t i = 0; i < eval2.numel(); ++i) REQUIRE(fused2[i] == doctest::Approx(eval2[i]).epsilon(1e-4));
+}
+}  // namespace
+
+TEST_CASE("inference mode: conv + batch norm + ReLU fused, the same logits as eval mode") {
+  SUBCASE("cpu, resnet50") { check_inference_equals_eval<hush::backend::cpu>(m::resnet50({.channels = 3, .classes = 10}), {2, 3, 64, 64}); }
+  SUBCASE("cpu, resnet20") { check_inference_equals_eval<hush::backend::cpu>(m::resnet20{}, {3, 3, 32, 32}); }
+  SUBCASE("cpu, every convolution algorithm") {
+    for (auto algorithm : hush::backend::cpu_conv_algorithms()) {
+      hush::backend::scoped_cpu_conv use(algorithm);
+      check_inference_equals_eval<hush::backend::cpu>(m::resnet20{}, {2, 3, 32, 32});
+    }
+  }
+  SUBCASE("reference, resnet20") { check_inference_equals_eval<hush::backend::reference>(m::resnet20{}, {1, 3, 16, 16}); }
+}

@@ -59,7 +59,7 @@ int run(const hush::io::safetensors_file& weights, const std::string& weights_pa
   model.setup(x.shape());
   hush::load_weights(model.net, weights_path);
   (void)weights;
-  model.eval();
+  model.infer();
   const auto& logits = model.forward(x);
   if (!output.empty()) {
     hush::io::safetensors_writer w;

@@ -8,7 +8,11 @@
 
 namespace hush {
 
-enum class mode { train, eval };
+/// train: batch statistics, dropout, noise layers active. eval: running statistics, no
+/// dropout; backward still allowed (input gradients of a fixed network). inference: eval's
+/// arithmetic with no backward to come, so a seq may fuse layers (batch norm folded into the
+/// convolution before it, ReLU applied in the convolution's kernel) and skip their buffers.
+enum class mode { train, eval, inference };
 
 template <class Backend>
 class context {
@@ -22,6 +26,9 @@ class context {
   counter_rng rng;
   /// Advanced once per training step (by the trainer), so dropout masks and noise differ per step.
   std::uint64_t step = 0;
+  /// Advanced by model::infer(): layers that fold parameters for inference (conv2d + batch norm)
+  /// fold again when it changed, so weights changed while in inference mode need another infer().
+  std::uint64_t inference_epoch = 0;
 
   bool training() const { return mode == mode::train; }
 

@@ -43,6 +43,13 @@ class model {
 
   void train() { ctx.mode = mode::train; }
   void eval() { ctx.mode = mode::eval; }
+  /// Eval's arithmetic with no backward to come: batch norm folded into the convolutions (from
+  /// the weights as they are now: call infer() again after changing them), ReLU fused into
+  /// them, their buffers skipped. backward() after an inference forward throws.
+  void infer() {
+    ctx.mode = mode::inference;
+    ++ctx.inference_epoch;
+  }
   void zero_grad() { hush::zero_grad(net); }
   shape input_shape() const { return input_; }
 

@@ -1,6 +1,7 @@
 #pragma once
 // seq<Ls...>: y = L_n(...L_2(L_1(x))). A flat pack: forward is a left fold, backward the reversed
 // fold, and each child's input is the previous child's output, which that child still holds.
+// In inference mode, neighbours that fuse (conv2d, batch_norm2d, relu) run as one kernel.
 #include <array>
 #include <cstddef>
 #include <string>
@@ -8,6 +9,7 @@
 #include <utility>
 
 #include "hush/core/concepts.hpp"
+#include "hush/core/error.hpp"
 #include "hush/graph/named.hpp"
 #include "hush/graph/visit.hpp"
 
@@ -67,16 +69,13 @@ struct seq {
 
   template <class Ctx>
   const tensor& forward(Ctx& ctx, const tensor& x) {
-    const tensor* cur = &x;
-    each([&]<std::size_t I>(auto& child) {
-      inputs_[I] = cur;
-      cur = &child.forward(ctx, *cur);
-    });
-    return *cur;
+    return *forward_from<0>(ctx, &x);
   }
 
   template <class Ctx>
   const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
+    if (ctx.mode == mode::inference)
+      throw error("seq: backward after an inference-mode forward (its layers may be fused); use train or eval mode");
     inputs_[0] = &x;
     const tensor* grad = &dy;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
@@ -102,6 +101,29 @@ struct seq {
   template <std::size_t I>
   static std::string name() {
     return child_name<std::tuple_element_t<I, std::tuple<Ls...>>>(I);
+  }
+
+  /// Runs children I.. on `cur`. In inference mode a child that can absorb the next one or two
+  /// (conv2d + batch_norm2d [+ relu]: its infer_fused) runs them as one and they are skipped.
+  template <std::size_t I, class Ctx>
+  const tensor* forward_from(Ctx& ctx, const tensor* cur) {
+    if constexpr (I == size) {
+      return cur;
+    } else {
+      auto& child = std::get<I>(layers);
+      if constexpr (I + 2 < size) {
+        auto &next = std::get<I + 1>(layers), &after = std::get<I + 2>(layers);
+        if constexpr (requires { child.infer_fused(ctx, *cur, next, after); })
+          if (ctx.mode == mode::inference) return forward_from<I + 3>(ctx, &child.infer_fused(ctx, *cur, next, after));
+      }
+      if constexpr (I + 1 < size) {
+        auto& next = std::get<I + 1>(layers);
+        if constexpr (requires { child.infer_fused(ctx, *cur, next); })
+          if (ctx.mode == mode::inference) return forward_from<I + 2>(ctx, &child.infer_fused(ctx, *cur, next));
+      }
+      inputs_[I] = cur;
+      return forward_from<I + 1>(ctx, &child.forward(ctx, *cur));
+    }
   }
 
   std::array<const tensor*, size> inputs_{};

@@ -3,6 +3,7 @@
 // torch.nn.Conv2d; initialised as PyTorch does: U(-b, b) with b = 1/sqrt(fan_in) for weight
 // (kaiming_uniform with a = sqrt(5)) and bias.
 #include <cmath>
+#include <concepts>
 #include <cstdint>
 #include <string>
 
@@ -10,7 +11,9 @@
 #include "hush/core/context.hpp"
 #include "hush/core/error.hpp"
 #include "hush/core/parameter.hpp"
+#include "hush/layers/activation.hpp"
 #include "hush/layers/init.hpp"
+#include "hush/layers/norm.hpp"
 
 namespace hush {
 
@@ -74,6 +77,29 @@ struct conv2d {
     return dx_;
   }
 
+  /// Inference with the batch norm that follows folded into the weights and bias (and the ReLU
+  /// after it, when given, applied in the same kernel): y = relu?(bn(conv(x))) in one pass, into
+  /// this layer's output buffer; the norm's and the ReLU's buffers stay untouched. Folded once
+  /// per ctx.inference_epoch.
+  template <class Ctx, std::derived_from<batch_norm2d> Norm>
+  const tensor& infer_fused(Ctx& ctx, const tensor& x, const Norm& bn, bool with_relu = false) {
+    if (folded_at_ != ctx.inference_epoch || folded_weight_.shape() != weight.value.shape()) fold(bn, ctx.inference_epoch);
+    float* scratch = ctx.scratch(conv2d_scratch(ctx.backend, geom_));
+    if constexpr (requires { conv2d_infer(ctx.backend, geom_, x.data(), folded_weight_.data(), folded_at_,
+                                          folded_bias_.data(), with_relu, y_.data(), scratch); }) {
+      conv2d_infer(ctx.backend, geom_, x.data(), folded_weight_.data(), folded_at_, folded_bias_.data(), with_relu,
+                   y_.data(), scratch);
+    } else {
+      conv2d_forward(ctx.backend, geom_, x.data(), folded_weight_.data(), folded_bias_.data(), y_.data(), scratch);
+      if (with_relu) unary_forward(ctx.backend, ops::relu{}, y_.numel(), y_.data(), y_.data());
+    }
+    return y_;
+  }
+  template <class Ctx, std::derived_from<batch_norm2d> Norm, std::derived_from<relu> Relu>
+  const tensor& infer_fused(Ctx& ctx, const tensor& x, const Norm& bn, const Relu&) {
+    return infer_fused(ctx, x, bn, true);
+  }
+
   template <class V>
   void visit(V&& v) {
     v.parameter("weight", weight);
@@ -107,8 +133,24 @@ struct conv2d {
     return {g.n, g.k, g.p, g.q};
   }
 
+  /// w' = w·γ/√(σ²+ε) per output channel, b' = β + (b − μ)·γ/√(σ²+ε), from the running statistics.
+  void fold(const batch_norm2d& bn, std::uint64_t epoch) {
+    const auto k = opt.out, per = weight.value.numel() / k;
+    folded_weight_.resize(weight.value.shape());
+    folded_bias_.resize({k});
+    for (std::int64_t o = 0; o < k; ++o) {
+      const double scale = double(bn.weight.value[o]) / std::sqrt(double(bn.running_var[o]) + double(bn.opt.eps));
+      const double b = opt.bias ? double(bias.value[o]) : 0.0;
+      folded_bias_[o] = float(double(bn.bias.value[o]) + (b - double(bn.running_mean[o])) * scale);
+      for (std::int64_t i = 0; i < per; ++i) folded_weight_[o * per + i] = float(double(weight.value[o * per + i]) * scale);
+    }
+    folded_at_ = epoch;
+  }
+
   conv_geometry geom_{};
   tensor y_, dx_;
+  tensor folded_weight_, folded_bias_;
+  std::uint64_t folded_at_ = 0;
 };
 
 }  // namespace hush

@@ -251,9 +251,9 @@ history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images&
     }
     const double train_seconds = bar.seconds();
 
-    // Evaluation: batch norm's running statistics, every test set.
+    // Evaluation: batch norm's running statistics (folded into the convolutions), every test set.
     const auto eval_start = std::chrono::steady_clock::now();
-    m.eval();
+    m.infer();
     history::epoch_row row{epoch, loss_sum / double(steps), 100.0 * double(hits) / double(seen), train_seconds, 0, 0, {}};
     const auto limit = epoch == o.epochs ? 0 : o.curve_images;
     for (const auto& t : tests) {

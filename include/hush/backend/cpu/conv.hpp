@@ -16,8 +16,10 @@
 
 #include "hush/backend/cpu/conv_algorithm.hpp"
 #include "hush/backend/cpu/dense.hpp"
+#include "hush/backend/cpu/elementwise.hpp"
 #include "hush/backend/geometry.hpp"
 #include "hush/backend/im2col_conv.hpp"
+#include "hush/backend/unary_ops.hpp"
 #if HUSH_WITH_DNNL
 #include "hush/backend/cpu/dnnl_conv.hpp"
 #endif
@@ -195,6 +197,19 @@ inline void conv2d_forward(cpu, const conv_geometry& g, const float* x, const fl
     if (samples > 1) detail::scatter_chunk(plan, g.k, samples, out, y + n0 * g.k * plan.pq);
     if (bias) add_bias(cpu{}, samples, g.k, plan.pq, bias, y + n0 * g.k * plan.pq);
   });
+}
+
+/// Inference: y = relu?(conv(x, w) + bias). `version` changes whenever the weights at `w` do, so
+/// oneDNN keeps them in its own layout between calls.
+inline void conv2d_infer(cpu, const conv_geometry& g, const float* x, const float* w, std::uint64_t version,
+                         const float* bias, bool relu, float* y, float* scratch) {
+#if HUSH_WITH_DNNL
+  if (dnnl_conv2d_infer(g, x, w, version, bias, relu, y)) return;
+#else
+  (void)version;
+#endif
+  conv2d_forward(cpu{}, g, x, w, bias, y, scratch);
+  if (relu) unary_forward(cpu{}, hush::ops::relu{}, g.n * g.k * g.p * g.q, y, y);
 }
 
 inline void conv2d_backward_data(cpu, const conv_geometry& g, const float* w, const float* dy, float* dx,

@@ -147,6 +147,8 @@ class operand {
   void finish() {
     if (inner_) run(to_plain_, {{DNNL_ARG_FROM, inner_.get()}, {DNNL_ARG_TO, user_.get()}});
   }
+  /// What the last input() gave the primitive, without reordering again.
+  dnnl_memory_t current() const { return inner_ ? inner_.get() : user_.get(); }
 
  private:
   struct free_aligned {
@@ -197,9 +199,9 @@ struct geometry_descs {
           "forward convolution");
     return create(&d, nullptr);
   }
-  static primitive_desc create(const void* op, const primitive_desc* hint) {
+  static primitive_desc create(const void* op, const primitive_desc* hint, const_dnnl_primitive_attr_t attr = nullptr) {
     dnnl_primitive_desc_t pd = nullptr;
-    check(dnnl_primitive_desc_create(&pd, op, nullptr, engine(), hint ? hint->get() : nullptr), "convolution");
+    check(dnnl_primitive_desc_create(&pd, op, attr, engine(), hint ? hint->get() : nullptr), "convolution");
     return primitive_desc(pd);
   }
 };
@@ -216,6 +218,40 @@ struct forward_plan {
     x = operand(pd, dnnl_query_src_md, d.x), w = operand(pd, dnnl_query_weights_md, d.w);
     y = operand(pd, dnnl_query_dst_md, d.y);
     if (with_bias) bias = make_memory(d.bias, DNNL_MEMORY_NONE);
+  }
+};
+
+/// Inference: y = conv(x, w) + bias, ReLU'd in the same kernel when asked (a post-op), for
+/// oneDNN's inference kernels. The weights' reorder into oneDNN's layout is kept for as long as
+/// the caller's weights (pointer and version) stay the same.
+struct inference_plan {
+  primitive conv;
+  operand x, w, y;
+  memory bias;
+  const float* weights_of = nullptr;
+  std::uint64_t weights_version = 0;
+  inference_plan(const conv_geometry& g, bool relu) {
+    const geometry_descs d(g);
+    dnnl_convolution_desc_t op;
+    check(dnnl_dilated_convolution_forward_desc_init(&op, dnnl_forward_inference, dnnl_convolution_direct, &d.any_x,
+                                                     &d.any_w, &d.bias, &d.any_y, d.strides, d.dilates, d.pad_l, d.pad_r),
+          "inference convolution");
+    handle<dnnl_primitive_attr_t, dnnl_primitive_attr_destroy> attr;
+    if (relu) {
+      dnnl_primitive_attr_t a = nullptr;
+      check(dnnl_primitive_attr_create(&a), "attributes");
+      attr = decltype(attr)(a);
+      dnnl_post_ops_t ops = nullptr;
+      check(dnnl_post_ops_create(&ops), "post-ops");
+      check(dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f), "ReLU post-op");
+      check(dnnl_primitive_attr_set_post_ops(a, ops), "post-ops");
+      dnnl_post_ops_destroy(ops);
+    }
+    const auto pd = geometry_descs::create(&op, nullptr, attr.get());
+    conv = make_primitive(pd);
+    x = operand(pd, dnnl_query_src_md, d.x), w = operand(pd, dnnl_query_weights_md, d.w);
+    y = operand(pd, dnnl_query_dst_md, d.y);
+    bias = make_memory(d.bias, DNNL_MEMORY_NONE);
   }
 };
 
@@ -299,6 +335,27 @@ inline bool dnnl_conv2d_forward(const conv_geometry& g, const float* x, const fl
   } else {
     run(plan->conv, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}});
   }
+  plan->y.finish();
+  wait();
+  return true;
+}
+
+/// Inference: y = relu?(conv(x, w) + bias) through oneDNN; `version` tells it when the weights at
+/// `w` changed (their reordered copy is kept until then). False if it declines the geometry.
+inline bool dnnl_conv2d_infer(const conv_geometry& g, const float* x, const float* w, std::uint64_t version,
+                              const float* bias, bool relu, float* y) {
+  using namespace dnnl_detail;
+  if (cpu_conv() != cpu_conv_algorithm::dnnl) return false;
+  auto* plan = plan_for<inference_plan>(g, relu ? 5 : 4, relu);
+  if (!plan) return false;
+  const auto src = plan->x.input(x), dst = plan->y.output(y);
+  if (plan->weights_of != w || plan->weights_version != version) {
+    plan->w.input(w);  // reorders into the plan's own buffer (or points at w when no reorder is needed)
+    plan->weights_of = w, plan->weights_version = version;
+  }
+  check(dnnl_memory_set_data_handle(plan->bias.get(), const_cast<float*>(bias)), "data handle");
+  run(plan->conv, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, plan->w.current()}, {DNNL_ARG_BIAS, plan->bias.get()},
+                   {DNNL_ARG_DST, dst}});
   plan->y.finish();
   wait();
   return true;
