@@ -10,6 +10,7 @@
 //
 // oneDNN's C API, not its C++ one: nvcc 13's front end crashes on dnnl.hpp in C++20 mode, and the
 // CUDA translation units include this header too (they must see the same inline functions).
+#include <array>
 #include <cstdint>
 #include <cstdlib>
 #include <initializer_list>
@@ -116,15 +117,43 @@ inline void run(const primitive& p, std::initializer_list<dnnl_exec_arg_t> args)
   check(dnnl_primitive_execute(p.get(), stream(), static_cast<int>(args.size()), args.begin()), "execute");
 }
 
+/// Where an operand's reordered copy lives. The copies of one convolution call are needed only
+/// during that call, so every plan of a thread shares three growing buffers (one per role, the
+/// largest size asked): a network does not hold a blocked copy of every activation. Inference
+/// weights, reordered once and kept, have their own.
+enum class copy_in { source, weights, destination, own };
+
+/// This thread's shared buffer for `role`, at least `bytes` long (cache-line aligned, as oneDNN's
+/// kernels want).
+inline void* shared_copy(copy_in role, std::size_t bytes) {
+  struct free_aligned {
+    void operator()(void* p) const { std::free(p); }
+  };
+  struct buffer {
+    std::unique_ptr<void, free_aligned> data;
+    std::size_t bytes = 0;
+  };
+  thread_local std::array<buffer, 3> buffers;
+  auto& b = buffers[static_cast<std::size_t>(role)];
+  if (b.bytes < bytes) {
+    constexpr std::size_t line = 64;
+    b.data.reset();
+    b.data.reset(std::aligned_alloc(line, (bytes + line - 1) / line * line));
+    if (!b.data) throw std::bad_alloc();
+    b.bytes = bytes;
+  }
+  return b.data.get();
+}
+
 /// One operand of a convolution: the user's buffer in plain layout and, when the primitive wants
-/// another layout (or the result must be added, not written), the primitive's own buffer with
-/// the reorders between them. That buffer is allocated on first use, so the backward plans that
-/// dnnl_takes builds cost no memory in a program that only runs forward.
+/// another layout (or the result must be added, not written), a copy in the primitive's layout
+/// with the reorders between them.
 class operand {
  public:
   operand() = default;
-  operand(const primitive_desc& pd, dnnl_query_t query, const dnnl_memory_desc_t& plain, bool accumulate = false)
-      : user_(make_memory(plain, DNNL_MEMORY_NONE)) {
+  operand(const primitive_desc& pd, dnnl_query_t query, const dnnl_memory_desc_t& plain, copy_in where,
+          bool accumulate = false)
+      : user_(make_memory(plain, DNNL_MEMORY_NONE)), where_(where) {
     const dnnl_memory_desc_t wanted = *dnnl_primitive_desc_query_md(pd.get(), query, 0);
     if (dnnl_memory_desc_equal(&wanted, &plain) && !accumulate) return;
     inner_ = make_memory(wanted, DNNL_MEMORY_NONE);
@@ -147,25 +176,34 @@ class operand {
   void finish() {
     if (inner_) run(to_plain_, {{DNNL_ARG_FROM, inner_.get()}, {DNNL_ARG_TO, user_.get()}});
   }
-  /// What the last input() gave the primitive, without reordering again.
+  /// What the last input() gave the primitive, without reordering again (an operand of its own).
   dnnl_memory_t current() const { return inner_ ? inner_.get() : user_.get(); }
 
  private:
   struct free_aligned {
     void operator()(void* p) const { std::free(p); }
   };
+  /// The copy's memory, pointed at its buffer (allocated on first use: the backward plans that
+  /// dnnl_takes builds cost nothing in a program that only runs forward).
   dnnl_memory_t inner() {
-    if (!storage_) {
-      constexpr std::size_t line = 64;  // oneDNN's kernels want cache-line-aligned buffers
-      storage_.reset(std::aligned_alloc(line, (bytes_ + line - 1) / line * line));
-      if (!storage_) throw std::bad_alloc();
-      check(dnnl_memory_set_data_handle(inner_.get(), storage_.get()), "data handle");
+    void* data = nullptr;
+    if (where_ != copy_in::own) {
+      data = shared_copy(where_, bytes_);
+    } else {
+      if (!own_) {
+        constexpr std::size_t line = 64;
+        own_.reset(std::aligned_alloc(line, (bytes_ + line - 1) / line * line));
+        if (!own_) throw std::bad_alloc();
+      }
+      data = own_.get();
     }
+    check(dnnl_memory_set_data_handle(inner_.get(), data), "data handle");
     return inner_.get();
   }
   memory user_, inner_;
+  copy_in where_ = copy_in::own;
   std::size_t bytes_ = 0;
-  std::unique_ptr<void, free_aligned> storage_;
+  std::unique_ptr<void, free_aligned> own_;
   primitive to_inner_, to_plain_;
 };
 
@@ -215,8 +253,9 @@ struct forward_plan {
     const geometry_descs d(g);
     const auto pd = d.forward(with_bias);
     conv = make_primitive(pd);
-    x = operand(pd, dnnl_query_src_md, d.x), w = operand(pd, dnnl_query_weights_md, d.w);
-    y = operand(pd, dnnl_query_dst_md, d.y);
+    x = operand(pd, dnnl_query_src_md, d.x, copy_in::source);
+    w = operand(pd, dnnl_query_weights_md, d.w, copy_in::weights);
+    y = operand(pd, dnnl_query_dst_md, d.y, copy_in::destination);
     if (with_bias) bias = make_memory(d.bias, DNNL_MEMORY_NONE);
   }
 };
@@ -249,8 +288,9 @@ struct inference_plan {
     }
     const auto pd = geometry_descs::create(&op, nullptr, attr.get());
     conv = make_primitive(pd);
-    x = operand(pd, dnnl_query_src_md, d.x), w = operand(pd, dnnl_query_weights_md, d.w);
-    y = operand(pd, dnnl_query_dst_md, d.y);
+    x = operand(pd, dnnl_query_src_md, d.x, copy_in::source);
+    w = operand(pd, dnnl_query_weights_md, d.w, copy_in::own);  // kept between calls
+    y = operand(pd, dnnl_query_dst_md, d.y, copy_in::destination);
     bias = make_memory(d.bias, DNNL_MEMORY_NONE);
   }
 };
@@ -268,8 +308,9 @@ struct backward_data_plan {
     const auto hint = d.forward(false);
     const auto pd = geometry_descs::create(&op, &hint);
     conv = make_primitive(pd);
-    w = operand(pd, dnnl_query_weights_md, d.w), dy = operand(pd, dnnl_query_diff_dst_md, d.y);
-    dx = operand(pd, dnnl_query_diff_src_md, d.x);
+    w = operand(pd, dnnl_query_weights_md, d.w, copy_in::weights);
+    dy = operand(pd, dnnl_query_diff_dst_md, d.y, copy_in::source);
+    dx = operand(pd, dnnl_query_diff_src_md, d.x, copy_in::destination);
   }
 };
 
@@ -286,8 +327,9 @@ struct backward_weight_plan {
     const auto hint = d.forward(false);
     const auto pd = geometry_descs::create(&op, &hint);
     conv = make_primitive(pd);
-    x = operand(pd, dnnl_query_src_md, d.x), dy = operand(pd, dnnl_query_diff_dst_md, d.y);
-    dw = operand(pd, dnnl_query_diff_weights_md, d.w, /*accumulate=*/true);
+    x = operand(pd, dnnl_query_src_md, d.x, copy_in::source);
+    dy = operand(pd, dnnl_query_diff_dst_md, d.y, copy_in::destination);
+    dw = operand(pd, dnnl_query_diff_weights_md, d.w, copy_in::weights, /*accumulate=*/true);
   }
 };
 
