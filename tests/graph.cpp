@@ -40,6 +40,42 @@ TEST_CASE("seq<A, B>(x) == B(A(x)), forward and backward") {
   CHECK(std::equal(dx.values().begin(), dx.values().end(), dx2.values().begin()));
 }
 
+namespace {
+/// seq<A, B> against A then B run apart, forward and backward, bit for bit: with B an activation
+/// that runs in place over A's output (tests the in-place path against the plain one).
+template <class A, class B>
+void check_in_place(A a, B b, hush::shape in) {
+  hush::seq<A, B> net(a, b);
+  A a2 = a;
+  B b2 = b;
+  hush::context<hush::backend::cpu> ctx(9);
+  net.setup(ctx, in);
+  ctx.reset_streams();
+  a2.setup(ctx, in);
+  b2.setup(ctx, a2.output_shape(in));
+  const auto x = random_tensor(in, 1);
+  const hush::tensor y = net.forward(ctx, x);
+  const hush::tensor a_out = a2.forward(ctx, x);
+  const auto& y2 = b2.forward(ctx, a_out);
+  CHECK(std::equal(y.values().begin(), y.values().end(), y2.values().begin()));
+  const auto dy = random_tensor(y.shape(), 2);
+  const hush::tensor dx = net.backward(ctx, x, dy);
+  const auto& dx2 = a2.backward(ctx, x, b2.backward(ctx, a_out, dy));
+  CHECK(std::equal(dx.values().begin(), dx.values().end(), dx2.values().begin()));
+}
+}  // namespace
+
+TEST_CASE("an activation after a layer that never reads its output runs in place, with the same results") {
+  const hush::conv2d conv({.in = 2, .out = 3, .kernel = 3, .padding = 1});
+  check_in_place(conv, hush::relu{}, {2, 2, 5, 5});
+  check_in_place(conv, hush::leaky_relu(0.1f), {2, 2, 5, 5});
+  check_in_place(hush::batch_norm2d(2), hush::relu{}, {3, 2, 4, 4});
+  check_in_place(hush::linear({.in = 6, .out = 4}), hush::leaky_relu(0.2f), {5, 6});
+  CHECK(hush::relu{}.can_run_in_place());
+  CHECK_FALSE(hush::leaky_relu(-0.5f).can_run_in_place());  // a negative slope flips the sign
+  CHECK_FALSE(hush::tanh{}.can_run_in_place());               // its backward reads y
+}
+
 TEST_CASE("seq: gradcheck through a composition") {
   // Smooth parts only: a finite difference through an inner ReLU or max can cross its kink.
   hush::seq<hush::conv2d, hush::tanh, hush::avg_pool2d, hush::flatten, hush::linear> net(

@@ -69,6 +69,8 @@ struct residual {
     const tensor& a = main.forward(ctx, x);
     const tensor& b = shortcut.forward(ctx, x);
     add(ctx.backend, sum_.numel(), a.data(), b.data(), sum_.data());
+    if constexpr (requires { post.forward_in_place(ctx, sum_); })
+      if (post.can_run_in_place()) return post.forward_in_place(ctx, sum_);  // backward reads sum_'s sign only
     return post.forward(ctx, sum_);
   }
 

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "hush/core/concepts.hpp"
@@ -104,7 +105,8 @@ struct seq {
   }
 
   /// Runs children I.. on `cur`. In inference mode a child that can absorb the next one or two
-  /// (conv2d + batch_norm2d [+ relu]: its infer_fused) runs them as one and they are skipped.
+  /// (conv2d + batch_norm2d [+ relu]: its infer_fused) runs them as one and they are skipped. An
+  /// activation that can run in place after a child whose output is overwritable does so.
   template <std::size_t I, class Ctx>
   const tensor* forward_from(Ctx& ctx, const tensor* cur) {
     if constexpr (I == size) {
@@ -122,6 +124,18 @@ struct seq {
           if (ctx.mode == mode::inference) return forward_from<I + 2>(ctx, &child.infer_fused(ctx, *cur, next));
       }
       inputs_[I] = cur;
+      if constexpr (I + 1 < size) {
+        auto& next = std::get<I + 1>(layers);
+        if constexpr (requires { requires std::remove_cvref_t<decltype(child)>::overwritable_output; } &&
+                      requires(tensor& t) { next.forward_in_place(ctx, t); }) {
+          if (next.can_run_in_place()) {
+            // The child's backward never reads its output: the activation overwrites it.
+            auto& y = const_cast<tensor&>(child.forward(ctx, *cur));
+            inputs_[I + 1] = &y;
+            return forward_from<I + 2>(ctx, &next.forward_in_place(ctx, y));
+          }
+        }
+      }
       return forward_from<I + 1>(ctx, &child.forward(ctx, *cur));
     }
   }

@@ -2,6 +2,7 @@
 // Element-wise activations: x (any shape) -> y (same shape). One template, one functor per
 // function (backend/unary_ops.hpp); the named structs are what users write.
 #include <cstdint>
+#include <type_traits>
 
 #include "hush/backend/unary_ops.hpp"
 #include "hush/core/context.hpp"
@@ -31,6 +32,21 @@ struct activation {
   const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
     unary_backward(ctx.backend, op, x.numel(), x.data(), y_.data(), dy.data(), dx_.data());
     return dx_;
+  }
+
+  /// Whether y may be written over x: when the op keeps the sign of its input and its gradient
+  /// depends on nothing else (ReLU, leaky ReLU with a positive slope), backward reading the
+  /// overwritten x still sees the right sign. Saves this layer's output buffer and a stream.
+  bool can_run_in_place() const {
+    if constexpr (requires { op.slope; }) return op.slope > 0.0f;
+    else return std::is_same_v<Op, ops::relu>;
+  }
+  /// y = f(x) into x's own buffer (requires can_run_in_place()); backward then gets that buffer
+  /// as its x.
+  template <class Ctx>
+  const tensor& forward_in_place(Ctx& ctx, tensor& x) {
+    unary_forward(ctx.backend, op, x.numel(), x.data(), x.data());
+    return x;
   }
   template <class V>
   void visit(V&&) {}

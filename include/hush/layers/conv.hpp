@@ -39,6 +39,8 @@ struct conv2d {
     bool bias = true;
   };
   static constexpr const char* kind = "conv2d";
+  /// Backward never reads y, so a following activation may overwrite it in place.
+  static constexpr bool overwritable_output = true;
 
   constexpr explicit conv2d(options o) : opt(o) {}
 

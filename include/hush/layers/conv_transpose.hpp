@@ -23,6 +23,8 @@ struct conv_transpose2d {
     bool bias = true;
   };
   static constexpr const char* kind = "conv_transpose2d";
+  /// Backward never reads y, so a following activation may overwrite it in place.
+  static constexpr bool overwritable_output = true;
 
   constexpr explicit conv_transpose2d(options o) : opt(o) {}
 

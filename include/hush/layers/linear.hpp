@@ -18,6 +18,8 @@ struct linear {
     bool bias = true;
   };
   static constexpr const char* kind = "linear";
+  /// Backward never reads y, so a following activation may overwrite it in place.
+  static constexpr bool overwritable_output = true;
 
   constexpr explicit linear(options o) : opt(o) {}
 

@@ -19,6 +19,8 @@ struct batch_norm2d {
     float momentum = 0.1f;
   };
   static constexpr const char* kind = "batch_norm2d";
+  /// Backward never reads y, so a following activation may overwrite it in place.
+  static constexpr bool overwritable_output = true;
 
   constexpr explicit batch_norm2d(options o) : opt(o) {}
   constexpr explicit batch_norm2d(std::int64_t channels) : opt{channels} {}
