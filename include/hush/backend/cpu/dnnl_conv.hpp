@@ -227,8 +227,8 @@ struct geometry_descs {
     pad_l[0] = g.pad_h, pad_l[1] = g.pad_w;
     pad_r[0] = (g.p - 1) * g.stride_h + g.dil_h * (g.r - 1) + 1 - g.h - g.pad_h;
     pad_r[1] = (g.q - 1) * g.stride_w + g.dil_w * (g.s - 1) + 1 - g.w - g.pad_w;
-    // A transposed convolution's output padding makes this negative; oneDNN wants >= 0.
-    if (pad_r[0] < 0 || pad_r[1] < 0) throw declined("negative right padding");
+    // Negative when the last rows or columns are never reached (a strided 1×1 convolution of an
+    // even image, as in every ResNet downsample shortcut): oneDNN takes that, as PyTorch asks it to.
   }
   primitive_desc forward(bool with_bias) const {
     dnnl_convolution_desc_t d;
