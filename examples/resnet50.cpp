@@ -1,6 +1,6 @@
 // hush-resnet50: ResNet-50 (torchvision's layout and names) trained for a few SGD steps on a batch
 // of images, then run in inference mode: a quick look at what a step and an inference cost here, and
-// the program bench/compile_cost.sh compiles to measure what a ResNet-50 costs the compiler.
+// the example whose compile cost bench/compile_cost/run.sh reports beside the network alone.
 //   build/bin/hush-resnet50 --steps 5 --batch 8
 //   build/bin/hush-resnet50 --weights resnet50.safetensors --steps 3 --save tuned.safetensors
 // Without --weights the network starts from PyTorch's default initialisation; the batch is random

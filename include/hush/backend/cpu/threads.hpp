@@ -5,7 +5,7 @@
 // Debian's OpenBLAS 0.3.21 picks its kernels once, when it is loaded, from the CPU's model
 // number. It does not know recent Xeons and falls back to "Prescott" (SSE3), which runs sgemm
 // 5x slower (36 vs 190 GFLOP/s at 1024², docs/performance.md). Its AVX2 kernels (Haswell, Zen)
-// on a CPU with AVX-512 cost about half: 104 vs 202 GFLOP/s at 2048² on an AMD EPYC with
+// on a CPU with AVX-512 cost about half: 229 vs 442 GFLOP/s at 2048² on an AMD EPYC with
 // AVX-512 (docs/performance.md). Setting OPENBLAS_CORETYPE helps only before the library loads.
 // hush instead asks OpenBLAS, before the first BLAS call, which kernels it chose; if they use
 // narrower vectors than the CPU has, it re-runs OpenBLAS's own dynamic selection with
