@@ -86,12 +86,17 @@ constexpr conv_shape resnet50_convs[] = {
     {"l4_3x3_512", 512, 7, 512, 3, 1},
 };
 
+/// Forward workloads run in inference mode (as torch.inference_mode), or in eval mode with
+/// --eval, to measure what inference mode's fusion gives.
+bool eval_mode = false;
+
 template <class Net>
 workload forward(Net net, hush::shape in) {
   return {[net, in]() mutable -> std::function<void()> {
     auto m = std::make_shared<hush::model<Net, backend>>(typename hush::model<Net, backend>::options{.seed = 1}, net);
     auto x = std::make_shared<hush::tensor>(filled(in));
-    m->infer();  // as torch.inference_mode: no backward to come, layers fused
+    if (eval_mode) m->eval();
+    else m->infer();  // no backward to come: conv + batch norm + ReLU fused
     m->setup(in);
     return [m, x] { m->forward(*x); };
   }};
@@ -237,6 +242,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "threads for OpenMP and BLAS")->check(CLI::PositiveNumber);
   app.add_flag("--list", list, "print the workload names and exit");
   bool im2col = false;
+  app.add_flag("--eval", eval_mode, "forward workloads in eval mode instead of inference mode (no fusion)");
   app.add_flag("--im2col", im2col, "convolutions through im2col + BLAS even when oneDNN is built in");
   CLI11_PARSE(app, argc, argv);
 
