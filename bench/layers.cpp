@@ -7,21 +7,12 @@
 #include "hush/backend/thrust.hpp"
 #include "hush/hush.hpp"
 #include "hush/models/fashion_cnn.hpp"
+#include "resnet50_convs.hpp"
 
 namespace {
 
-struct conv_case {
-  const char* name;
-  std::int64_t c, h, k, kernel, stride;
-};
-// ResNet-50's distinct convolutions at 224×224 (torchvision layout, stride on the 3×3).
-constexpr conv_case resnet50_convs[] = {
-    {"conv1 7x7/2", 3, 224, 64, 7, 2},        {"layer1 1x1 64->64", 64, 56, 64, 1, 1},
-    {"layer1 3x3 64", 64, 56, 64, 3, 1},       {"layer1 1x1 64->256", 64, 56, 256, 1, 1},
-    {"layer2 3x3/2 128", 128, 56, 128, 3, 2},  {"layer2 3x3 128", 128, 28, 128, 3, 1},
-    {"layer3 3x3 256", 256, 14, 256, 3, 1},    {"layer3 1x1 256->1024", 256, 14, 1024, 1, 1},
-    {"layer4 3x3 512", 512, 7, 512, 3, 1},     {"layer4 1x1 2048->512", 2048, 7, 512, 1, 1},
-};
+using conv_case = hush::bench::conv_shape;
+using hush::bench::resnet50_convs;
 
 // ResNet-20's distinct convolutions on Fashion-MNIST (28×28, 16/32/64 channels).
 constexpr conv_case resnet20_convs[] = {

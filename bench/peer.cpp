@@ -35,6 +35,7 @@
 #include "hush/models/discriminator.hpp"
 #include "hush/models/resnet.hpp"
 #include "hush/models/unet.hpp"
+#include "resnet50_convs.hpp"
 #ifdef HUSH_WITH_DNNL
 #include <dnnl.h>
 #endif
@@ -62,28 +63,6 @@ double rss_mb() {
 struct workload {
   std::function<std::function<void()>()> make;
   double flop = 0;  // per iteration, for the convolutions and products only
-};
-
-// ResNet-50's distinct convolutions at 224×224 (torchvision's layout, stride on the 3×3): the
-// name, input channels, input size, output channels, kernel, stride. The same table is in
-// bench/torch_peer.py.
-struct conv_shape {
-  const char* name;
-  std::int64_t c, h, k, kernel, stride;
-};
-constexpr conv_shape resnet50_convs[] = {
-    {"conv1_7x7s2", 3, 224, 64, 7, 2},         {"l1_1x1_64_64", 64, 56, 64, 1, 1},
-    {"l1_3x3_64", 64, 56, 64, 3, 1},           {"l1_1x1_64_256", 64, 56, 256, 1, 1},
-    {"l1_1x1_256_64", 256, 56, 64, 1, 1},      {"l2_1x1_256_128", 256, 56, 128, 1, 1},
-    {"l2_3x3s2_128", 128, 56, 128, 3, 2},      {"l2_1x1_128_512", 128, 28, 512, 1, 1},
-    {"l2_ds_256_512", 256, 56, 512, 1, 2},     {"l2_1x1_512_128", 512, 28, 128, 1, 1},
-    {"l2_3x3_128", 128, 28, 128, 3, 1},        {"l3_1x1_512_256", 512, 28, 256, 1, 1},
-    {"l3_3x3s2_256", 256, 28, 256, 3, 2},      {"l3_1x1_256_1024", 256, 14, 1024, 1, 1},
-    {"l3_ds_512_1024", 512, 28, 1024, 1, 2},   {"l3_1x1_1024_256", 1024, 14, 256, 1, 1},
-    {"l3_3x3_256", 256, 14, 256, 3, 1},        {"l4_1x1_1024_512", 1024, 14, 512, 1, 1},
-    {"l4_3x3s2_512", 512, 14, 512, 3, 2},      {"l4_1x1_512_2048", 512, 7, 2048, 1, 1},
-    {"l4_ds_1024_2048", 1024, 14, 2048, 1, 2}, {"l4_1x1_2048_512", 2048, 7, 512, 1, 1},
-    {"l4_3x3_512", 512, 7, 512, 3, 1},
 };
 
 /// Forward workloads run in inference mode (as torch.inference_mode), or in eval mode with
@@ -125,7 +104,7 @@ workload train(Net net, hush::shape in, hush::tensor target, OptimizerOptions o)
   }};
 }
 
-workload conv(const conv_shape& c) {
+workload conv(const hush::bench::conv_shape& c) {
   const hush::conv2d::options o{.in = c.c, .out = c.k, .kernel = c.kernel, .stride = c.stride,
                                 .padding = c.kernel / 2, .bias = false};
   const hush::shape in{8, c.c, c.h, c.h};
@@ -212,7 +191,7 @@ std::map<std::string, workload> workloads() {
   w["disc_train_b8"] = train<m::dcgan_discriminator, hush::bce_with_logits_loss, hush::adam>(
       m::dcgan_discriminator(), {8, 3, 256, 256}, real_fake,
       hush::adam::options{.lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f});
-  for (const auto& c : resnet50_convs) w[std::string("conv_") + c.name] = conv(c);
+  for (const auto& c : hush::bench::resnet50_convs) w[std::string("conv_") + c.name] = conv(c);
   for (std::int64_t n : {1024, 2048}) {
     w["sgemm_" + std::to_string(n)] = sgemm(n, false);
     w["dnnl_sgemm_" + std::to_string(n)] = sgemm(n, true);

@@ -1,18 +1,5 @@
-// What a small network costs the compiler (bench/compile_cost/run.sh): the Fashion-MNIST CNN, one
-// training step (forward, cross-entropy, backward, SGD) and an inference, and nothing else: no
-// command line, no images, so the figure is hush's own.
-#include "hush/hush.hpp"
+// What a small network costs the compiler (bench/compile_cost/run.sh): the Fashion-MNIST CNN.
 #include "hush/models/fashion_cnn.hpp"
+#include "step_and_inference.hpp"
 
-int main() {
-  hush::model<hush::models::fashion_cnn, hush::backend::cpu> model({.seed = 1});
-  hush::tensor x({64, 1, 28, 28}, 0.5f), labels({64}, 3.0f);
-  hush::sgd sgd(model.net, {.lr = 0.01f, .momentum = 0.9f});
-  hush::cross_entropy loss;
-  model.zero_grad();
-  const float l = loss.forward(model.ctx, model.forward(x), labels);
-  model.backward(loss.backward());
-  sgd.step(model.ctx.backend);
-  model.infer();
-  return model.forward(x)[0] > l ? 0 : 1;
-}
+int main() { return step_and_inference<hush::models::fashion_cnn>({64, 1, 28, 28}); }
