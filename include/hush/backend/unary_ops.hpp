@@ -9,6 +9,11 @@
 
 namespace hush::ops {
 
+/// A ReLU (slope 0) or leaky ReLU applied by the kernel that writes y, instead of a pass of its own.
+struct fused_relu {
+  float slope = 0.0f;
+};
+
 struct relu {
   HUSH_HD float operator()(float x) const { return x > 0.0f ? x : 0.0f; }
   HUSH_HD float grad(float x, float) const { return x > 0.0f ? 1.0f : 0.0f; }

@@ -16,6 +16,26 @@
 
 namespace hush {
 
+namespace detail {
+// What seq asks of neighbouring children: flags a layer declares (see forward_from). Flags, not
+// probes of the member functions: nvcc 13's front end crashed probing them on some networks.
+template <class L>
+concept overwritable = requires { requires L::overwritable_output; };  // backward never reads y
+template <class L>
+concept fusable_activation = requires { requires L::fusable_activation; };  // relu, leaky_relu
+template <class L>
+concept batch_norm = requires { requires L::is_batch_norm; };
+template <class L>
+concept absorbs_norm = requires { requires L::absorbs_norm; };  // infer_fused(ctx, x, norm[, act])
+template <class L>
+concept applies_activation = requires { requires L::applies_activation; };  // forward_then(ctx, x, act)
+
+template <class L, class Next, class After>
+concept absorbs_two = absorbs_norm<L> && batch_norm<Next> && fusable_activation<After>;
+template <class L, class Next>
+concept absorbs_one = absorbs_norm<L> && (batch_norm<Next> || fusable_activation<Next>);
+}  // namespace detail
+
 template <class... Ls>
 struct seq {
   static_assert(sizeof...(Ls) > 0, "hush::seq: needs at least one layer");
@@ -70,7 +90,12 @@ struct seq {
 
   template <class Ctx>
   const tensor& forward(Ctx& ctx, const tensor& x) {
-    return *forward_from<0>(ctx, &x);
+    const tensor* cur = &x;
+    std::size_t skip = 0;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (forward_child<I>(ctx, cur, skip), ...);
+    }(std::make_index_sequence<size>{});
+    return *cur;
   }
 
   template <class Ctx>
@@ -104,40 +129,50 @@ struct seq {
     return child_name<std::tuple_element_t<I, std::tuple<Ls...>>>(I);
   }
 
-  /// Runs children I.. on `cur`. In inference mode a child that can absorb the next one or two
-  /// (conv2d + batch_norm2d [+ relu]: its infer_fused) runs them as one and they are skipped. An
-  /// activation that can run in place after a child whose output is overwritable does so.
+  /// Runs child I on `cur` unless an earlier child already ran it (`skip`). In inference mode a
+  /// child that can absorb the next one or two (conv2d + batch_norm2d [+ relu], conv2d + relu:
+  /// its infer_fused) runs them as one and they are skipped. In every mode, an activation that
+  /// can run in place after a child whose output is overwritable is applied by that child's
+  /// kernel (forward_then) or in place.
   template <std::size_t I, class Ctx>
-  const tensor* forward_from(Ctx& ctx, const tensor* cur) {
-    if constexpr (I == size) {
-      return cur;
-    } else {
-      auto& child = std::get<I>(layers);
-      if constexpr (I + 2 < size) {
-        auto &next = std::get<I + 1>(layers), &after = std::get<I + 2>(layers);
-        if constexpr (requires { child.infer_fused(ctx, *cur, next, after); })
-          if (ctx.mode == mode::inference) return forward_from<I + 3>(ctx, &child.infer_fused(ctx, *cur, next, after));
-      }
-      if constexpr (I + 1 < size) {
-        auto& next = std::get<I + 1>(layers);
-        if constexpr (requires { child.infer_fused(ctx, *cur, next); })
-          if (ctx.mode == mode::inference) return forward_from<I + 2>(ctx, &child.infer_fused(ctx, *cur, next));
-      }
-      inputs_[I] = cur;
-      if constexpr (I + 1 < size) {
-        auto& next = std::get<I + 1>(layers);
-        if constexpr (requires { requires std::remove_cvref_t<decltype(child)>::overwritable_output; } &&
-                      requires(tensor& t) { next.forward_in_place(ctx, t); }) {
-          if (next.can_run_in_place()) {
-            // The child's backward never reads its output: the activation overwrites it.
-            auto& y = const_cast<tensor&>(child.forward(ctx, *cur));
-            inputs_[I + 1] = &y;
-            return forward_from<I + 2>(ctx, &next.forward_in_place(ctx, y));
-          }
+  void forward_child(Ctx& ctx, const tensor*& cur, std::size_t& skip) {
+    if (skip > 0) return void(--skip);
+    using Child = std::tuple_element_t<I, std::tuple<Ls...>>;
+    auto& child = std::get<I>(layers);
+    if constexpr (I + 2 < size) {
+      using Next = std::tuple_element_t<I + 1, std::tuple<Ls...>>;
+      using After = std::tuple_element_t<I + 2, std::tuple<Ls...>>;
+      if constexpr (detail::absorbs_two<Child, Next, After>) {
+        if (ctx.mode == mode::inference) {
+          cur = &child.infer_fused(ctx, *cur, std::get<I + 1>(layers), std::get<I + 2>(layers));
+          return void(skip = 2);
         }
       }
-      return forward_from<I + 1>(ctx, &child.forward(ctx, *cur));
     }
+    if constexpr (I + 1 < size) {
+      using Next = std::tuple_element_t<I + 1, std::tuple<Ls...>>;
+      auto& next = std::get<I + 1>(layers);
+      if constexpr (detail::absorbs_one<Child, Next>) {
+        if (ctx.mode == mode::inference) {
+          cur = &child.infer_fused(ctx, *cur, next);
+          return void(skip = 1);
+        }
+      }
+      if constexpr (detail::overwritable<Child> && detail::fusable_activation<Next>) {
+        if (next.can_run_in_place()) {
+          // The child's backward never reads its output: the activation overwrites it, or the
+          // child applies it as it writes (forward_then); the activation's backward then reads
+          // the child's buffer as its input.
+          inputs_[I] = cur;
+          if constexpr (detail::applies_activation<Child>) cur = &child.forward_then(ctx, *cur, next);
+          else cur = &next.forward_in_place(ctx, const_cast<tensor&>(child.forward(ctx, *cur)));
+          inputs_[I + 1] = cur;
+          return void(skip = 1);
+        }
+      }
+    }
+    inputs_[I] = cur;
+    cur = &child.forward(ctx, *cur);
   }
 
   std::array<const tensor*, size> inputs_{};

@@ -41,6 +41,13 @@ struct activation {
     if constexpr (requires { op.slope; }) return op.slope > 0.0f;
     else return std::is_same_v<Op, ops::relu>;
   }
+  /// This activation as a kernel's epilogue: the slope of a ReLU (0) or leaky ReLU.
+  hush::ops::fused_relu as_fused() const
+    requires(std::is_same_v<Op, ops::relu> || std::is_same_v<Op, ops::leaky_relu>)
+  {
+    if constexpr (requires { op.slope; }) return {op.slope};
+    else return {0.0f};
+  }
   /// y = f(x) into x's own buffer (requires can_run_in_place()); backward then gets that buffer
   /// as its x.
   template <class Ctx>
@@ -60,10 +67,12 @@ struct activation {
 /// torch.nn.ReLU
 struct relu : activation<ops::relu> {
   static constexpr const char* kind = "relu";
+  static constexpr bool fusable_activation = true;  // in place, or applied by the layer before it
 };
 /// torch.nn.LeakyReLU(negative_slope)
 struct leaky_relu : activation<ops::leaky_relu> {
   static constexpr const char* kind = "leaky_relu";
+  static constexpr bool fusable_activation = true;  // when the slope is positive (can_run_in_place)
   constexpr explicit leaky_relu(float slope = 0.01f) : activation({slope}) {}
 };
 /// torch.nn.Tanh

@@ -4,6 +4,7 @@
 // (kaiming_uniform with a = sqrt(5)) and bias.
 #include <cmath>
 #include <concepts>
+#include <optional>
 #include <cstdint>
 #include <string>
 
@@ -41,6 +42,9 @@ struct conv2d {
   static constexpr const char* kind = "conv2d";
   /// Backward never reads y, so a following activation may overwrite it in place.
   static constexpr bool overwritable_output = true;
+  /// Runs the (leaky) ReLU after it (forward_then), and in inference the batch norm and the
+  /// activation after it (infer_fused).
+  static constexpr bool applies_activation = true, absorbs_norm = true;
 
   constexpr explicit conv2d(options o) : opt(o) {}
 
@@ -79,27 +83,38 @@ struct conv2d {
     return dx_;
   }
 
-  /// Inference with the batch norm that follows folded into the weights and bias (and the ReLU
-  /// after it, when given, applied in the same kernel): y = relu?(bn(conv(x))) in one pass, into
-  /// this layer's output buffer; the norm's and the ReLU's buffers stay untouched. Folded once
-  /// per ctx.inference_epoch.
-  template <class Ctx, std::derived_from<batch_norm2d> Norm>
-  const tensor& infer_fused(Ctx& ctx, const tensor& x, const Norm& bn, bool with_relu = false) {
-    if (folded_at_ != ctx.inference_epoch || folded_weight_.shape() != weight.value.shape()) fold(bn, ctx.inference_epoch);
-    float* scratch = ctx.scratch(conv2d_scratch(ctx.backend, geom_));
-    if constexpr (requires { conv2d_infer(ctx.backend, geom_, x.data(), folded_weight_.data(), folded_at_,
-                                          folded_bias_.data(), with_relu, y_.data(), scratch); }) {
-      conv2d_infer(ctx.backend, geom_, x.data(), folded_weight_.data(), folded_at_, folded_bias_.data(), with_relu,
-                   y_.data(), scratch);
-    } else {
-      conv2d_forward(ctx.backend, geom_, x.data(), folded_weight_.data(), folded_bias_.data(), y_.data(), scratch);
-      if (with_relu) unary_forward(ctx.backend, ops::relu{}, y_.numel(), y_.data(), y_.data());
-    }
+  /// y = act(conv(x)) with the (leaky) ReLU after this layer applied as the kernel writes y,
+  /// into this layer's buffer (the activation's own stays untouched, and its backward reads the
+  /// sign from this one). Any mode.
+  template <class Ctx, class Act>
+    requires requires(const Act& a) { a.as_fused(); }
+  const tensor& forward_then(Ctx& ctx, const tensor& x, const Act& act) {
+    const float* b = opt.bias ? bias.value.data() : nullptr;
+    run(ctx, x, weight.value.data(), b, ctx.inference_epoch, act.as_fused(), false);
     return y_;
   }
-  template <class Ctx, std::derived_from<batch_norm2d> Norm, std::derived_from<relu> Relu>
-  const tensor& infer_fused(Ctx& ctx, const tensor& x, const Norm& bn, const Relu&) {
-    return infer_fused(ctx, x, bn, true);
+
+  /// Inference with the batch norm that follows folded into the weights and bias (and the
+  /// activation after it, when given, applied in the same kernel): y = act?(bn(conv(x))) in one
+  /// pass, into this layer's output buffer; the norm's and the activation's buffers stay
+  /// untouched. Folded once per ctx.inference_epoch.
+  template <class Ctx, std::derived_from<batch_norm2d> Norm>
+  const tensor& infer_fused(Ctx& ctx, const tensor& x, const Norm& bn) {
+    return infer_folded(ctx, x, bn, nullptr);
+  }
+  template <class Ctx, std::derived_from<batch_norm2d> Norm, class Act>
+    requires requires(const Act& a) { a.as_fused(); }
+  const tensor& infer_fused(Ctx& ctx, const tensor& x, const Norm& bn, const Act& act) {
+    const auto f = act.as_fused();
+    return infer_folded(ctx, x, bn, &f);
+  }
+  /// Inference with the activation after this layer applied in the same kernel.
+  template <class Ctx, class Act>
+    requires requires(const Act& a) { a.as_fused(); }
+  const tensor& infer_fused(Ctx& ctx, const tensor& x, const Act& act) {
+    const float* b = opt.bias ? bias.value.data() : nullptr;
+    run(ctx, x, weight.value.data(), b, ctx.inference_epoch, act.as_fused(), true);
+    return y_;
   }
 
   template <class V>
@@ -133,6 +148,30 @@ struct conv2d {
     auto g = geometry(in);
     g.complete();
     return {g.n, g.k, g.p, g.q};
+  }
+
+  template <class Ctx, class Norm>
+  const tensor& infer_folded(Ctx& ctx, const tensor& x, const Norm& bn, const ops::fused_relu* act) {
+    if (folded_at_ != ctx.inference_epoch || folded_weight_.shape() != weight.value.shape()) fold(bn, ctx.inference_epoch);
+    if (act) run(ctx, x, folded_weight_.data(), folded_bias_.data(), folded_at_, *act, true);
+    else run(ctx, x, folded_weight_.data(), folded_bias_.data(), folded_at_, std::nullopt, true);
+    return y_;
+  }
+
+  /// y = act?(conv(x, w) + b) on the fastest path the backend has: oneDNN's inference kernels
+  /// (weights kept in its layout while `version` holds) or its forward kernels with the
+  /// activation as a post-op; else the plain convolution and the activation in place.
+  template <class Ctx>
+  void run(Ctx& ctx, const tensor& x, const float* w, const float* b, std::uint64_t version,
+           std::optional<ops::fused_relu> act, bool inference) {
+    float* scratch = ctx.scratch(conv2d_scratch(ctx.backend, geom_));
+    const ops::fused_relu* a = act ? &*act : nullptr;
+    if constexpr (requires { conv2d_infer(ctx.backend, geom_, x.data(), w, version, b, a, y_.data(), scratch); }) {
+      if (inference) return conv2d_infer(ctx.backend, geom_, x.data(), w, version, b, a, y_.data(), scratch);
+      if (act) return conv2d_forward_relu(ctx.backend, geom_, x.data(), w, b, *act, y_.data(), scratch);
+    }
+    conv2d_forward(ctx.backend, geom_, x.data(), w, b, y_.data(), scratch);
+    if (act) unary_forward(ctx.backend, ops::leaky_relu{act->slope}, y_.numel(), y_.data(), y_.data());
   }
 
   /// w' = w·γ/√(σ²+ε) per output channel, b' = β + (b − μ)·γ/√(σ²+ε), from the running statistics.

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "hush/backend/unary_ops.hpp"
 #include "hush/core/context.hpp"
 #include "hush/core/error.hpp"
 #include "hush/core/parameter.hpp"
@@ -19,8 +20,10 @@ struct batch_norm2d {
     float momentum = 0.1f;
   };
   static constexpr const char* kind = "batch_norm2d";
-  /// Backward never reads y, so a following activation may overwrite it in place.
-  static constexpr bool overwritable_output = true;
+  /// Backward never reads y, so a following activation may overwrite it in place; it runs a
+  /// following (leaky) ReLU in its own pass (forward_then).
+  static constexpr bool overwritable_output = true, applies_activation = true;
+  static constexpr bool is_batch_norm = true;
 
   constexpr explicit batch_norm2d(options o) : opt(o) {}
   constexpr explicit batch_norm2d(std::int64_t channels) : opt{channels} {}
@@ -50,20 +53,15 @@ struct batch_norm2d {
 
   template <class Ctx>
   const tensor& forward(Ctx& ctx, const tensor& x) {
-    const auto& s = x.shape();
-    const auto hw = s.h() * s.w();
-    batch_statistics_ = ctx.training();
-    if (batch_statistics_) {
-      batch_norm_statistics(ctx.backend, s.n(), s.c(), hw, x.data(), mean_.data(), var_.data());
-      batch_norm_update_running(ctx.backend, s.c(), s.n() * hw, opt.momentum, mean_.data(), var_.data(),
-                                running_mean.data(), running_var.data());
-      ++num_batches_tracked;
-    }
-    const tensor& m = batch_statistics_ ? mean_ : running_mean;
-    const tensor& v = batch_statistics_ ? var_ : running_var;
-    batch_norm_forward(ctx.backend, s.n(), s.c(), hw, x.data(), m.data(), v.data(), opt.eps, weight.value.data(),
-                       bias.value.data(), y_.data());
-    return y_;
+    return run(ctx, x, nullptr);
+  }
+  /// y = act(bn(x)) with the (leaky) ReLU after this layer applied in the same pass, into this
+  /// layer's buffer (the activation's own stays untouched; its backward reads the sign here).
+  template <class Ctx, class Act>
+    requires requires(const Act& a) { a.as_fused(); }
+  const tensor& forward_then(Ctx& ctx, const tensor& x, const Act& act) {
+    const auto f = act.as_fused();
+    return run(ctx, x, &f);
   }
 
   template <class Ctx>
@@ -75,6 +73,34 @@ struct batch_norm2d {
                         weight.value.data(), dx_.data(), weight.grad.data(), bias.grad.data(), batch_statistics_);
     return dx_;
   }
+
+ private:
+  template <class Ctx>
+  const tensor& run(Ctx& ctx, const tensor& x, const ops::fused_relu* act) {
+    const auto& s = x.shape();
+    const auto hw = s.h() * s.w();
+    batch_statistics_ = ctx.training();
+    if (batch_statistics_) {
+      batch_norm_statistics(ctx.backend, s.n(), s.c(), hw, x.data(), mean_.data(), var_.data());
+      batch_norm_update_running(ctx.backend, s.c(), s.n() * hw, opt.momentum, mean_.data(), var_.data(),
+                                running_mean.data(), running_var.data());
+      ++num_batches_tracked;
+    }
+    const tensor& m = batch_statistics_ ? mean_ : running_mean;
+    const tensor& v = batch_statistics_ ? var_ : running_var;
+    if constexpr (requires { batch_norm_forward_relu(ctx.backend, s.n(), s.c(), hw, x.data(), m.data(), v.data(), opt.eps,
+                                                     weight.value.data(), bias.value.data(), act, y_.data()); }) {
+      batch_norm_forward_relu(ctx.backend, s.n(), s.c(), hw, x.data(), m.data(), v.data(), opt.eps, weight.value.data(),
+                              bias.value.data(), act, y_.data());
+    } else {
+      batch_norm_forward(ctx.backend, s.n(), s.c(), hw, x.data(), m.data(), v.data(), opt.eps, weight.value.data(),
+                         bias.value.data(), y_.data());
+      if (act) unary_forward(ctx.backend, ops::leaky_relu{act->slope}, y_.numel(), y_.data(), y_.data());
+    }
+    return y_;
+  }
+
+ public:
 
   template <class V>
   void visit(V&& v) {

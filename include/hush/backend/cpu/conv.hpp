@@ -199,17 +199,34 @@ inline void conv2d_forward(cpu, const conv_geometry& g, const float* x, const fl
   });
 }
 
-/// Inference: y = relu?(conv(x, w) + bias). `version` changes whenever the weights at `w` do, so
+namespace detail {
+inline void relu_in_place(const conv_geometry& g, hush::ops::fused_relu act, float* y) {
+  unary_forward(cpu{}, hush::ops::leaky_relu{act.slope}, g.n * g.k * g.p * g.q, y, y);
+}
+}  // namespace detail
+
+/// Inference: y = act?(conv(x, w) + bias). `version` changes whenever the weights at `w` do, so
 /// oneDNN keeps them in its own layout between calls.
 inline void conv2d_infer(cpu, const conv_geometry& g, const float* x, const float* w, std::uint64_t version,
-                         const float* bias, bool relu, float* y, float* scratch) {
+                         const float* bias, const hush::ops::fused_relu* act, float* y, float* scratch) {
 #if HUSH_WITH_DNNL
-  if (dnnl_conv2d_infer(g, x, w, version, bias, relu, y)) return;
+  if (dnnl_conv2d_infer(g, x, w, version, bias, act, y)) return;
 #else
   (void)version;
 #endif
   conv2d_forward(cpu{}, g, x, w, bias, y, scratch);
-  if (relu) unary_forward(cpu{}, hush::ops::relu{}, g.n * g.k * g.p * g.q, y, y);
+  if (act) detail::relu_in_place(g, *act, y);
+}
+
+/// Forward (training or eval): y = act(conv(x, w) + bias), the (leaky) ReLU applied by oneDNN's
+/// kernel as it writes y rather than in a pass of its own.
+inline void conv2d_forward_relu(cpu, const conv_geometry& g, const float* x, const float* w, const float* bias,
+                                hush::ops::fused_relu act, float* y, float* scratch) {
+#if HUSH_WITH_DNNL
+  if (dnnl_conv2d_forward(g, x, w, bias, y, &act)) return;
+#endif
+  conv2d_forward(cpu{}, g, x, w, bias, y, scratch);
+  detail::relu_in_place(g, act, y);
 }
 
 inline void conv2d_backward_data(cpu, const conv_geometry& g, const float* w, const float* dy, float* dx,

@@ -11,6 +11,7 @@
 // oneDNN's C API, not its C++ one: nvcc 13's front end crashes on dnnl.hpp in C++20 mode, and the
 // CUDA translation units include this header too (they must see the same inline functions).
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstdlib>
 #include <initializer_list>
@@ -25,6 +26,7 @@
 
 #include "hush/backend/cpu/conv_algorithm.hpp"
 #include "hush/backend/geometry.hpp"
+#include "hush/backend/unary_ops.hpp"
 
 namespace hush::backend {
 
@@ -230,12 +232,12 @@ struct geometry_descs {
     // Negative when the last rows or columns are never reached (a strided 1×1 convolution of an
     // even image, as in every ResNet downsample shortcut): oneDNN takes that, as PyTorch asks it to.
   }
-  primitive_desc forward(bool with_bias) const {
+  primitive_desc forward(bool with_bias, const_dnnl_primitive_attr_t attr = nullptr) const {
     dnnl_convolution_desc_t d;
     check(dnnl_dilated_convolution_forward_desc_init(&d, dnnl_forward_training, dnnl_convolution_direct, &any_x, &any_w,
                                                      with_bias ? &bias : nullptr, &any_y, strides, dilates, pad_l, pad_r),
           "forward convolution");
-    return create(&d, nullptr);
+    return create(&d, nullptr, attr);
   }
   static primitive_desc create(const void* op, const primitive_desc* hint, const_dnnl_primitive_attr_t attr = nullptr) {
     dnnl_primitive_desc_t pd = nullptr;
@@ -244,14 +246,29 @@ struct geometry_descs {
   }
 };
 
-/// Forward: y = conv(x, w) (+ bias).
+/// Attributes holding a (leaky) ReLU post-op, or none.
+inline handle<dnnl_primitive_attr_t, dnnl_primitive_attr_destroy> relu_post_op(const ops::fused_relu* act) {
+  handle<dnnl_primitive_attr_t, dnnl_primitive_attr_destroy> attr;
+  if (!act) return attr;
+  dnnl_primitive_attr_t a = nullptr;
+  check(dnnl_primitive_attr_create(&a), "attributes");
+  attr = decltype(attr)(a);
+  dnnl_post_ops_t ops = nullptr;
+  check(dnnl_post_ops_create(&ops), "post-ops");
+  check(dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, act->slope, 0.0f), "ReLU post-op");
+  check(dnnl_primitive_attr_set_post_ops(a, ops), "post-ops");
+  dnnl_post_ops_destroy(ops);
+  return attr;
+}
+
+/// Forward: y = conv(x, w) (+ bias), (leaky-)ReLU'd in the same kernel when asked.
 struct forward_plan {
   primitive conv;
   operand x, w, y;
   memory bias;
-  forward_plan(const conv_geometry& g, bool with_bias) {
+  forward_plan(const conv_geometry& g, bool with_bias, const ops::fused_relu* act = nullptr) {
     const geometry_descs d(g);
-    const auto pd = d.forward(with_bias);
+    const auto pd = d.forward(with_bias, relu_post_op(act).get());
     conv = make_primitive(pd);
     x = operand(pd, dnnl_query_src_md, d.x, copy_in::source);
     w = operand(pd, dnnl_query_weights_md, d.w, copy_in::weights);
@@ -260,33 +277,22 @@ struct forward_plan {
   }
 };
 
-/// Inference: y = conv(x, w) + bias, ReLU'd in the same kernel when asked (a post-op), for
-/// oneDNN's inference kernels. The weights' reorder into oneDNN's layout is kept for as long as
-/// the caller's weights (pointer and version) stay the same.
+/// Inference: y = conv(x, w) + bias, (leaky-)ReLU'd in the same kernel when asked (a post-op),
+/// for oneDNN's inference kernels. The weights' reorder into oneDNN's layout is kept for as long
+/// as the caller's weights (pointer and version) stay the same.
 struct inference_plan {
   primitive conv;
   operand x, w, y;
   memory bias;
   const float* weights_of = nullptr;
   std::uint64_t weights_version = 0;
-  inference_plan(const conv_geometry& g, bool relu) {
+  inference_plan(const conv_geometry& g, const ops::fused_relu* act) {
     const geometry_descs d(g);
     dnnl_convolution_desc_t op;
     check(dnnl_dilated_convolution_forward_desc_init(&op, dnnl_forward_inference, dnnl_convolution_direct, &d.any_x,
                                                      &d.any_w, &d.bias, &d.any_y, d.strides, d.dilates, d.pad_l, d.pad_r),
           "inference convolution");
-    handle<dnnl_primitive_attr_t, dnnl_primitive_attr_destroy> attr;
-    if (relu) {
-      dnnl_primitive_attr_t a = nullptr;
-      check(dnnl_primitive_attr_create(&a), "attributes");
-      attr = decltype(attr)(a);
-      dnnl_post_ops_t ops = nullptr;
-      check(dnnl_post_ops_create(&ops), "post-ops");
-      check(dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f), "ReLU post-op");
-      check(dnnl_primitive_attr_set_post_ops(a, ops), "post-ops");
-      dnnl_post_ops_destroy(ops);
-    }
-    const auto pd = geometry_descs::create(&op, nullptr, attr.get());
+    const auto pd = geometry_descs::create(&op, nullptr, relu_post_op(act).get());
     conv = make_primitive(pd);
     x = operand(pd, dnnl_query_src_md, d.x, copy_in::source);
     w = operand(pd, dnnl_query_weights_md, d.w, copy_in::own);  // kept between calls
@@ -333,16 +339,18 @@ struct backward_weight_plan {
   }
 };
 
-inline auto key(const conv_geometry& g, int kind) {
-  return std::make_tuple(kind, g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.stride_h, g.stride_w, g.pad_h, g.pad_w, g.dil_h,
-                         g.dil_w, g.groups);
+/// A plan's key: its kind, the geometry, and the fused ReLU's slope (as bits; none: all ones).
+inline auto key(const conv_geometry& g, int kind, const ops::fused_relu* act) {
+  const std::uint32_t slope = act ? std::bit_cast<std::uint32_t>(act->slope) : ~0u;
+  return std::make_tuple(kind, slope, g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.stride_h, g.stride_w, g.pad_h, g.pad_w,
+                         g.dil_h, g.dil_w, g.groups);
 }
 
 /// This thread's plan for a geometry, made on first use; nullptr when oneDNN declines it.
 template <class Plan, class... Args>
-Plan* plan_for(const conv_geometry& g, int kind, Args... args) {
-  thread_local std::map<decltype(key(g, 0)), std::unique_ptr<Plan>> plans;
-  auto [it, fresh] = plans.try_emplace(key(g, kind));
+Plan* plan_for(const conv_geometry& g, int kind, const ops::fused_relu* act, Args... args) {
+  thread_local std::map<decltype(key(g, 0, nullptr)), std::unique_ptr<Plan>> plans;
+  auto [it, fresh] = plans.try_emplace(key(g, kind, act));
   if (fresh) {
     try {
       it->second = std::make_unique<Plan>(g, args...);
@@ -360,16 +368,19 @@ inline void wait() { check(dnnl_stream_wait(stream()), "wait"); }
 /// scratch.
 inline bool dnnl_takes(const conv_geometry& g) {
   using namespace dnnl_detail;
-  return cpu_conv() == cpu_conv_algorithm::dnnl && plan_for<forward_plan>(g, 0, false) &&
-         plan_for<forward_plan>(g, 1, true) && plan_for<backward_data_plan>(g, 2) &&
-         plan_for<backward_weight_plan>(g, 3);
+  return cpu_conv() == cpu_conv_algorithm::dnnl && plan_for<forward_plan>(g, 0, nullptr, false) &&
+         plan_for<forward_plan>(g, 1, nullptr, true) && plan_for<backward_data_plan>(g, 2, nullptr) &&
+         plan_for<backward_weight_plan>(g, 3, nullptr);
 }
 
-/// y = conv(x, w) + bias through oneDNN; false (and nothing written) if it declines the geometry.
-inline bool dnnl_conv2d_forward(const conv_geometry& g, const float* x, const float* w, const float* bias, float* y) {
+/// y = conv(x, w) + bias, (leaky-)ReLU'd when `act` is given, through oneDNN; false (and nothing
+/// written) if it declines the geometry.
+inline bool dnnl_conv2d_forward(const conv_geometry& g, const float* x, const float* w, const float* bias, float* y,
+                                const ops::fused_relu* act = nullptr) {
   using namespace dnnl_detail;
   if (!dnnl_takes(g)) return false;
-  auto* plan = plan_for<forward_plan>(g, bias ? 1 : 0, bias != nullptr);
+  auto* plan = plan_for<forward_plan>(g, bias ? 1 : 0, act, bias != nullptr, act);
+  if (!plan) return false;
   const auto src = plan->x.input(x), weights = plan->w.input(w), dst = plan->y.output(y);
   if (bias) {
     check(dnnl_memory_set_data_handle(plan->bias.get(), const_cast<float*>(bias)), "data handle");
@@ -382,13 +393,13 @@ inline bool dnnl_conv2d_forward(const conv_geometry& g, const float* x, const fl
   return true;
 }
 
-/// Inference: y = relu?(conv(x, w) + bias) through oneDNN; `version` tells it when the weights at
+/// Inference: y = act?(conv(x, w) + bias) through oneDNN; `version` tells it when the weights at
 /// `w` changed (their reordered copy is kept until then). False if it declines the geometry.
 inline bool dnnl_conv2d_infer(const conv_geometry& g, const float* x, const float* w, std::uint64_t version,
-                              const float* bias, bool relu, float* y) {
+                              const float* bias, const ops::fused_relu* act, float* y) {
   using namespace dnnl_detail;
   if (cpu_conv() != cpu_conv_algorithm::dnnl) return false;
-  auto* plan = plan_for<inference_plan>(g, relu ? 5 : 4, relu);
+  auto* plan = plan_for<inference_plan>(g, 4, act, act);
   if (!plan) return false;
   const auto src = plan->x.input(x), dst = plan->y.output(y);
   if (plan->weights_of != w || plan->weights_version != version) {
@@ -407,7 +418,7 @@ inline bool dnnl_conv2d_infer(const conv_geometry& g, const float* x, const floa
 inline bool dnnl_conv2d_backward_data(const conv_geometry& g, const float* w, const float* dy, float* dx) {
   using namespace dnnl_detail;
   if (!dnnl_takes(g)) return false;
-  auto* plan = plan_for<backward_data_plan>(g, 2);
+  auto* plan = plan_for<backward_data_plan>(g, 2, nullptr);
   run(plan->conv, {{DNNL_ARG_WEIGHTS, plan->w.input(w)}, {DNNL_ARG_DIFF_DST, plan->dy.input(dy)},
                    {DNNL_ARG_DIFF_SRC, plan->dx.output(dx)}});
   plan->dx.finish();
@@ -419,7 +430,7 @@ inline bool dnnl_conv2d_backward_data(const conv_geometry& g, const float* w, co
 inline bool dnnl_conv2d_backward_weight(const conv_geometry& g, const float* x, const float* dy, float* dw) {
   using namespace dnnl_detail;
   if (!dnnl_takes(g)) return false;
-  auto* plan = plan_for<backward_weight_plan>(g, 3);
+  auto* plan = plan_for<backward_weight_plan>(g, 3, nullptr);
   run(plan->conv, {{DNNL_ARG_SRC, plan->x.input(x)}, {DNNL_ARG_DIFF_DST, plan->dy.input(dy)},
                    {DNNL_ARG_DIFF_WEIGHTS, plan->dw.output(dw)}});
   plan->dw.finish();

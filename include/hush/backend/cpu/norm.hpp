@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "hush/backend/cpu/tag.hpp"
+#include "hush/backend/unary_ops.hpp"
 #include "hush/backend/reference/norm.hpp"
 #include "hush/backend/reference/softmax.hpp"
 
@@ -42,8 +43,11 @@ inline void batch_norm_statistics(cpu, std::int64_t n, std::int64_t c, std::int6
     var[ch] = static_cast<float>(s2 / double(n * hw));
   }
 }
-inline void batch_norm_forward(cpu, std::int64_t n, std::int64_t c, std::int64_t hw, const float* x, const float* mean,
-                               const float* var, float eps, const float* gamma, const float* beta, float* y) {
+/// y = γ(x − μ)/√(σ² + ε) + β, then (when `act` is given) a (leaky) ReLU in the same pass.
+inline void batch_norm_forward_relu(cpu, std::int64_t n, std::int64_t c, std::int64_t hw, const float* x,
+                                    const float* mean, const float* var, float eps, const float* gamma,
+                                    const float* beta, const hush::ops::fused_relu* act, float* y) {
+  const float slope = act ? act->slope : 1.0f;  // slope 1: the identity
 #pragma omp parallel for
   for (std::int64_t ch = 0; ch < c; ++ch) {
     const double scale = double(gamma[ch]) / std::sqrt(double(var[ch]) + eps);
@@ -52,9 +56,16 @@ inline void batch_norm_forward(cpu, std::int64_t n, std::int64_t c, std::int64_t
       const float* p = x + (i * c + ch) * hw;
       float* q = y + (i * c + ch) * hw;
 #pragma omp simd
-      for (std::int64_t t = 0; t < hw; ++t) q[t] = p[t] * a + b;
+      for (std::int64_t t = 0; t < hw; ++t) {
+        const float v = p[t] * a + b;
+        q[t] = v > 0.0f ? v : slope * v;
+      }
     }
   }
+}
+inline void batch_norm_forward(cpu, std::int64_t n, std::int64_t c, std::int64_t hw, const float* x, const float* mean,
+                               const float* var, float eps, const float* gamma, const float* beta, float* y) {
+  batch_norm_forward_relu(cpu{}, n, c, hw, x, mean, var, eps, gamma, beta, nullptr, y);
 }
 /// dx = γ·rstd·(dy - mean(dy) - x̂·mean(dy·x̂)) with batch statistics, γ·rstd·dy without.
 inline void batch_norm_backward(cpu, std::int64_t n, std::int64_t c, std::int64_t hw, const float* x, const float* dy,

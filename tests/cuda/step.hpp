@@ -1,0 +1,14 @@
+#pragma once
+// One training step of a model on the CUDA build of the thrust backend, for the nvcc checks.
+#include "hush/backend/thrust.hpp"
+#include "hush/hush.hpp"
+
+template <class Net, class Loss, class Optimizer>
+float step(hush::model<Net, hush::backend::thrust>& model, Loss& loss, Optimizer& opt, const hush::tensor& x,
+           const hush::tensor& target) {
+  model.zero_grad();
+  const float l = loss.forward(model.ctx, model.forward(x), target);
+  model.backward(loss.backward());
+  opt.step(model.ctx.backend);
+  return l;
+}
