@@ -2,6 +2,7 @@
 // Normalisation and softmax on the cpu backend: one channel or row per OpenMP iteration (each owns
 // its outputs, so no two threads write the same value); layer norm and softmax reuse the
 // reference's loops, batch norm has float inner loops of its own (it is on every ResNet path).
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -56,9 +57,9 @@ inline void batch_norm_forward_relu(cpu, std::int64_t n, std::int64_t c, std::in
       const float* p = x + (i * c + ch) * hw;
       float* q = y + (i * c + ch) * hw;
 #pragma omp simd
-      for (std::int64_t t = 0; t < hw; ++t) {
+      for (std::int64_t t = 0; t < hw; ++t) {  // max + slope·min: no select, so GCC vectorises it
         const float v = p[t] * a + b;
-        q[t] = v > 0.0f ? v : slope * v;
+        q[t] = std::max(v, 0.0f) + slope * std::min(v, 0.0f);
       }
     }
   }
