@@ -17,7 +17,7 @@
 namespace hush {
 
 namespace detail {
-// What seq asks of neighbouring children: flags a layer declares (see forward_from). Flags, not
+// What seq asks of neighbouring children: flags a layer declares (see forward_child). Flags, not
 // probes of the member functions: nvcc 13's front end crashed probing them on some networks.
 template <class L>
 concept overwritable = requires { requires L::overwritable_output; };  // backward never reads y
