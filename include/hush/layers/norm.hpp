@@ -20,8 +20,8 @@ struct batch_norm2d {
     float momentum = 0.1f;
   };
   static constexpr const char* kind = "batch_norm2d";
-  /// Backward never reads y, so a following activation may overwrite it in place; it runs a
-  /// following (leaky) ReLU in its own pass (forward_then).
+  /// Backward never reads y, so a following activation may overwrite it in place; a following
+  /// (leaky) ReLU it applies in the same pass as the normalisation (forward_then).
   static constexpr bool overwritable_output = true, applies_activation = true;
   static constexpr bool is_batch_norm = true;
 
