@@ -4,7 +4,6 @@
 // (kaiming_uniform with a = sqrt(5)) and bias.
 #include <cmath>
 #include <concepts>
-#include <optional>
 #include <cstdint>
 #include <string>
 
@@ -69,8 +68,7 @@ struct conv2d {
 
   template <class Ctx>
   const tensor& forward(Ctx& ctx, const tensor& x) {
-    conv2d_forward(ctx.backend, geom_, x.data(), weight.value.data(), opt.bias ? bias.value.data() : nullptr,
-                   y_.data(), ctx.scratch(conv2d_scratch(ctx.backend, geom_)));
+    run(ctx, x, weight.value.data(), bias_or_null(), 0, nullptr, false);
     return y_;
   }
 
@@ -89,8 +87,8 @@ struct conv2d {
   template <class Ctx, class Act>
     requires requires(const Act& a) { a.as_fused(); }
   const tensor& forward_then(Ctx& ctx, const tensor& x, const Act& act) {
-    const float* b = opt.bias ? bias.value.data() : nullptr;
-    run(ctx, x, weight.value.data(), b, ctx.inference_epoch, act.as_fused(), false);
+    const auto f = act.as_fused();
+    run(ctx, x, weight.value.data(), bias_or_null(), 0, &f, false);
     return y_;
   }
 
@@ -112,8 +110,8 @@ struct conv2d {
   template <class Ctx, class Act>
     requires requires(const Act& a) { a.as_fused(); }
   const tensor& infer_fused(Ctx& ctx, const tensor& x, const Act& act) {
-    const float* b = opt.bias ? bias.value.data() : nullptr;
-    run(ctx, x, weight.value.data(), b, ctx.inference_epoch, act.as_fused(), true);
+    const auto f = act.as_fused();
+    run(ctx, x, weight.value.data(), bias_or_null(), ctx.inference_epoch, &f, true);
     return y_;
   }
 
@@ -153,21 +151,21 @@ struct conv2d {
   template <class Ctx, class Norm>
   const tensor& infer_folded(Ctx& ctx, const tensor& x, const Norm& bn, const ops::fused_relu* act) {
     if (folded_at_ != ctx.inference_epoch || folded_weight_.shape() != weight.value.shape()) fold(bn, ctx.inference_epoch);
-    if (act) run(ctx, x, folded_weight_.data(), folded_bias_.data(), folded_at_, *act, true);
-    else run(ctx, x, folded_weight_.data(), folded_bias_.data(), folded_at_, std::nullopt, true);
+    run(ctx, x, folded_weight_.data(), folded_bias_.data(), folded_at_, act, true);
     return y_;
   }
 
+  const float* bias_or_null() const { return opt.bias ? bias.value.data() : nullptr; }
+
   /// y = act?(conv(x, w) + b) on the fastest path the backend has: oneDNN's inference kernels
-  /// (weights kept in its layout while `version` holds) or its forward kernels with the
-  /// activation as a post-op; else the plain convolution and the activation in place.
+  /// (weights kept in its layout while `version` holds; inference only) or its forward kernels
+  /// with the activation as a post-op; else the plain convolution and the activation in place.
   template <class Ctx>
   void run(Ctx& ctx, const tensor& x, const float* w, const float* b, std::uint64_t version,
-           std::optional<ops::fused_relu> act, bool inference) {
+           const ops::fused_relu* act, bool inference) {
     float* scratch = ctx.scratch(conv2d_scratch(ctx.backend, geom_));
-    const ops::fused_relu* a = act ? &*act : nullptr;
-    if constexpr (requires { conv2d_infer(ctx.backend, geom_, x.data(), w, version, b, a, y_.data(), scratch); }) {
-      if (inference) return conv2d_infer(ctx.backend, geom_, x.data(), w, version, b, a, y_.data(), scratch);
+    if constexpr (requires { conv2d_infer(ctx.backend, geom_, x.data(), w, version, b, act, y_.data(), scratch); }) {
+      if (inference) return conv2d_infer(ctx.backend, geom_, x.data(), w, version, b, act, y_.data(), scratch);
       if (act) return conv2d_forward_relu(ctx.backend, geom_, x.data(), w, b, *act, y_.data(), scratch);
     }
     conv2d_forward(ctx.backend, geom_, x.data(), w, b, y_.data(), scratch);
