@@ -209,14 +209,29 @@ class operand {
   primitive to_inner_, to_plain_;
 };
 
-/// A geometry in oneDNN's terms; `any` layouts let it choose its own.
+/// The blocked layout for activations with `channels` channels: nChw16c on AVX-512, nChw8c on
+/// AVX2, when the channels fill whole blocks; else `any`, oneDNN's own choice.
+inline dnnl_format_tag_t activation_layout(std::int64_t channels) {
+  static const std::int64_t block = [] {
+    const auto isa = static_cast<unsigned>(dnnl_get_effective_cpu_isa());
+    const auto has = [&](dnnl_cpu_isa_t feature) { return (isa & feature) == unsigned(feature); };  // a bit mask
+    return has(dnnl_cpu_isa_avx512_core) ? 16 : has(dnnl_cpu_isa_avx2) ? 8 : 0;
+  }();
+  if (block == 0 || channels % block) return dnnl_format_tag_any;
+  return block == 16 ? dnnl_nChw16c : dnnl_nChw8c;
+}
+
+/// A geometry in oneDNN's terms; `any` layouts let it choose its own. Activations are asked for
+/// in the blocked layout when their channels fill its blocks: left to itself, oneDNN picks NHWC
+/// for its inference kernels, and the reorders from and to NCHW cost 2.7x those of nChw16c
+/// (ResNet-50 inference at batch 8: 500 -> 421 ms per image batch; docs/performance.md).
 struct geometry_descs {
   dnnl_memory_desc_t x, w, y, any_x, any_w, any_y, bias;
   dnnl_dims_t strides{}, dilates{}, pad_l{}, pad_r{};
 
   explicit geometry_descs(const conv_geometry& g) {
-    x = desc({g.n, g.c, g.h, g.w}, dnnl_nchw), any_x = desc({g.n, g.c, g.h, g.w}, dnnl_format_tag_any);
-    y = desc({g.n, g.k, g.p, g.q}, dnnl_nchw), any_y = desc({g.n, g.k, g.p, g.q}, dnnl_format_tag_any);
+    x = desc({g.n, g.c, g.h, g.w}, dnnl_nchw), any_x = desc({g.n, g.c, g.h, g.w}, activation_layout(g.c));
+    y = desc({g.n, g.k, g.p, g.q}, dnnl_nchw), any_y = desc({g.n, g.k, g.p, g.q}, activation_layout(g.k));
     if (g.groups == 1) {
       w = desc({g.k, g.c, g.r, g.s}, dnnl_oihw), any_w = desc({g.k, g.c, g.r, g.s}, dnnl_format_tag_any);
     } else {
@@ -339,18 +354,19 @@ struct backward_weight_plan {
   }
 };
 
-/// A plan's key: its kind, the geometry, and the fused ReLU's slope (as bits; none: all ones).
-inline auto key(const conv_geometry& g, int kind, const ops::fused_relu* act) {
+/// A plan's key: its kind, the geometry, the fused ReLU's slope (as bits; none: all ones) and,
+/// for a plan that keeps one layer's weights, that layer's weights' address.
+inline auto key(const conv_geometry& g, int kind, const ops::fused_relu* act, const void* owner) {
   const std::uint32_t slope = act ? std::bit_cast<std::uint32_t>(act->slope) : ~0u;
-  return std::make_tuple(kind, slope, g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.stride_h, g.stride_w, g.pad_h, g.pad_w,
+  return std::make_tuple(kind, slope, reinterpret_cast<std::uintptr_t>(owner), g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.stride_h, g.stride_w, g.pad_h, g.pad_w,
                          g.dil_h, g.dil_w, g.groups);
 }
 
 /// This thread's plan for a geometry, made on first use; nullptr when oneDNN declines it.
 template <class Plan, class... Args>
-Plan* plan_for(const conv_geometry& g, int kind, const ops::fused_relu* act, Args... args) {
-  thread_local std::map<decltype(key(g, 0, nullptr)), std::unique_ptr<Plan>> plans;
-  auto [it, fresh] = plans.try_emplace(key(g, kind, act));
+Plan* plan_for(const conv_geometry& g, int kind, const ops::fused_relu* act, const void* owner, Args... args) {
+  thread_local std::map<decltype(key(g, 0, nullptr, nullptr)), std::unique_ptr<Plan>> plans;
+  auto [it, fresh] = plans.try_emplace(key(g, kind, act, owner));
   if (fresh) {
     try {
       it->second = std::make_unique<Plan>(g, args...);
@@ -368,9 +384,9 @@ inline void wait() { check(dnnl_stream_wait(stream()), "wait"); }
 /// scratch.
 inline bool dnnl_takes(const conv_geometry& g) {
   using namespace dnnl_detail;
-  return cpu_conv() == cpu_conv_algorithm::dnnl && plan_for<forward_plan>(g, 0, nullptr, false) &&
-         plan_for<forward_plan>(g, 1, nullptr, true) && plan_for<backward_data_plan>(g, 2, nullptr) &&
-         plan_for<backward_weight_plan>(g, 3, nullptr);
+  return cpu_conv() == cpu_conv_algorithm::dnnl && plan_for<forward_plan>(g, 0, nullptr, nullptr, false) &&
+         plan_for<forward_plan>(g, 1, nullptr, nullptr, true) && plan_for<backward_data_plan>(g, 2, nullptr, nullptr) &&
+         plan_for<backward_weight_plan>(g, 3, nullptr, nullptr);
 }
 
 /// y = conv(x, w) + bias, (leaky-)ReLU'd when `act` is given, through oneDNN; false (and nothing
@@ -379,7 +395,7 @@ inline bool dnnl_conv2d_forward(const conv_geometry& g, const float* x, const fl
                                 const ops::fused_relu* act = nullptr) {
   using namespace dnnl_detail;
   if (!dnnl_takes(g)) return false;
-  auto* plan = plan_for<forward_plan>(g, bias ? 1 : 0, act, bias != nullptr, act);
+  auto* plan = plan_for<forward_plan>(g, bias ? 1 : 0, act, nullptr, bias != nullptr, act);
   if (!plan) return false;
   const auto src = plan->x.input(x), weights = plan->w.input(w), dst = plan->y.output(y);
   if (bias) {
@@ -399,7 +415,9 @@ inline bool dnnl_conv2d_infer(const conv_geometry& g, const float* x, const floa
                               const float* bias, const ops::fused_relu* act, float* y) {
   using namespace dnnl_detail;
   if (cpu_conv() != cpu_conv_algorithm::dnnl) return false;
-  auto* plan = plan_for<inference_plan>(g, 4, act, act);
+  // One plan per layer (keyed by its weights' address): layers of one geometry, as in ResNet's
+  // repeated blocks, would otherwise take turns reordering their weights into a shared copy.
+  auto* plan = plan_for<inference_plan>(g, 4, act, w, act);
   if (!plan) return false;
   const auto src = plan->x.input(x), dst = plan->y.output(y);
   if (plan->weights_of != w || plan->weights_version != version) {
@@ -418,7 +436,7 @@ inline bool dnnl_conv2d_infer(const conv_geometry& g, const float* x, const floa
 inline bool dnnl_conv2d_backward_data(const conv_geometry& g, const float* w, const float* dy, float* dx) {
   using namespace dnnl_detail;
   if (!dnnl_takes(g)) return false;
-  auto* plan = plan_for<backward_data_plan>(g, 2, nullptr);
+  auto* plan = plan_for<backward_data_plan>(g, 2, nullptr, nullptr);
   run(plan->conv, {{DNNL_ARG_WEIGHTS, plan->w.input(w)}, {DNNL_ARG_DIFF_DST, plan->dy.input(dy)},
                    {DNNL_ARG_DIFF_SRC, plan->dx.output(dx)}});
   plan->dx.finish();
@@ -430,7 +448,7 @@ inline bool dnnl_conv2d_backward_data(const conv_geometry& g, const float* w, co
 inline bool dnnl_conv2d_backward_weight(const conv_geometry& g, const float* x, const float* dy, float* dw) {
   using namespace dnnl_detail;
   if (!dnnl_takes(g)) return false;
-  auto* plan = plan_for<backward_weight_plan>(g, 3, nullptr);
+  auto* plan = plan_for<backward_weight_plan>(g, 3, nullptr, nullptr);
   run(plan->conv, {{DNNL_ARG_SRC, plan->x.input(x)}, {DNNL_ARG_DIFF_DST, plan->dy.input(dy)},
                    {DNNL_ARG_DIFF_WEIGHTS, plan->dw.output(dw)}});
   plan->dw.finish();
