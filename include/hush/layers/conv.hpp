@@ -76,8 +76,16 @@ struct conv2d {
   const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
     float* scratch = ctx.scratch(conv2d_scratch(ctx.backend, geom_));
     if (opt.bias) sum_into_bias(ctx.backend, geom_.n, geom_.k, geom_.p * geom_.q, dy.data(), bias.grad.data());
-    conv2d_backward_weight(ctx.backend, geom_, x.data(), dy.data(), weight.grad.data(), scratch);
-    conv2d_backward_data(ctx.backend, geom_, weight.value.data(), dy.data(), dx_.data(), scratch);
+    if constexpr (requires {
+                    conv2d_backward(ctx.backend, geom_, x.data(), weight.value.data(), dy.data(), dx_.data(),
+                                    weight.grad.data(), scratch);
+                  }) {  // both passes in one call (the cpu backend shares dY's reorder between them)
+      conv2d_backward(ctx.backend, geom_, x.data(), weight.value.data(), dy.data(), dx_.data(), weight.grad.data(),
+                      scratch);
+    } else {
+      conv2d_backward_weight(ctx.backend, geom_, x.data(), dy.data(), weight.grad.data(), scratch);
+      conv2d_backward_data(ctx.backend, geom_, weight.value.data(), dy.data(), dx_.data(), scratch);
+    }
     return dx_;
   }
 

@@ -285,4 +285,15 @@ inline void conv2d_backward_weight(cpu, const conv_geometry& g, const float* x, 
   }
 }
 
+/// Both backward passes, dw += Σ dY ⋆ x and dx = convᵀ(dY, w): through oneDNN with one reorder of
+/// dY for the two, else one after the other.
+inline void conv2d_backward(cpu, const conv_geometry& g, const float* x, const float* w, const float* dy, float* dx,
+                            float* dw, float* scratch) {
+#if HUSH_WITH_DNNL
+  if (dnnl_conv2d_backward(g, x, w, dy, dx, dw)) return;
+#endif
+  conv2d_backward_weight(cpu{}, g, x, dy, dw, scratch);
+  conv2d_backward_data(cpu{}, g, w, dy, dx, scratch);
+}
+
 }  // namespace hush::backend

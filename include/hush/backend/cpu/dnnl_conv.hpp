@@ -120,10 +120,11 @@ inline void run(const primitive& p, std::initializer_list<dnnl_exec_arg_t> args)
 }
 
 /// Where an operand's reordered copy lives. The copies of one convolution call are needed only
-/// during that call, so every plan of a thread shares three growing buffers (one per role, the
-/// largest size asked): a network does not hold a blocked copy of every activation. Inference
-/// weights, reordered once and kept, have their own.
-enum class copy_in { source, weights, destination, own };
+/// during that call, so every plan of a thread shares four growing buffers (one per role, the
+/// largest size asked): a network does not hold a blocked copy of every activation. The output
+/// gradient has a role of its own, so both backward passes read one reordered copy of it.
+/// Inference weights, reordered once and kept, have their own.
+enum class copy_in { source, weights, destination, gradient, own };
 
 /// This thread's shared buffer for `role`, at least `bytes` long (cache-line aligned, as oneDNN's
 /// kernels want).
@@ -135,7 +136,7 @@ inline void* shared_copy(copy_in role, std::size_t bytes) {
     std::unique_ptr<void, free_aligned> data;
     std::size_t bytes = 0;
   };
-  thread_local std::array<buffer, 3> buffers;
+  thread_local std::array<buffer, 4> buffers;
   auto& b = buffers[static_cast<std::size_t>(role)];
   if (b.bytes < bytes) {
     constexpr std::size_t line = 64;
@@ -180,6 +181,12 @@ class operand {
   }
   /// What the last input() gave the primitive, without reordering again (an operand of its own).
   dnnl_memory_t current() const { return inner_ ? inner_.get() : user_.get(); }
+  /// The layout the primitive reads this operand in.
+  const dnnl_memory_desc_t* layout() const {
+    const dnnl_memory_desc_t* md = nullptr;
+    check(dnnl_memory_get_memory_desc(current(), &md), "memory descriptor");
+    return md;
+  }
 
  private:
   struct free_aligned {
@@ -330,7 +337,7 @@ struct backward_data_plan {
     const auto pd = geometry_descs::create(&op, &hint);
     conv = make_primitive(pd);
     w = operand(pd, dnnl_query_weights_md, d.w, copy_in::weights);
-    dy = operand(pd, dnnl_query_diff_dst_md, d.y, copy_in::source);
+    dy = operand(pd, dnnl_query_diff_dst_md, d.y, copy_in::gradient);
     dx = operand(pd, dnnl_query_diff_src_md, d.x, copy_in::destination);
   }
 };
@@ -349,7 +356,7 @@ struct backward_weight_plan {
     const auto pd = geometry_descs::create(&op, &hint);
     conv = make_primitive(pd);
     x = operand(pd, dnnl_query_src_md, d.x, copy_in::source);
-    dy = operand(pd, dnnl_query_diff_dst_md, d.y, copy_in::destination);
+    dy = operand(pd, dnnl_query_diff_dst_md, d.y, copy_in::gradient);
     dw = operand(pd, dnnl_query_diff_weights_md, d.w, copy_in::weights, /*accumulate=*/true);
   }
 };
@@ -428,6 +435,26 @@ inline bool dnnl_conv2d_infer(const conv_geometry& g, const float* x, const floa
   run(plan->conv, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, plan->w.current()}, {DNNL_ARG_BIAS, plan->bias.get()},
                    {DNNL_ARG_DST, dst}});
   plan->y.finish();
+  wait();
+  return true;
+}
+
+/// Both backward passes through oneDNN: dw += Σ dy ⋆ x, then dx = convᵀ(dy, w) (overwritten),
+/// with dy reordered once when both want it in the same layout; false if oneDNN declines.
+inline bool dnnl_conv2d_backward(const conv_geometry& g, const float* x, const float* w, const float* dy, float* dx,
+                                 float* dw) {
+  using namespace dnnl_detail;
+  if (!dnnl_takes(g)) return false;
+  auto* weights = plan_for<backward_weight_plan>(g, 3, nullptr, nullptr);
+  auto* data = plan_for<backward_data_plan>(g, 2, nullptr, nullptr);
+  const auto gradient = weights->dy.input(dy);
+  run(weights->conv, {{DNNL_ARG_SRC, weights->x.input(x)}, {DNNL_ARG_DIFF_DST, gradient},
+                      {DNNL_ARG_DIFF_WEIGHTS, weights->dw.output(dw)}});
+  weights->dw.finish();
+  const bool same = dnnl_memory_desc_equal(weights->dy.layout(), data->dy.layout());
+  run(data->conv, {{DNNL_ARG_WEIGHTS, data->w.input(w)}, {DNNL_ARG_DIFF_DST, same ? gradient : data->dy.input(dy)},
+                   {DNNL_ARG_DIFF_SRC, data->dx.output(dx)}});
+  data->dx.finish();
   wait();
   return true;
 }
