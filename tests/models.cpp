@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "hush/hush.hpp"
@@ -180,4 +181,57 @@ TEST_CASE("inference mode: conv + batch norm + ReLU fused, the same logits as ev
     }
   }
   SUBCASE("reference, resnet20") { check_inference_equals_eval<hush::backend::reference>(m::resnet20{}, {1, 3, 16, 16}); }
+  // 48 channels fill oneDNN's blocks: convolutions hand blocked activations to each other, and
+  // NCHW to the pooling, the concatenations and the upsampling between them (graph/layout.hpp).
+  SUBCASE("cpu, noise2noise_unet") {
+    check_inference_equals_eval<hush::backend::cpu>(m::noise2noise_unet{}, {1, 3, 32, 32});
+  }
+}
+
+TEST_CASE("inference mode: a new model never runs on weights a freed one left in the backend's cache") {
+  // The cpu backend keeps inference weights in oneDNN's layout keyed by address and
+  // inference_epoch; a model built where a freed one lived (the allocator reuses its buffers)
+  // once ran on the old weights (a flaky resume test found it).
+  using net = hush::seq<hush::conv2d, hush::relu, hush::conv2d>;
+  const auto make = [] {
+    return net(hush::conv2d({.in = 16, .out = 32, .kernel = 3, .padding = 1}), {},
+               hush::conv2d({.in = 32, .out = 4, .kernel = 1}));
+  };
+  hush::tensor x({2, 16, 8, 8});
+  hush::init_uniform(x, hush::counter_rng(5), 0, 1.0f);
+  std::optional<hush::model<net, hush::backend::cpu>> model;
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    model.emplace(hush::model<net, hush::backend::cpu>::options{.seed = seed}, make());
+    model->eval();
+    const hush::tensor eval = model->forward(x);
+    model->infer();
+    const hush::tensor& fused = model->forward(x);
+    for (std::int64_t i = 0; i < eval.numel(); ++i) REQUIRE(fused[i] == doctest::Approx(eval[i]).epsilon(1e-5));
+    model.reset();
+  }
+}
+
+TEST_CASE("inference mode: blocked activations between convolutions, NCHW out of the model") {
+  using net = hush::seq<hush::conv2d, hush::relu, hush::conv2d, hush::relu>;
+  const auto conv = [](std::int64_t in, std::int64_t out) { return hush::conv2d({.in = in, .out = out, .kernel = 3, .padding = 1}); };
+  hush::model<net, hush::backend::cpu> model({.seed = 2}, net(conv(16, 32), {}, conv(32, 32), {}));
+  hush::tensor x({2, 16, 9, 9});
+  hush::init_uniform(x, hush::counter_rng(5), 0, 1.0f);
+  model.eval();
+  const hush::tensor eval = model.forward(x);
+  model.infer();
+  const hush::tensor& fused = model.forward(x);
+  CHECK(fused.layout() == hush::layout::nchw);
+  for (std::int64_t i = 0; i < eval.numel(); ++i) REQUIRE(fused[i] == doctest::Approx(eval[i]).epsilon(1e-5));
+  // The first convolution's output, read by the second, stays blocked when the CPU has blocks.
+  const bool blocks = hush::backend::blocked_layout_fits(hush::backend::cpu{}, 32);
+  model.ctx.consumer_takes_blocked = true;
+  const hush::tensor& inner = model.net.get<0>().infer_fused(model.ctx, x, model.net.get<1>());
+  CHECK((inner.layout() == hush::layout::blocked) == blocks);
+  hush::tensor plain;
+  const hush::tensor& back = hush::as_nchw(model.ctx, inner, plain);
+  model.eval();
+  model.ctx.consumer_takes_blocked = false;
+  const hush::tensor& reference = model.net.get<1>().forward(model.ctx, model.net.get<0>().forward(model.ctx, x));
+  for (std::int64_t i = 0; i < reference.numel(); ++i) REQUIRE(back[i] == doctest::Approx(reference[i]).epsilon(1e-5));
 }

@@ -213,6 +213,7 @@ TEST_CASE("fit: resuming from a checkpoint gives what an uninterrupted run gives
   CHECK(weights_of(c.net) == weights_of(a.net));  // bit for bit
   for (int e = 0; e < 3; ++e) {
     CHECK(hc.epochs[e].train_loss == doctest::Approx(ha.epochs[e].train_loss).epsilon(1e-5));  // 5 digits in the log
+    INFO("epoch " << e << ": resumed " << hc.epochs[e].test_accuracy[0] << "%, uninterrupted " << ha.epochs[e].test_accuracy[0] << "%");
     CHECK(hc.epochs[e].test_accuracy == ha.epochs[e].test_accuracy);
   }
   CHECK(c.net.get<1>().running_mean.values()[0] == a.net.get<1>().running_mean.values()[0]);

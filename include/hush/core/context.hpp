@@ -1,6 +1,7 @@
 #pragma once
 // What a layer needs to know besides its input: which backend runs the kernels, train or eval
 // mode, the random seed and step, and a scratch workspace shared by all layers of one network.
+#include <atomic>
 #include <cstdint>
 
 #include "hush/core/random.hpp"
@@ -14,6 +15,12 @@ namespace hush {
 /// convolution before it, ReLU applied in the convolution's kernel) and skip their buffers.
 enum class mode { train, eval, inference };
 
+/// A fresh context::inference_epoch, unique in the process.
+inline std::uint64_t next_inference_epoch() {
+  static std::atomic<std::uint64_t> last{0};
+  return ++last;
+}
+
 template <class Backend>
 class context {
  public:
@@ -26,9 +33,17 @@ class context {
   counter_rng rng;
   /// Advanced once per training step (by the trainer), so dropout masks and noise differ per step.
   std::uint64_t step = 0;
-  /// Advanced by model::infer(): layers that fold parameters for inference (conv2d + batch norm)
-  /// fold again when it changed, so weights changed while in inference mode need another infer().
+  /// Set by model::infer() to a value no other infer() in the process had: layers that fold
+  /// parameters for inference (conv2d + batch norm) fold again when it changed, and a backend that
+  /// keeps weights in its own layout keys them by (address, epoch), which must not match another
+  /// model's weights that a freed model left at the same address. So weights changed while in
+  /// inference mode need another infer().
   std::uint64_t inference_epoch = 0;
+
+  /// Whether whatever reads the output being computed now takes the blocked layout (see
+  /// graph/layout.hpp): graph nodes set it before each child's forward, and an inference-mode
+  /// convolution then writes its output blocked. False at the root: a model's output is NCHW.
+  bool consumer_takes_blocked = false;
 
   bool training() const { return mode == mode::train; }
 

@@ -68,6 +68,13 @@ struct aligned_allocator {
   }
 };
 
+/// How a 4-D tensor's values are laid out. nchw: row-major, what every layer reads and writes.
+/// blocked: the cpu backend's oneDNN layout (nChw16c on AVX-512, nChw8c on AVX2: channels in
+/// blocks innermost), only for tensors whose channels fill whole blocks, so the size is the same.
+/// Only inference-mode convolutions write it, and only for a consumer that takes it
+/// (graph/layout.hpp); a model's output is always nchw.
+enum class layout : unsigned char { nchw, blocked };
+
 class tensor {
  public:
   constexpr tensor() = default;
@@ -105,6 +112,9 @@ class tensor {
       throw error("tensor::reshape: " + shape_.str() + " cannot become " + s.str());
     shape_ = s;
   }
+  hush::layout layout() const { return layout_; }
+  void set_layout(hush::layout l) { layout_ = l; }
+
   void fill(float v) { std::fill(data_.begin(), data_.end(), v); }
   void zero() { fill(0.0f); }
 
@@ -125,6 +135,7 @@ class tensor {
 
   hush::shape shape_{};
   std::vector<float, aligned_allocator<float>> data_{};
+  hush::layout layout_ = hush::layout::nchw;
 };
 
 }  // namespace hush

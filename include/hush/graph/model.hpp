@@ -36,6 +36,7 @@ class model {
   const tensor& forward(const tensor& x) {
     setup(x.shape());
     x_ = &x;
+    ctx.consumer_takes_blocked = false;  // the caller reads NCHW (graph/layout.hpp)
     return net.forward(ctx, x);
   }
   /// Backward of the last forward: returns dL/dx, adds into the parameters' gradients.
@@ -48,7 +49,7 @@ class model {
   /// them, their buffers skipped. backward() after an inference forward throws.
   void infer() {
     ctx.mode = mode::inference;
-    ++ctx.inference_epoch;
+    ctx.inference_epoch = next_inference_epoch();
   }
   void zero_grad() { hush::zero_grad(net); }
   shape input_shape() const { return input_; }

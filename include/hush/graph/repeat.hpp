@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "hush/core/concepts.hpp"
+#include "hush/graph/layout.hpp"
 #include "hush/graph/named.hpp"
 #include "hush/graph/visit.hpp"
 
@@ -31,6 +32,7 @@ struct repeat {
   static_assert(N > 0, "hush::repeat: needs at least one block");
   static_assert(check_layer<L>() && check_layer<First>());
   static constexpr const char* kind = "repeat";
+  static constexpr bool takes_blocked = reads_blocked<First>;
 
   constexpr repeat() requires(std::default_initializable<L> && std::default_initializable<First>) = default;
   /// N copies of `block` (its options; parameters are initialised per copy at setup).
@@ -79,9 +81,13 @@ struct repeat {
 
   template <class Ctx>
   const tensor& forward(Ctx& ctx, const tensor& x) {
+    // Each block's output goes to the next block, the last's to this node's consumer.
+    const bool outer = ctx.consumer_takes_blocked;
+    ctx.consumer_takes_blocked = N > 1 ? reads_blocked<L> : outer;
     const tensor* cur = &head.forward(ctx, x);
     each_tail([&](std::size_t i, auto& block) {
       inputs_[i] = cur;
+      ctx.consumer_takes_blocked = i + 2 < N ? reads_blocked<L> : outer;
       cur = &block.forward(ctx, *cur);
     });
     return *cur;

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "hush/core/concepts.hpp"
+#include "hush/graph/layout.hpp"
 #include "hush/graph/named.hpp"
 #include "hush/graph/visit.hpp"
 #include "hush/layers/identity.hpp"
@@ -22,6 +23,7 @@ struct residual {
   static constexpr const char* kind = "residual";
   using main_type = F;
   using shortcut_type = S;
+  static constexpr bool takes_blocked = reads_blocked<F> && reads_blocked<S>;
 
   constexpr residual() requires(std::default_initializable<F> && std::default_initializable<S> &&
                                 std::default_initializable<Post>) = default;
@@ -66,9 +68,17 @@ struct residual {
 
   template <class Ctx>
   const tensor& forward(Ctx& ctx, const tensor& x) {
-    const tensor& a = main.forward(ctx, x);
-    const tensor& b = shortcut.forward(ctx, x);
-    add(ctx.backend, sum_.numel(), a.data(), b.data(), sum_.data());
+    // Both paths' outputs go through the sum and Post to this node's consumer. In inference they
+    // can differ in layout (an identity shortcut passes x on as it came): then both in NCHW.
+    const bool consumer = keeps_layout<Post> ? ctx.consumer_takes_blocked : reads_blocked<Post>;
+    ctx.consumer_takes_blocked = consumer;
+    const tensor* a = &main.forward(ctx, x);
+    ctx.consumer_takes_blocked = consumer;
+    const tensor* b = &shortcut.forward(ctx, x);
+    const bool blocked = a->layout() == layout::blocked && b->layout() == layout::blocked && consumer;
+    if (!blocked) a = &as_nchw(ctx, *a, plain_a_), b = &as_nchw(ctx, *b, plain_b_);
+    add(ctx.backend, sum_.numel(), a->data(), b->data(), sum_.data());
+    sum_.set_layout(blocked ? layout::blocked : layout::nchw);
     if constexpr (requires { post.forward_in_place(ctx, sum_); })
       if (post.can_run_in_place()) return post.forward_in_place(ctx, sum_);  // backward reads sum_'s sign only
     return post.forward(ctx, sum_);
@@ -103,6 +113,7 @@ struct residual {
   }
 
   tensor sum_, dx_;
+  tensor plain_a_, plain_b_;  // a path's blocked output in NCHW, when the other's is NCHW
 };
 
 }  // namespace hush

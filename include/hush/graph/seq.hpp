@@ -11,6 +11,7 @@
 
 #include "hush/core/concepts.hpp"
 #include "hush/core/error.hpp"
+#include "hush/graph/layout.hpp"
 #include "hush/graph/named.hpp"
 #include "hush/graph/visit.hpp"
 
@@ -42,6 +43,7 @@ struct seq {
   static_assert((check_layer<Ls>() && ...));
   static constexpr const char* kind = "seq";
   static constexpr std::size_t size = sizeof...(Ls);
+  static constexpr bool takes_blocked = reads_blocked<std::tuple_element_t<0, std::tuple<Ls...>>>;
 
   constexpr seq() requires(std::default_initializable<Ls> && ...) = default;
   constexpr explicit seq(Ls... ls) : layers(std::move(ls)...) {}
@@ -92,8 +94,9 @@ struct seq {
   const tensor& forward(Ctx& ctx, const tensor& x) {
     const tensor* cur = &x;
     std::size_t skip = 0;
+    const bool outer = ctx.consumer_takes_blocked;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (forward_child<I>(ctx, cur, skip), ...);
+      (forward_child<I>(ctx, cur, skip, outer), ...);
     }(std::make_index_sequence<size>{});
     return *cur;
   }
@@ -134,8 +137,22 @@ struct seq {
   /// its infer_fused) runs them as one and they are skipped. In every mode, an activation that
   /// can run in place after a child whose output is overwritable is applied by that child's
   /// kernel (forward_then) or in place.
+  /// Whether what reads the output of the children before J takes the blocked layout: the
+  /// first child from J on that does not pass the layout through, or past the end `outer`,
+  /// what this seq's own consumer takes.
+  template <std::size_t J>
+  static bool consumer_takes(bool outer) {
+    if constexpr (J >= size) {
+      return outer;
+    } else {
+      using C = std::tuple_element_t<J, std::tuple<Ls...>>;
+      if constexpr (keeps_layout<C>) return consumer_takes<J + 1>(outer);
+      else return reads_blocked<C>;
+    }
+  }
+
   template <std::size_t I, class Ctx>
-  void forward_child(Ctx& ctx, const tensor*& cur, std::size_t& skip) {
+  void forward_child(Ctx& ctx, const tensor*& cur, std::size_t& skip, bool outer) {
     if (skip > 0) return void(--skip);
     using Child = std::tuple_element_t<I, std::tuple<Ls...>>;
     auto& child = std::get<I>(layers);
@@ -144,6 +161,7 @@ struct seq {
       using After = std::tuple_element_t<I + 2, std::tuple<Ls...>>;
       if constexpr (detail::absorbs_two<Child, Next, After>) {
         if (ctx.mode == mode::inference) {
+          ctx.consumer_takes_blocked = consumer_takes<I + 3>(outer);
           cur = &child.infer_fused(ctx, *cur, std::get<I + 1>(layers), std::get<I + 2>(layers));
           return void(skip = 2);
         }
@@ -154,6 +172,7 @@ struct seq {
       auto& next = std::get<I + 1>(layers);
       if constexpr (detail::absorbs_one<Child, Next>) {
         if (ctx.mode == mode::inference) {
+          ctx.consumer_takes_blocked = consumer_takes<I + 2>(outer);
           cur = &child.infer_fused(ctx, *cur, next);
           return void(skip = 1);
         }
@@ -164,6 +183,7 @@ struct seq {
           // child applies it as it writes (forward_then); the activation's backward then reads
           // the child's buffer as its input.
           inputs_[I] = cur;
+          ctx.consumer_takes_blocked = consumer_takes<I + 2>(outer);
           if constexpr (detail::applies_activation<Child>) cur = &child.forward_then(ctx, *cur, next);
           else cur = &next.forward_in_place(ctx, const_cast<tensor&>(child.forward(ctx, *cur)));
           inputs_[I + 1] = cur;
@@ -172,6 +192,7 @@ struct seq {
       }
     }
     inputs_[I] = cur;
+    ctx.consumer_takes_blocked = consumer_takes<I + 1>(outer);
     cur = &child.forward(ctx, *cur);
   }
 

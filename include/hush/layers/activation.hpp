@@ -12,6 +12,9 @@ namespace hush {
 
 template <class Op>
 struct activation {
+  /// Element-wise: any layout in, the same layout out (graph/layout.hpp).
+  static constexpr bool passes_layout = true;
+
   constexpr activation() = default;
   constexpr explicit activation(Op o) : op(o) {}
 
@@ -26,11 +29,13 @@ struct activation {
   template <class Ctx>
   const tensor& forward(Ctx& ctx, const tensor& x) {
     unary_forward(ctx.backend, op, x.numel(), x.data(), y_.data());
+    y_.set_layout(x.layout());
     return y_;
   }
   template <class Ctx>
   const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
     unary_backward(ctx.backend, op, x.numel(), x.data(), y_.data(), dy.data(), dx_.data());
+    dx_.set_layout(dy.layout());
     return dx_;
   }
 

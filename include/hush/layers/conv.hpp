@@ -44,6 +44,8 @@ struct conv2d {
   /// Runs the (leaky) ReLU after it (forward_then), and in inference the batch norm and the
   /// activation after it (infer_fused).
   static constexpr bool applies_activation = true, absorbs_norm = true;
+  /// Reads (and in inference writes) the cpu backend's blocked layout (graph/layout.hpp).
+  static constexpr bool takes_blocked = true;
 
   constexpr explicit conv2d(options o) : opt(o) {}
 
@@ -68,7 +70,8 @@ struct conv2d {
 
   template <class Ctx>
   const tensor& forward(Ctx& ctx, const tensor& x) {
-    run(ctx, x, weight.value.data(), bias_or_null(), 0, nullptr, false);
+    const bool inference = ctx.mode == mode::inference;  // then x may be blocked (graph/layout.hpp)
+    run(ctx, x, weight.value.data(), bias_or_null(), ctx.inference_epoch, nullptr, inference);
     return y_;
   }
 
@@ -168,12 +171,19 @@ struct conv2d {
   /// y = act?(conv(x, w) + b) on the fastest path the backend has: oneDNN's inference kernels
   /// (weights kept in its layout while `version` holds; inference only) or its forward kernels
   /// with the activation as a post-op; else the plain convolution and the activation in place.
+  /// In inference, x may come in the backend's blocked layout, and y is written in it when the
+  /// consumer takes it (graph/layout.hpp).
   template <class Ctx>
   void run(Ctx& ctx, const tensor& x, const float* w, const float* b, std::uint64_t version,
            const ops::fused_relu* act, bool inference) {
     float* scratch = ctx.scratch(conv2d_scratch(ctx.backend, geom_));
-    if constexpr (requires { conv2d_infer(ctx.backend, geom_, x.data(), w, version, b, act, y_.data(), scratch); }) {
-      if (inference) return conv2d_infer(ctx.backend, geom_, x.data(), w, version, b, act, y_.data(), scratch);
+    y_.set_layout(layout::nchw);
+    if constexpr (requires { conv2d_infer(ctx.backend, geom_, x.data(), true, w, version, b, act, y_.data(), true, scratch); }) {
+      if (inference) {
+        const bool blocked = conv2d_infer(ctx.backend, geom_, x.data(), x.layout() == layout::blocked, w, version, b,
+                                          act, y_.data(), ctx.consumer_takes_blocked, scratch);
+        return y_.set_layout(blocked ? layout::blocked : layout::nchw);
+      }
       if (act) return conv2d_forward_relu(ctx.backend, geom_, x.data(), w, b, *act, y_.data(), scratch);
     }
     conv2d_forward(ctx.backend, geom_, x.data(), w, b, y_.data(), scratch);

@@ -20,6 +20,9 @@
 #include "hush/backend/geometry.hpp"
 #include "hush/backend/im2col_conv.hpp"
 #include "hush/backend/unary_ops.hpp"
+#include "hush/core/error.hpp"
+#include "hush/core/shape.hpp"
+#include "hush/core/tensor.hpp"
 #if HUSH_WITH_DNNL
 #include "hush/backend/cpu/dnnl_conv.hpp"
 #endif
@@ -205,17 +208,46 @@ inline void relu_in_place(const conv_geometry& g, hush::ops::fused_relu act, flo
 }
 }  // namespace detail
 
-/// Inference: y = act?(conv(x, w) + bias). `version` changes whenever the weights at `w` do, so
-/// oneDNN keeps them in its own layout between calls.
-inline void conv2d_infer(cpu, const conv_geometry& g, const float* x, const float* w, std::uint64_t version,
-                         const float* bias, const hush::ops::fused_relu* act, float* y, float* scratch) {
+/// Whether activations of `channels` channels can live in the blocked layout (core/tensor.hpp).
+inline bool blocked_layout_fits(cpu, std::int64_t channels) {
 #if HUSH_WITH_DNNL
-  if (dnnl_conv2d_infer(g, x, w, version, bias, act, y)) return;
+  return dnnl_blocks(channels);
 #else
-  (void)version;
+  (void)channels;
+  return false;
+#endif
+}
+
+/// The blocked tensor `s` at `blocked` in NCHW at `nchw`.
+inline void blocked_to_nchw(cpu, const shape& s, const float* blocked, float* nchw) {
+#if HUSH_WITH_DNNL
+  dnnl_blocked_to_nchw(s.n(), s.c(), s.h(), s.w(), blocked, nchw);
+#else
+  (void)s, (void)blocked, (void)nchw;
+  throw error("blocked_to_nchw: hush was built without oneDNN, so no tensor is blocked");
+#endif
+}
+
+/// Inference: y = act?(conv(x, w) + bias). `version` changes whenever the weights at `w` do, so
+/// oneDNN keeps them in its own layout between calls. x is blocked when `x_blocked`; y is written
+/// blocked when `y_blocked` and oneDNN runs it. Returns whether y is blocked.
+inline bool conv2d_infer(cpu, const conv_geometry& g, const float* x, bool x_blocked, const float* w,
+                         std::uint64_t version, const float* bias, const hush::ops::fused_relu* act, float* y,
+                         bool y_blocked, float* scratch) {
+#if HUSH_WITH_DNNL
+  if (const auto blocked = dnnl_conv2d_infer(g, x, x_blocked, w, version, bias, act, y, y_blocked)) return *blocked;
+  thread_local tensor plain;  // a geometry oneDNN declines: its input back in NCHW first
+  if (x_blocked) {
+    plain.resize({g.n, g.c, g.h, g.w});
+    blocked_to_nchw(cpu{}, plain.shape(), x, plain.data());
+    x = plain.data();
+  }
+#else
+  (void)version, (void)x_blocked, (void)y_blocked;
 #endif
   conv2d_forward(cpu{}, g, x, w, bias, y, scratch);
   if (act) detail::relu_in_place(g, *act, y);
+  return false;
 }
 
 /// Forward (training or eval): y = act(conv(x, w) + bias), the (leaky) ReLU applied by oneDNN's

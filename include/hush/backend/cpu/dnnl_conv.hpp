@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <tuple>
 #include <utility>
@@ -308,8 +309,12 @@ struct inference_plan {
   memory bias;
   const float* weights_of = nullptr;
   std::uint64_t weights_version = 0;
-  inference_plan(const conv_geometry& g, const ops::fused_relu* act) {
-    const geometry_descs d(g);
+  /// x_blocked, y_blocked: x is read and y written in the blocked layout (activation_layout)
+  /// rather than NCHW, so that neither is reordered.
+  inference_plan(const conv_geometry& g, const ops::fused_relu* act, bool x_blocked, bool y_blocked) {
+    geometry_descs d(g);
+    if (x_blocked) d.x = d.any_x;
+    if (y_blocked) d.y = d.any_y;
     dnnl_convolution_desc_t op;
     check(dnnl_dilated_convolution_forward_desc_init(&op, dnnl_forward_inference, dnnl_convolution_direct, &d.any_x,
                                                      &d.any_w, &d.bias, &d.any_y, d.strides, d.dilates, d.pad_l, d.pad_r),
@@ -416,16 +421,47 @@ inline bool dnnl_conv2d_forward(const conv_geometry& g, const float* x, const fl
   return true;
 }
 
-/// Inference: y = act?(conv(x, w) + bias) through oneDNN; `version` tells it when the weights at
-/// `w` changed (their reordered copy is kept until then). False if it declines the geometry.
-inline bool dnnl_conv2d_infer(const conv_geometry& g, const float* x, const float* w, std::uint64_t version,
-                              const float* bias, const ops::fused_relu* act, float* y) {
+/// Whether activations of `channels` channels can be kept in the blocked layout (they fill whole
+/// blocks on this CPU, and oneDNN runs the convolutions).
+inline bool dnnl_blocks(std::int64_t channels) {
+  return cpu_conv() == cpu_conv_algorithm::dnnl && dnnl_detail::activation_layout(channels) != dnnl_format_tag_any;
+}
+
+/// The blocked tensor (n, c, h, w) at `blocked` reordered into NCHW at `nchw`.
+inline void dnnl_blocked_to_nchw(std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w, const float* blocked,
+                                 float* nchw) {
   using namespace dnnl_detail;
-  if (cpu_conv() != cpu_conv_algorithm::dnnl) return false;
+  struct reorder {
+    memory from, to;
+    primitive op;
+  };
+  thread_local std::map<std::array<std::int64_t, 4>, reorder> reorders;
+  auto [it, fresh] = reorders.try_emplace({n, c, h, w});
+  auto& r = it->second;
+  if (fresh) {
+    const auto from = desc({n, c, h, w}, activation_layout(c)), to = desc({n, c, h, w}, dnnl_nchw);
+    r = {make_memory(from, DNNL_MEMORY_NONE), make_memory(to, DNNL_MEMORY_NONE), make_reorder(from, to, false)};
+  }
+  check(dnnl_memory_set_data_handle(r.from.get(), const_cast<float*>(blocked)), "data handle");
+  check(dnnl_memory_set_data_handle(r.to.get(), nchw), "data handle");
+  run(r.op, {{DNNL_ARG_FROM, r.from.get()}, {DNNL_ARG_TO, r.to.get()}});
+  wait();
+}
+
+/// Inference: y = act?(conv(x, w) + bias) through oneDNN; `version` tells it when the weights at
+/// `w` changed (their reordered copy is kept until then). x is in the blocked layout when
+/// `x_blocked`; y is written blocked when `y_blocked` (and its channels fill the blocks).
+/// Returns false (nothing written) if oneDNN declines the geometry, else whether y is blocked.
+inline std::optional<bool> dnnl_conv2d_infer(const conv_geometry& g, const float* x, bool x_blocked, const float* w,
+                                             std::uint64_t version, const float* bias, const ops::fused_relu* act,
+                                             float* y, bool y_blocked) {
+  using namespace dnnl_detail;
+  if (cpu_conv() != cpu_conv_algorithm::dnnl) return std::nullopt;
+  y_blocked = y_blocked && dnnl_blocks(g.k);
   // One plan per layer (keyed by its weights' address): layers of one geometry, as in ResNet's
   // repeated blocks, would otherwise take turns reordering their weights into a shared copy.
-  auto* plan = plan_for<inference_plan>(g, 4, act, w, act);
-  if (!plan) return false;
+  auto* plan = plan_for<inference_plan>(g, 4 + 8 * x_blocked + 16 * y_blocked, act, w, act, x_blocked, y_blocked);
+  if (!plan) return std::nullopt;
   const auto src = plan->x.input(x), dst = plan->y.output(y);
   if (plan->weights_of != w || plan->weights_version != version) {
     plan->w.input(w);  // reorders into the plan's own buffer (or points at w when no reorder is needed)
@@ -436,7 +472,7 @@ inline bool dnnl_conv2d_infer(const conv_geometry& g, const float* x, const floa
                    {DNNL_ARG_DST, dst}});
   plan->y.finish();
   wait();
-  return true;
+  return y_blocked;
 }
 
 /// Both backward passes through oneDNN: dw += Σ dy ⋆ x, then dx = convᵀ(dy, w) (overwritten),
