@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The PyTorch side of the robustness study: the ResNet-20 recipe of `hush-robustness --preset full`,
 trained with Debian's python3-torch for the clean-only and noisy-only regimes, so docs/results.md can
-put hush's table beside PyTorch's.
+put hush's table beside PyTorch's; and for seed 004's two paired regimes (mixed, pivot), to tell the
+recipe's results from hush's.
 
     /usr/bin/python3 scripts/torch_robustness.py --out results/torch_robustness          # both regimes
     /usr/bin/python3 scripts/torch_robustness.py --regime clean --epochs 1 --limit 2048  # a smoke run
@@ -12,7 +13,10 @@ channels, 1x1 projection shortcuts with batch norm where the shape changes, PyTo
 initialisation, as hush uses), batch 128 with the last partial batch dropped, SGD with Nesterov
 momentum 0.9 and weight decay 5e-4, a one-cycle schedule peaking at 0.1 (stepped per batch), random
 horizontal flips; the noisy regime adds Gaussian noise with sigma ~ U[0, 0.15] per image, clipped to
-[0, 1]. The test conditions are drawn here with torch's generator (not hush's), from the same
+[0, 1]. The paired regimes (`--regime mixed|pivot`) draw 64 clean images per step and add a noisy
+copy of each (k = 64 of m = 128, as hush-robustness does), so they cover half the data per epoch;
+pivot scores the batch with seed 004's eq. 1, (L_org + lambda L_perturb) / ((m - k) + lambda k) +
+lambda2 sum ||E' - E||^2 with the clean logits E detached, lambda 0.3, lambda2 1e-4. The test conditions are drawn here with torch's generator (not hush's), from the same
 definitions as hush's noise models (include/hush/noise/): Gaussian, low resolution (box average down,
 nearest up) and seed 000's Gaussian(0.1) + salt-and-pepper(U[0.07, 0.09]) + Poisson(peak 30).
 Writes OUT/<regime>.csv (one row per epoch) and OUT/summary.md.
@@ -131,14 +135,26 @@ def train(regime, args, train_set, tests, out):
         order = torch.randperm(len(labels), generator=gen)
         start, loss_sum, hits = time.time(), 0.0, 0
         for s in range(steps):
-            idx = order[s * args.batch:(s + 1) * args.batch]
+            per_step = args.batch // 2 if regime in ("mixed", "pivot") else args.batch
+            idx = order[s * per_step:(s + 1) * per_step]
             x, y = images[idx], labels[idx]
             flip = torch.rand(len(idx), generator=gen) < 0.5
             x = torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)
             if regime == "noisy":
                 x = gaussian(x, 0.15 * torch.rand((len(idx), 1, 1, 1), generator=gen), gen)
+            if regime in ("mixed", "pivot"):  # [X'_1..X'_k, X_1..X_k], k = m/2
+                noisy = gaussian(x, 0.15 * torch.rand((len(idx), 1, 1, 1), generator=gen), gen)
+                x, y = torch.cat([noisy, x]), torch.cat([y, y])
             logits = model(x)
-            loss = F.cross_entropy(logits, y)
+            if regime == "pivot":
+                k = len(idx)
+                lam, lam2 = 0.3, 1e-4
+                perturbed = F.cross_entropy(logits[:k], y[:k], reduction="sum")
+                clean = F.cross_entropy(logits[k:], y[k:], reduction="sum")
+                distance = ((logits[:k] - logits[k:].detach()) ** 2).sum()
+                loss = (clean + lam * perturbed) / (k + lam * k) + lam2 * distance
+            else:
+                loss = F.cross_entropy(logits, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -187,7 +203,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--out", default="results/torch_robustness")
-    p.add_argument("--regime", choices=["clean", "noisy", "both"], default="both")
+    p.add_argument("--regime", choices=["clean", "noisy", "both", "mixed", "pivot"], default="both")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--limit", type=int, default=0, help="use only the first N training images")
@@ -222,7 +238,8 @@ def main():
              "| --- | " + " | ".join("---" for _ in names) + " | --- | --- |"]
     for regime, (rows, wall) in results.items():
         accs, per_epoch = rows[-1][4], sum(r[3] for r in rows) / len(rows)
-        lines.append(f"| {regime} only | " + " | ".join(f"{accs[n]:.2f}" for n in names) +
+        label = f"{regime} only" if regime in ("clean", "noisy") else regime
+        lines.append(f"| {label} | " + " | ".join(f"{accs[n]:.2f}" for n in names) +
                      f" | {per_epoch:.1f} | {wall / 60:.1f} min |")
     lines += ["", "command: /usr/bin/python3 " + " ".join(sys.argv)]
     with open(os.path.join(args.out, "summary.md"), "w") as f:
