@@ -182,7 +182,7 @@ TEST_CASE("inference mode: conv + batch norm + ReLU fused, the same logits as ev
   }
   SUBCASE("reference, resnet20") { check_inference_equals_eval<hush::backend::reference>(m::resnet20{}, {1, 3, 16, 16}); }
   // 48 channels fill oneDNN's blocks: convolutions hand blocked activations to each other, and
-  // NCHW to the pooling, the concatenations and the upsampling between them (graph/layout.hpp).
+  // NCHW to the pooling, the concatenations and the upsampling between them (core/layout.hpp).
   SUBCASE("cpu, noise2noise_unet") {
     check_inference_equals_eval<hush::backend::cpu>(m::noise2noise_unet{}, {1, 3, 32, 32});
   }
@@ -234,4 +234,56 @@ TEST_CASE("inference mode: blocked activations between convolutions, NCHW out of
   model.ctx.consumer_takes_blocked = false;
   const hush::tensor& reference = model.net.get<1>().forward(model.ctx, model.net.get<0>().forward(model.ctx, x));
   for (std::int64_t i = 0; i < reference.numel(); ++i) REQUIRE(back[i] == doctest::Approx(reference[i]).epsilon(1e-5));
+}
+
+namespace {
+/// A training step's logits, input gradient and parameter gradients, all in one vector.
+template <class Net>
+std::vector<float> training_step(hush::shape in) {
+  hush::model<Net, hush::backend::cpu> model({.seed = 4});
+  hush::tensor x(in);
+  hush::init_uniform(x, hush::counter_rng(6), 0, 1.0f);
+  model.train();
+  const hush::tensor& y = model.forward(x);
+  std::vector<float> all(y.values().begin(), y.values().end());
+  hush::tensor dy(y.shape());
+  hush::init_uniform(dy, hush::counter_rng(7), 0, 1.0f);
+  model.zero_grad();
+  const hush::tensor& dx = model.backward(dy);
+  all.insert(all.end(), dx.values().begin(), dx.values().end());
+  hush::for_each_parameter(model.net, [&](std::string_view, hush::parameter& p) {
+    all.insert(all.end(), p.grad.values().begin(), p.grad.values().end());
+  });
+  return all;
+}
+
+/// With oneDNN, activations stay in its blocked layout from convolution to convolution (through
+/// batch norm, ReLU and residual sums; core/layout.hpp); im2col keeps everything in NCHW. Both
+/// must give the same step.
+template <class Net>
+void check_blocked_equals_nchw(hush::shape in) {
+  if (hush::backend::cpu_conv_algorithms().size() < 2) return;  // built without oneDNN
+  std::vector<float> blocked, nchw;
+  {
+    hush::backend::scoped_cpu_conv use(hush::backend::cpu_conv_algorithm::dnnl);
+    blocked = training_step<Net>(in);
+  }
+  {
+    hush::backend::scoped_cpu_conv use(hush::backend::cpu_conv_algorithm::im2col);
+    nchw = training_step<Net>(in);
+  }
+  REQUIRE(blocked.size() == nchw.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < nchw.size(); ++i)
+    worst = std::max(worst, std::abs(double(blocked[i]) - nchw[i]) / std::max(1.0, std::abs(double(nchw[i]))));
+  CHECK_MESSAGE(worst < 1e-3, "worst relative difference " << worst);
+}
+}  // namespace
+
+TEST_CASE("training: blocked activations give the step that NCHW ones give (logits and every gradient)") {
+  SUBCASE("resnet20 (16, 32, 64 channels: blocked throughout)") { check_blocked_equals_nchw<m::resnet20>({4, 3, 16, 16}); }
+  SUBCASE("noise2noise_unet (48, 96 channels; pooling and concatenation in NCHW)") {
+    check_blocked_equals_nchw<m::noise2noise_unet>({2, 3, 32, 32});
+  }
+  SUBCASE("dcgan_discriminator") { check_blocked_equals_nchw<m::dcgan_discriminator>({2, 3, 256, 256}); }
 }

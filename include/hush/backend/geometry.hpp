@@ -7,6 +7,13 @@
 
 namespace hush {
 
+/// Which operands of a convolution are in the blocked activation layout (core/tensor.hpp) rather
+/// than NCHW: x (and dx), y (and dy).
+struct conv_layouts {
+  bool x = false, y = false;
+  int bits() const { return int(x) + 2 * int(y); }
+};
+
 /// A 2-D convolution: x (N,C,H,W) * w (K, C/groups, R, S) -> y (N,K,P,Q).
 struct conv_geometry {
   std::int64_t n, c, h, w;        // input

@@ -41,8 +41,8 @@ class context {
   std::uint64_t inference_epoch = 0;
 
   /// Whether whatever reads the output being computed now takes the blocked layout (see
-  /// graph/layout.hpp): graph nodes set it before each child's forward, and an inference-mode
-  /// convolution then writes its output blocked. False at the root: a model's output is NCHW.
+  /// core/layout.hpp): graph nodes set it before each child's forward, and a convolution then
+  /// writes its output blocked. False at the root: a model's output is NCHW.
   bool consumer_takes_blocked = false;
 
   bool training() const { return mode == mode::train; }

@@ -71,8 +71,8 @@ struct aligned_allocator {
 /// How a 4-D tensor's values are laid out. nchw: row-major, what every layer reads and writes.
 /// blocked: the cpu backend's oneDNN layout (nChw16c on AVX-512, nChw8c on AVX2: channels in
 /// blocks innermost), only for tensors whose channels fill whole blocks, so the size is the same.
-/// Only inference-mode convolutions write it, and only for a consumer that takes it
-/// (graph/layout.hpp); a model's output is always nchw.
+/// Convolutions write it (and batch norms and activations pass it on) only for a consumer that
+/// takes it (core/layout.hpp); a model's output is always nchw.
 enum class layout : unsigned char { nchw, blocked };
 
 class tensor {

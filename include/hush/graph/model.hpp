@@ -36,7 +36,7 @@ class model {
   const tensor& forward(const tensor& x) {
     setup(x.shape());
     x_ = &x;
-    ctx.consumer_takes_blocked = false;  // the caller reads NCHW (graph/layout.hpp)
+    ctx.consumer_takes_blocked = false;  // the caller reads NCHW (core/layout.hpp)
     return net.forward(ctx, x);
   }
   /// Backward of the last forward: returns dL/dx, adds into the parameters' gradients.

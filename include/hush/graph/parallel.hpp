@@ -79,7 +79,7 @@ struct parallel {
     const auto n = x.shape()[0], total = y_.shape()[1];
     std::int64_t offset = 0;
     each([&]<std::size_t I>(auto& b) {
-      ctx.consumer_takes_blocked = false;  // copied out as NCHW planes (graph/layout.hpp)
+      ctx.consumer_takes_blocked = false;  // copied out as NCHW planes (core/layout.hpp)
       const tensor& part = b.forward(ctx, x);
       copy_blocks(ctx.backend, n, channels_[I] * inner_, part.data(), channels_[I] * inner_,
                   y_.data() + offset * inner_, total * inner_);

@@ -12,7 +12,7 @@
 #include <utility>
 
 #include "hush/core/concepts.hpp"
-#include "hush/graph/layout.hpp"
+#include "hush/core/layout.hpp"
 #include "hush/graph/named.hpp"
 #include "hush/graph/visit.hpp"
 

@@ -10,7 +10,7 @@
 #include <utility>
 
 #include "hush/core/concepts.hpp"
-#include "hush/graph/layout.hpp"
+#include "hush/core/layout.hpp"
 #include "hush/graph/named.hpp"
 #include "hush/graph/visit.hpp"
 #include "hush/layers/identity.hpp"
@@ -68,14 +68,15 @@ struct residual {
 
   template <class Ctx>
   const tensor& forward(Ctx& ctx, const tensor& x) {
-    // Both paths' outputs go through the sum and Post to this node's consumer. In inference they
-    // can differ in layout (an identity shortcut passes x on as it came): then both in NCHW.
+    // Both paths' outputs go through the sum and Post to this node's consumer. They can differ in
+    // layout (an identity shortcut passes x on as it came): then both in NCHW.
     const bool consumer = keeps_layout<Post> ? ctx.consumer_takes_blocked : reads_blocked<Post>;
     ctx.consumer_takes_blocked = consumer;
     const tensor* a = &main.forward(ctx, x);
     ctx.consumer_takes_blocked = consumer;
     const tensor* b = &shortcut.forward(ctx, x);
-    const bool blocked = a->layout() == layout::blocked && b->layout() == layout::blocked && consumer;
+    a_layout_ = a->layout(), b_layout_ = b->layout();
+    const bool blocked = a_layout_ == layout::blocked && b_layout_ == layout::blocked && consumer;
     if (!blocked) a = &as_nchw(ctx, *a, plain_a_), b = &as_nchw(ctx, *b, plain_b_);
     add(ctx.backend, sum_.numel(), a->data(), b->data(), sum_.data());
     sum_.set_layout(blocked ? layout::blocked : layout::nchw);
@@ -87,9 +88,11 @@ struct residual {
   template <class Ctx>
   const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
     const tensor& dsum = post.backward(ctx, sum_, dy);
-    const tensor& da = main.backward(ctx, x, dsum);
-    const tensor& db = shortcut.backward(ctx, x, dsum);
+    // Each path gets the gradient in its output's layout, and both give dx in x's.
+    const tensor& da = main.backward(ctx, x, in_layout(ctx, dsum, a_layout_, plain_a_));
+    const tensor& db = shortcut.backward(ctx, x, in_layout(ctx, dsum, b_layout_, plain_b_));
     add(ctx.backend, dx_.numel(), da.data(), db.data(), dx_.data());
+    dx_.set_layout(x.layout());
     return dx_;
   }
 
@@ -113,7 +116,8 @@ struct residual {
   }
 
   tensor sum_, dx_;
-  tensor plain_a_, plain_b_;  // a path's blocked output in NCHW, when the other's is NCHW
+  tensor plain_a_, plain_b_;  // a path's output (or gradient) in the other layout, when they differ
+  layout a_layout_ = layout::nchw, b_layout_ = layout::nchw;
 };
 
 }  // namespace hush

@@ -11,7 +11,7 @@
 
 #include "hush/core/concepts.hpp"
 #include "hush/core/error.hpp"
-#include "hush/graph/layout.hpp"
+#include "hush/core/layout.hpp"
 #include "hush/graph/named.hpp"
 #include "hush/graph/visit.hpp"
 

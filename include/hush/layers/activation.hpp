@@ -12,7 +12,7 @@ namespace hush {
 
 template <class Op>
 struct activation {
-  /// Element-wise: any layout in, the same layout out (graph/layout.hpp).
+  /// Element-wise: any layout in, the same layout out (core/layout.hpp).
   static constexpr bool passes_layout = true;
 
   constexpr activation() = default;

@@ -11,6 +11,7 @@
 #include "hush/core/context.hpp"
 #include "hush/core/error.hpp"
 #include "hush/core/parameter.hpp"
+#include "hush/core/layout.hpp"
 #include "hush/layers/activation.hpp"
 #include "hush/layers/init.hpp"
 #include "hush/layers/norm.hpp"
@@ -44,7 +45,7 @@ struct conv2d {
   /// Runs the (leaky) ReLU after it (forward_then), and in inference the batch norm and the
   /// activation after it (infer_fused).
   static constexpr bool applies_activation = true, absorbs_norm = true;
-  /// Reads (and in inference writes) the cpu backend's blocked layout (graph/layout.hpp).
+  /// Reads and writes the cpu backend's blocked layout (core/layout.hpp).
   static constexpr bool takes_blocked = true;
 
   constexpr explicit conv2d(options o) : opt(o) {}
@@ -70,14 +71,27 @@ struct conv2d {
 
   template <class Ctx>
   const tensor& forward(Ctx& ctx, const tensor& x) {
-    const bool inference = ctx.mode == mode::inference;  // then x may be blocked (graph/layout.hpp)
+    const bool inference = ctx.mode == mode::inference;
     run(ctx, x, weight.value.data(), bias_or_null(), ctx.inference_epoch, nullptr, inference);
     return y_;
   }
 
   template <class Ctx>
-  const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
+  const tensor& backward(Ctx& ctx, const tensor& x_in, const tensor& dy) {
     float* scratch = ctx.scratch(conv2d_scratch(ctx.backend, geom_));
+    if constexpr (requires { conv2d_keeps_layouts(ctx.backend, geom_); }) {
+      if (layouts_.x || layouts_.y) {  // oneDNN reads and writes the blocked operands as they are
+        if (opt.bias) {
+          if (layouts_.y) sum_into_bias_blocked(ctx.backend, geom_.n, geom_.k, geom_.p * geom_.q, dy.data(), bias.grad.data());
+          else sum_into_bias(ctx.backend, geom_.n, geom_.k, geom_.p * geom_.q, dy.data(), bias.grad.data());
+        }
+        conv2d_backward(ctx.backend, geom_, x_in.data(), weight.value.data(), dy.data(), dx_.data(), weight.grad.data(),
+                        scratch, layouts_);
+        dx_.set_layout(layouts_.x ? layout::blocked : layout::nchw);
+        return dx_;
+      }
+    }
+    const tensor& x = as_nchw(ctx, x_in, x_nchw_);  // blocked only where oneDNN declined this geometry
     if (opt.bias) sum_into_bias(ctx.backend, geom_.n, geom_.k, geom_.p * geom_.q, dy.data(), bias.grad.data());
     if constexpr (requires {
                     conv2d_backward(ctx.backend, geom_, x.data(), weight.value.data(), dy.data(), dx_.data(),
@@ -89,7 +103,8 @@ struct conv2d {
       conv2d_backward_weight(ctx.backend, geom_, x.data(), dy.data(), weight.grad.data(), scratch);
       conv2d_backward_data(ctx.backend, geom_, weight.value.data(), dy.data(), dx_.data(), scratch);
     }
-    return dx_;
+    dx_.set_layout(layout::nchw);
+    return x_in.layout() == layout::blocked ? in_layout(ctx, dx_, layout::blocked, dx_blocked_) : dx_;
   }
 
   /// y = act(conv(x)) with the (leaky) ReLU after this layer applied as the kernel writes y,
@@ -171,22 +186,23 @@ struct conv2d {
   /// y = act?(conv(x, w) + b) on the fastest path the backend has: oneDNN's inference kernels
   /// (weights kept in its layout while `version` holds; inference only) or its forward kernels
   /// with the activation as a post-op; else the plain convolution and the activation in place.
-  /// In inference, x may come in the backend's blocked layout, and y is written in it when the
-  /// consumer takes it (graph/layout.hpp).
+  /// x may come in the backend's blocked layout, and y is written in it when the consumer takes
+  /// it (core/layout.hpp); where oneDNN declines the geometry, x is reordered to NCHW first.
   template <class Ctx>
-  void run(Ctx& ctx, const tensor& x, const float* w, const float* b, std::uint64_t version,
+  void run(Ctx& ctx, const tensor& x_in, const float* w, const float* b, std::uint64_t version,
            const ops::fused_relu* act, bool inference) {
     float* scratch = ctx.scratch(conv2d_scratch(ctx.backend, geom_));
     y_.set_layout(layout::nchw);
-    if constexpr (requires { conv2d_infer(ctx.backend, geom_, x.data(), true, w, version, b, act, y_.data(), true, scratch); }) {
-      if (inference) {
-        const bool blocked = conv2d_infer(ctx.backend, geom_, x.data(), x.layout() == layout::blocked, w, version, b,
-                                          act, y_.data(), ctx.consumer_takes_blocked, scratch);
-        return y_.set_layout(blocked ? layout::blocked : layout::nchw);
-      }
-      if (act) return conv2d_forward_relu(ctx.backend, geom_, x.data(), w, b, *act, y_.data(), scratch);
+    if constexpr (requires { conv2d_keeps_layouts(ctx.backend, geom_); }) {
+      layouts_ = {};
+      if (conv2d_keeps_layouts(ctx.backend, geom_))
+        layouts_ = {x_in.layout() == layout::blocked, ctx.consumer_takes_blocked && blocked_layout_fits(ctx.backend, opt.out)};
+      const tensor& x = layouts_.x ? x_in : as_nchw(ctx, x_in, x_nchw_);
+      y_.set_layout(layouts_.y ? layout::blocked : layout::nchw);
+      if (inference) return conv2d_infer(ctx.backend, geom_, x.data(), w, version, b, act, y_.data(), layouts_, scratch);
+      return conv2d_forward_layouts(ctx.backend, geom_, x.data(), w, b, act, y_.data(), layouts_, scratch);
     }
-    conv2d_forward(ctx.backend, geom_, x.data(), w, b, y_.data(), scratch);
+    conv2d_forward(ctx.backend, geom_, x_in.data(), w, b, y_.data(), scratch);
     if (act) unary_forward(ctx.backend, ops::leaky_relu{act->slope}, y_.numel(), y_.data(), y_.data());
   }
 
@@ -206,6 +222,8 @@ struct conv2d {
 
   conv_geometry geom_{};
   tensor y_, dx_;
+  conv_layouts layouts_{};            // of the last forward, for backward
+  tensor x_nchw_, dx_blocked_;       // a blocked x in NCHW, and dx back in x's layout, where oneDNN declined
   tensor folded_weight_, folded_bias_;
   std::uint64_t folded_at_ = 0;
 };

@@ -9,7 +9,7 @@ namespace hush {
 
 struct identity {
   static constexpr const char* kind = "identity";
-  static constexpr bool passes_layout = true;  // graph/layout.hpp
+  static constexpr bool passes_layout = true;  // core/layout.hpp
   constexpr std::int64_t parameter_count() const { return 0; }
   shape output_shape(shape in) const { return in; }
   template <class Ctx>

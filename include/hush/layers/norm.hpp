@@ -9,6 +9,7 @@
 #include "hush/backend/unary_ops.hpp"
 #include "hush/core/context.hpp"
 #include "hush/core/error.hpp"
+#include "hush/core/layout.hpp"
 #include "hush/core/parameter.hpp"
 
 namespace hush {
@@ -24,6 +25,9 @@ struct batch_norm2d {
   /// (leaky) ReLU it applies in the same pass as the normalisation (forward_then).
   static constexpr bool overwritable_output = true, applies_activation = true;
   static constexpr bool is_batch_norm = true;
+  /// Reads the cpu backend's blocked layout and writes its output (and dx) in the input's
+  /// (core/layout.hpp).
+  static constexpr bool passes_layout = true;
 
   constexpr explicit batch_norm2d(options o) : opt(o) {}
   constexpr explicit batch_norm2d(std::int64_t channels) : opt{channels} {}
@@ -69,6 +73,15 @@ struct batch_norm2d {
     const auto& s = x.shape();
     const tensor& m = batch_statistics_ ? mean_ : running_mean;
     const tensor& v = batch_statistics_ ? var_ : running_var;
+    dx_.set_layout(x.layout());
+    if constexpr (blocked_kernels<Ctx>) {
+      if (x.layout() == layout::blocked) {
+        batch_norm_backward_blocked(ctx.backend, activation_block(ctx.backend), s.n(), s.c(), s.h() * s.w(), x.data(),
+                                    dy.data(), m.data(), v.data(), opt.eps, weight.value.data(), dx_.data(),
+                                    weight.grad.data(), bias.grad.data(), batch_statistics_);
+        return dx_;
+      }
+    }
     batch_norm_backward(ctx.backend, s.n(), s.c(), s.h() * s.w(), x.data(), dy.data(), m.data(), v.data(), opt.eps,
                         weight.value.data(), dx_.data(), weight.grad.data(), bias.grad.data(), batch_statistics_);
     return dx_;
@@ -80,14 +93,29 @@ struct batch_norm2d {
     const auto& s = x.shape();
     const auto hw = s.h() * s.w();
     batch_statistics_ = ctx.training();
+    y_.set_layout(x.layout());
+    bool blocked = false;
+    if constexpr (blocked_kernels<Ctx>) blocked = x.layout() == layout::blocked;
     if (batch_statistics_) {
-      batch_norm_statistics(ctx.backend, s.n(), s.c(), hw, x.data(), mean_.data(), var_.data());
+      if constexpr (blocked_kernels<Ctx>) {
+        if (blocked)
+          batch_norm_statistics_blocked(ctx.backend, activation_block(ctx.backend), s.n(), s.c(), hw, x.data(),
+                                        mean_.data(), var_.data());
+      }
+      if (!blocked) batch_norm_statistics(ctx.backend, s.n(), s.c(), hw, x.data(), mean_.data(), var_.data());
       batch_norm_update_running(ctx.backend, s.c(), s.n() * hw, opt.momentum, mean_.data(), var_.data(),
                                 running_mean.data(), running_var.data());
       ++num_batches_tracked;
     }
     const tensor& m = batch_statistics_ ? mean_ : running_mean;
     const tensor& v = batch_statistics_ ? var_ : running_var;
+    if constexpr (blocked_kernels<Ctx>) {
+      if (blocked) {
+        batch_norm_forward_relu_blocked(ctx.backend, activation_block(ctx.backend), s.n(), s.c(), hw, x.data(), m.data(),
+                                        v.data(), opt.eps, weight.value.data(), bias.value.data(), act, y_.data());
+        return y_;
+      }
+    }
     if constexpr (requires { batch_norm_forward_relu(ctx.backend, s.n(), s.c(), hw, x.data(), m.data(), v.data(), opt.eps,
                                                      weight.value.data(), bias.value.data(), act, y_.data()); }) {
       batch_norm_forward_relu(ctx.backend, s.n(), s.c(), hw, x.data(), m.data(), v.data(), opt.eps, weight.value.data(),
@@ -119,6 +147,10 @@ struct batch_norm2d {
   std::int64_t num_batches_tracked = 0;
 
  private:
+  /// Whether the backend has kernels for the blocked layout (the cpu backend).
+  template <class Ctx>
+  static constexpr bool blocked_kernels = requires(Ctx& c) { activation_block(c.backend); };
+
   bool batch_statistics_ = true;  // what the last forward used, so backward matches it
   tensor mean_, var_, y_, dx_;
 };

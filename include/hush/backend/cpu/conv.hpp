@@ -208,57 +208,86 @@ inline void relu_in_place(const conv_geometry& g, hush::ops::fused_relu act, flo
 }
 }  // namespace detail
 
-/// Whether activations of `channels` channels can live in the blocked layout (core/tensor.hpp).
-inline bool blocked_layout_fits(cpu, std::int64_t channels) {
+/// Channels per block of the blocked activation layout (core/tensor.hpp): 16 on AVX-512, 8 on
+/// AVX2; 0 without oneDNN or when it runs no convolution (im2col chosen), so nothing is blocked.
+inline std::int64_t activation_block(cpu) {
 #if HUSH_WITH_DNNL
-  return dnnl_blocks(channels);
+  return cpu_conv() == cpu_conv_algorithm::dnnl ? dnnl_detail::activation_block() : 0;
 #else
-  (void)channels;
+  return 0;
+#endif
+}
+/// Whether activations of `channels` channels can live in the blocked layout.
+inline bool blocked_layout_fits(cpu, std::int64_t channels) {
+  const auto block = activation_block(cpu{});
+  return block > 0 && channels % block == 0;
+}
+
+/// The tensor of shape `s` at `from` reordered from the blocked layout into NCHW at `to`, or from
+/// NCHW into the blocked layout (`to_blocked`).
+inline void reorder_activation(cpu, const shape& s, const float* from, float* to, bool to_blocked) {
+#if HUSH_WITH_DNNL
+  dnnl_reorder_activation(s.n(), s.c(), s.h(), s.w(), from, to, to_blocked);
+#else
+  (void)s, (void)from, (void)to, (void)to_blocked;
+  throw error("reorder_activation: hush was built without oneDNN, so no tensor is blocked");
+#endif
+}
+
+/// Whether this geometry's convolutions take and give blocked operands (conv_layouts): oneDNN
+/// runs all of them.
+inline bool conv2d_keeps_layouts(cpu, const conv_geometry& g) {
+#if HUSH_WITH_DNNL
+  return dnnl_takes(g);
+#else
+  (void)g;
   return false;
 #endif
 }
 
-/// The blocked tensor `s` at `blocked` in NCHW at `nchw`.
-inline void blocked_to_nchw(cpu, const shape& s, const float* blocked, float* nchw) {
+/// Inference: y = act?(conv(x, w) + bias), x and y in the given layouts (blocked ones only when
+/// conv2d_keeps_layouts). `version` changes whenever the weights at `w` do, so oneDNN keeps them
+/// in its own layout between calls.
+inline void conv2d_infer(cpu, const conv_geometry& g, const float* x, const float* w, std::uint64_t version,
+                         const float* bias, const hush::ops::fused_relu* act, float* y, conv_layouts layouts,
+                         float* scratch) {
 #if HUSH_WITH_DNNL
-  dnnl_blocked_to_nchw(s.n(), s.c(), s.h(), s.w(), blocked, nchw);
+  if (dnnl_conv2d_infer(g, x, w, version, bias, act, y, layouts)) return;
 #else
-  (void)s, (void)blocked, (void)nchw;
-  throw error("blocked_to_nchw: hush was built without oneDNN, so no tensor is blocked");
+  (void)version;
 #endif
-}
-
-/// Inference: y = act?(conv(x, w) + bias). `version` changes whenever the weights at `w` do, so
-/// oneDNN keeps them in its own layout between calls. x is blocked when `x_blocked`; y is written
-/// blocked when `y_blocked` and oneDNN runs it. Returns whether y is blocked.
-inline bool conv2d_infer(cpu, const conv_geometry& g, const float* x, bool x_blocked, const float* w,
-                         std::uint64_t version, const float* bias, const hush::ops::fused_relu* act, float* y,
-                         bool y_blocked, float* scratch) {
-#if HUSH_WITH_DNNL
-  if (const auto blocked = dnnl_conv2d_infer(g, x, x_blocked, w, version, bias, act, y, y_blocked)) return *blocked;
-  thread_local tensor plain;  // a geometry oneDNN declines: its input back in NCHW first
-  if (x_blocked) {
-    plain.resize({g.n, g.c, g.h, g.w});
-    blocked_to_nchw(cpu{}, plain.shape(), x, plain.data());
-    x = plain.data();
-  }
-#else
-  (void)version, (void)x_blocked, (void)y_blocked;
-#endif
+  if (layouts.x || layouts.y) throw error("conv2d_infer: oneDNN declined a convolution of blocked operands");
   conv2d_forward(cpu{}, g, x, w, bias, y, scratch);
   if (act) detail::relu_in_place(g, *act, y);
-  return false;
 }
 
-/// Forward (training or eval): y = act(conv(x, w) + bias), the (leaky) ReLU applied by oneDNN's
-/// kernel as it writes y rather than in a pass of its own.
-inline void conv2d_forward_relu(cpu, const conv_geometry& g, const float* x, const float* w, const float* bias,
-                                hush::ops::fused_relu act, float* y, float* scratch) {
+/// Training or eval: y = act?(conv(x, w) + bias), x and y in the given layouts (blocked ones only
+/// when conv2d_keeps_layouts), the (leaky) ReLU applied by oneDNN's kernel as it writes y.
+inline void conv2d_forward_layouts(cpu, const conv_geometry& g, const float* x, const float* w, const float* bias,
+                                   const hush::ops::fused_relu* act, float* y, conv_layouts layouts, float* scratch) {
 #if HUSH_WITH_DNNL
-  if (dnnl_conv2d_forward(g, x, w, bias, y, &act)) return;
+  if (dnnl_conv2d_forward(g, x, w, bias, y, act, layouts)) return;
 #endif
+  if (layouts.x || layouts.y) throw error("conv2d_forward: oneDNN declined a convolution of blocked operands");
   conv2d_forward(cpu{}, g, x, w, bias, y, scratch);
-  detail::relu_in_place(g, act, y);
+  if (act) detail::relu_in_place(g, *act, y);
+}
+
+/// db += Σ dy over samples and positions, dy (n, k, pq) in the blocked layout.
+inline void sum_into_bias_blocked(cpu, std::int64_t n, std::int64_t k, std::int64_t pq, const float* dy, float* db) {
+  const auto block = activation_block(cpu{}), blocks = k / block;
+#pragma omp parallel for
+  for (std::int64_t cb = 0; cb < blocks; ++cb)
+    for (std::int64_t lane = 0; lane < block; ++lane) {
+      double sum = 0;
+      for (std::int64_t i = 0; i < n; ++i) {
+        const float* p = dy + (i * blocks + cb) * pq * block + lane;
+        float part = 0.0f;
+        for (std::int64_t t = 0; t < pq; ++t) part += p[t * block];
+        sum += part;
+      }
+      db[cb * block + lane] += static_cast<float>(sum);
+    }
 }
 
 inline void conv2d_backward_data(cpu, const conv_geometry& g, const float* w, const float* dy, float* dx,
@@ -317,13 +346,15 @@ inline void conv2d_backward_weight(cpu, const conv_geometry& g, const float* x, 
   }
 }
 
-/// Both backward passes, dw += Σ dY ⋆ x and dx = convᵀ(dY, w): through oneDNN with one reorder of
-/// dY for the two, else one after the other.
+/// Both backward passes, dw += Σ dY ⋆ x and dx = convᵀ(dY, w), x, dx and dY in the given layouts
+/// (blocked ones only when conv2d_keeps_layouts): through oneDNN with one reorder of dY for the
+/// two, else one after the other.
 inline void conv2d_backward(cpu, const conv_geometry& g, const float* x, const float* w, const float* dy, float* dx,
-                            float* dw, float* scratch) {
+                            float* dw, float* scratch, conv_layouts layouts = {}) {
 #if HUSH_WITH_DNNL
-  if (dnnl_conv2d_backward(g, x, w, dy, dx, dw)) return;
+  if (dnnl_conv2d_backward(g, x, w, dy, dx, dw, layouts)) return;
 #endif
+  if (layouts.x || layouts.y) throw error("conv2d_backward: oneDNN declined a convolution of blocked operands");
   conv2d_backward_weight(cpu{}, g, x, dy, dw, scratch);
   conv2d_backward_data(cpu{}, g, w, dy, dx, scratch);
 }

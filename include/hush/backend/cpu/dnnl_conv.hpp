@@ -217,14 +217,19 @@ class operand {
   primitive to_inner_, to_plain_;
 };
 
-/// The blocked layout for activations with `channels` channels: nChw16c on AVX-512, nChw8c on
-/// AVX2, when the channels fill whole blocks; else `any`, oneDNN's own choice.
-inline dnnl_format_tag_t activation_layout(std::int64_t channels) {
+/// Channels per block of the blocked activation layout: 16 on AVX-512, 8 on AVX2, else 0 (none).
+inline std::int64_t activation_block() {
   static const std::int64_t block = [] {
     const auto isa = static_cast<unsigned>(dnnl_get_effective_cpu_isa());
     const auto has = [&](dnnl_cpu_isa_t feature) { return (isa & feature) == unsigned(feature); };  // a bit mask
     return has(dnnl_cpu_isa_avx512_core) ? 16 : has(dnnl_cpu_isa_avx2) ? 8 : 0;
   }();
+  return block;
+}
+/// The blocked layout for activations with `channels` channels: nChw16c on AVX-512, nChw8c on
+/// AVX2, when the channels fill whole blocks; else `any`, oneDNN's own choice.
+inline dnnl_format_tag_t activation_layout(std::int64_t channels) {
+  const auto block = activation_block();
   if (block == 0 || channels % block) return dnnl_format_tag_any;
   return block == 16 ? dnnl_nChw16c : dnnl_nChw8c;
 }
@@ -237,9 +242,11 @@ struct geometry_descs {
   dnnl_memory_desc_t x, w, y, any_x, any_w, any_y, bias;
   dnnl_dims_t strides{}, dilates{}, pad_l{}, pad_r{};
 
-  explicit geometry_descs(const conv_geometry& g) {
-    x = desc({g.n, g.c, g.h, g.w}, dnnl_nchw), any_x = desc({g.n, g.c, g.h, g.w}, activation_layout(g.c));
-    y = desc({g.n, g.k, g.p, g.q}, dnnl_nchw), any_y = desc({g.n, g.k, g.p, g.q}, activation_layout(g.k));
+  /// x and y (and their gradients) in the user's buffers: NCHW, or blocked when `layouts` says.
+  explicit geometry_descs(const conv_geometry& g, conv_layouts layouts = {}) {
+    any_x = desc({g.n, g.c, g.h, g.w}, activation_layout(g.c)), any_y = desc({g.n, g.k, g.p, g.q}, activation_layout(g.k));
+    x = layouts.x ? any_x : desc({g.n, g.c, g.h, g.w}, dnnl_nchw);
+    y = layouts.y ? any_y : desc({g.n, g.k, g.p, g.q}, dnnl_nchw);
     if (g.groups == 1) {
       w = desc({g.k, g.c, g.r, g.s}, dnnl_oihw), any_w = desc({g.k, g.c, g.r, g.s}, dnnl_format_tag_any);
     } else {
@@ -289,8 +296,8 @@ struct forward_plan {
   primitive conv;
   operand x, w, y;
   memory bias;
-  forward_plan(const conv_geometry& g, bool with_bias, const ops::fused_relu* act = nullptr) {
-    const geometry_descs d(g);
+  forward_plan(const conv_geometry& g, bool with_bias, const ops::fused_relu* act, conv_layouts layouts) {
+    const geometry_descs d(g, layouts);
     const auto pd = d.forward(with_bias, relu_post_op(act).get());
     conv = make_primitive(pd);
     x = operand(pd, dnnl_query_src_md, d.x, copy_in::source);
@@ -309,12 +316,8 @@ struct inference_plan {
   memory bias;
   const float* weights_of = nullptr;
   std::uint64_t weights_version = 0;
-  /// x_blocked, y_blocked: x is read and y written in the blocked layout (activation_layout)
-  /// rather than NCHW, so that neither is reordered.
-  inference_plan(const conv_geometry& g, const ops::fused_relu* act, bool x_blocked, bool y_blocked) {
-    geometry_descs d(g);
-    if (x_blocked) d.x = d.any_x;
-    if (y_blocked) d.y = d.any_y;
+  inference_plan(const conv_geometry& g, const ops::fused_relu* act, conv_layouts layouts) {
+    const geometry_descs d(g, layouts);
     dnnl_convolution_desc_t op;
     check(dnnl_dilated_convolution_forward_desc_init(&op, dnnl_forward_inference, dnnl_convolution_direct, &d.any_x,
                                                      &d.any_w, &d.bias, &d.any_y, d.strides, d.dilates, d.pad_l, d.pad_r),
@@ -332,8 +335,8 @@ struct inference_plan {
 struct backward_data_plan {
   primitive conv;
   operand w, dy, dx;
-  explicit backward_data_plan(const conv_geometry& g) {
-    const geometry_descs d(g);
+  backward_data_plan(const conv_geometry& g, conv_layouts layouts) {
+    const geometry_descs d(g, layouts);
     dnnl_convolution_desc_t op;
     check(dnnl_dilated_convolution_backward_data_desc_init(&op, dnnl_convolution_direct, &d.any_x, &d.any_w, &d.any_y,
                                                            d.strides, d.dilates, d.pad_l, d.pad_r),
@@ -351,8 +354,8 @@ struct backward_data_plan {
 struct backward_weight_plan {
   primitive conv;
   operand x, dy, dw;
-  explicit backward_weight_plan(const conv_geometry& g) {
-    const geometry_descs d(g);
+  backward_weight_plan(const conv_geometry& g, conv_layouts layouts) {
+    const geometry_descs d(g, layouts);
     dnnl_convolution_desc_t op;
     check(dnnl_dilated_convolution_backward_weights_desc_init(&op, dnnl_convolution_direct, &d.any_x, &d.any_w, nullptr,
                                                               &d.any_y, d.strides, d.dilates, d.pad_l, d.pad_r),
@@ -396,18 +399,47 @@ inline void wait() { check(dnnl_stream_wait(stream()), "wait"); }
 /// scratch.
 inline bool dnnl_takes(const conv_geometry& g) {
   using namespace dnnl_detail;
-  return cpu_conv() == cpu_conv_algorithm::dnnl && plan_for<forward_plan>(g, 0, nullptr, nullptr, false) &&
-         plan_for<forward_plan>(g, 1, nullptr, nullptr, true) && plan_for<backward_data_plan>(g, 2, nullptr, nullptr) &&
-         plan_for<backward_weight_plan>(g, 3, nullptr, nullptr);
+  return cpu_conv() == cpu_conv_algorithm::dnnl && plan_for<forward_plan>(g, 0, nullptr, nullptr, false, nullptr, conv_layouts{}) &&
+         plan_for<forward_plan>(g, 1, nullptr, nullptr, true, nullptr, conv_layouts{}) &&
+         plan_for<backward_data_plan>(g, 2, nullptr, nullptr, conv_layouts{}) &&
+         plan_for<backward_weight_plan>(g, 3, nullptr, nullptr, conv_layouts{});
 }
 
-/// y = conv(x, w) + bias, (leaky-)ReLU'd when `act` is given, through oneDNN; false (and nothing
-/// written) if it declines the geometry.
+/// Whether activations of `channels` channels can be kept in the blocked layout (they fill whole
+/// blocks on this CPU, and oneDNN runs the convolutions).
+inline bool dnnl_blocks(std::int64_t channels) {
+  return cpu_conv() == cpu_conv_algorithm::dnnl && dnnl_detail::activation_layout(channels) != dnnl_format_tag_any;
+}
+
+/// The tensor (n, c, h, w) reordered from the blocked layout into NCHW, or back (`to_blocked`).
+inline void dnnl_reorder_activation(std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w, const float* from,
+                                    float* to, bool to_blocked) {
+  using namespace dnnl_detail;
+  struct reorder {
+    memory from, to;
+    primitive op;
+  };
+  thread_local std::map<std::array<std::int64_t, 5>, reorder> reorders;
+  auto [it, fresh] = reorders.try_emplace({n, c, h, w, std::int64_t(to_blocked)});
+  auto& r = it->second;
+  if (fresh) {
+    auto a = desc({n, c, h, w}, activation_layout(c)), b = desc({n, c, h, w}, dnnl_nchw);
+    if (to_blocked) std::swap(a, b);
+    r = {make_memory(a, DNNL_MEMORY_NONE), make_memory(b, DNNL_MEMORY_NONE), make_reorder(a, b, false)};
+  }
+  check(dnnl_memory_set_data_handle(r.from.get(), const_cast<float*>(from)), "data handle");
+  check(dnnl_memory_set_data_handle(r.to.get(), to), "data handle");
+  run(r.op, {{DNNL_ARG_FROM, r.from.get()}, {DNNL_ARG_TO, r.to.get()}});
+  wait();
+}
+
+/// y = conv(x, w) + bias, (leaky-)ReLU'd when `act` is given, through oneDNN, x and y in the
+/// given layouts; false (and nothing written) if it declines the geometry.
 inline bool dnnl_conv2d_forward(const conv_geometry& g, const float* x, const float* w, const float* bias, float* y,
-                                const ops::fused_relu* act = nullptr) {
+                                const ops::fused_relu* act = nullptr, conv_layouts layouts = {}) {
   using namespace dnnl_detail;
   if (!dnnl_takes(g)) return false;
-  auto* plan = plan_for<forward_plan>(g, bias ? 1 : 0, act, nullptr, bias != nullptr, act);
+  auto* plan = plan_for<forward_plan>(g, (bias ? 1 : 0) + 8 * layouts.bits(), act, nullptr, bias != nullptr, act, layouts);
   if (!plan) return false;
   const auto src = plan->x.input(x), weights = plan->w.input(w), dst = plan->y.output(y);
   if (bias) {
@@ -421,47 +453,17 @@ inline bool dnnl_conv2d_forward(const conv_geometry& g, const float* x, const fl
   return true;
 }
 
-/// Whether activations of `channels` channels can be kept in the blocked layout (they fill whole
-/// blocks on this CPU, and oneDNN runs the convolutions).
-inline bool dnnl_blocks(std::int64_t channels) {
-  return cpu_conv() == cpu_conv_algorithm::dnnl && dnnl_detail::activation_layout(channels) != dnnl_format_tag_any;
-}
-
-/// The blocked tensor (n, c, h, w) at `blocked` reordered into NCHW at `nchw`.
-inline void dnnl_blocked_to_nchw(std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w, const float* blocked,
-                                 float* nchw) {
+/// Inference: y = act?(conv(x, w) + bias) through oneDNN, x and y in the given layouts;
+/// `version` tells it when the weights at `w` changed (their reordered copy is kept until
+/// then). False (nothing written) if it declines the geometry.
+inline bool dnnl_conv2d_infer(const conv_geometry& g, const float* x, const float* w, std::uint64_t version,
+                              const float* bias, const ops::fused_relu* act, float* y, conv_layouts layouts) {
   using namespace dnnl_detail;
-  struct reorder {
-    memory from, to;
-    primitive op;
-  };
-  thread_local std::map<std::array<std::int64_t, 4>, reorder> reorders;
-  auto [it, fresh] = reorders.try_emplace({n, c, h, w});
-  auto& r = it->second;
-  if (fresh) {
-    const auto from = desc({n, c, h, w}, activation_layout(c)), to = desc({n, c, h, w}, dnnl_nchw);
-    r = {make_memory(from, DNNL_MEMORY_NONE), make_memory(to, DNNL_MEMORY_NONE), make_reorder(from, to, false)};
-  }
-  check(dnnl_memory_set_data_handle(r.from.get(), const_cast<float*>(blocked)), "data handle");
-  check(dnnl_memory_set_data_handle(r.to.get(), nchw), "data handle");
-  run(r.op, {{DNNL_ARG_FROM, r.from.get()}, {DNNL_ARG_TO, r.to.get()}});
-  wait();
-}
-
-/// Inference: y = act?(conv(x, w) + bias) through oneDNN; `version` tells it when the weights at
-/// `w` changed (their reordered copy is kept until then). x is in the blocked layout when
-/// `x_blocked`; y is written blocked when `y_blocked` (and its channels fill the blocks).
-/// Returns false (nothing written) if oneDNN declines the geometry, else whether y is blocked.
-inline std::optional<bool> dnnl_conv2d_infer(const conv_geometry& g, const float* x, bool x_blocked, const float* w,
-                                             std::uint64_t version, const float* bias, const ops::fused_relu* act,
-                                             float* y, bool y_blocked) {
-  using namespace dnnl_detail;
-  if (cpu_conv() != cpu_conv_algorithm::dnnl) return std::nullopt;
-  y_blocked = y_blocked && dnnl_blocks(g.k);
+  if (cpu_conv() != cpu_conv_algorithm::dnnl) return false;
   // One plan per layer (keyed by its weights' address): layers of one geometry, as in ResNet's
   // repeated blocks, would otherwise take turns reordering their weights into a shared copy.
-  auto* plan = plan_for<inference_plan>(g, 4 + 8 * x_blocked + 16 * y_blocked, act, w, act, x_blocked, y_blocked);
-  if (!plan) return std::nullopt;
+  auto* plan = plan_for<inference_plan>(g, 4 + 8 * layouts.bits(), act, w, act, layouts);
+  if (!plan) return false;
   const auto src = plan->x.input(x), dst = plan->y.output(y);
   if (plan->weights_of != w || plan->weights_version != version) {
     plan->w.input(w);  // reorders into the plan's own buffer (or points at w when no reorder is needed)
@@ -472,17 +474,19 @@ inline std::optional<bool> dnnl_conv2d_infer(const conv_geometry& g, const float
                    {DNNL_ARG_DST, dst}});
   plan->y.finish();
   wait();
-  return y_blocked;
+  return true;
 }
 
 /// Both backward passes through oneDNN: dw += Σ dy ⋆ x, then dx = convᵀ(dy, w) (overwritten),
-/// with dy reordered once when both want it in the same layout; false if oneDNN declines.
+/// with dy reordered once when both want it in the same layout; x, dx, dy in the given layouts.
+/// False if oneDNN declines.
 inline bool dnnl_conv2d_backward(const conv_geometry& g, const float* x, const float* w, const float* dy, float* dx,
-                                 float* dw) {
+                                 float* dw, conv_layouts layouts = {}) {
   using namespace dnnl_detail;
   if (!dnnl_takes(g)) return false;
-  auto* weights = plan_for<backward_weight_plan>(g, 3, nullptr, nullptr);
-  auto* data = plan_for<backward_data_plan>(g, 2, nullptr, nullptr);
+  auto* weights = plan_for<backward_weight_plan>(g, 3 + 8 * layouts.bits(), nullptr, nullptr, layouts);
+  auto* data = plan_for<backward_data_plan>(g, 2 + 8 * layouts.bits(), nullptr, nullptr, layouts);
+  if (!weights || !data) return false;
   const auto gradient = weights->dy.input(dy);
   run(weights->conv, {{DNNL_ARG_SRC, weights->x.input(x)}, {DNNL_ARG_DIFF_DST, gradient},
                       {DNNL_ARG_DIFF_WEIGHTS, weights->dw.output(dw)}});
@@ -499,7 +503,7 @@ inline bool dnnl_conv2d_backward(const conv_geometry& g, const float* x, const f
 inline bool dnnl_conv2d_backward_data(const conv_geometry& g, const float* w, const float* dy, float* dx) {
   using namespace dnnl_detail;
   if (!dnnl_takes(g)) return false;
-  auto* plan = plan_for<backward_data_plan>(g, 2, nullptr, nullptr);
+  auto* plan = plan_for<backward_data_plan>(g, 2, nullptr, nullptr, conv_layouts{});
   run(plan->conv, {{DNNL_ARG_WEIGHTS, plan->w.input(w)}, {DNNL_ARG_DIFF_DST, plan->dy.input(dy)},
                    {DNNL_ARG_DIFF_SRC, plan->dx.output(dx)}});
   plan->dx.finish();
@@ -511,7 +515,7 @@ inline bool dnnl_conv2d_backward_data(const conv_geometry& g, const float* w, co
 inline bool dnnl_conv2d_backward_weight(const conv_geometry& g, const float* x, const float* dy, float* dw) {
   using namespace dnnl_detail;
   if (!dnnl_takes(g)) return false;
-  auto* plan = plan_for<backward_weight_plan>(g, 3, nullptr, nullptr);
+  auto* plan = plan_for<backward_weight_plan>(g, 3, nullptr, nullptr, conv_layouts{});
   run(plan->conv, {{DNNL_ARG_SRC, plan->x.input(x)}, {DNNL_ARG_DIFF_DST, plan->dy.input(dy)},
                    {DNNL_ARG_DIFF_WEIGHTS, plan->dw.output(dw)}});
   plan->dw.finish();

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <string>
 
 #include "hush/backend/cpu/tag.hpp"
+#include "hush/core/error.hpp"
 #include "hush/backend/unary_ops.hpp"
 #include "hush/backend/reference/norm.hpp"
 #include "hush/backend/reference/softmax.hpp"
@@ -100,6 +102,130 @@ inline void batch_norm_backward(cpu, std::int64_t n, std::int64_t c, std::int64_
     dbeta[ch] += static_cast<float>(sum_dy);
   }
 }
+// Batch norm on the blocked layout (core/tensor.hpp): sample i's channel block cb is hw pixels of
+// B channels each, so the inner loop runs over the B lanes of one pixel (one AVX-512 register at
+// B = 16). One channel block per OpenMP iteration.
+namespace detail {
+template <int B>
+void bn_blocked_statistics(std::int64_t n, std::int64_t c, std::int64_t hw, const float* x, float* mean, float* var) {
+  const auto blocks = c / B;
+#pragma omp parallel for
+  for (std::int64_t cb = 0; cb < blocks; ++cb) {
+    double s[B] = {}, s2[B] = {};
+    float m[B];
+    for (std::int64_t i = 0; i < n; ++i) {
+      const float* p = x + (i * blocks + cb) * hw * B;
+      float part[B] = {};
+      for (std::int64_t t = 0; t < hw; ++t)
+#pragma omp simd
+        for (int l = 0; l < B; ++l) part[l] += p[t * B + l];
+      for (int l = 0; l < B; ++l) s[l] += part[l];
+    }
+    for (int l = 0; l < B; ++l) m[l] = static_cast<float>(s[l] / double(n * hw));
+    for (std::int64_t i = 0; i < n; ++i) {
+      const float* p = x + (i * blocks + cb) * hw * B;
+      float part[B] = {};
+      for (std::int64_t t = 0; t < hw; ++t)
+#pragma omp simd
+        for (int l = 0; l < B; ++l) part[l] += (p[t * B + l] - m[l]) * (p[t * B + l] - m[l]);
+      for (int l = 0; l < B; ++l) s2[l] += part[l];
+    }
+    for (int l = 0; l < B; ++l) mean[cb * B + l] = m[l], var[cb * B + l] = static_cast<float>(s2[l] / double(n * hw));
+  }
+}
+template <int B>
+void bn_blocked_forward(std::int64_t n, std::int64_t c, std::int64_t hw, const float* x, const float* mean,
+                        const float* var, float eps, const float* gamma, const float* beta, float slope, float* y) {
+  const auto blocks = c / B;
+#pragma omp parallel for
+  for (std::int64_t cb = 0; cb < blocks; ++cb) {
+    float a[B], b[B];
+    for (int l = 0; l < B; ++l) {
+      const auto ch = cb * B + l;
+      const double scale = double(gamma[ch]) / std::sqrt(double(var[ch]) + eps);
+      a[l] = static_cast<float>(scale), b[l] = static_cast<float>(beta[ch] - mean[ch] * scale);
+    }
+    for (std::int64_t i = 0; i < n; ++i) {
+      const float* p = x + (i * blocks + cb) * hw * B;
+      float* q = y + (i * blocks + cb) * hw * B;
+      for (std::int64_t t = 0; t < hw; ++t)
+#pragma omp simd
+        for (int l = 0; l < B; ++l) {
+          const float v = p[t * B + l] * a[l] + b[l];
+          q[t * B + l] = std::max(v, 0.0f) + slope * std::min(v, 0.0f);
+        }
+    }
+  }
+}
+template <int B>
+void bn_blocked_backward(std::int64_t n, std::int64_t c, std::int64_t hw, const float* x, const float* dy,
+                         const float* mean, const float* var, float eps, const float* gamma, float* dx, float* dgamma,
+                         float* dbeta, bool batch_statistics) {
+  const auto blocks = c / B;
+#pragma omp parallel for
+  for (std::int64_t cb = 0; cb < blocks; ++cb) {
+    double sum_dy[B] = {}, sum_dy_xc[B] = {};
+    float mf[B], k_dy[B], k_x[B], k_0[B];
+    for (int l = 0; l < B; ++l) mf[l] = mean[cb * B + l];
+    for (std::int64_t i = 0; i < n; ++i) {
+      const float* p = x + (i * blocks + cb) * hw * B;
+      const float* d = dy + (i * blocks + cb) * hw * B;
+      float a[B] = {}, b[B] = {};
+      for (std::int64_t t = 0; t < hw; ++t)
+#pragma omp simd
+        for (int l = 0; l < B; ++l) a[l] += d[t * B + l], b[l] += d[t * B + l] * (p[t * B + l] - mf[l]);
+      for (int l = 0; l < B; ++l) sum_dy[l] += a[l], sum_dy_xc[l] += b[l];
+    }
+    const double count = double(n * hw);
+    for (int l = 0; l < B; ++l) {
+      const auto ch = cb * B + l;
+      const double rstd = 1.0 / std::sqrt(double(var[ch]) + eps), g = double(gamma[ch]) * rstd;
+      k_dy[l] = static_cast<float>(g);
+      k_x[l] = batch_statistics ? static_cast<float>(-g * rstd * rstd * sum_dy_xc[l] / count) : 0.0f;
+      k_0[l] = batch_statistics ? static_cast<float>(-g * sum_dy[l] / count) : 0.0f;
+      dgamma[ch] += static_cast<float>(sum_dy_xc[l] * rstd);
+      dbeta[ch] += static_cast<float>(sum_dy[l]);
+    }
+    for (std::int64_t i = 0; i < n; ++i) {
+      const float* p = x + (i * blocks + cb) * hw * B;
+      const float* d = dy + (i * blocks + cb) * hw * B;
+      float* q = dx + (i * blocks + cb) * hw * B;
+      for (std::int64_t t = 0; t < hw; ++t)
+#pragma omp simd
+        for (int l = 0; l < B; ++l) q[t * B + l] = d[t * B + l] * k_dy[l] + (p[t * B + l] - mf[l]) * k_x[l] + k_0[l];
+    }
+  }
+}
+/// f.template operator()<B>() for the block size `block` (8 or 16).
+template <class F>
+void with_block(std::int64_t block, F&& f) {
+  if (block == 16) f.template operator()<16>();
+  else if (block == 8) f.template operator()<8>();
+  else throw error("batch norm: no blocked kernels for blocks of " + std::to_string(block) + " channels");
+}
+}  // namespace detail
+
+/// The batch-norm kernels above on the blocked layout with `block` channels per block.
+inline void batch_norm_statistics_blocked(cpu, std::int64_t block, std::int64_t n, std::int64_t c, std::int64_t hw,
+                                          const float* x, float* mean, float* var) {
+  detail::with_block(block, [&]<int B>() { detail::bn_blocked_statistics<B>(n, c, hw, x, mean, var); });
+}
+inline void batch_norm_forward_relu_blocked(cpu, std::int64_t block, std::int64_t n, std::int64_t c, std::int64_t hw,
+                                            const float* x, const float* mean, const float* var, float eps,
+                                            const float* gamma, const float* beta, const hush::ops::fused_relu* act,
+                                            float* y) {
+  const float slope = act ? act->slope : 1.0f;
+  detail::with_block(block, [&]<int B>() { detail::bn_blocked_forward<B>(n, c, hw, x, mean, var, eps, gamma, beta, slope, y); });
+}
+inline void batch_norm_backward_blocked(cpu, std::int64_t block, std::int64_t n, std::int64_t c, std::int64_t hw,
+                                        const float* x, const float* dy, const float* mean, const float* var, float eps,
+                                        const float* gamma, float* dx, float* dgamma, float* dbeta,
+                                        bool batch_statistics) {
+  detail::with_block(block, [&]<int B>() {
+    detail::bn_blocked_backward<B>(n, c, hw, x, dy, mean, var, eps, gamma, dx, dgamma, dbeta, batch_statistics);
+  });
+}
+
 inline void batch_norm_update_running(cpu, std::int64_t c, std::int64_t count, float momentum, const float* mean,
                                       const float* var, float* running_mean, float* running_var) {
   batch_norm_update_running(reference{}, c, count, momentum, mean, var, running_mean, running_var);
