@@ -19,6 +19,9 @@
 //                                 v.counter(name, n) for integer state (num_batches_tracked),
 //                                 with PyTorch state_dict names.
 //
+// Tensors are NCHW unless a layer declares that it takes the cpu backend's blocked layout
+// (core/layout.hpp); only then may x (and dy) be blocked.
+//
 // Composites (graph/) also offer for_each_child(f, in), which print(), visit and parameter_count
 // use to walk the tree. Optional abilities are detected with `requires`, never with a base class.
 #include <concepts>
