@@ -144,6 +144,7 @@ TEST_CASE("softmax, global average pooling, upsampling, identity") {
   check_layer(hush::softmax{}, {3, 7});
   check_layer(hush::global_avg_pool{}, {2, 3, 4, 5});
   check_layer(hush::upsample({.scale = 2}), {2, 2, 3, 4});
+  check_layer(hush::upsample({.scale = 3}), {1, 2, 3, 2});
   check_layer(hush::upsample({.scale = 2, .interpolation = hush::upsample::interpolation::bilinear}), {2, 2, 3, 4});
   check_layer(hush::upsample({.scale = 4, .interpolation = hush::upsample::interpolation::bilinear}), {1, 2, 3, 3});
   check_layer(hush::identity{}, {2, 3});

@@ -273,21 +273,24 @@ inline void conv2d_forward_layouts(cpu, const conv_geometry& g, const float* x, 
   if (act) detail::relu_in_place(g, *act, y);
 }
 
-/// db += Σ dy over samples and positions, dy (n, k, pq) in the blocked layout.
+/// db += Σ dy over samples and positions, dy (n, k, pq) in the blocked layout: per channel block,
+/// the lanes of each position added at once.
 inline void sum_into_bias_blocked(cpu, std::int64_t n, std::int64_t k, std::int64_t pq, const float* dy, float* db) {
+  constexpr std::int64_t widest = 16;
   const auto block = activation_block(cpu{}), blocks = k / block;
+  if (block > widest) throw error("sum_into_bias_blocked: blocks of more than 16 channels");
 #pragma omp parallel for
-  for (std::int64_t cb = 0; cb < blocks; ++cb)
-    for (std::int64_t lane = 0; lane < block; ++lane) {
-      double sum = 0;
-      for (std::int64_t i = 0; i < n; ++i) {
-        const float* p = dy + (i * blocks + cb) * pq * block + lane;
-        float part = 0.0f;
-        for (std::int64_t t = 0; t < pq; ++t) part += p[t * block];
-        sum += part;
-      }
-      db[cb * block + lane] += static_cast<float>(sum);
+  for (std::int64_t cb = 0; cb < blocks; ++cb) {
+    double sum[widest] = {};
+    for (std::int64_t i = 0; i < n; ++i) {
+      const float* p = dy + (i * blocks + cb) * pq * block;
+      float part[widest] = {};
+      for (std::int64_t t = 0; t < pq; ++t)
+        for (std::int64_t lane = 0; lane < block; ++lane) part[lane] += p[t * block + lane];
+      for (std::int64_t lane = 0; lane < block; ++lane) sum[lane] += part[lane];
     }
+    for (std::int64_t lane = 0; lane < block; ++lane) db[cb * block + lane] += static_cast<float>(sum[lane]);
+  }
 }
 
 inline void conv2d_backward_data(cpu, const conv_geometry& g, const float* w, const float* dy, float* dx,
