@@ -70,6 +70,7 @@ TEST_CASE("an activation after a layer that never reads its output runs in place
   check_in_place(conv, hush::relu{}, {2, 2, 5, 5});
   check_in_place(conv, hush::leaky_relu(0.1f), {2, 2, 5, 5});
   check_in_place(hush::batch_norm2d(2), hush::relu{}, {3, 2, 4, 4});
+  check_in_place(hush::batch_norm2d(2), hush::leaky_relu(0.1f), {3, 2, 4, 4});  // and both backward passes in one
   check_in_place(hush::linear({.in = 6, .out = 4}), hush::leaky_relu(0.2f), {5, 6});
   CHECK(hush::relu{}.can_run_in_place());
   CHECK_FALSE(hush::leaky_relu(-0.5f).can_run_in_place());  // a negative slope flips the sign

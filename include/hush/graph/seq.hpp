@@ -30,6 +30,8 @@ template <class L>
 concept absorbs_norm = requires { requires L::absorbs_norm; };  // infer_fused(ctx, x, norm[, act])
 template <class L>
 concept applies_activation = requires { requires L::applies_activation; };  // forward_then(ctx, x, act)
+template <class L>
+concept backward_applies_activation = requires { requires L::backward_applies_activation; };  // backward_then
 
 template <class L, class Next, class After>
 concept absorbs_two = absorbs_norm<L> && batch_norm<Next> && fusable_activation<After>;
@@ -95,6 +97,7 @@ struct seq {
     const tensor* cur = &x;
     std::size_t skip = 0;
     const bool outer = ctx.consumer_takes_blocked;
+    applied_next_ = {};
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (forward_child<I>(ctx, cur, skip, outer), ...);
     }(std::make_index_sequence<size>{});
@@ -107,8 +110,9 @@ struct seq {
       throw error("seq: backward after an inference-mode forward (its layers may be fused); use train or eval mode");
     inputs_[0] = &x;
     const tensor* grad = &dy;
+    bool done = false;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((grad = &std::get<size - 1 - I>(layers).backward(ctx, *inputs_[size - 1 - I], *grad)), ...);
+      (backward_child<size - 1 - I>(ctx, grad, done), ...);
     }(std::make_index_sequence<size>{});
     return *grad;
   }
@@ -184,8 +188,12 @@ struct seq {
           // the child's buffer as its input.
           inputs_[I] = cur;
           ctx.consumer_takes_blocked = consumer_takes<I + 2>(outer);
-          if constexpr (detail::applies_activation<Child>) cur = &child.forward_then(ctx, *cur, next);
-          else cur = &next.forward_in_place(ctx, const_cast<tensor&>(child.forward(ctx, *cur)));
+          if constexpr (detail::applies_activation<Child>) {
+            cur = &child.forward_then(ctx, *cur, next);
+            applied_next_[I] = true;
+          } else {
+            cur = &next.forward_in_place(ctx, const_cast<tensor&>(child.forward(ctx, *cur)));
+          }
           inputs_[I + 1] = cur;
           return void(skip = 1);
         }
@@ -196,7 +204,26 @@ struct seq {
     cur = &child.forward(ctx, *cur);
   }
 
+  /// Child J's backward, in reverse order; `done` when child J was run with J + 1 already. A
+  /// child that applied the activation after it in forward (forward_then) and can take the
+  /// activation's gradient through it (backward_then) runs both backward passes in one.
+  template <std::size_t J, class Ctx>
+  void backward_child(Ctx& ctx, const tensor*& grad, bool& done) {
+    if (done) return void(done = false);
+    if constexpr (J > 0) {
+      using Prev = std::tuple_element_t<J - 1, std::tuple<Ls...>>;
+      if constexpr (detail::backward_applies_activation<Prev> && detail::fusable_activation<std::tuple_element_t<J, std::tuple<Ls...>>>) {
+        if (applied_next_[J - 1]) {
+          grad = &std::get<J - 1>(layers).backward_then(ctx, *inputs_[J - 1], *grad, std::get<J>(layers));
+          return void(done = true);
+        }
+      }
+    }
+    grad = &std::get<J>(layers).backward(ctx, *inputs_[J], *grad);
+  }
+
   std::array<const tensor*, size> inputs_{};
+  std::array<bool, size> applied_next_{};  // child I applied child I + 1 in the last forward
 };
 
 }  // namespace hush

@@ -28,6 +28,8 @@ struct batch_norm2d {
   /// Reads the cpu backend's blocked layout and writes its output (and dx) in the input's
   /// (core/layout.hpp).
   static constexpr bool passes_layout = true;
+  /// After forward_then, backward_then takes the activation's gradient through it in its own pass.
+  static constexpr bool backward_applies_activation = true;
 
   constexpr explicit batch_norm2d(options o) : opt(o) {}
   constexpr explicit batch_norm2d(std::int64_t channels) : opt{channels} {}
@@ -66,6 +68,39 @@ struct batch_norm2d {
   const tensor& forward_then(Ctx& ctx, const tensor& x, const Act& act) {
     const auto f = act.as_fused();
     return run(ctx, x, &f);
+  }
+
+  /// Backward of forward_then: dy is the gradient of the activation's output, taken through the
+  /// activation (whose output, in this layer's buffer, has its input's sign) in the norm's own
+  /// backward pass; the activation's backward and its buffer are skipped.
+  template <class Ctx, class Act>
+    requires requires(const Act& a) { a.as_fused(); }
+  const tensor& backward_then(Ctx& ctx, const tensor& x, const tensor& dy, Act& act) {
+    const auto& s = x.shape();
+    const float slope = act.as_fused().slope;
+    const tensor& m = batch_statistics_ ? mean_ : running_mean;
+    const tensor& v = batch_statistics_ ? var_ : running_var;
+    dx_.set_layout(x.layout());
+    if constexpr (blocked_kernels<Ctx>) {
+      if (x.layout() == layout::blocked) {
+        batch_norm_backward_blocked(ctx.backend, activation_block(ctx.backend), s.n(), s.c(), s.h() * s.w(), x.data(),
+                                    dy.data(), m.data(), v.data(), opt.eps, weight.value.data(), dx_.data(),
+                                    weight.grad.data(), bias.grad.data(), batch_statistics_, y_.data(), slope);
+        return dx_;
+      }
+    }
+    if constexpr (requires {
+                    batch_norm_backward_relu(ctx.backend, s.n(), s.c(), s.h() * s.w(), x.data(), dy.data(), y_.data(),
+                                             slope, m.data(), v.data(), opt.eps, weight.value.data(), dx_.data(),
+                                             weight.grad.data(), bias.grad.data(), batch_statistics_);
+                  }) {
+      batch_norm_backward_relu(ctx.backend, s.n(), s.c(), s.h() * s.w(), x.data(), dy.data(), y_.data(), slope,
+                               m.data(), v.data(), opt.eps, weight.value.data(), dx_.data(), weight.grad.data(),
+                               bias.grad.data(), batch_statistics_);
+      return dx_;
+    } else {
+      return backward(ctx, x, act.backward(ctx, y_, dy));
+    }
   }
 
   template <class Ctx>

@@ -70,10 +70,30 @@ inline void batch_norm_forward(cpu, std::int64_t n, std::int64_t c, std::int64_t
                                const float* var, float eps, const float* gamma, const float* beta, float* y) {
   batch_norm_forward_relu(cpu{}, n, c, hw, x, mean, var, eps, gamma, beta, nullptr, y);
 }
+namespace detail {
+/// What batch norm's backward reads as dy: the gradient itself, or the gradient of the (leaky)
+/// ReLU that forward_then applied after the norm, taken through it on the fly (its output y has
+/// its input's sign), which saves the activation's own backward pass and buffer. Products, not a
+/// select, so the loops stay vectorised.
+struct given_dy {
+  const float* dy;
+  float operator()(std::int64_t i) const { return dy[i]; }
+};
+struct dy_through_relu {
+  const float* dy;
+  const float* y;
+  float slope;
+  float operator()(std::int64_t i) const {  // exactly dy or slope·dy: one of the two terms is 0
+    const float positive = static_cast<float>(y[i] > 0.0f);
+    return dy[i] * positive + slope * dy[i] * (1.0f - positive);
+  }
+};
+
 /// dx = γ·rstd·(dy - mean(dy) - x̂·mean(dy·x̂)) with batch statistics, γ·rstd·dy without.
-inline void batch_norm_backward(cpu, std::int64_t n, std::int64_t c, std::int64_t hw, const float* x, const float* dy,
-                                const float* mean, const float* var, float eps, const float* gamma, float* dx,
-                                float* dgamma, float* dbeta, bool batch_statistics) {
+template <class Dy>
+void bn_backward(std::int64_t n, std::int64_t c, std::int64_t hw, const float* x, Dy dy, const float* mean,
+                 const float* var, float eps, const float* gamma, float* dx, float* dgamma, float* dbeta,
+                 bool batch_statistics) {
 #pragma omp parallel for
   for (std::int64_t ch = 0; ch < c; ++ch) {
     const double rstd = 1.0 / std::sqrt(double(var[ch]) + eps), count = double(n * hw);
@@ -81,10 +101,10 @@ inline void batch_norm_backward(cpu, std::int64_t n, std::int64_t c, std::int64_
     double sum_dy = 0, sum_dy_xc = 0;  // Σ dy, Σ dy·(x - mean)
     for (std::int64_t i = 0; i < n; ++i) {
       const float* p = x + (i * c + ch) * hw;
-      const float* d = dy + (i * c + ch) * hw;
+      const auto at = (i * c + ch) * hw;
       float a = 0.0f, b = 0.0f;
 #pragma omp simd reduction(+ : a, b)
-      for (std::int64_t t = 0; t < hw; ++t) a += d[t], b += d[t] * (p[t] - mf);
+      for (std::int64_t t = 0; t < hw; ++t) a += dy(at + t), b += dy(at + t) * (p[t] - mf);
       sum_dy += a, sum_dy_xc += b;
     }
     const double g = double(gamma[ch]) * rstd;
@@ -93,15 +113,32 @@ inline void batch_norm_backward(cpu, std::int64_t n, std::int64_t c, std::int64_
     const float k_0 = batch_statistics ? static_cast<float>(-g * sum_dy / count) : 0.0f;
     for (std::int64_t i = 0; i < n; ++i) {
       const float* p = x + (i * c + ch) * hw;
-      const float* d = dy + (i * c + ch) * hw;
-      float* q = dx + (i * c + ch) * hw;
+      const auto at = (i * c + ch) * hw;
+      float* q = dx + at;
 #pragma omp simd
-      for (std::int64_t t = 0; t < hw; ++t) q[t] = d[t] * k_dy + (p[t] - mf) * k_x + k_0;
+      for (std::int64_t t = 0; t < hw; ++t) q[t] = dy(at + t) * k_dy + (p[t] - mf) * k_x + k_0;
     }
     dgamma[ch] += static_cast<float>(sum_dy_xc * rstd);
     dbeta[ch] += static_cast<float>(sum_dy);
   }
 }
+}  // namespace detail
+
+inline void batch_norm_backward(cpu, std::int64_t n, std::int64_t c, std::int64_t hw, const float* x, const float* dy,
+                                const float* mean, const float* var, float eps, const float* gamma, float* dx,
+                                float* dgamma, float* dbeta, bool batch_statistics) {
+  detail::bn_backward(n, c, hw, x, detail::given_dy{dy}, mean, var, eps, gamma, dx, dgamma, dbeta, batch_statistics);
+}
+/// The same with dy the gradient of the (leaky) ReLU of slope `slope` applied after the norm, whose
+/// output is y: the ReLU's backward in the same pass.
+inline void batch_norm_backward_relu(cpu, std::int64_t n, std::int64_t c, std::int64_t hw, const float* x,
+                                     const float* dy, const float* y, float slope, const float* mean, const float* var,
+                                     float eps, const float* gamma, float* dx, float* dgamma, float* dbeta,
+                                     bool batch_statistics) {
+  detail::bn_backward(n, c, hw, x, detail::dy_through_relu{dy, y, slope}, mean, var, eps, gamma, dx, dgamma, dbeta,
+                      batch_statistics);
+}
+
 // Batch norm on the blocked layout (core/tensor.hpp): sample i's channel block cb is hw pixels of
 // B channels each, so the inner loop runs over the B lanes of one pixel (one AVX-512 register at
 // B = 16). One channel block per OpenMP iteration.
@@ -157,8 +194,8 @@ void bn_blocked_forward(std::int64_t n, std::int64_t c, std::int64_t hw, const f
     }
   }
 }
-template <int B>
-void bn_blocked_backward(std::int64_t n, std::int64_t c, std::int64_t hw, const float* x, const float* dy,
+template <int B, class Dy>
+void bn_blocked_backward(std::int64_t n, std::int64_t c, std::int64_t hw, const float* x, Dy dy,
                          const float* mean, const float* var, float eps, const float* gamma, float* dx, float* dgamma,
                          float* dbeta, bool batch_statistics) {
   const auto blocks = c / B;
@@ -168,12 +205,15 @@ void bn_blocked_backward(std::int64_t n, std::int64_t c, std::int64_t hw, const 
     float mf[B], k_dy[B], k_x[B], k_0[B];
     for (int l = 0; l < B; ++l) mf[l] = mean[cb * B + l];
     for (std::int64_t i = 0; i < n; ++i) {
-      const float* p = x + (i * blocks + cb) * hw * B;
-      const float* d = dy + (i * blocks + cb) * hw * B;
+      const auto at = (i * blocks + cb) * hw * B;
+      const float* p = x + at;
       float a[B] = {}, b[B] = {};
       for (std::int64_t t = 0; t < hw; ++t)
 #pragma omp simd
-        for (int l = 0; l < B; ++l) a[l] += d[t * B + l], b[l] += d[t * B + l] * (p[t * B + l] - mf[l]);
+        for (int l = 0; l < B; ++l) {
+          const float d = dy(at + t * B + l);
+          a[l] += d, b[l] += d * (p[t * B + l] - mf[l]);
+        }
       for (int l = 0; l < B; ++l) sum_dy[l] += a[l], sum_dy_xc[l] += b[l];
     }
     const double count = double(n * hw);
@@ -187,12 +227,13 @@ void bn_blocked_backward(std::int64_t n, std::int64_t c, std::int64_t hw, const 
       dbeta[ch] += static_cast<float>(sum_dy[l]);
     }
     for (std::int64_t i = 0; i < n; ++i) {
-      const float* p = x + (i * blocks + cb) * hw * B;
-      const float* d = dy + (i * blocks + cb) * hw * B;
-      float* q = dx + (i * blocks + cb) * hw * B;
+      const auto at = (i * blocks + cb) * hw * B;
+      const float* p = x + at;
+      float* q = dx + at;
       for (std::int64_t t = 0; t < hw; ++t)
 #pragma omp simd
-        for (int l = 0; l < B; ++l) q[t * B + l] = d[t * B + l] * k_dy[l] + (p[t * B + l] - mf[l]) * k_x[l] + k_0[l];
+        for (int l = 0; l < B; ++l)
+          q[t * B + l] = dy(at + t * B + l) * k_dy[l] + (p[t * B + l] - mf[l]) * k_x[l] + k_0[l];
     }
   }
 }
@@ -217,12 +258,19 @@ inline void batch_norm_forward_relu_blocked(cpu, std::int64_t block, std::int64_
   const float slope = act ? act->slope : 1.0f;
   detail::with_block(block, [&]<int B>() { detail::bn_blocked_forward<B>(n, c, hw, x, mean, var, eps, gamma, beta, slope, y); });
 }
+/// `y`: as batch_norm_backward_relu, dy taken through the (leaky) ReLU whose output is y; none
+/// when null.
 inline void batch_norm_backward_blocked(cpu, std::int64_t block, std::int64_t n, std::int64_t c, std::int64_t hw,
                                         const float* x, const float* dy, const float* mean, const float* var, float eps,
                                         const float* gamma, float* dx, float* dgamma, float* dbeta,
-                                        bool batch_statistics) {
+                                        bool batch_statistics, const float* y = nullptr, float slope = 1.0f) {
   detail::with_block(block, [&]<int B>() {
-    detail::bn_blocked_backward<B>(n, c, hw, x, dy, mean, var, eps, gamma, dx, dgamma, dbeta, batch_statistics);
+    if (y)
+      detail::bn_blocked_backward<B>(n, c, hw, x, detail::dy_through_relu{dy, y, slope}, mean, var, eps, gamma, dx,
+                                     dgamma, dbeta, batch_statistics);
+    else
+      detail::bn_blocked_backward<B>(n, c, hw, x, detail::given_dy{dy}, mean, var, eps, gamma, dx, dgamma, dbeta,
+                                     batch_statistics);
   });
 }
 
