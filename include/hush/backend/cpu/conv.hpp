@@ -217,9 +217,10 @@ inline std::int64_t activation_block(cpu) {
   return 0;
 #endif
 }
-/// Whether activations of `channels` channels can live in the blocked layout.
+/// Whether activations of `channels` channels can live in the blocked layout (and it is switched on).
 inline bool blocked_layout_fits(cpu, std::int64_t channels) {
   const auto block = activation_block(cpu{});
+  if (!cpu_blocked_layout()) return false;
   return block > 0 && channels % block == 0;
 }
 

@@ -38,4 +38,22 @@ class scoped_cpu_conv {
 
 inline const char* name(cpu_conv_algorithm a) { return a == cpu_conv_algorithm::dnnl ? "oneDNN" : "im2col"; }
 
+/// Whether oneDNN's convolutions hand activations to each other in its blocked layout
+/// (core/layout.hpp; the default) or reorder them to NCHW and back around every call. A
+/// process-wide switch, so tests and benchmarks can compare the two.
+inline std::atomic<bool>& cpu_blocked_layout() {
+  static std::atomic<bool> on{true};
+  return on;
+}
+class scoped_cpu_blocked_layout {
+ public:
+  explicit scoped_cpu_blocked_layout(bool on) : previous_(cpu_blocked_layout().exchange(on)) {}
+  ~scoped_cpu_blocked_layout() { cpu_blocked_layout() = previous_; }
+  scoped_cpu_blocked_layout(const scoped_cpu_blocked_layout&) = delete;
+  scoped_cpu_blocked_layout& operator=(const scoped_cpu_blocked_layout&) = delete;
+
+ private:
+  bool previous_;
+};
+
 }  // namespace hush::backend
