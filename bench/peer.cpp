@@ -223,6 +223,8 @@ int main(int argc, char** argv) {
   bool im2col = false;
   app.add_flag("--eval", eval_mode, "forward workloads in eval mode instead of inference mode (no fusion)");
   app.add_flag("--im2col", im2col, "convolutions through im2col + BLAS even when oneDNN is built in");
+  bool nchw = false;
+  app.add_flag("--nchw", nchw, "activations in NCHW between oneDNN's convolutions (reordered around each) instead of its blocked layout");
   CLI11_PARSE(app, argc, argv);
 
   hush::set_threads(threads);  // before the workloads: fma_peak counts the threads
@@ -238,6 +240,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   if (im2col) hush::backend::cpu_conv() = hush::backend::cpu_conv_algorithm::im2col;
+  if (nchw) hush::backend::cpu_blocked_layout() = false;
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   std::cerr << "hush-bench-peer: " << threads << " threads, BLAS kernels " << hush::ensure_fast_blas()
             << (coretype ? std::string(" (OPENBLAS_CORETYPE=") + coretype + " in the environment)" : std::string()) << ", "
