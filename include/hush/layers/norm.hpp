@@ -76,50 +76,14 @@ struct batch_norm2d {
   template <class Ctx, class Act>
     requires requires(const Act& a) { a.as_fused(); }
   const tensor& backward_then(Ctx& ctx, const tensor& x, const tensor& dy, Act& act) {
-    const auto& s = x.shape();
-    const float slope = act.as_fused().slope;
-    const tensor& m = batch_statistics_ ? mean_ : running_mean;
-    const tensor& v = batch_statistics_ ? var_ : running_var;
-    dx_.set_layout(x.layout());
-    if constexpr (blocked_kernels<Ctx>) {
-      if (x.layout() == layout::blocked) {
-        batch_norm_backward_blocked(ctx.backend, activation_block(ctx.backend), s.n(), s.c(), s.h() * s.w(), x.data(),
-                                    dy.data(), m.data(), v.data(), opt.eps, weight.value.data(), dx_.data(),
-                                    weight.grad.data(), bias.grad.data(), batch_statistics_, y_.data(), slope);
-        return dx_;
-      }
-    }
-    if constexpr (requires {
-                    batch_norm_backward_relu(ctx.backend, s.n(), s.c(), s.h() * s.w(), x.data(), dy.data(), y_.data(),
-                                             slope, m.data(), v.data(), opt.eps, weight.value.data(), dx_.data(),
-                                             weight.grad.data(), bias.grad.data(), batch_statistics_);
-                  }) {
-      batch_norm_backward_relu(ctx.backend, s.n(), s.c(), s.h() * s.w(), x.data(), dy.data(), y_.data(), slope,
-                               m.data(), v.data(), opt.eps, weight.value.data(), dx_.data(), weight.grad.data(),
-                               bias.grad.data(), batch_statistics_);
-      return dx_;
-    } else {
-      return backward(ctx, x, act.backward(ctx, y_, dy));
-    }
+    const auto f = act.as_fused();
+    if constexpr (fused_backward<Ctx>) return run_backward(ctx, x, dy, &f);
+    else return backward(ctx, x, act.backward(ctx, y_, dy));  // a backend without the fused kernel
   }
 
   template <class Ctx>
   const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
-    const auto& s = x.shape();
-    const tensor& m = batch_statistics_ ? mean_ : running_mean;
-    const tensor& v = batch_statistics_ ? var_ : running_var;
-    dx_.set_layout(x.layout());
-    if constexpr (blocked_kernels<Ctx>) {
-      if (x.layout() == layout::blocked) {
-        batch_norm_backward_blocked(ctx.backend, activation_block(ctx.backend), s.n(), s.c(), s.h() * s.w(), x.data(),
-                                    dy.data(), m.data(), v.data(), opt.eps, weight.value.data(), dx_.data(),
-                                    weight.grad.data(), bias.grad.data(), batch_statistics_);
-        return dx_;
-      }
-    }
-    batch_norm_backward(ctx.backend, s.n(), s.c(), s.h() * s.w(), x.data(), dy.data(), m.data(), v.data(), opt.eps,
-                        weight.value.data(), dx_.data(), weight.grad.data(), bias.grad.data(), batch_statistics_);
-    return dx_;
+    return run_backward(ctx, x, dy, nullptr);
   }
 
  private:
@@ -185,6 +149,42 @@ struct batch_norm2d {
   /// Whether the backend has kernels for the blocked layout (the cpu backend).
   template <class Ctx>
   static constexpr bool blocked_kernels = requires(Ctx& c) { activation_block(c.backend); };
+  /// Whether it has a backward that takes a (leaky) ReLU's gradient through it (the cpu backend).
+  template <class Ctx>
+  static constexpr bool fused_backward =
+      requires(Ctx& c, float* p, bool b) { batch_norm_backward_relu(c.backend, 1, 1, 1, p, p, p, 0.0f, p, p, 0.0f, p, p, p, p, b); };
+
+  /// dx (and the parameters' gradients) from dy; `after`: the activation forward_then applied,
+  /// whose output's gradient dy is, taken through it here (only where fused_backward).
+  template <class Ctx>
+  const tensor& run_backward(Ctx& ctx, const tensor& x, const tensor& dy, const ops::fused_relu* after) {
+    const auto& s = x.shape();
+    const auto hw = s.h() * s.w();
+    const tensor& m = batch_statistics_ ? mean_ : running_mean;
+    const tensor& v = batch_statistics_ ? var_ : running_var;
+    const float* y = after ? y_.data() : nullptr;
+    const float slope = after ? after->slope : 1.0f;
+    dx_.set_layout(x.layout());
+    if constexpr (blocked_kernels<Ctx>) {
+      if (x.layout() == layout::blocked) {
+        batch_norm_backward_blocked(ctx.backend, activation_block(ctx.backend), s.n(), s.c(), hw, x.data(), dy.data(),
+                                    m.data(), v.data(), opt.eps, weight.value.data(), dx_.data(), weight.grad.data(),
+                                    bias.grad.data(), batch_statistics_, y, slope);
+        return dx_;
+      }
+    }
+    if constexpr (fused_backward<Ctx>) {
+      if (after) {
+        batch_norm_backward_relu(ctx.backend, s.n(), s.c(), hw, x.data(), dy.data(), y, slope, m.data(), v.data(),
+                                 opt.eps, weight.value.data(), dx_.data(), weight.grad.data(), bias.grad.data(),
+                                 batch_statistics_);
+        return dx_;
+      }
+    }
+    batch_norm_backward(ctx.backend, s.n(), s.c(), hw, x.data(), dy.data(), m.data(), v.data(), opt.eps,
+                        weight.value.data(), dx_.data(), weight.grad.data(), bias.grad.data(), batch_statistics_);
+    return dx_;
+  }
 
   bool batch_statistics_ = true;  // what the last forward used, so backward matches it
   tensor mean_, var_, y_, dx_;
