@@ -124,6 +124,8 @@ int main(int argc, char** argv) try {
   app.add_option("--limit", limit, "override the preset: train on the first N images (0: all)")->check(CLI::NonNegativeNumber);
   app.add_option("--test-limit", test_limit, "override the preset: test on the first N images (0: all)")->check(CLI::NonNegativeNumber);
   app.add_option("--batch", batch, "mini-batch size m")->capture_default_str()->check(CLI::PositiveNumber);
+  float peak_lr = 0.1f;
+  app.add_option("--lr", peak_lr, "peak learning rate of the one-cycle schedule")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--lambda", lambda, "pivot loss: weight of the perturbed images' cross-entropy")->capture_default_str();
   app.add_option("--lambda2", lambda2, "pivot loss: weight of the logit distance")->capture_default_str();
   app.add_option("--seed", seed, "seed of weights, order, augmentation and noise")->capture_default_str();
@@ -144,6 +146,7 @@ int main(int argc, char** argv) try {
   hush::train::classifier_options o;
   o.epochs = epochs > 0 ? epochs : p.epochs;
   o.batch = batch;
+  o.lr = peak_lr;
   o.seed = seed;
   o.resume = resume;
   o.curve_images = p.curve_images;
@@ -235,7 +238,7 @@ int main(int argc, char** argv) try {
     }
     md += "\nRegimes: clean only; noisy only (every image: " + noise.describe() +
           "); mixed (64 noisy copies of 64 clean images per batch of 128, cross-entropy); pivot (the same batch, "
-          "pivot loss with lambda " + number(lambda) + ", lambda2 " + number(lambda2) + "). SGD, Nesterov momentum 0.9, weight decay 5e-4, one-cycle schedule peaking at 0.1, random horizontal "
+          "pivot loss with lambda " + number(lambda) + ", lambda2 " + number(lambda2) + "). SGD, Nesterov momentum 0.9, weight decay 5e-4, one-cycle schedule peaking at " + number(peak_lr) + ", random horizontal "
           "flips, seed " + std::to_string(seed) + ".\nCommand: hush-robustness";
     for (int i = 1; i < argc; ++i) md += std::string(" ") + argv[i];
     md += "\n";
