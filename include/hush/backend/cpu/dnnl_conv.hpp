@@ -2,10 +2,10 @@
 // Convolution through oneDNN (Debian's libdnnl-dev), when hush is built with HUSH_WITH_DNNL.
 //
 // oneDNN's JIT direct convolutions are what PyTorch's CPU convolutions run. They work in a blocked
-// layout (8 channels innermost on AVX2, 16 on AVX-512), so each call reorders its operands from
-// hush's NCHW / KCRS and back: a copy, cheap beside the convolution and much cheaper than the
-// im2col column matrix it replaces (docs/performance.md). Primitives and the blocked buffers are
-// made once per geometry and kept per thread, so a training step allocates nothing. A geometry
+// layout (8 channels innermost on AVX2, 16 on AVX-512). Activations that the graph keeps in that
+// layout (core/layout.hpp, conv_layouts) are read and written as they are; NCHW ones, and the KCRS
+// weights, are reordered in and out on each call. Primitives and the blocked buffers are made once
+// per geometry (and layouts) and kept per thread, so a training step allocates nothing. A geometry
 // oneDNN declines returns false and the caller takes the im2col path.
 //
 // oneDNN's C API, not its C++ one: nvcc 13's front end crashes on dnnl.hpp in C++20 mode, and the
@@ -403,12 +403,6 @@ inline bool dnnl_takes(const conv_geometry& g) {
          plan_for<forward_plan>(g, 1, nullptr, nullptr, true, nullptr, conv_layouts{}) &&
          plan_for<backward_data_plan>(g, 2, nullptr, nullptr, conv_layouts{}) &&
          plan_for<backward_weight_plan>(g, 3, nullptr, nullptr, conv_layouts{});
-}
-
-/// Whether activations of `channels` channels can be kept in the blocked layout (they fill whole
-/// blocks on this CPU, and oneDNN runs the convolutions).
-inline bool dnnl_blocks(std::int64_t channels) {
-  return cpu_conv() == cpu_conv_algorithm::dnnl && dnnl_detail::activation_layout(channels) != dnnl_format_tag_any;
 }
 
 /// The tensor (n, c, h, w) reordered from the blocked layout into NCHW, or back (`to_blocked`).
