@@ -1,7 +1,9 @@
 #pragma once
 // seq<Ls...>: y = L_n(...L_2(L_1(x))). A flat pack: forward is a left fold, backward the reversed
 // fold, and each child's input is the previous child's output, which that child still holds.
-// In inference mode, neighbours that fuse (conv2d, batch_norm2d, relu) run as one kernel.
+// In inference mode, neighbours that fuse (conv2d, batch_norm2d, relu) run as one kernel; in every
+// mode an activation runs in the kernel of the layer before it, forward and (after batch norm)
+// backward. Each child learns whether its consumer takes the blocked layout (core/layout.hpp).
 #include <array>
 #include <cstddef>
 #include <string>
@@ -136,11 +138,6 @@ struct seq {
     return child_name<std::tuple_element_t<I, std::tuple<Ls...>>>(I);
   }
 
-  /// Runs child I on `cur` unless an earlier child already ran it (`skip`). In inference mode a
-  /// child that can absorb the next one or two (conv2d + batch_norm2d [+ relu], conv2d + relu:
-  /// its infer_fused) runs them as one and they are skipped. In every mode, an activation that
-  /// can run in place after a child whose output is overwritable is applied by that child's
-  /// kernel (forward_then) or in place.
   /// Whether what reads the output of the children before J takes the blocked layout: the
   /// first child from J on that does not pass the layout through, or past the end `outer`,
   /// what this seq's own consumer takes.
@@ -155,6 +152,11 @@ struct seq {
     }
   }
 
+  /// Runs child I on `cur` unless an earlier child already ran it (`skip`). In inference mode a
+  /// child that can absorb the next one or two (conv2d + batch_norm2d [+ relu], conv2d + relu:
+  /// its infer_fused) runs them as one and they are skipped. In every mode, an activation that
+  /// can run in place after a child whose output is overwritable is applied by that child's
+  /// kernel (forward_then) or in place.
   template <std::size_t I, class Ctx>
   void forward_child(Ctx& ctx, const tensor*& cur, std::size_t& skip, bool outer) {
     if (skip > 0) return void(--skip);
@@ -212,7 +214,8 @@ struct seq {
     if (done) return void(done = false);
     if constexpr (J > 0) {
       using Prev = std::tuple_element_t<J - 1, std::tuple<Ls...>>;
-      if constexpr (detail::backward_applies_activation<Prev> && detail::fusable_activation<std::tuple_element_t<J, std::tuple<Ls...>>>) {
+      using Child = std::tuple_element_t<J, std::tuple<Ls...>>;
+      if constexpr (detail::backward_applies_activation<Prev> && detail::fusable_activation<Child>) {
         if (applied_next_[J - 1]) {
           grad = &std::get<J - 1>(layers).backward_then(ctx, *inputs_[J - 1], *grad, std::get<J>(layers));
           return void(done = true);
