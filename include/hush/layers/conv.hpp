@@ -76,35 +76,25 @@ struct conv2d {
     return y_;
   }
 
+  /// dy comes in y's layout and dx leaves in x's (core/layout.hpp): oneDNN reads and writes the
+  /// blocked operands as they are; where it declined the geometry, x was blocked and is reordered.
   template <class Ctx>
   const tensor& backward(Ctx& ctx, const tensor& x_in, const tensor& dy) {
     float* scratch = ctx.scratch(conv2d_scratch(ctx.backend, geom_));
-    if constexpr (requires { conv2d_keeps_layouts(ctx.backend, geom_); }) {
-      if (layouts_.x || layouts_.y) {  // oneDNN reads and writes the blocked operands as they are
-        if (opt.bias) {
-          if (layouts_.y) sum_into_bias_blocked(ctx.backend, geom_.n, geom_.k, geom_.p * geom_.q, dy.data(), bias.grad.data());
-          else sum_into_bias(ctx.backend, geom_.n, geom_.k, geom_.p * geom_.q, dy.data(), bias.grad.data());
-        }
-        conv2d_backward(ctx.backend, geom_, x_in.data(), weight.value.data(), dy.data(), dx_.data(), weight.grad.data(),
-                        scratch, layouts_);
-        dx_.set_layout(layouts_.x ? layout::blocked : layout::nchw);
-        return dx_;
-      }
-    }
-    const tensor& x = as_nchw(ctx, x_in, x_nchw_);  // blocked only where oneDNN declined this geometry
-    if (opt.bias) sum_into_bias(ctx.backend, geom_.n, geom_.k, geom_.p * geom_.q, dy.data(), bias.grad.data());
+    const tensor& x = layouts_.x ? x_in : as_nchw(ctx, x_in, x_nchw_);
+    if (opt.bias) add_bias_gradient(ctx, dy);
     if constexpr (requires {
                     conv2d_backward(ctx.backend, geom_, x.data(), weight.value.data(), dy.data(), dx_.data(),
-                                    weight.grad.data(), scratch);
+                                    weight.grad.data(), scratch, layouts_);
                   }) {  // both passes in one call (the cpu backend shares dY's reorder between them)
       conv2d_backward(ctx.backend, geom_, x.data(), weight.value.data(), dy.data(), dx_.data(), weight.grad.data(),
-                      scratch);
+                      scratch, layouts_);
     } else {
       conv2d_backward_weight(ctx.backend, geom_, x.data(), dy.data(), weight.grad.data(), scratch);
       conv2d_backward_data(ctx.backend, geom_, weight.value.data(), dy.data(), dx_.data(), scratch);
     }
-    dx_.set_layout(layout::nchw);
-    return x_in.layout() == layout::blocked ? in_layout(ctx, dx_, layout::blocked, dx_blocked_) : dx_;
+    dx_.set_layout(layouts_.x ? layout::blocked : layout::nchw);
+    return x_in.layout() == dx_.layout() ? dx_ : in_layout(ctx, dx_, x_in.layout(), dx_blocked_);
   }
 
   /// y = act(conv(x)) with the (leaky) ReLU after this layer applied as the kernel writes y,
@@ -182,6 +172,16 @@ struct conv2d {
   }
 
   const float* bias_or_null() const { return opt.bias ? bias.value.data() : nullptr; }
+
+  /// bias.grad += Σ dy over samples and positions, dy in y's layout.
+  template <class Ctx>
+  void add_bias_gradient(Ctx& ctx, const tensor& dy) {
+    const auto positions = geom_.p * geom_.q;
+    if constexpr (requires { sum_into_bias_blocked(ctx.backend, geom_.n, geom_.k, positions, dy.data(), bias.grad.data()); }) {
+      if (layouts_.y) return sum_into_bias_blocked(ctx.backend, geom_.n, geom_.k, positions, dy.data(), bias.grad.data());
+    }
+    sum_into_bias(ctx.backend, geom_.n, geom_.k, positions, dy.data(), bias.grad.data());
+  }
 
   /// y = act?(conv(x, w) + b) on the fastest path the backend has: oneDNN's inference kernels
   /// (weights kept in its layout while `version` holds; inference only) or its forward kernels
