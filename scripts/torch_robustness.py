@@ -16,7 +16,7 @@ horizontal flips; the noisy regime adds Gaussian noise with sigma ~ U[0, 0.15] p
 [0, 1]. The paired regimes (`--regime mixed|pivot`) draw 64 clean images per step and add a noisy
 copy of each (k = 64 of m = 128, as hush-robustness does), so they cover half the data per epoch;
 pivot scores the batch with seed 004's eq. 1, (L_org + lambda L_perturb) / ((m - k) + lambda k) +
-lambda2 sum ||E' - E||^2 with the clean logits E detached, lambda 0.3, lambda2 1e-4. The test conditions are drawn here with torch's generator (not hush's), from the same
+lambda2 sum ||E' - E||^2 with the clean logits E detached, lambda 0.3, lambda2 1e-4 (`--lambda2`). The test conditions are drawn here with torch's generator (not hush's), from the same
 definitions as hush's noise models (include/hush/noise/): Gaussian, low resolution (box average down,
 nearest up) and seed 000's Gaussian(0.1) + salt-and-pepper(U[0.07, 0.09]) + Poisson(peak 30).
 Writes OUT/<regime>.csv (one row per epoch) and OUT/summary.md.
@@ -148,7 +148,7 @@ def train(regime, args, train_set, tests, out):
             logits = model(x)
             if regime == "pivot":
                 k = len(idx)
-                lam, lam2 = 0.3, 1e-4
+                lam, lam2 = 0.3, args.lambda2
                 perturbed = F.cross_entropy(logits[:k], y[:k], reduction="sum")
                 clean = F.cross_entropy(logits[k:], y[k:], reduction="sum")
                 distance = ((logits[:k] - logits[k:].detach()) ** 2).sum()
@@ -209,6 +209,7 @@ def main():
     p.add_argument("--limit", type=int, default=0, help="use only the first N training images")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--lambda2", type=float, default=1e-4, help="pivot: weight of the logit distance (seed 004: 1e-4)")
     p.add_argument("--time-steps", type=int, default=0, help="only time this many training steps")
     p.add_argument("--no-onednn", action="store_true",
                    help="run torch's convolutions without oneDNN (mkldnn), to see what it contributes")

@@ -161,6 +161,14 @@ TEST_CASE("regimes: the batches of seed 004's Algorithm 1") {
   hush::context<hush::backend::cpu> ctx;
   hush::tensor logits({5, 4});
   CHECK(pv.loss(ctx, logits, pb.y) == doctest::Approx(std::log(4.0)));  // equal logits: log K, distance 0
+  CHECK(pv.watch() == "dist/pair 0.00  max|logit| 0.0");
+  // The noisy row's logits 3 apart from its clean image's in one class, 4 in another: 25 per pair.
+  logits[0] = 3.0f, logits[1] = -4.0f;
+  pv.loss(ctx, logits, pb.y);
+  CHECK(pv.watch() == "dist/pair 12.50  max|logit| 4.0");  // the mean over the two steps since the reset
+  pv.watch_reset();
+  pv.loss(ctx, logits, pb.y);
+  CHECK(pv.watch() == "dist/pair 25.00  max|logit| 4.0");
   CHECK_THROWS_WITH(hush::train::pivot(noise, rng, {.perturbed = 3}).clean_per_step(5),
                     "paired batch: 3 perturbed copies do not fit a batch of 5 (k <= m/2)");
 }

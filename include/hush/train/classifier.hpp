@@ -215,6 +215,7 @@ history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images&
     progress bar(o.title + " epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs), steps);
     double loss_sum = 0, window_loss = 0;
     std::int64_t hits = 0, seen = 0, window_hits = 0, window_seen = 0, window_steps = 0;
+    if constexpr (requires { regime.watch_reset(); }) regime.watch_reset();
     m.train();
     for (std::int64_t s = 0; s < steps; ++s) {
       // A step draws the next per_step images of this epoch's order (mixed and pivot draw
@@ -247,7 +248,10 @@ history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images&
       char metrics_text[96];
       std::snprintf(metrics_text, sizeof metrics_text, "loss %.4f  acc %.2f%%", loss_sum / double(s + 1),
                     100.0 * double(hits) / double(seen));
-      bar.update(s + 1, metrics_text);
+      if constexpr (requires { regime.watch(); })
+        bar.update(s + 1, metrics_text + ("  " + regime.watch()));
+      else
+        bar.update(s + 1, metrics_text);
     }
     const double train_seconds = bar.seconds();
 
@@ -263,7 +267,9 @@ history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images&
     m.train();
     row.eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
     h.epochs.push_back(row);
-    std::string line = o.title + " epoch " + std::to_string(epoch) + ": test accuracy";
+    std::string line = o.title + " epoch " + std::to_string(epoch);
+    if constexpr (requires { regime.watch(); }) line += " (" + regime.watch() + ")";
+    line += ": test accuracy";
     for (std::size_t i = 0; i < tests.size(); ++i) {
       char cell[64];
       std::snprintf(cell, sizeof cell, "%s %s %.2f%%", i ? "," : "", tests[i].name.c_str(), row.test_accuracy[i]);

@@ -16,9 +16,11 @@
 //                                         the noise with the epoch (a new draw each epoch)
 //   loss(ctx, logits, y) -> float         and gradient() -> dL/dlogits of that loss
 //   describe()                            the settings, for logs and the resume check
+//   watch(), watch_reset()                optional: a figure to watch on the progress line, per epoch
 // Every regime of a study takes the same number of steps of the same batch size m, so they cost
 // the same; mixed and pivot therefore see m - k distinct images per step (the paper's set-up).
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <span>
@@ -141,10 +143,28 @@ struct pivot : paired_batch<Noise> {
 
   template <class Ctx>
   float loss(Ctx& ctx, const tensor& logits, const tensor& y) {
-    loss_.opt.perturbed = this->k(logits.shape()[0]);
-    return loss_.forward(ctx, logits, y);
+    const auto k = this->k(logits.shape()[0]);
+    loss_.opt.perturbed = k;
+    const float l = loss_.forward(ctx, logits, y);
+    watched_.distance += loss_.distance() / double(k);
+    const float* z = logits.data();  // host memory, as pivot_loss's distance term reads it
+    for (std::int64_t i = 0; i < logits.numel(); ++i) watched_.max_logit = std::max(watched_.max_logit, std::abs(z[i]));
+    ++watched_.steps;
+    return l;
   }
   const tensor& gradient() const { return loss_.backward(); }
+  /// What to watch while it trains (the progress line shows it): since watch_reset(), the mean
+  /// distance term per pair ‖E' - E‖² and the largest |logit|. Pivot loss pulls the perturbed
+  /// logits towards clean ones it does not move; when λ2 outweighs weight decay the logits' scale
+  /// runs away and both figures grow by orders of magnitude (docs/results.md, "Why pivot loss is
+  /// unstable here").
+  std::string watch() const {
+    char text[80];
+    std::snprintf(text, sizeof text, "dist/pair %.2f  max|logit| %.1f",
+                  watched_.steps ? watched_.distance / double(watched_.steps) : 0.0, double(watched_.max_logit));
+    return text;
+  }
+  void watch_reset() { watched_ = {}; }
   std::string describe() const {
     char weights[64];
     std::snprintf(weights, sizeof weights, ", lambda %g, lambda2 %g, ", double(opt.lambda), double(opt.lambda2));
@@ -155,6 +175,11 @@ struct pivot : paired_batch<Noise> {
   options opt;
 
  private:
+  struct {
+    double distance = 0;
+    float max_logit = 0;
+    std::int64_t steps = 0;
+  } watched_;
   pivot_loss loss_{{.perturbed = 0, .lambda = opt.lambda, .lambda2 = opt.lambda2}};
 };
 
