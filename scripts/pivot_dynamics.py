@@ -67,6 +67,45 @@ def trace(lam2, clip, args, images, labels):
     return rows
 
 
+def plot(traces, out, seed):
+    """OUT/pivot_dynamics.png: the largest |logit| and the distance per pair against the step, a line
+    per variant; a variant whose loss became NaN ends in a cross at the top of the panel."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    top = 1e5
+    for name, rows in traces.items():
+        for ax, col in zip(axes, (8, 5)):
+            steps = [r[1] for r in rows]
+            values = [r[col] for r in rows]
+            line, = ax.plot(steps, [min(v, top) if math.isfinite(v) else top for v in values], label=name)
+            if not all(math.isfinite(v) for v in rows[-1]):
+                ax.plot(steps[-1], top, "x", color=line.get_color(), markersize=9)
+    for ax, title in zip(axes, ["largest |logit| in the batch", "distance term per pair, ||E' - E||^2"]):
+        ax.set_yscale("log")
+        ax.set_ylim(top=top * 1.5)
+        ax.set_xlabel("step (468 per epoch; one-cycle peak at step 1,404)")
+        ax.set_title(title + " (x: NaN)")
+        ax.legend()
+    fig.suptitle("Pivot loss on ResNet-20 / Fashion-MNIST, PyTorch, seed %d" % seed)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "pivot_dynamics.png"), dpi=100)
+    print("wrote", os.path.join(out, "pivot_dynamics.png"))
+
+
+def read_traces(out):
+    """The traces a previous run wrote to OUT, by variant name, the largest lambda2 first."""
+    files = [f for f in os.listdir(out) if f.startswith("lambda2_") and f.endswith(".csv")]
+    traces = {}
+    for f in sorted(files, key=lambda f: (-float(f.split("_")[1].removesuffix(".csv")), "clip" in f)):
+        with open(os.path.join(out, f)) as fh:
+            next(fh)
+            name = f[:-4].replace("_", " ", 1).replace("_clip_", ", clip ")
+            traces[name] = [[float(v) for v in line.split(",")] for line in fh]
+    return traces
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
@@ -76,7 +115,11 @@ def main():
     p.add_argument("--epochs", type=int, default=3, help="epochs traced, of the 10-epoch schedule")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--replot", action="store_true", help="only redraw OUT/pivot_dynamics.png from OUT's CSV files")
     args = p.parse_args()
+    if args.replot:
+        plot(read_traces(args.out), args.out, args.seed)
+        return
     torch.set_num_threads(args.threads)
     images, labels = tr.fashion_mnist(args.data, "train")
     os.makedirs(args.out, exist_ok=True)
@@ -91,22 +134,7 @@ def main():
                 f.write(",".join(f"{v:.6g}" for v in r) + "\n")
         print(f"{name}: {time.time() - start:.0f} s", flush=True)
 
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for name, rows in traces.items():
-        axes[0].plot([r[1] for r in rows], [r[8] for r in rows], label=name)
-        axes[1].plot([r[1] for r in rows], [r[5] for r in rows], label=name)
-    for ax, title in zip(axes, ["largest |logit| in the batch", "distance term per pair, ||E' - E||^2"]):
-        ax.set_yscale("log")
-        ax.set_xlabel("step (468 per epoch; one-cycle peak at step 1,404)")
-        ax.set_title(title)
-        ax.legend()
-    fig.suptitle("Pivot loss on ResNet-20 / Fashion-MNIST, PyTorch, seed %d" % args.seed)
-    fig.tight_layout()
-    fig.savefig(os.path.join(args.out, "pivot_dynamics.png"), dpi=100)
-    print("wrote", os.path.join(args.out, "pivot_dynamics.png"))
+    plot(traces, args.out, args.seed)
 
 
 if __name__ == "__main__":
