@@ -16,9 +16,10 @@ horizontal flips; the noisy regime adds Gaussian noise with sigma ~ U[0, 0.15] p
 [0, 1]. The paired regimes (`--regime mixed|pivot`) draw 64 clean images per step and add a noisy
 copy of each (k = 64 of m = 128, as hush-robustness does), so they cover half the data per epoch;
 pivot scores the batch with seed 004's eq. 1, (L_org + lambda L_perturb) / ((m - k) + lambda k) +
-lambda2 sum ||E' - E||^2 with the clean logits E detached, lambda 0.3, lambda2 1e-4 (`--lambda2`). The test conditions are drawn here with torch's generator (not hush's), from the same
-definitions as hush's noise models (include/hush/noise/): Gaussian, low resolution (box average down,
-nearest up) and seed 000's Gaussian(0.1) + salt-and-pepper(U[0.07, 0.09]) + Poisson(peak 30).
+lambda2 sum ||E' - E||^2 with the clean logits E detached, lambda 0.3, lambda2 1e-4 (`--lambda2`).
+The test conditions are drawn here with torch's generator (not hush's), from the same definitions
+as hush's noise models (include/hush/noise/): Gaussian, low resolution (box average down, nearest
+up) and seed 000's Gaussian(0.1) + salt-and-pepper(U[0.07, 0.09]) + Poisson(peak 30).
 Writes OUT/<regime>.csv (one row per epoch) and OUT/summary.md.
 """
 import argparse

@@ -155,9 +155,9 @@ struct pivot : paired_batch<Noise> {
   const tensor& gradient() const { return loss_.backward(); }
   /// What to watch while it trains (the progress line shows it): since watch_reset(), the mean
   /// distance term per pair ‖E' - E‖² and the largest |logit|. Pivot loss pulls the perturbed
-  /// logits towards clean ones it does not move; when λ2 outweighs weight decay the logits' scale
-  /// runs away and both figures grow by orders of magnitude (docs/results.md, "Why pivot loss is
-  /// unstable here").
+  /// logits towards clean ones it does not move; with seed 004's λ2 on the robustness recipe the
+  /// logits' scale runs away, and both figures grow by orders of magnitude an epoch or two before
+  /// the accuracy collapses (docs/results.md, "Why pivot loss is unstable on this recipe").
   std::string watch() const {
     char text[80];
     std::snprintf(text, sizeof text, "dist/pair %.2f  max|logit| %.1f",
