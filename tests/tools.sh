@@ -58,7 +58,7 @@ check "infer: missing weights" 1 "absent.safetensors: cannot open" "$bin/hush-in
 check "robustness: unknown regime" 1 "unknown regime 'fancy'" "$bin/hush-robustness" --regimes clean,fancy --out "$dir/out11"
 check "robustness: unknown training noise" 1 "unknown noise 'blur'" "$bin/hush-robustness" --train-noise "blur(size=3)" --out "$dir/out12"
 check "robustness: missing data" 1 "nodata/train-images-idx3-ubyte.gz: cannot open" "$bin/hush-robustness" --data "$dir/nodata" --out "$dir/out13"
-check "robustness: a tiny study" 0 "pivot epoch 1: test accuracy clean" "$bin/hush-robustness" --regimes mixed,pivot --limit 256 --test-limit 100 --epochs 1 --out "$dir/study"
+check "robustness: a tiny study" 0 "pivot epoch 1 \(dist/pair [0-9.]+  max\|logit\| [0-9.]+\): test accuracy clean" "$bin/hush-robustness" --regimes mixed,pivot --limit 256 --test-limit 100 --epochs 1 --out "$dir/study"
 check "robustness: the table" 0 "\| pivot \| [0-9.]+ \|" cat "$dir/study/robustness.md"
 check "robustness: per-regime files" 0 "" ls "$dir/study/robustness.png" "$dir/study/robustness/pivot/log.csv" "$dir/study/robustness/pivot/curves.png" "$dir/study/robustness/pivot/checkpoint.safetensors"
 check "robustness: resume with other settings" 1 "was written by another run" "$bin/hush-robustness" --regimes pivot --limit 256 --test-limit 100 --epochs 1 --batch 64 --resume --out "$dir/study"
