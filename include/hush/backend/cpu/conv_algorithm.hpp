@@ -24,17 +24,21 @@ inline std::atomic<cpu_conv_algorithm>& cpu_conv() {
   return chosen;
 }
 
-/// Runs the cpu convolutions with `algorithm` while it lives.
-class scoped_cpu_conv {
+/// Sets one of these process-wide switches while it lives, and restores the previous setting.
+template <class T, std::atomic<T>& (*Switch)()>
+class scoped_switch {
  public:
-  explicit scoped_cpu_conv(cpu_conv_algorithm algorithm) : previous_(cpu_conv().exchange(algorithm)) {}
-  ~scoped_cpu_conv() { cpu_conv() = previous_; }
-  scoped_cpu_conv(const scoped_cpu_conv&) = delete;
-  scoped_cpu_conv& operator=(const scoped_cpu_conv&) = delete;
+  explicit scoped_switch(T value) : previous_(Switch().exchange(value)) {}
+  ~scoped_switch() { Switch() = previous_; }
+  scoped_switch(const scoped_switch&) = delete;
+  scoped_switch& operator=(const scoped_switch&) = delete;
 
  private:
-  cpu_conv_algorithm previous_;
+  T previous_;
 };
+
+/// Runs the cpu convolutions with an algorithm while it lives.
+using scoped_cpu_conv = scoped_switch<cpu_conv_algorithm, cpu_conv>;
 
 inline const char* name(cpu_conv_algorithm a) { return a == cpu_conv_algorithm::dnnl ? "oneDNN" : "im2col"; }
 
@@ -45,15 +49,6 @@ inline std::atomic<bool>& cpu_blocked_layout() {
   static std::atomic<bool> on{true};
   return on;
 }
-class scoped_cpu_blocked_layout {
- public:
-  explicit scoped_cpu_blocked_layout(bool on) : previous_(cpu_blocked_layout().exchange(on)) {}
-  ~scoped_cpu_blocked_layout() { cpu_blocked_layout() = previous_; }
-  scoped_cpu_blocked_layout(const scoped_cpu_blocked_layout&) = delete;
-  scoped_cpu_blocked_layout& operator=(const scoped_cpu_blocked_layout&) = delete;
-
- private:
-  bool previous_;
-};
+using scoped_cpu_blocked_layout = scoped_switch<bool, cpu_blocked_layout>;
 
 }  // namespace hush::backend
