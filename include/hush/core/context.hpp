@@ -40,11 +40,6 @@ class context {
   /// inference mode need another infer().
   std::uint64_t inference_epoch = 0;
 
-  /// Whether whatever reads the output being computed now takes the blocked layout (see
-  /// core/layout.hpp): graph nodes set it before each child's forward, and a convolution then
-  /// writes its output blocked. False at the root: a model's output is NCHW.
-  bool consumer_takes_blocked = false;
-
   bool training() const { return mode == mode::train; }
 
   /// A fresh random stream for a layer. Called in setup, in the network's fixed traversal order,

@@ -3,27 +3,43 @@
 // the tensor, and both shapes when shapes disagree.
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace hush {
 
-struct error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-/// A shape that does not fit a layer, found at setup. Composites prepend their child's name as
-/// the exception travels up, so the message reads `net/stage2/0/conv1: expected ..., got ...`.
-class shape_error : public error {
+/// Thrown inside a network, an error gets the path of the layer it came from: each composite
+/// prepends its child's name as the exception travels up (graph/named.hpp's `within`), so the
+/// message reads `net/stage2/0/conv1: expected ..., got ...`.
+class error : public std::runtime_error {
  public:
-  explicit shape_error(std::string what) : error(what), detail_(std::move(what)) {}
+  explicit error(const std::string& what) : std::runtime_error(what), detail_(what) {}
   void prepend(std::string_view segment) {
     path_ = path_.empty() ? std::string(segment) : std::string(segment) + "/" + path_;
     full_ = path_ + ": " + detail_;
   }
   const char* what() const noexcept override { return full_.empty() ? detail_.c_str() : full_.c_str(); }
+  /// The layer path, empty when the error did not come from inside a network.
   const std::string& path() const { return path_; }
 
  private:
   std::string detail_, path_, full_;
+};
+
+/// A shape that does not fit a layer, found at setup.
+struct shape_error : error {
+  using error::error;
+};
+
+/// A tensor handed to a layer in a layout other than the one planned for it at setup
+/// (core/layout.hpp); checked in Debug and sanitizer builds.
+struct layout_error : error {
+  using error::error;
+};
+
+/// A backend refused or failed what a layer asked of it (oneDNN, cuBLAS): the message says what
+/// was asked, in the layer's terms.
+struct backend_error : error {
+  using error::error;
 };
 
 /// A file that cannot be read or written, or whose content is not what it should be.

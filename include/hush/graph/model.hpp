@@ -11,6 +11,7 @@
 
 #include "hush/core/concepts.hpp"
 #include "hush/core/context.hpp"
+#include "hush/core/layout.hpp"
 #include "hush/graph/visit.hpp"
 
 namespace hush {
@@ -27,20 +28,23 @@ class model {
   explicit model(options o = {}, Net n = Net{}) : net(std::move(n)), ctx(o.seed) {}
 
   /// Prepares for inputs of shape `in` (allocating and initialising parameters the first time).
+  /// Then plans which activations are in the backend's blocked layout (core/layout.hpp): the
+  /// input and output are NCHW.
   void setup(shape in) {
     if (in == input_) return;
     ctx.reset_streams();
+    input_ = {};
     net.setup(ctx, in);
+    out_.plan(plan_child(ctx, net, in_, layout::nchw, false), layout::nchw);
     input_ = in;
   }
   const tensor& forward(const tensor& x) {
     setup(x.shape());
-    x_ = &x;
-    ctx.consumer_takes_blocked = false;  // the caller reads NCHW (core/layout.hpp)
-    return net.forward(ctx, x);
+    x_ = &in_.forward(ctx, x);
+    return out_.forward(ctx, net.forward(ctx, *x_));
   }
   /// Backward of the last forward: returns dL/dx, adds into the parameters' gradients.
-  const tensor& backward(const tensor& dy) { return net.backward(ctx, *x_, dy); }
+  const tensor& backward(const tensor& dy) { return in_.backward(ctx, net.backward(ctx, *x_, out_.backward(ctx, dy))); }
 
   void train() { ctx.mode = mode::train; }
   void eval() { ctx.mode = mode::eval; }
@@ -60,6 +64,7 @@ class model {
  private:
   shape input_{};
   const tensor* x_ = nullptr;
+  layout_adapter in_, out_;  // the caller's NCHW to and from the net's planned layouts
 };
 
 }  // namespace hush

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "hush/core/error.hpp"
@@ -27,14 +28,19 @@ std::string child_name(std::size_t index) {
   else return std::to_string(index);
 }
 
-/// Runs f(); a shape_error escaping it gets `name` prepended to its path ("main" for the
-/// unnamed main path of a residual), so errors read "net/stage2/0/conv1: ...".
-template <class F>
-decltype(auto) within(const std::string& name, F&& f) {
+/// Runs f(); a hush::error escaping it gets the child's name prepended to its path ("main" for
+/// the unnamed main path of a residual), so errors read "net/stage2/0/conv1: ...". `name` is a
+/// string, or a function giving it, called only when an error passes (forward and backward pay
+/// nothing for it: no string is built on the way down).
+template <class Name, class F>
+decltype(auto) within(const Name& name, F&& f) {
   try {
     return f();
-  } catch (shape_error& e) {
-    e.prepend(name.empty() ? "main" : name);
+  } catch (error& e) {
+    std::string n;
+    if constexpr (std::is_invocable_v<const Name&>) n = name();
+    else n = name;
+    e.prepend(n.empty() ? "main" : n);
     throw;
   }
 }

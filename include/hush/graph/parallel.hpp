@@ -12,7 +12,9 @@
 #include <utility>
 
 #include "hush/core/concepts.hpp"
+#include "hush/core/layout.hpp"
 #include "hush/graph/named.hpp"
+#include "hush/graph/tuple_n.hpp"
 #include "hush/graph/visit.hpp"
 #include "hush/layers/identity.hpp"
 
@@ -72,6 +74,17 @@ struct parallel {
     inner_ = out.per_sample() / out[1];
     y_.resize(out);
     dx_.resize(in);
+    ins_ = {}, outs_ = {};  // all NCHW until planned
+  }
+
+  /// Each branch reads x as it comes; their outputs are copied out as NCHW planes.
+  template <class Ctx>
+  layout plan_layout(Ctx& ctx, layout in, bool) {
+    each([&]<std::size_t I>(auto& b) {
+      const auto out = within(name<I>(), [&] { return plan_child(ctx, b, std::get<I>(ins_), in, false); });
+      std::get<I>(outs_).plan(out, layout::nchw);
+    });
+    return layout::nchw;
   }
 
   template <class Ctx>
@@ -79,8 +92,10 @@ struct parallel {
     const auto n = x.shape()[0], total = y_.shape()[1];
     std::int64_t offset = 0;
     each([&]<std::size_t I>(auto& b) {
-      ctx.consumer_takes_blocked = false;  // copied out as NCHW planes (core/layout.hpp)
-      const tensor& part = b.forward(ctx, x);
+      const tensor& part = within([] { return name<I>(); }, [&]() -> const tensor& {
+        xs_[I] = &std::get<I>(ins_).forward(ctx, x);
+        return std::get<I>(outs_).forward(ctx, b.forward(ctx, *xs_[I]));
+      });
       copy_blocks(ctx.backend, n, channels_[I] * inner_, part.data(), channels_[I] * inner_,
                   y_.data() + offset * inner_, total * inner_);
       offset += channels_[I];
@@ -96,10 +111,13 @@ struct parallel {
       copy_blocks(ctx.backend, n, channels_[I] * inner_, dy.data() + offset * inner_, total * inner_, dys_[I].data(),
                   channels_[I] * inner_);
       offset += channels_[I];
-      const tensor& g = b.backward(ctx, x, dys_[I]);
+      const tensor& g = within([] { return name<I>(); }, [&]() -> const tensor& {
+        return std::get<I>(ins_).backward(ctx, b.backward(ctx, *xs_[I], std::get<I>(outs_).backward(ctx, dys_[I])));
+      });
       if (I == 0) copy_blocks(ctx.backend, 1, g.numel(), g.data(), 0, dx_.data(), 0);
       else axpy(ctx.backend, g.numel(), 1.0f, g.data(), dx_.data());
     });
+    dx_.set_layout(x.layout());
     return dx_;
   }
 
@@ -126,6 +144,8 @@ struct parallel {
   std::int64_t inner_ = 1;
   std::array<tensor, size> dys_{};
   tensor y_, dx_;
+  detail::tuple_n<layout_adapter, size> ins_{}, outs_{};  // each branch's edges
+  std::array<const tensor*, size> xs_{};            // each branch's input in the last forward
 };
 
 template <class Inner>

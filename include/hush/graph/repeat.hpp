@@ -14,25 +14,17 @@
 #include "hush/core/concepts.hpp"
 #include "hush/core/layout.hpp"
 #include "hush/graph/named.hpp"
+#include "hush/graph/tuple_n.hpp"
 #include "hush/graph/visit.hpp"
 
 namespace hush {
 
-namespace detail {
-template <class L, std::size_t... I>
-auto tuple_of(std::index_sequence<I...>) -> std::tuple<std::enable_if_t<(I >= 0), L>...>;
-/// std::tuple<L, L, ..., L> of n elements. (A std::array of layers would be simpler, but GCC 12
-/// cannot destroy one in a constant expression, which compile-time parameter counts need.)
-template <class L, std::size_t n>
-using tuple_n = decltype(tuple_of<L>(std::make_index_sequence<n>{}));
-}  // namespace detail
 
 template <std::size_t N, class L, class First = L>
 struct repeat {
   static_assert(N > 0, "hush::repeat: needs at least one block");
   static_assert(check_layer<L>() && check_layer<First>());
   static constexpr const char* kind = "repeat";
-  static constexpr bool takes_blocked = reads_blocked<First>;
 
   constexpr repeat() requires(std::default_initializable<L> && std::default_initializable<First>) = default;
   /// N copies of `block` (its options; parameters are initialised per copy at setup).
@@ -71,6 +63,7 @@ struct repeat {
 
   template <class Ctx>
   void setup(Ctx& ctx, shape in) {
+    head_edge_ = {}, tail_edges_ = {};  // all NCHW until planned
     within("0", [&] { head.setup(ctx, in); });
     in = head.output_shape(in);
     each_tail([&](std::size_t i, auto& block) {
@@ -79,28 +72,52 @@ struct repeat {
     });
   }
 
+  /// Each block's output goes to the next block, the last's to this node's consumer.
+  static constexpr bool prefers_blocked(bool consumer_takes_blocked) {
+    bool wanted = consumer_takes_blocked;
+    for (std::size_t i = 1; i < N; ++i) wanted = hush::prefers_blocked<L>(wanted);
+    return hush::prefers_blocked<First>(wanted);
+  }
+  template <class Ctx>
+  layout plan_layout(Ctx& ctx, layout in, bool consumer_takes_blocked) {
+    const auto wanted = [&](std::size_t block) {  // by the consumer of block `block`
+      bool w = consumer_takes_blocked;
+      for (std::size_t i = block + 1; i < N; ++i) w = hush::prefers_blocked<L>(w);
+      return w;
+    };
+    in = within("0", [&] { return plan_child(ctx, head, head_edge_, in, wanted(0)); });
+    each_tail([&](auto i, auto& block) {
+      in = within(std::to_string(i + 1), [&] { return plan_child(ctx, block, std::get<i>(tail_edges_), in, wanted(i + 1)); });
+    });
+    return in;
+  }
+
   template <class Ctx>
   const tensor& forward(Ctx& ctx, const tensor& x) {
-    // Each block's output goes to the next block, the last's to this node's consumer.
-    const bool outer = ctx.consumer_takes_blocked;
-    ctx.consumer_takes_blocked = N > 1 ? reads_blocked<L> : outer;
-    const tensor* cur = &head.forward(ctx, x);
-    each_tail([&](std::size_t i, auto& block) {
-      inputs_[i] = cur;
-      ctx.consumer_takes_blocked = i + 2 < N ? reads_blocked<L> : outer;
-      cur = &block.forward(ctx, *cur);
+    const tensor* cur = &within("0", [&]() -> const tensor& {
+      inputs_[0] = &head_edge_.forward(ctx, x);
+      return head.forward(ctx, *inputs_[0]);
+    });
+    each_tail([&](auto i, auto& block) {
+      cur = &within([i] { return std::to_string(i + 1); }, [&]() -> const tensor& {
+        inputs_[i + 1] = &std::get<i>(tail_edges_).forward(ctx, *cur);
+        return block.forward(ctx, *inputs_[i + 1]);
+      });
     });
     return *cur;
   }
 
   template <class Ctx>
-  const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
+  const tensor& backward(Ctx& ctx, const tensor&, const tensor& dy) {
     const tensor* grad = &dy;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       constexpr std::size_t last = N - 2;
-      ((grad = &std::get<last - I>(tail).backward(ctx, *inputs_[last - I], *grad)), ...);
+      ((grad = &within([] { return std::to_string(last - I + 1); }, [&]() -> const tensor& {
+          return std::get<last - I>(tail_edges_).backward(ctx, std::get<last - I>(tail).backward(ctx, *inputs_[last - I + 1], *grad));
+        })),
+       ...);
     }(std::make_index_sequence<N - 1>{});
-    return head.backward(ctx, x, *grad);
+    return within("0", [&]() -> const tensor& { return head_edge_.backward(ctx, head.backward(ctx, *inputs_[0], *grad)); });
   }
 
   template <class V>
@@ -116,12 +133,16 @@ struct repeat {
   static constexpr detail::tuple_n<L, N - 1> copies(const L& block, std::index_sequence<I...>) {
     return {((void)I, block)...};
   }
-  /// f(i, block) for tail block i (child i + 1), in order.
+  /// f(i, block) for tail block i (child i + 1), in order; i a std::integral_constant.
   template <class F>
   constexpr void each_tail(F&& f) {
-    [&]<std::size_t... I>(std::index_sequence<I...>) { (f(I, std::get<I>(tail)), ...); }(std::make_index_sequence<N - 1>{});
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (f(std::integral_constant<std::size_t, I>{}, std::get<I>(tail)), ...);
+    }(std::make_index_sequence<N - 1>{});
   }
-  std::array<const tensor*, (N > 1 ? N - 1 : 1)> inputs_{};
+  layout_adapter head_edge_;                                // into each block
+  detail::tuple_n<layout_adapter, N - 1> tail_edges_{};
+  std::array<const tensor*, N> inputs_{};   // each block's input in the last forward
 };
 
 }  // namespace hush

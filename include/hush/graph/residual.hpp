@@ -23,7 +23,6 @@ struct residual {
   static constexpr const char* kind = "residual";
   using main_type = F;
   using shortcut_type = S;
-  static constexpr bool takes_blocked = reads_blocked<F> && reads_blocked<S>;
 
   constexpr residual() requires(std::default_initializable<F> && std::default_initializable<S> &&
                                 std::default_initializable<Post>) = default;
@@ -62,35 +61,60 @@ struct residual {
     within(main_name(), [&] { main.setup(ctx, in); });
     within(shortcut_name(), [&] { shortcut.setup(ctx, in); });
     sum_.resize(main.output_shape(in));
+    sum_.set_layout(layout::nchw);
     within("post", [&] { post.setup(ctx, sum_.shape()); });
     dx_.resize(in);
+    main_in_ = shortcut_in_ = main_out_ = shortcut_out_ = post_in_ = {};  // all NCHW until planned
+  }
+
+  /// Both paths read x as it comes. Their outputs are summed in the layout they share, or in
+  /// NCHW when they differ (an identity shortcut passes x on as it came, a projection may not).
+  static constexpr bool prefers_blocked(bool consumer_takes_blocked) {
+    const bool sum = hush::prefers_blocked<Post>(consumer_takes_blocked);
+    return hush::prefers_blocked<F>(sum) && hush::prefers_blocked<S>(sum);
+  }
+  template <class Ctx>
+  layout plan_layout(Ctx& ctx, layout in, bool consumer_takes_blocked) {
+    const bool wanted = hush::prefers_blocked<Post>(consumer_takes_blocked);
+    const auto a = within(main_name(), [&] { return plan_child(ctx, main, main_in_, in, wanted); });
+    const auto b = within(shortcut_name(), [&] { return plan_child(ctx, shortcut, shortcut_in_, in, wanted); });
+    const auto sum = a == b ? a : layout::nchw;
+    main_out_.plan(a, sum), shortcut_out_.plan(b, sum);
+    sum_.set_layout(sum);
+    return within("post", [&] { return plan_child(ctx, post, post_in_, sum, consumer_takes_blocked); });
   }
 
   template <class Ctx>
   const tensor& forward(Ctx& ctx, const tensor& x) {
-    // Both paths' outputs go through the sum and Post to this node's consumer. They can differ in
-    // layout (an identity shortcut passes x on as it came): then both in NCHW.
-    const bool consumer = keeps_layout<Post> ? ctx.consumer_takes_blocked : reads_blocked<Post>;
-    ctx.consumer_takes_blocked = consumer;
-    const tensor* a = &main.forward(ctx, x);
-    ctx.consumer_takes_blocked = consumer;
-    const tensor* b = &shortcut.forward(ctx, x);
-    a_layout_ = a->layout(), b_layout_ = b->layout();
-    const bool blocked = a_layout_ == layout::blocked && b_layout_ == layout::blocked && consumer;
-    if (!blocked) a = &as_nchw(ctx, *a, plain_a_), b = &as_nchw(ctx, *b, plain_b_);
-    add(ctx.backend, sum_.numel(), a->data(), b->data(), sum_.data());
-    sum_.set_layout(blocked ? layout::blocked : layout::nchw);
-    if constexpr (requires { post.forward_in_place(ctx, sum_); })
-      if (post.can_run_in_place()) return post.forward_in_place(ctx, sum_);  // backward reads sum_'s sign only
-    return post.forward(ctx, sum_);
+    const tensor& a = within(main_name, [&]() -> const tensor& {
+      xa_ = &main_in_.forward(ctx, x);
+      return main_out_.forward(ctx, main.forward(ctx, *xa_));
+    });
+    const tensor& b = within(shortcut_name, [&]() -> const tensor& {
+      xb_ = &shortcut_in_.forward(ctx, x);
+      return shortcut_out_.forward(ctx, shortcut.forward(ctx, *xb_));
+    });
+    add(ctx.backend, sum_.numel(), a.data(), b.data(), sum_.data());
+    return within("post", [&]() -> const tensor& {
+      post_x_ = &post_in_.forward(ctx, sum_);
+      if constexpr (requires { post.forward_in_place(ctx, sum_); })
+        if (post_x_ == &sum_ && post.can_run_in_place()) return post.forward_in_place(ctx, sum_);  // backward reads sum_'s sign only
+      return post.forward(ctx, *post_x_);
+    });
   }
 
   template <class Ctx>
   const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
-    const tensor& dsum = post.backward(ctx, sum_, dy);
+    const tensor& dsum = within("post", [&]() -> const tensor& {
+      return post_in_.backward(ctx, post.backward(ctx, *post_x_, dy));
+    });
     // Each path gets the gradient in its output's layout, and both give dx in x's.
-    const tensor& da = main.backward(ctx, x, in_layout(ctx, dsum, a_layout_, plain_a_));
-    const tensor& db = shortcut.backward(ctx, x, in_layout(ctx, dsum, b_layout_, plain_b_));
+    const tensor& da = within(main_name, [&]() -> const tensor& {
+      return main_in_.backward(ctx, main.backward(ctx, *xa_, main_out_.backward(ctx, dsum)));
+    });
+    const tensor& db = within(shortcut_name, [&]() -> const tensor& {
+      return shortcut_in_.backward(ctx, shortcut.backward(ctx, *xb_, shortcut_out_.backward(ctx, dsum)));
+    });
     add(ctx.backend, dx_.numel(), da.data(), db.data(), dx_.data());
     dx_.set_layout(x.layout());
     return dx_;
@@ -116,8 +140,8 @@ struct residual {
   }
 
   tensor sum_, dx_;
-  tensor plain_a_, plain_b_;  // a path's output (or gradient) in the other layout, when they differ
-  layout a_layout_ = layout::nchw, b_layout_ = layout::nchw;
+  layout_adapter main_in_, shortcut_in_, main_out_, shortcut_out_, post_in_;  // the edges around the sum
+  const tensor *xa_ = nullptr, *xb_ = nullptr, *post_x_ = nullptr;  // the paths' and Post's inputs
 };
 
 }  // namespace hush

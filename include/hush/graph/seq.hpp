@@ -1,9 +1,10 @@
 #pragma once
 // seq<Ls...>: y = L_n(...L_2(L_1(x))). A flat pack: forward is a left fold, backward the reversed
 // fold, and each child's input is the previous child's output, which that child still holds.
-// In inference mode, neighbours that fuse (conv2d, batch_norm2d, relu) run as one kernel; in every
-// mode an activation runs in the kernel of the layer before it, forward and (after batch norm)
-// backward. Each child learns whether its consumer takes the blocked layout (core/layout.hpp).
+// Two plans are made at setup: which neighbours run as one kernel (graph/fusion.hpp: an
+// activation inside the layer before it; in inference a convolution absorbing its batch norm),
+// and which layout each child's output has (core/layout.hpp: an adapter on each edge converts
+// only where a producer writes blocked for a reader that takes NCHW).
 #include <array>
 #include <cstddef>
 #include <string>
@@ -14,32 +15,12 @@
 #include "hush/core/concepts.hpp"
 #include "hush/core/error.hpp"
 #include "hush/core/layout.hpp"
+#include "hush/graph/fusion.hpp"
 #include "hush/graph/named.hpp"
+#include "hush/graph/tuple_n.hpp"
 #include "hush/graph/visit.hpp"
 
 namespace hush {
-
-namespace detail {
-// What seq asks of neighbouring children: flags a layer declares (see forward_child). Flags, not
-// probes of the member functions: nvcc 13's front end crashed probing them on some networks.
-template <class L>
-concept overwritable = requires { requires L::overwritable_output; };  // backward never reads y
-template <class L>
-concept fusable_activation = requires { requires L::fusable_activation; };  // relu, leaky_relu
-template <class L>
-concept batch_norm = requires { requires L::is_batch_norm; };
-template <class L>
-concept absorbs_norm = requires { requires L::absorbs_norm; };  // infer_fused(ctx, x, norm[, act])
-template <class L>
-concept applies_activation = requires { requires L::applies_activation; };  // forward_then(ctx, x, act)
-template <class L>
-concept backward_applies_activation = requires { requires L::backward_applies_activation; };  // backward_then
-
-template <class L, class Next, class After>
-concept absorbs_two = absorbs_norm<L> && batch_norm<Next> && fusable_activation<After>;
-template <class L, class Next>
-concept absorbs_one = absorbs_norm<L> && (batch_norm<Next> || fusable_activation<Next>);
-}  // namespace detail
 
 template <class... Ls>
 struct seq {
@@ -47,7 +28,6 @@ struct seq {
   static_assert((check_layer<Ls>() && ...));
   static constexpr const char* kind = "seq";
   static constexpr std::size_t size = sizeof...(Ls);
-  static constexpr bool takes_blocked = reads_blocked<std::tuple_element_t<0, std::tuple<Ls...>>>;
 
   constexpr seq() requires(std::default_initializable<Ls> && ...) = default;
   constexpr explicit seq(Ls... ls) : layers(std::move(ls)...) {}
@@ -88,21 +68,34 @@ struct seq {
 
   template <class Ctx>
   void setup(Ctx& ctx, shape in) {
+    edges_ = {};  // all NCHW until planned
     each([&]<std::size_t I>(auto& child) {
       within(name<I>(), [&] { child.setup(ctx, in); });
       in = child.output_shape(in);
     });
+    steps_ = fusion::plan(layers, mode::train);
+    inference_steps_ = fusion::plan(layers, mode::inference);
+  }
+
+  /// Plans the children in order: each one's input layout is what the one before it writes.
+  static constexpr bool prefers_blocked(bool consumer_takes_blocked) { return wants<0>(consumer_takes_blocked); }
+  template <class Ctx>
+  layout plan_layout(Ctx& ctx, layout in, bool consumer_takes_blocked) {
+    each([&]<std::size_t I>(auto& child) {
+      in = within(name<I>(), [&] { return plan_child(ctx, child, std::get<I>(edges_), in, wants<I + 1>(consumer_takes_blocked)); });
+    });
+    return in;
   }
 
   template <class Ctx>
   const tensor& forward(Ctx& ctx, const tensor& x) {
+    const auto& steps = ctx.mode == mode::inference ? inference_steps_ : steps_;
     const tensor* cur = &x;
-    std::size_t skip = 0;
-    const bool outer = ctx.consumer_takes_blocked;
-    applied_next_ = {};
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (forward_child<I>(ctx, cur, skip, outer), ...);
-    }(std::make_index_sequence<size>{});
+    each([&]<std::size_t I>(auto&) {
+      if (steps[I] != fusion::step::fused) cur = &within([] { return name<I>(); }, [&]() -> const tensor& {
+        return forward_child<I>(ctx, steps[I], *cur);
+      });
+    });
     return *cur;
   }
 
@@ -110,11 +103,12 @@ struct seq {
   const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
     if (ctx.mode == mode::inference)
       throw error("seq: backward after an inference-mode forward (its layers may be fused); use train or eval mode");
-    inputs_[0] = &x;
+    (void)x;  // each child's input was kept by forward
     const tensor* grad = &dy;
-    bool done = false;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (backward_child<size - 1 - I>(ctx, grad, done), ...);
+      ((grad = &within([] { return name<size - 1 - I>(); },
+                       [&]() -> const tensor& { return backward_child<size - 1 - I>(ctx, *grad); })),
+       ...);
     }(std::make_index_sequence<size>{});
     return *grad;
   }
@@ -137,96 +131,73 @@ struct seq {
   static std::string name() {
     return child_name<std::tuple_element_t<I, std::tuple<Ls...>>>(I);
   }
-
-  /// Whether what reads the output of the children before J takes the blocked layout: the
-  /// first child from J on that does not pass the layout through, or past the end `outer`,
-  /// what this seq's own consumer takes.
+  /// Whether child J would like its input blocked (past the end: this seq's consumer).
   template <std::size_t J>
-  static bool consumer_takes(bool outer) {
-    if constexpr (J >= size) {
-      return outer;
-    } else {
-      using C = std::tuple_element_t<J, std::tuple<Ls...>>;
-      if constexpr (keeps_layout<C>) return consumer_takes<J + 1>(outer);
-      else return reads_blocked<C>;
-    }
+  static constexpr bool wants(bool consumer_takes_blocked) {
+    if constexpr (J >= size) return consumer_takes_blocked;
+    else return hush::prefers_blocked<std::tuple_element_t<J, std::tuple<Ls...>>>(wants<J + 1>(consumer_takes_blocked));
   }
 
-  /// Runs child I on `cur` unless an earlier child already ran it (`skip`). In inference mode a
-  /// child that can absorb the next one or two (conv2d + batch_norm2d [+ relu], conv2d + relu:
-  /// its infer_fused) runs them as one and they are skipped. In every mode, an activation that
-  /// can run in place after a child whose output is overwritable is applied by that child's
-  /// kernel (forward_then) or in place.
+  /// Child I's step (with the children it absorbs) on x, through the layout adapter on its input.
   template <std::size_t I, class Ctx>
-  void forward_child(Ctx& ctx, const tensor*& cur, std::size_t& skip, bool outer) {
-    if (skip > 0) return void(--skip);
-    using Child = std::tuple_element_t<I, std::tuple<Ls...>>;
+  const tensor& forward_child(Ctx& ctx, fusion::step step, const tensor& x_in) {
+    using n = fusion::neighbours<I, Ls...>;
     auto& child = std::get<I>(layers);
-    if constexpr (I + 2 < size) {
-      using Next = std::tuple_element_t<I + 1, std::tuple<Ls...>>;
-      using After = std::tuple_element_t<I + 2, std::tuple<Ls...>>;
-      if constexpr (detail::absorbs_two<Child, Next, After>) {
-        if (ctx.mode == mode::inference) {
-          ctx.consumer_takes_blocked = consumer_takes<I + 3>(outer);
-          cur = &child.infer_fused(ctx, *cur, std::get<I + 1>(layers), std::get<I + 2>(layers));
-          return void(skip = 2);
+    const tensor& x = std::get<I>(edges_).forward(ctx, x_in);
+    inputs_[I] = &x;
+    switch (step) {
+      case fusion::step::absorbs_two:
+        if constexpr (n::may_absorb_two) return child.infer_fused(ctx, x, next<I + 1>(), next<I + 2>());
+        break;
+      case fusion::step::absorbs_next:
+        if constexpr (n::may_absorb_next) return child.infer_fused(ctx, x, next<I + 1>());
+        break;
+      case fusion::step::applies_next:
+        if constexpr (n::may_run_next && fusion::applies_activation<typename n::child>) {
+          inputs_[I + 1] = &child.forward_then(ctx, x, next<I + 1>());  // the activation's input is
+          return *inputs_[I + 1];                                      // its output: same sign
         }
-      }
+        break;
+      case fusion::step::next_in_place:
+        if constexpr (n::may_run_next) {
+          auto& y = const_cast<tensor&>(child.forward(ctx, x));  // backward never reads it
+          inputs_[I + 1] = &next<I + 1>().forward_in_place(ctx, y);
+          return *inputs_[I + 1];
+        }
+        break;
+      case fusion::step::alone:
+        return child.forward(ctx, x);
+      case fusion::step::fused:
+        break;
     }
-    if constexpr (I + 1 < size) {
-      using Next = std::tuple_element_t<I + 1, std::tuple<Ls...>>;
-      auto& next = std::get<I + 1>(layers);
-      if constexpr (detail::absorbs_one<Child, Next>) {
-        if (ctx.mode == mode::inference) {
-          ctx.consumer_takes_blocked = consumer_takes<I + 2>(outer);
-          cur = &child.infer_fused(ctx, *cur, next);
-          return void(skip = 1);
-        }
-      }
-      if constexpr (detail::overwritable<Child> && detail::fusable_activation<Next>) {
-        if (next.can_run_in_place()) {
-          // The child's backward never reads its output: the activation overwrites it, or the
-          // child applies it as it writes (forward_then); the activation's backward then reads
-          // the child's buffer as its input.
-          inputs_[I] = cur;
-          ctx.consumer_takes_blocked = consumer_takes<I + 2>(outer);
-          if constexpr (detail::applies_activation<Child>) {
-            cur = &child.forward_then(ctx, *cur, next);
-            applied_next_[I] = true;
-          } else {
-            cur = &next.forward_in_place(ctx, const_cast<tensor&>(child.forward(ctx, *cur)));
-          }
-          inputs_[I + 1] = cur;
-          return void(skip = 1);
-        }
-      }
-    }
-    inputs_[I] = cur;
-    ctx.consumer_takes_blocked = consumer_takes<I + 1>(outer);
-    cur = &child.forward(ctx, *cur);
+    throw error("seq: a step planned at setup that this child cannot take");  // unreachable by construction
   }
 
-  /// Child J's backward, in reverse order; `done` when child J was run with J + 1 already. A
-  /// child that applied the activation after it in forward (forward_then) and can take the
-  /// activation's gradient through it (backward_then) runs both backward passes in one.
+  /// Child J's backward, in reverse order (a fused activation's skipped: its layer took it).
   template <std::size_t J, class Ctx>
-  void backward_child(Ctx& ctx, const tensor*& grad, bool& done) {
-    if (done) return void(done = false);
-    if constexpr (J > 0) {
-      using Prev = std::tuple_element_t<J - 1, std::tuple<Ls...>>;
-      using Child = std::tuple_element_t<J, std::tuple<Ls...>>;
-      if constexpr (detail::backward_applies_activation<Prev> && detail::fusable_activation<Child>) {
-        if (applied_next_[J - 1]) {
-          grad = &std::get<J - 1>(layers).backward_then(ctx, *inputs_[J - 1], *grad, std::get<J>(layers));
-          return void(done = true);
-        }
-      }
+  const tensor& backward_child(Ctx& ctx, const tensor& dy) {
+    using n = fusion::neighbours<J, Ls...>;
+    if (steps_[J] == fusion::step::fused) return dy;  // ran inside child J - 1's step
+    auto& child = std::get<J>(layers);
+    const tensor* dx = nullptr;
+    if constexpr (n::backward_takes_next) {
+      if (steps_[J] == fusion::step::applies_next) dx = &child.backward_then(ctx, *inputs_[J], dy, next<J + 1>());
     }
-    grad = &std::get<J>(layers).backward(ctx, *inputs_[J], *grad);
+    if constexpr (n::may_run_next) {
+      if (!dx && steps_[J] != fusion::step::alone)  // the activation's backward, then this child's
+        dx = &child.backward(ctx, *inputs_[J], next<J + 1>().backward(ctx, *inputs_[J + 1], dy));
+    }
+    if (!dx) dx = &child.backward(ctx, *inputs_[J], dy);
+    return std::get<J>(edges_).backward(ctx, *dx);
+  }
+  template <std::size_t J>
+  auto& next() {
+    return std::get<(J < size ? J : 0)>(layers);
   }
 
-  std::array<const tensor*, size> inputs_{};
-  std::array<bool, size> applied_next_{};  // child I applied child I + 1 in the last forward
+  detail::tuple_n<layout_adapter, size> edges_{};  // into each child
+  std::array<const tensor*, size> inputs_{};  // each child's input in the last forward
+  std::array<fusion::step, size> steps_{}, inference_steps_{};
 };
 
 }  // namespace hush

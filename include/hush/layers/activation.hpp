@@ -6,14 +6,20 @@
 
 #include "hush/backend/unary_ops.hpp"
 #include "hush/core/context.hpp"
+#include "hush/core/layout.hpp"
 #include "hush/core/parameter.hpp"
 
 namespace hush {
 
 template <class Op>
 struct activation {
-  /// Element-wise: any layout in, the same layout out (core/layout.hpp).
-  static constexpr bool passes_layout = true;
+  /// Element-wise, whatever the order of the elements: any layout in, the same layout out
+  /// (core/layout.hpp).
+  static constexpr bool prefers_blocked(bool consumer_takes_blocked) { return consumer_takes_blocked; }
+  template <class Ctx>
+  layout plan_layout(Ctx&, layout in, bool) {
+    return in;
+  }
 
   constexpr activation() = default;
   constexpr explicit activation(Op o) : op(o) {}

@@ -45,8 +45,9 @@ struct conv2d {
   /// Runs the (leaky) ReLU after it (forward_then), and in inference the batch norm and the
   /// activation after it (infer_fused).
   static constexpr bool applies_activation = true, absorbs_norm = true;
-  /// Reads and writes the cpu backend's blocked layout (core/layout.hpp).
-  static constexpr bool takes_blocked = true;
+  /// Reads the cpu backend's blocked layout, and writes it for a consumer that takes it
+  /// (core/layout.hpp).
+  static constexpr bool prefers_blocked(bool) { return true; }
 
   constexpr explicit conv2d(options o) : opt(o) {}
 
@@ -67,6 +68,21 @@ struct conv2d {
     }
     y_.resize(out_shape(in));
     dx_.resize(in);
+    in_layout_ = layout::nchw, layouts_ = {};  // until a graph plans otherwise
+  }
+
+  /// x and y are blocked only where the backend's kernels read and write that layout for this
+  /// geometry (oneDNN took it), and y only when its channels fill whole blocks.
+  template <class Ctx>
+  layout plan_layout(Ctx& ctx, layout in, bool consumer_takes_blocked) {
+    in_layout_ = in, layouts_ = {};
+    if constexpr (requires { conv2d_keeps_layouts(ctx.backend, geom_); }) {
+      if (conv2d_keeps_layouts(ctx.backend, geom_))
+        layouts_ = {in == layout::blocked, consumer_takes_blocked && blocked_layout_fits(ctx.backend, opt.out)};
+    } else if (in == layout::blocked) {
+      throw layout_error("conv2d: a blocked input on a backend without the blocked layout");
+    }
+    return layouts_.y ? layout::blocked : layout::nchw;
   }
 
   template <class Ctx>
@@ -81,6 +97,7 @@ struct conv2d {
   template <class Ctx>
   const tensor& backward(Ctx& ctx, const tensor& x_in, const tensor& dy) {
     float* scratch = ctx.scratch(conv2d_scratch(ctx.backend, geom_));
+    expect_layout(dy, layouts_.y ? layout::blocked : layout::nchw, "conv2d: dy");
     const tensor& x = layouts_.x ? x_in : as_nchw(ctx, x_in, x_nchw_);
     if (opt.bias) add_bias_gradient(ctx, dy);
     if constexpr (requires {
@@ -187,16 +204,15 @@ struct conv2d {
   /// (weights kept in its layout while `version` holds; inference only) or its forward kernels
   /// with the activation as a post-op; else the plain convolution and the activation in place.
   /// x may come in the backend's blocked layout, and y is written in it when the consumer takes
-  /// it (core/layout.hpp); where oneDNN declines the geometry, x is reordered to NCHW first.
+  /// it (planned at setup: plan_layout); where oneDNN declines the geometry, x is reordered to
+  /// NCHW first.
   template <class Ctx>
   void run(Ctx& ctx, const tensor& x_in, const float* w, const float* b, std::uint64_t version,
            const ops::fused_relu* act, bool inference) {
+    expect_layout(x_in, in_layout_, "conv2d: x");
     float* scratch = ctx.scratch(conv2d_scratch(ctx.backend, geom_));
     y_.set_layout(layout::nchw);
     if constexpr (requires { conv2d_keeps_layouts(ctx.backend, geom_); }) {
-      layouts_ = {};
-      if (conv2d_keeps_layouts(ctx.backend, geom_))
-        layouts_ = {x_in.layout() == layout::blocked, ctx.consumer_takes_blocked && blocked_layout_fits(ctx.backend, opt.out)};
       const tensor& x = layouts_.x ? x_in : as_nchw(ctx, x_in, x_nchw_);
       y_.set_layout(layouts_.y ? layout::blocked : layout::nchw);
       if (inference) return conv2d_infer(ctx.backend, geom_, x.data(), w, version, b, act, y_.data(), layouts_, scratch);
@@ -222,7 +238,8 @@ struct conv2d {
 
   conv_geometry geom_{};
   tensor y_, dx_;
-  conv_layouts layouts_{};            // of the last forward, for backward
+  layout in_layout_ = layout::nchw;  // planned at setup
+  conv_layouts layouts_{};            // which operands oneDNN reads and writes blocked
   tensor x_nchw_, dx_blocked_;       // a blocked x in NCHW, and dx back in x's layout, where oneDNN declined
   tensor folded_weight_, folded_bias_;
   std::uint64_t folded_at_ = 0;

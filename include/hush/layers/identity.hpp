@@ -3,13 +3,19 @@
 #include <cstdint>
 
 #include "hush/core/context.hpp"
+#include "hush/core/layout.hpp"
 #include "hush/core/parameter.hpp"
 
 namespace hush {
 
 struct identity {
   static constexpr const char* kind = "identity";
-  static constexpr bool passes_layout = true;  // core/layout.hpp
+  /// Any layout in, the same out (core/layout.hpp).
+  static constexpr bool prefers_blocked(bool consumer_takes_blocked) { return consumer_takes_blocked; }
+  template <class Ctx>
+  layout plan_layout(Ctx&, layout in, bool) {
+    return in;
+  }
   constexpr std::int64_t parameter_count() const { return 0; }
   shape output_shape(shape in) const { return in; }
   template <class Ctx>

@@ -27,7 +27,13 @@ struct batch_norm2d {
   static constexpr bool is_batch_norm = true;
   /// Reads the cpu backend's blocked layout and writes its output (and dx) in the input's
   /// (core/layout.hpp).
-  static constexpr bool passes_layout = true;
+  static constexpr bool prefers_blocked(bool consumer_takes_blocked) { return consumer_takes_blocked; }
+  template <class Ctx>
+  layout plan_layout(Ctx&, layout in, bool) {
+    if (in == layout::blocked && !blocked_kernels<Ctx>)
+      throw layout_error("batch_norm2d: a blocked input on a backend without blocked batch-norm kernels");
+    return in;
+  }
   /// After forward_then, backward_then takes the activation's gradient through it in its own pass.
   static constexpr bool backward_applies_activation = true;
 

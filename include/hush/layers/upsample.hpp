@@ -46,7 +46,10 @@ struct upsample {
   template <class V>
   void visit(V&&) {}
   std::string describe() const {
-    return "x" + std::to_string(opt.scale) + (opt.interpolation == interpolation::bilinear ? ", bilinear" : ", nearest");
+    std::string s = "x";  // piecewise: GCC 12 misreports "x" + std::string (PR 105329)
+    s += std::to_string(opt.scale);
+    s += opt.interpolation == interpolation::bilinear ? ", bilinear" : ", nearest";
+    return s;
   }
 
   options opt;
