@@ -21,10 +21,11 @@ constexpr conv_case resnet20_convs[] = {
 };
 
 template <class Backend>
-void conv_forward(benchmark::State& state, conv_case cc, std::int64_t batch, bool with_backward) {
+void conv_forward(benchmark::State& state, conv_case cc, std::int64_t batch, bool with_backward, Backend backend = {}) {
   hush::conv2d conv({.in = cc.c, .out = cc.k, .kernel = cc.kernel, .stride = cc.stride,
                      .padding = cc.kernel / 2, .bias = false});
   hush::context<Backend> ctx(1);
+  ctx.backend = backend;
   const hush::shape in{batch, cc.c, cc.h, cc.h};
   conv.setup(ctx, in);
   hush::tensor x(in, 0.5f), dy(conv.output_shape(in), 0.1f);
@@ -108,8 +109,7 @@ void register_cpu_algorithms() {
       benchmark::RegisterBenchmark(
           (std::string("resnet20 conv2d fwd+bwd/cpu ") + hush::backend::name(algorithm) + "/" + cc.name).c_str(),
           [cc, algorithm](benchmark::State& s) {
-            const hush::backend::scoped_cpu_conv use(algorithm);
-            conv_forward<hush::backend::cpu>(s, cc, 128, true);
+            conv_forward<hush::backend::cpu>(s, cc, 128, true, {.convolutions = algorithm});
           })
           ->Unit(benchmark::kMillisecond)->UseRealTime();
 }

@@ -68,11 +68,13 @@ struct workload {
 /// Forward workloads run in inference mode (as torch.inference_mode), or in eval mode with
 /// --eval, to measure what inference mode's fusion gives.
 bool eval_mode = false;
+/// The cpu backend's settings (--im2col, --nchw).
+backend chosen{};
 
 template <class Net>
 workload forward(Net net, hush::shape in) {
   return {[net, in]() mutable -> std::function<void()> {
-    auto m = std::make_shared<hush::model<Net, backend>>(typename hush::model<Net, backend>::options{.seed = 1}, net);
+    auto m = std::make_shared<hush::model<Net, backend>>(typename hush::model<Net, backend>::options{.seed = 1, .backend = chosen}, net);
     auto x = std::make_shared<hush::tensor>(filled(in));
     if (eval_mode) m->eval();
     else m->infer();  // no backward to come: conv + batch norm + ReLU fused
@@ -91,7 +93,7 @@ workload train(Net net, hush::shape in, hush::tensor target, OptimizerOptions o)
       Loss loss{};
       Optimizer opt;
       state(Net n, hush::shape s, hush::tensor t, OptimizerOptions oo)
-          : m({.seed = 1}, std::move(n)), x(filled(s)), target(std::move(t)), opt((m.setup(s), m.net), oo) {}
+          : m({.seed = 1, .backend = chosen}, std::move(n)), x(filled(s)), target(std::move(t)), opt((m.setup(s), m.net), oo) {}
     };
     auto s = std::make_shared<state>(net, in, target, o);
     s->m.train();
@@ -112,6 +114,7 @@ workload conv(const hush::bench::conv_shape& c) {
   return {[o, in]() -> std::function<void()> {
             auto layer = std::make_shared<hush::conv2d>(o);
             auto ctx = std::make_shared<hush::context<backend>>(1);
+            ctx->backend = chosen;
             auto x = std::make_shared<hush::tensor>(filled(in));
             ctx->mode = hush::mode::eval;
             layer->setup(*ctx, in);
@@ -239,12 +242,12 @@ int main(int argc, char** argv) {
       std::cerr << "hush-bench-peer: unknown workload '" << name << "'; --list shows the valid ones\n";
       return 2;
     }
-  if (im2col) hush::backend::cpu_conv() = hush::backend::cpu_conv_algorithm::im2col;
-  if (nchw) hush::backend::cpu_blocked_layout() = false;
+  if (im2col) chosen.convolutions = hush::backend::cpu_conv_algorithm::im2col;
+  if (nchw) chosen.blocked_layout = false;
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   std::cerr << "hush-bench-peer: " << threads << " threads, BLAS kernels " << hush::ensure_fast_blas()
             << (coretype ? std::string(" (OPENBLAS_CORETYPE=") + coretype + " in the environment)" : std::string()) << ", "
-            << hush::backend::name(hush::backend::cpu_conv()) << " convolutions\n";
+            << hush::backend::name(chosen.convolutions) << " convolutions\n";
   const double baseline = rss_mb();
   for (const auto& name : wanted) {
     std::vector<double> ms;

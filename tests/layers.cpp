@@ -14,8 +14,9 @@ using hush::shape;
 /// Runs forward and backward of `layer` on Backend with fixed random x and dy; returns y, dx and
 /// the parameter gradients, concatenated.
 template <class Backend, class L>
-std::vector<float> run(L layer, shape in) {
+std::vector<float> run(L layer, shape in, Backend backend = {}) {
   hush::context<Backend> ctx(3);
+  ctx.backend = backend;
   layer.setup(ctx, in);
   hush::tensor x(in), dy(layer.output_shape(in));
   const hush::counter_rng rng{11};
@@ -50,8 +51,7 @@ void check_layer(const L& layer, shape in, hush::testing::gradcheck_options opt 
   CHECK_MESSAGE(r.ok(), r.report());
   const auto ref = run<hush::backend::reference>(layer, in);
   for (const auto algorithm : hush::backend::cpu_conv_algorithms()) {
-    const hush::backend::scoped_cpu_conv use(algorithm);
-    const double cpu = difference(ref, run<hush::backend::cpu>(layer, in));
+    const double cpu = difference(ref, run(layer, in, hush::backend::cpu{.convolutions = algorithm}));
     CHECK_MESSAGE(cpu < 1e-4, "cpu (" << hush::backend::name(algorithm) << " convolutions) differs from reference by " << cpu);
   }
   const double thrust = difference(ref, run<hush::backend::thrust>(layer, in));

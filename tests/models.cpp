@@ -144,8 +144,8 @@ void vary_norms(Net& net) {
 }
 
 template <class Backend, class Net>
-void check_inference_equals_eval(Net net, hush::shape in) {
-  hush::model<Net, Backend> model({.seed = 1}, std::move(net));
+void check_inference_equals_eval(Net net, hush::shape in, Backend backend = {}) {
+  hush::model<Net, Backend> model({.seed = 1, .backend = backend}, std::move(net));
   model.setup(in);
   vary_norms(model.net);
   hush::tensor x(in);
@@ -176,8 +176,7 @@ TEST_CASE("inference mode: conv + batch norm + ReLU fused, the same logits as ev
   SUBCASE("cpu, resnet20") { check_inference_equals_eval<hush::backend::cpu>(m::resnet20{}, {3, 3, 32, 32}); }
   SUBCASE("cpu, every convolution algorithm") {
     for (auto algorithm : hush::backend::cpu_conv_algorithms()) {
-      hush::backend::scoped_cpu_conv use(algorithm);
-      check_inference_equals_eval<hush::backend::cpu>(m::resnet20{}, {2, 3, 32, 32});
+      check_inference_equals_eval(m::resnet20{}, {2, 3, 32, 32}, hush::backend::cpu{.convolutions = algorithm});
     }
   }
   SUBCASE("reference, resnet20") { check_inference_equals_eval<hush::backend::reference>(m::resnet20{}, {1, 3, 16, 16}); }
@@ -239,8 +238,8 @@ TEST_CASE("inference mode: blocked activations between convolutions, NCHW out of
 namespace {
 /// A training step's logits, input gradient and parameter gradients, all in one vector.
 template <class Net>
-std::vector<float> training_step(hush::shape in) {
-  hush::model<Net, hush::backend::cpu> model({.seed = 4});
+std::vector<float> training_step(hush::shape in, hush::backend::cpu backend) {
+  hush::model<Net, hush::backend::cpu> model({.seed = 4, .backend = backend});
   hush::tensor x(in);
   hush::init_uniform(x, hush::counter_rng(6), 0, 1.0f);
   model.train();
@@ -279,16 +278,9 @@ void check_blocked_equals_nchw(hush::shape in, double against_im2col) {
   if (hush::backend::cpu_conv_algorithms().size() < 2) return;  // built without oneDNN
   using hush::backend::cpu_conv_algorithm;
   std::vector<float> blocked, nchw, im2col;
-  {
-    hush::backend::scoped_cpu_conv use(cpu_conv_algorithm::dnnl);
-    blocked = training_step<Net>(in);
-    hush::backend::scoped_cpu_blocked_layout off(false);
-    nchw = training_step<Net>(in);
-  }
-  {
-    hush::backend::scoped_cpu_conv use(cpu_conv_algorithm::im2col);
-    im2col = training_step<Net>(in);
-  }
+  blocked = training_step<Net>(in, {.convolutions = cpu_conv_algorithm::dnnl});
+  nchw = training_step<Net>(in, {.convolutions = cpu_conv_algorithm::dnnl, .blocked_layout = false});
+  im2col = training_step<Net>(in, {.convolutions = cpu_conv_algorithm::im2col});
   double layouts = 0, algorithms = 0;
   const auto where_layouts = worst_difference(blocked, nchw, layouts);
   const auto where_algorithms = worst_difference(blocked, im2col, algorithms);

@@ -36,11 +36,12 @@ void compare(const std::string& what, const hush::tensor& got, const hush::io::s
 }
 
 template <class Backend, class L>
-void check_one(const std::string& name, L layer, hush::mode mode, double tolerance) {
+void check_one(const std::string& name, L layer, hush::mode mode, double tolerance, Backend backend = {}) {
   INFO("case " << name << " on " << Backend::name);
   const auto io = hush::io::read_safetensors(data_dir / (name + ".io.safetensors"));
   const auto x = as_tensor(io.arrays.at("x")), dy = as_tensor(io.arrays.at("dy"));
   hush::context<Backend> ctx(1);
+  ctx.backend = backend;
   ctx.mode = mode;
   layer.setup(ctx, x.shape());
   hush::load_weights(layer, data_dir / (name + ".weights.safetensors"));
@@ -62,8 +63,7 @@ void check(const std::string& name, const L& layer, hush::mode mode = hush::mode
   check_one<hush::backend::reference>(name, layer, mode, tolerance);
   for (const auto algorithm : hush::backend::cpu_conv_algorithms()) {
     INFO("cpu convolutions: " << hush::backend::name(algorithm));
-    const hush::backend::scoped_cpu_conv use(algorithm);
-    check_one<hush::backend::cpu>(name, layer, mode, tolerance);
+    check_one(name, layer, mode, tolerance, hush::backend::cpu{.convolutions = algorithm});
   }
   check_one<hush::backend::thrust>(name, layer, mode, tolerance);
 }

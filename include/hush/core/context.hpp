@@ -1,7 +1,6 @@
 #pragma once
 // What a layer needs to know besides its input: which backend runs the kernels, train or eval
 // mode, the random seed and step, and a scratch workspace shared by all layers of one network.
-#include <atomic>
 #include <cstdint>
 
 #include "hush/core/random.hpp"
@@ -15,12 +14,6 @@ namespace hush {
 /// convolution before it, ReLU applied in the convolution's kernel) and skip their buffers.
 enum class mode { train, eval, inference };
 
-/// A fresh context::inference_epoch, unique in the process.
-inline std::uint64_t next_inference_epoch() {
-  static std::atomic<std::uint64_t> last{0};
-  return ++last;
-}
-
 template <class Backend>
 class context {
  public:
@@ -33,12 +26,10 @@ class context {
   counter_rng rng;
   /// Advanced once per training step (by the trainer), so dropout masks and noise differ per step.
   std::uint64_t step = 0;
-  /// Set by model::infer() to a value no other infer() in the process had: layers that fold
-  /// parameters for inference (conv2d + batch norm) fold again when it changed, and a backend that
-  /// keeps weights in its own layout keys them by (address, epoch), which must not match another
-  /// model's weights that a freed model left at the same address. So weights changed while in
-  /// inference mode need another infer().
-  std::uint64_t inference_epoch = 0;
+  /// Counts model::infer() calls: a layer that keeps a copy of its weights made for inference
+  /// (conv2d with the batch norm after it folded in, in the backend's layout) makes it again when
+  /// this changed since. So weights changed while in inference mode need another infer().
+  std::uint64_t inference_version = 0;
 
   bool training() const { return mode == mode::train; }
 

@@ -23,9 +23,11 @@ class model {
  public:
   struct options {
     std::uint64_t seed = 0;
+    /// The backend's settings (the cpu backend's convolution algorithm, ...), read at setup.
+    Backend backend{};
   };
 
-  explicit model(options o = {}, Net n = Net{}) : net(std::move(n)), ctx(o.seed) {}
+  explicit model(options o = {}, Net n = Net{}) : net(std::move(n)), ctx(o.seed) { ctx.backend = o.backend; }
 
   /// Prepares for inputs of shape `in` (allocating and initialising parameters the first time).
   /// Then plans which activations are in the backend's blocked layout (core/layout.hpp): the
@@ -53,7 +55,7 @@ class model {
   /// them, their buffers skipped. backward() after an inference forward throws.
   void infer() {
     ctx.mode = mode::inference;
-    ctx.inference_epoch = next_inference_epoch();
+    ++ctx.inference_version;
   }
   void zero_grad() { hush::zero_grad(net); }
   shape input_shape() const { return input_; }

@@ -8,8 +8,10 @@
 #include <string>
 
 #include "hush/backend/geometry.hpp"
+#include "hush/backend/provides.hpp"
 #include "hush/core/context.hpp"
 #include "hush/core/error.hpp"
+#include "hush/core/kernel_state.hpp"
 #include "hush/core/parameter.hpp"
 #include "hush/core/layout.hpp"
 #include "hush/layers/activation.hpp"
@@ -69,6 +71,7 @@ struct conv2d {
     y_.resize(out_shape(in));
     dx_.resize(in);
     in_layout_ = layout::nchw, layouts_ = {};  // until a graph plans otherwise
+    if constexpr (provides_conv_state<typename Ctx::backend_type>) state_ = conv2d_state(ctx.backend, geom_);
   }
 
   /// x and y are blocked only where the backend's kernels read and write that layout for this
@@ -76,8 +79,8 @@ struct conv2d {
   template <class Ctx>
   layout plan_layout(Ctx& ctx, layout in, bool consumer_takes_blocked) {
     in_layout_ = in, layouts_ = {};
-    if constexpr (requires { conv2d_keeps_layouts(ctx.backend, geom_); }) {
-      if (conv2d_keeps_layouts(ctx.backend, geom_))
+    if constexpr (provides_blocked_layout<typename Ctx::backend_type>) {
+      if (conv2d_keeps_layouts(ctx.backend, state_))
         layouts_ = {in == layout::blocked, consumer_takes_blocked && blocked_layout_fits(ctx.backend, opt.out)};
     } else if (in == layout::blocked) {
       throw layout_error("conv2d: a blocked input on a backend without the blocked layout");
@@ -88,7 +91,7 @@ struct conv2d {
   template <class Ctx>
   const tensor& forward(Ctx& ctx, const tensor& x) {
     const bool inference = ctx.mode == mode::inference;
-    run(ctx, x, weight.value.data(), bias_or_null(), ctx.inference_epoch, nullptr, inference);
+    run(ctx, x, weight.value.data(), bias_or_null(), ctx.inference_version, nullptr, inference);
     return y_;
   }
 
@@ -96,16 +99,13 @@ struct conv2d {
   /// blocked operands as they are; where it declined the geometry, x was blocked and is reordered.
   template <class Ctx>
   const tensor& backward(Ctx& ctx, const tensor& x_in, const tensor& dy) {
-    float* scratch = ctx.scratch(conv2d_scratch(ctx.backend, geom_));
+    float* scratch = ctx.scratch(scratch_floats(ctx));
     expect_layout(dy, layouts_.y ? layout::blocked : layout::nchw, "conv2d: dy");
     const tensor& x = layouts_.x ? x_in : as_nchw(ctx, x_in, x_nchw_);
     if (opt.bias) add_bias_gradient(ctx, dy);
-    if constexpr (requires {
-                    conv2d_backward(ctx.backend, geom_, x.data(), weight.value.data(), dy.data(), dx_.data(),
-                                    weight.grad.data(), scratch, layouts_);
-                  }) {  // both passes in one call (the cpu backend shares dY's reorder between them)
-      conv2d_backward(ctx.backend, geom_, x.data(), weight.value.data(), dy.data(), dx_.data(), weight.grad.data(),
-                      scratch, layouts_);
+    if constexpr (provides_conv_state<typename Ctx::backend_type>) {  // both passes in one call (sharing dY's reorder)
+      conv2d_backward(ctx.backend, state_, geom_, x.data(), weight.value.data(), dy.data(), dx_.data(),
+                      weight.grad.data(), layouts_, scratch);
     } else {
       conv2d_backward_weight(ctx.backend, geom_, x.data(), dy.data(), weight.grad.data(), scratch);
       conv2d_backward_data(ctx.backend, geom_, weight.value.data(), dy.data(), dx_.data(), scratch);
@@ -128,7 +128,7 @@ struct conv2d {
   /// Inference with the batch norm that follows folded into the weights and bias (and the
   /// activation after it, when given, applied in the same kernel): y = act?(bn(conv(x))) in one
   /// pass, into this layer's output buffer; the norm's and the activation's buffers stay
-  /// untouched. Folded once per ctx.inference_epoch.
+  /// untouched. Folded again when ctx.inference_version changed (model::infer()).
   template <class Ctx, std::derived_from<batch_norm2d> Norm>
   const tensor& infer_fused(Ctx& ctx, const tensor& x, const Norm& bn) {
     return infer_folded(ctx, x, bn, nullptr);
@@ -144,7 +144,7 @@ struct conv2d {
     requires requires(const Act& a) { a.as_fused(); }
   const tensor& infer_fused(Ctx& ctx, const tensor& x, const Act& act) {
     const auto f = act.as_fused();
-    run(ctx, x, weight.value.data(), bias_or_null(), ctx.inference_epoch, &f, true);
+    run(ctx, x, weight.value.data(), bias_or_null(), ctx.inference_version, &f, true);
     return y_;
   }
 
@@ -183,7 +183,7 @@ struct conv2d {
 
   template <class Ctx, class Norm>
   const tensor& infer_folded(Ctx& ctx, const tensor& x, const Norm& bn, const ops::fused_relu* act) {
-    if (folded_at_ != ctx.inference_epoch || folded_weight_.shape() != weight.value.shape()) fold(bn, ctx.inference_epoch);
+    if (folded_at_ != ctx.inference_version || folded_weight_.shape() != weight.value.shape()) fold(bn, ctx.inference_version);
     run(ctx, x, folded_weight_.data(), folded_bias_.data(), folded_at_, act, true);
     return y_;
   }
@@ -194,7 +194,7 @@ struct conv2d {
   template <class Ctx>
   void add_bias_gradient(Ctx& ctx, const tensor& dy) {
     const auto positions = geom_.p * geom_.q;
-    if constexpr (requires { sum_into_bias_blocked(ctx.backend, geom_.n, geom_.k, positions, dy.data(), bias.grad.data()); }) {
+    if constexpr (provides_blocked_layout<typename Ctx::backend_type>) {
       if (layouts_.y) return sum_into_bias_blocked(ctx.backend, geom_.n, geom_.k, positions, dy.data(), bias.grad.data());
     }
     sum_into_bias(ctx.backend, geom_.n, geom_.k, positions, dy.data(), bias.grad.data());
@@ -210,16 +210,23 @@ struct conv2d {
   void run(Ctx& ctx, const tensor& x_in, const float* w, const float* b, std::uint64_t version,
            const ops::fused_relu* act, bool inference) {
     expect_layout(x_in, in_layout_, "conv2d: x");
-    float* scratch = ctx.scratch(conv2d_scratch(ctx.backend, geom_));
-    y_.set_layout(layout::nchw);
-    if constexpr (requires { conv2d_keeps_layouts(ctx.backend, geom_); }) {
-      const tensor& x = layouts_.x ? x_in : as_nchw(ctx, x_in, x_nchw_);
-      y_.set_layout(layouts_.y ? layout::blocked : layout::nchw);
-      if (inference) return conv2d_infer(ctx.backend, geom_, x.data(), w, version, b, act, y_.data(), layouts_, scratch);
-      return conv2d_forward_layouts(ctx.backend, geom_, x.data(), w, b, act, y_.data(), layouts_, scratch);
+    float* scratch = ctx.scratch(scratch_floats(ctx));
+    y_.set_layout(layouts_.y ? layout::blocked : layout::nchw);
+    if constexpr (provides_conv_state<typename Ctx::backend_type>) {
+      const tensor& x = layouts_.x || x_in.layout() == layout::nchw ? x_in : as_nchw(ctx, x_in, x_nchw_);
+      if (inference) return conv2d_infer(ctx.backend, state_, geom_, x.data(), w, version, b, act, y_.data(), layouts_, scratch);
+      return conv2d_forward(ctx.backend, state_, geom_, x.data(), w, b, act, y_.data(), layouts_, scratch);
+    } else {
+      (void)version, (void)inference;
+      conv2d_forward(ctx.backend, geom_, x_in.data(), w, b, y_.data(), scratch);
+      if (act) unary_forward(ctx.backend, ops::leaky_relu{act->slope}, y_.numel(), y_.data(), y_.data());
     }
-    conv2d_forward(ctx.backend, geom_, x_in.data(), w, b, y_.data(), scratch);
-    if (act) unary_forward(ctx.backend, ops::leaky_relu{act->slope}, y_.numel(), y_.data(), y_.data());
+  }
+
+  template <class Ctx>
+  std::int64_t scratch_floats(Ctx& ctx) const {
+    if constexpr (provides_conv_state<typename Ctx::backend_type>) return conv2d_scratch(ctx.backend, state_, geom_);
+    else return conv2d_scratch(ctx.backend, geom_);
   }
 
   /// w' = w·γ/√(σ²+ε) per output channel, b' = β + (b − μ)·γ/√(σ²+ε), from the running statistics.
@@ -243,6 +250,7 @@ struct conv2d {
   tensor x_nchw_, dx_blocked_;       // a blocked x in NCHW, and dx back in x's layout, where oneDNN declined
   tensor folded_weight_, folded_bias_;
   std::uint64_t folded_at_ = 0;
+  kernel_state state_;  // the backend's (oneDNN's primitives and inference weights), made at setup
 };
 
 }  // namespace hush

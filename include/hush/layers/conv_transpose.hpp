@@ -8,8 +8,10 @@
 #include <string>
 
 #include "hush/backend/geometry.hpp"
+#include "hush/backend/provides.hpp"
 #include "hush/core/context.hpp"
 #include "hush/core/error.hpp"
+#include "hush/core/kernel_state.hpp"
 #include "hush/core/parameter.hpp"
 #include "hush/layers/conv.hpp"  // detail::describe_conv
 #include "hush/layers/init.hpp"
@@ -48,22 +50,34 @@ struct conv_transpose2d {
     }
     y_.resize(output_shape(in));
     dx_.resize(in);
+    if constexpr (stateful<Ctx>) state_ = conv2d_state(ctx.backend, geom_);
   }
 
   template <class Ctx>
   const tensor& forward(Ctx& ctx, const tensor& x) {
-    conv2d_backward_data(ctx.backend, geom_, weight.value.data(), x.data(), y_.data(),
-                         ctx.scratch(conv2d_scratch(ctx.backend, geom_)));
+    const float* w = weight.value.data();
+    if constexpr (stateful<Ctx>) {
+      conv2d_backward_data(ctx.backend, state_, geom_, w, x.data(), y_.data(), ctx.scratch(conv2d_scratch(ctx.backend, state_, geom_)));
+    } else {
+      conv2d_backward_data(ctx.backend, geom_, w, x.data(), y_.data(), ctx.scratch(conv2d_scratch(ctx.backend, geom_)));
+    }
     if (opt.bias) add_bias(ctx.backend, geom_.n, geom_.c, geom_.h * geom_.w, bias.value.data(), y_.data());
     return y_;
   }
 
   template <class Ctx>
   const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
-    float* scratch = ctx.scratch(conv2d_scratch(ctx.backend, geom_));
     if (opt.bias) sum_into_bias(ctx.backend, geom_.n, geom_.c, geom_.h * geom_.w, dy.data(), bias.grad.data());
-    conv2d_backward_weight(ctx.backend, geom_, dy.data(), x.data(), weight.grad.data(), scratch);
-    conv2d_forward(ctx.backend, geom_, dy.data(), weight.value.data(), nullptr, dx_.data(), scratch);
+    const float* w = weight.value.data();
+    if constexpr (stateful<Ctx>) {
+      float* scratch = ctx.scratch(conv2d_scratch(ctx.backend, state_, geom_));
+      conv2d_backward_weight(ctx.backend, state_, geom_, dy.data(), x.data(), weight.grad.data(), scratch);
+      conv2d_forward(ctx.backend, state_, geom_, dy.data(), w, nullptr, nullptr, dx_.data(), {}, scratch);
+    } else {
+      float* scratch = ctx.scratch(conv2d_scratch(ctx.backend, geom_));
+      conv2d_backward_weight(ctx.backend, geom_, dy.data(), x.data(), weight.grad.data(), scratch);
+      conv2d_forward(ctx.backend, geom_, dy.data(), w, nullptr, dx_.data(), scratch);
+    }
     return dx_;
   }
 
@@ -98,8 +112,12 @@ struct conv_transpose2d {
     return g;
   }
 
+  template <class Ctx>
+  static constexpr bool stateful = provides_conv_state<typename Ctx::backend_type>;
+
   conv_geometry geom_{};
   tensor y_, dx_;
+  kernel_state state_;  // the backend's (oneDNN's primitives), made at setup
 };
 
 }  // namespace hush

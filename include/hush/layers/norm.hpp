@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "hush/backend/provides.hpp"
 #include "hush/backend/unary_ops.hpp"
 #include "hush/core/context.hpp"
 #include "hush/core/error.hpp"
@@ -121,8 +122,7 @@ struct batch_norm2d {
         return y_;
       }
     }
-    if constexpr (requires { batch_norm_forward_relu(ctx.backend, s.n(), s.c(), hw, x.data(), m.data(), v.data(), opt.eps,
-                                                     weight.value.data(), bias.value.data(), act, y_.data()); }) {
+    if constexpr (provides_batch_norm_relu<typename Ctx::backend_type>) {
       batch_norm_forward_relu(ctx.backend, s.n(), s.c(), hw, x.data(), m.data(), v.data(), opt.eps, weight.value.data(),
                               bias.value.data(), act, y_.data());
     } else {
@@ -154,11 +154,10 @@ struct batch_norm2d {
  private:
   /// Whether the backend has kernels for the blocked layout (the cpu backend).
   template <class Ctx>
-  static constexpr bool blocked_kernels = requires(Ctx& c) { activation_block(c.backend); };
+  static constexpr bool blocked_kernels = provides_blocked_layout<typename Ctx::backend_type>;
   /// Whether it has a backward that takes a (leaky) ReLU's gradient through it (the cpu backend).
   template <class Ctx>
-  static constexpr bool fused_backward =
-      requires(Ctx& c, float* p, bool b) { batch_norm_backward_relu(c.backend, 1, 1, 1, p, p, p, 0.0f, p, p, 0.0f, p, p, p, p, b); };
+  static constexpr bool fused_backward = provides_batch_norm_relu<typename Ctx::backend_type>;
 
   /// dx (and the parameters' gradients) from dy; `after`: the activation forward_then applied,
   /// whose output's gradient dy is, taken through it here (only where fused_backward).

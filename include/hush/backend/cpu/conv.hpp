@@ -21,6 +21,7 @@
 #include "hush/backend/im2col_conv.hpp"
 #include "hush/backend/unary_ops.hpp"
 #include "hush/core/error.hpp"
+#include "hush/core/kernel_state.hpp"
 #include "hush/core/shape.hpp"
 #include "hush/core/tensor.hpp"
 #if HUSH_WITH_DNNL
@@ -171,9 +172,6 @@ inline conv_geometry transposed_geometry(const conv_geometry& g) {
 }  // namespace detail
 
 inline std::int64_t conv2d_scratch(cpu, const conv_geometry& g) {
-#if HUSH_WITH_DNNL
-  if (dnnl_takes(g)) return 0;  // oneDNN keeps its own buffers
-#endif
   if (!detail::conv_plan::applies(g)) return im2col_scratch(g);
   const std::int64_t threads = omp_get_max_threads();
   auto floats = threads * detail::conv_plan(g).per_thread();
@@ -186,9 +184,6 @@ inline std::int64_t conv2d_scratch(cpu, const conv_geometry& g) {
 
 inline void conv2d_forward(cpu, const conv_geometry& g, const float* x, const float* w, const float* bias, float* y,
                            float* scratch) {
-#if HUSH_WITH_DNNL
-  if (dnnl_conv2d_forward(g, x, w, bias, y)) return;
-#endif
   if (!detail::conv_plan::applies(g)) return detail::im2col_conv_forward(cpu{}, g, x, w, bias, y, scratch);
   const detail::conv_plan plan(g);
   detail::for_each_chunk(g, plan, scratch, [&](std::int64_t n0, std::int64_t samples, float* mine) {
@@ -209,19 +204,19 @@ inline void relu_in_place(const conv_geometry& g, hush::ops::fused_relu act, flo
 }  // namespace detail
 
 /// Channels per block of the blocked activation layout (core/tensor.hpp): 16 on AVX-512, 8 on
-/// AVX2; 0 without oneDNN or when it runs no convolution (im2col chosen), so nothing is blocked.
-inline std::int64_t activation_block(cpu) {
+/// AVX2; 0 without oneDNN, or when this backend runs no convolution through it.
+inline std::int64_t activation_block(cpu backend) {
 #if HUSH_WITH_DNNL
-  return cpu_conv() == cpu_conv_algorithm::dnnl ? dnnl_detail::activation_block() : 0;
+  return backend.convolutions == cpu_conv_algorithm::dnnl ? dnnl_detail::activation_block() : 0;
 #else
+  (void)backend;
   return 0;
 #endif
 }
 /// Whether activations of `channels` channels can live in the blocked layout (and it is switched on).
-inline bool blocked_layout_fits(cpu, std::int64_t channels) {
-  const auto block = activation_block(cpu{});
-  if (!cpu_blocked_layout()) return false;
-  return block > 0 && channels % block == 0;
+inline bool blocked_layout_fits(cpu backend, std::int64_t channels) {
+  const auto block = activation_block(backend);
+  return backend.blocked_layout && block > 0 && channels % block == 0;
 }
 
 /// The tensor of shape `s` at `from` reordered from the blocked layout into NCHW at `to`, or from
@@ -235,50 +230,11 @@ inline void reorder_activation(cpu, const shape& s, const float* from, float* to
 #endif
 }
 
-/// Whether this geometry's convolutions take and give blocked operands (conv_layouts): oneDNN
-/// runs all of them.
-inline bool conv2d_keeps_layouts(cpu, const conv_geometry& g) {
-#if HUSH_WITH_DNNL
-  return dnnl_takes(g);
-#else
-  (void)g;
-  return false;
-#endif
-}
-
-/// Inference: y = act?(conv(x, w) + bias), x and y in the given layouts (blocked ones only when
-/// conv2d_keeps_layouts). `version` changes whenever the weights at `w` do, so oneDNN keeps them
-/// in its own layout between calls.
-inline void conv2d_infer(cpu, const conv_geometry& g, const float* x, const float* w, std::uint64_t version,
-                         const float* bias, const hush::ops::fused_relu* act, float* y, conv_layouts layouts,
-                         float* scratch) {
-#if HUSH_WITH_DNNL
-  if (dnnl_conv2d_infer(g, x, w, version, bias, act, y, layouts)) return;
-#else
-  (void)version;
-#endif
-  if (layouts.x || layouts.y) throw error("conv2d_infer: oneDNN declined a convolution of blocked operands");
-  conv2d_forward(cpu{}, g, x, w, bias, y, scratch);
-  if (act) detail::relu_in_place(g, *act, y);
-}
-
-/// Training or eval: y = act?(conv(x, w) + bias), x and y in the given layouts (blocked ones only
-/// when conv2d_keeps_layouts), the (leaky) ReLU applied by oneDNN's kernel as it writes y.
-inline void conv2d_forward_layouts(cpu, const conv_geometry& g, const float* x, const float* w, const float* bias,
-                                   const hush::ops::fused_relu* act, float* y, conv_layouts layouts, float* scratch) {
-#if HUSH_WITH_DNNL
-  if (dnnl_conv2d_forward(g, x, w, bias, y, act, layouts)) return;
-#endif
-  if (layouts.x || layouts.y) throw error("conv2d_forward: oneDNN declined a convolution of blocked operands");
-  conv2d_forward(cpu{}, g, x, w, bias, y, scratch);
-  if (act) detail::relu_in_place(g, *act, y);
-}
-
 /// db += Σ dy over samples and positions, dy (n, k, pq) in the blocked layout: per channel block,
 /// the lanes of each position added at once.
-inline void sum_into_bias_blocked(cpu, std::int64_t n, std::int64_t k, std::int64_t pq, const float* dy, float* db) {
+inline void sum_into_bias_blocked(cpu backend, std::int64_t n, std::int64_t k, std::int64_t pq, const float* dy, float* db) {
   constexpr std::int64_t widest = 16;
-  const auto block = activation_block(cpu{}), blocks = k / block;
+  const auto block = activation_block(backend), blocks = k / block;
   if (block > widest) throw error("sum_into_bias_blocked: blocks of more than 16 channels");
 #pragma omp parallel for
   for (std::int64_t cb = 0; cb < blocks; ++cb) {
@@ -296,9 +252,6 @@ inline void sum_into_bias_blocked(cpu, std::int64_t n, std::int64_t k, std::int6
 
 inline void conv2d_backward_data(cpu, const conv_geometry& g, const float* w, const float* dy, float* dx,
                                  float* scratch) {
-#if HUSH_WITH_DNNL
-  if (dnnl_conv2d_backward_data(g, w, dy, dx)) return;
-#endif
   if (!detail::conv_plan::applies(g)) return detail::im2col_conv_backward_data(cpu{}, g, w, dy, dx, scratch);
   if (detail::backward_data_as_forward(g)) {
     // w' (C, K, R, S): w'[c][k][r][s] = w[k][c][R-1-r][S-1-s], then dX = conv(dY, w').
@@ -326,9 +279,6 @@ inline void conv2d_backward_data(cpu, const conv_geometry& g, const float* w, co
 /// accumulators are added in thread order, so the result is the same on every run.
 inline void conv2d_backward_weight(cpu, const conv_geometry& g, const float* x, const float* dy, float* dw,
                                    float* scratch) {
-#if HUSH_WITH_DNNL
-  if (dnnl_conv2d_backward_weight(g, x, dy, dw)) return;
-#endif
   if (!detail::conv_plan::applies(g)) return detail::im2col_conv_backward_weight(cpu{}, g, x, dy, dw, scratch);
   const detail::conv_plan plan(g);
   const auto threads = omp_get_max_threads();
@@ -350,17 +300,81 @@ inline void conv2d_backward_weight(cpu, const conv_geometry& g, const float* x, 
   }
 }
 
-/// Both backward passes, dw += Σ dY ⋆ x and dx = convᵀ(dY, w), x, dx and dY in the given layouts
-/// (blocked ones only when conv2d_keeps_layouts): through oneDNN with one reorder of dY for the
-/// two, else one after the other.
-inline void conv2d_backward(cpu, const conv_geometry& g, const float* x, const float* w, const float* dy, float* dx,
-                            float* dw, float* scratch, conv_layouts layouts = {}) {
+// ---- A convolution layer's own state (core/kernel_state.hpp): its oneDNN primitives ----------
+// The functions below take the state conv2d_state made at the layer's setup. An empty state
+// (im2col chosen, oneDNN absent, or a geometry it declined) runs the im2col functions above.
+
+/// The state of a convolution layer of this geometry: oneDNN's primitives when the backend's
+/// algorithm is oneDNN and it takes the geometry, else empty.
+inline kernel_state conv2d_state(cpu backend, const conv_geometry& g) {
 #if HUSH_WITH_DNNL
-  if (dnnl_conv2d_backward(g, x, w, dy, dx, dw, layouts)) return;
+  if (backend.convolutions == cpu_conv_algorithm::dnnl) return make_dnnl_conv(g);
+#else
+  (void)backend, (void)g;
 #endif
-  if (layouts.x || layouts.y) throw error("conv2d_backward: oneDNN declined a convolution of blocked operands");
-  conv2d_backward_weight(cpu{}, g, x, dy, dw, scratch);
-  conv2d_backward_data(cpu{}, g, w, dy, dx, scratch);
+  return {};
+}
+
+/// Whether the layer's convolutions take and give blocked operands (conv_layouts): oneDNN runs them.
+inline bool conv2d_keeps_layouts(cpu, const kernel_state& s) { return bool(s); }
+
+inline std::int64_t conv2d_scratch(cpu backend, const kernel_state& s, const conv_geometry& g) {
+  return s ? 0 : conv2d_scratch(backend, g);  // oneDNN's copies live in its own buffers
+}
+
+/// Training or eval: y = act?(conv(x, w) + bias), x and y in the given layouts (blocked ones only
+/// when conv2d_keeps_layouts), the (leaky) ReLU applied by oneDNN's kernel as it writes y.
+inline void conv2d_forward(cpu backend, kernel_state& s, const conv_geometry& g, const float* x, const float* w,
+                           const float* bias, const hush::ops::fused_relu* act, float* y, conv_layouts layouts,
+                           float* scratch) {
+#if HUSH_WITH_DNNL
+  if (s) return dnnl_conv2d_forward(s.as<dnnl_conv_state>(), x, w, bias, y, act, layouts);
+#endif
+  if (layouts.x || layouts.y) throw error("conv2d_forward: blocked operands for an im2col convolution");
+  conv2d_forward(backend, g, x, w, bias, y, scratch);
+  if (act) detail::relu_in_place(g, *act, y);
+}
+
+/// Inference: as conv2d_forward, through oneDNN's inference kernels. `version` changes whenever
+/// the weights at `w` do, so the layer's state keeps them in oneDNN's layout between calls.
+inline void conv2d_infer(cpu backend, kernel_state& s, const conv_geometry& g, const float* x, const float* w,
+                         std::uint64_t version, const float* bias, const hush::ops::fused_relu* act, float* y,
+                         conv_layouts layouts, float* scratch) {
+#if HUSH_WITH_DNNL
+  if (s) return dnnl_conv2d_infer(s.as<dnnl_conv_state>(), x, w, version, bias, act, y, layouts);
+#else
+  (void)version;
+#endif
+  conv2d_forward(backend, s, g, x, w, bias, act, y, layouts, scratch);
+}
+
+/// Both backward passes, dw += Σ dY ⋆ x and dx = convᵀ(dY, w), x, dx and dY in the given layouts:
+/// through oneDNN with one reorder of dY for the two, else one after the other.
+inline void conv2d_backward(cpu backend, kernel_state& s, const conv_geometry& g, const float* x, const float* w,
+                            const float* dy, float* dx, float* dw, conv_layouts layouts, float* scratch) {
+#if HUSH_WITH_DNNL
+  if (s) return dnnl_conv2d_backward(s.as<dnnl_conv_state>(), x, w, dy, dx, dw, layouts);
+#endif
+  if (layouts.x || layouts.y) throw error("conv2d_backward: blocked operands for an im2col convolution");
+  conv2d_backward_weight(backend, g, x, dy, dw, scratch);
+  conv2d_backward_data(backend, g, w, dy, dx, scratch);
+}
+
+/// dx = convᵀ(dy, w) and dw += Σ dy ⋆ x one at a time, NCHW (conv_transpose2d's forward and
+/// weight gradient).
+inline void conv2d_backward_data(cpu backend, kernel_state& s, const conv_geometry& g, const float* w, const float* dy,
+                                 float* dx, float* scratch) {
+#if HUSH_WITH_DNNL
+  if (s) return dnnl_conv2d_backward_data(s.as<dnnl_conv_state>(), w, dy, dx);
+#endif
+  conv2d_backward_data(backend, g, w, dy, dx, scratch);
+}
+inline void conv2d_backward_weight(cpu backend, kernel_state& s, const conv_geometry& g, const float* x, const float* dy,
+                                   float* dw, float* scratch) {
+#if HUSH_WITH_DNNL
+  if (s) return dnnl_conv2d_backward_weight(s.as<dnnl_conv_state>(), x, dy, dw);
+#endif
+  conv2d_backward_weight(backend, g, x, dy, dw, scratch);
 }
 
 }  // namespace hush::backend

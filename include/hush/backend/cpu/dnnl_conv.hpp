@@ -20,24 +20,29 @@
 #include <new>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <tuple>
 #include <utility>
 
 #include <dnnl.h>
 
-#include "hush/backend/cpu/conv_algorithm.hpp"
+#include "hush/core/error.hpp"
+#include "hush/core/kernel_state.hpp"
 #include "hush/backend/geometry.hpp"
 #include "hush/backend/unary_ops.hpp"
 
 namespace hush::backend {
 
 namespace dnnl_detail {
-/// A failed oneDNN call while building a plan: the geometry goes to im2col.
-struct declined : std::runtime_error {
-  using std::runtime_error::runtime_error;
+/// A failed oneDNN call. While a layer is set up, it sends the geometry to im2col; later (a
+/// primitive for another layout or activation, or a run) it reaches the user, with the layer's
+/// path added on the way up.
+struct declined : backend_error {
+  using backend_error::backend_error;
 };
 inline void check(dnnl_status_t status, const char* what) {
-  if (status != dnnl_success) throw declined(what);
+  if (status != dnnl_success)
+    throw declined(std::string("oneDNN: ") + what + " failed (dnnl_status_t " + std::to_string(int(status)) + ")");
 }
 
 /// Owns one oneDNN object.
@@ -369,40 +374,84 @@ struct backward_weight_plan {
   }
 };
 
-/// A plan's key: its kind, the geometry, the fused ReLU's slope (as bits; none: all ones) and,
-/// for a plan that keeps one layer's weights, that layer's weights' address.
-inline auto key(const conv_geometry& g, int kind, const ops::fused_relu* act, const void* owner) {
-  const std::uint32_t slope = act ? std::bit_cast<std::uint32_t>(act->slope) : ~0u;
-  return std::make_tuple(kind, slope, reinterpret_cast<std::uintptr_t>(owner), g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.stride_h, g.stride_w, g.pad_h, g.pad_w,
-                         g.dil_h, g.dil_w, g.groups);
-}
-
-/// This thread's plan for a geometry, made on first use; nullptr when oneDNN declines it.
-template <class Plan, class... Args>
-Plan* plan_for(const conv_geometry& g, int kind, const ops::fused_relu* act, const void* owner, Args... args) {
-  thread_local std::map<decltype(key(g, 0, nullptr, nullptr)), std::unique_ptr<Plan>> plans;
-  auto [it, fresh] = plans.try_emplace(key(g, kind, act, owner));
-  if (fresh) {
-    try {
-      it->second = std::make_unique<Plan>(g, args...);
-    } catch (const declined&) {
-      it->second = nullptr;
-    }
-  }
-  return it->second.get();
-}
 inline void wait() { check(dnnl_stream_wait(stream()), "wait"); }
 }  // namespace dnnl_detail
 
-/// Whether oneDNN runs every convolution of this geometry (forward with and without bias, both
-/// backward passes); else none of them go to oneDNN, and the caller's im2col path needs its
-/// scratch.
-inline bool dnnl_takes(const conv_geometry& g) {
-  using namespace dnnl_detail;
-  return cpu_conv() == cpu_conv_algorithm::dnnl && plan_for<forward_plan>(g, 0, nullptr, nullptr, false, nullptr, conv_layouts{}) &&
-         plan_for<forward_plan>(g, 1, nullptr, nullptr, true, nullptr, conv_layouts{}) &&
-         plan_for<backward_data_plan>(g, 2, nullptr, nullptr, conv_layouts{}) &&
-         plan_for<backward_weight_plan>(g, 3, nullptr, nullptr, conv_layouts{});
+/// "(2, 16, 8, 8) by a 3x3 kernel to 32 channels, stride 1, padding 1" for error messages.
+inline std::string describe(const conv_geometry& g) {
+  std::string s;  // piecewise: GCC 12 misreports "(" + std::string (PR 105329)
+  const auto add = [&](const char* text, std::int64_t v) {
+    s += text;
+    s += std::to_string(v);
+  };
+  add("(", g.n), add(", ", g.c), add(", ", g.h), add(", ", g.w), add(") by a ", g.r), add("x", g.s);
+  add(" kernel to ", g.k), add(" channels, stride ", g.stride_h), add(", padding ", g.pad_h);
+  add(", dilation ", g.dil_h), add(", groups ", g.groups);
+  return s;
+}
+
+/// oneDNN's side of one convolution layer (a kernel_state): the primitives for its geometry, made
+/// when the layer is set up (and for another fused activation or layout on first use), and its
+/// inference weights in oneDNN's layout. Owned by the layer, freed with it.
+class dnnl_conv_state : public kernel_state::base {
+ public:
+  /// Builds the forward (with and without bias) and both backward primitives on NCHW operands;
+  /// throws dnnl_detail::declined if oneDNN takes none of them.
+  explicit dnnl_conv_state(const conv_geometry& g) : g_(g) {
+    forward(nullptr, true, {}), forward(nullptr, false, {}), backward_data({}), backward_weight({});
+  }
+
+  const conv_geometry& geometry() const { return g_; }
+
+  dnnl_detail::forward_plan& forward(const ops::fused_relu* act, bool bias, conv_layouts layouts) {
+    return find(forward_, key(act, int(bias), layouts), [&] { return dnnl_detail::forward_plan(g_, bias, act, layouts); });
+  }
+  dnnl_detail::inference_plan& inference(const ops::fused_relu* act, conv_layouts layouts) {
+    return find(inference_, key(act, 0, layouts), [&] { return dnnl_detail::inference_plan(g_, act, layouts); });
+  }
+  dnnl_detail::backward_data_plan& backward_data(conv_layouts layouts) {
+    return find(backward_data_, key(nullptr, 0, layouts), [&] { return dnnl_detail::backward_data_plan(g_, layouts); });
+  }
+  dnnl_detail::backward_weight_plan& backward_weight(conv_layouts layouts) {
+    return find(backward_weight_, key(nullptr, 0, layouts), [&] { return dnnl_detail::backward_weight_plan(g_, layouts); });
+  }
+
+ private:
+  /// A plan's key within the layer: the fused activation's slope (as bits; none: all ones), the
+  /// bias, the layouts.
+  static std::uint64_t key(const ops::fused_relu* act, int bias, conv_layouts layouts) {
+    const std::uint32_t slope = act ? std::bit_cast<std::uint32_t>(act->slope) : ~0u;
+    return (std::uint64_t(slope) << 8) | std::uint64_t(bias << 4) | std::uint64_t(layouts.bits());
+  }
+  template <class Plan, class Make>
+  Plan& find(std::map<std::uint64_t, std::unique_ptr<Plan>>& plans, std::uint64_t k, Make make) {
+    auto& p = plans[k];
+    if (!p) {
+      try {
+        p = std::make_unique<Plan>(make());
+      } catch (const dnnl_detail::declined& e) {
+        plans.erase(k);
+        throw dnnl_detail::declined(std::string(e.what()) + ", for a convolution of " + describe(g_));
+      }
+    }
+    return *p;
+  }
+
+  conv_geometry g_;
+  std::map<std::uint64_t, std::unique_ptr<dnnl_detail::forward_plan>> forward_;
+  std::map<std::uint64_t, std::unique_ptr<dnnl_detail::inference_plan>> inference_;
+  std::map<std::uint64_t, std::unique_ptr<dnnl_detail::backward_data_plan>> backward_data_;
+  std::map<std::uint64_t, std::unique_ptr<dnnl_detail::backward_weight_plan>> backward_weight_;
+};
+
+/// A layer's oneDNN state for this geometry, or an empty one where oneDNN declines it (the
+/// layer then runs im2col).
+inline kernel_state make_dnnl_conv(const conv_geometry& g) {
+  try {
+    return kernel_state(new dnnl_conv_state(g));
+  } catch (const dnnl_detail::declined&) {
+    return {};
+  }
 }
 
 /// The tensor (n, c, h, w) reordered from the blocked layout into NCHW, or back (`to_blocked`).
@@ -413,6 +462,8 @@ inline void dnnl_reorder_activation(std::int64_t n, std::int64_t c, std::int64_t
     memory from, to;
     primitive op;
   };
+  // Reorders depend on the shape only (no weights); oneDNN's primitive cache would serve them
+  // too, but building the descriptors costs more than a small reorder.
   thread_local std::map<std::array<std::int64_t, 5>, reorder> reorders;
   auto [it, fresh] = reorders.try_emplace({n, c, h, w, std::int64_t(to_blocked)});
   auto& r = it->second;
@@ -427,94 +478,77 @@ inline void dnnl_reorder_activation(std::int64_t n, std::int64_t c, std::int64_t
   wait();
 }
 
-/// y = conv(x, w) + bias, (leaky-)ReLU'd when `act` is given, through oneDNN, x and y in the
-/// given layouts; false (and nothing written) if it declines the geometry.
-inline bool dnnl_conv2d_forward(const conv_geometry& g, const float* x, const float* w, const float* bias, float* y,
+/// y = conv(x, w) + bias, (leaky-)ReLU'd when `act` is given, x and y in the given layouts.
+inline void dnnl_conv2d_forward(dnnl_conv_state& s, const float* x, const float* w, const float* bias, float* y,
                                 const ops::fused_relu* act = nullptr, conv_layouts layouts = {}) {
   using namespace dnnl_detail;
-  if (!dnnl_takes(g)) return false;
-  auto* plan = plan_for<forward_plan>(g, (bias ? 1 : 0) + 8 * layouts.bits(), act, nullptr, bias != nullptr, act, layouts);
-  if (!plan) return false;
-  const auto src = plan->x.input(x), weights = plan->w.input(w), dst = plan->y.output(y);
+  auto& plan = s.forward(act, bias != nullptr, layouts);
+  const auto src = plan.x.input(x), weights = plan.w.input(w), dst = plan.y.output(y);
   if (bias) {
-    check(dnnl_memory_set_data_handle(plan->bias.get(), const_cast<float*>(bias)), "data handle");
-    run(plan->conv, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_BIAS, plan->bias.get()}, {DNNL_ARG_DST, dst}});
+    check(dnnl_memory_set_data_handle(plan.bias.get(), const_cast<float*>(bias)), "data handle");
+    run(plan.conv, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_BIAS, plan.bias.get()}, {DNNL_ARG_DST, dst}});
   } else {
-    run(plan->conv, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}});
+    run(plan.conv, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}});
   }
-  plan->y.finish();
+  plan.y.finish();
   wait();
-  return true;
 }
 
-/// Inference: y = act?(conv(x, w) + bias) through oneDNN, x and y in the given layouts;
-/// `version` tells it when the weights at `w` changed (their reordered copy is kept until
-/// then). False (nothing written) if it declines the geometry.
-inline bool dnnl_conv2d_infer(const conv_geometry& g, const float* x, const float* w, std::uint64_t version,
+/// Inference: y = act?(conv(x, w) + bias), x and y in the given layouts. The weights are
+/// reordered into oneDNN's layout when `version` differs from the last call's (the layer's
+/// weights changed) and kept in the layer's state until then.
+inline void dnnl_conv2d_infer(dnnl_conv_state& s, const float* x, const float* w, std::uint64_t version,
                               const float* bias, const ops::fused_relu* act, float* y, conv_layouts layouts) {
   using namespace dnnl_detail;
-  if (cpu_conv() != cpu_conv_algorithm::dnnl) return false;
-  // One plan per layer (keyed by its weights' address): layers of one geometry, as in ResNet's
-  // repeated blocks, would otherwise take turns reordering their weights into a shared copy.
-  auto* plan = plan_for<inference_plan>(g, 4 + 8 * layouts.bits(), act, w, act, layouts);
-  if (!plan) return false;
-  const auto src = plan->x.input(x), dst = plan->y.output(y);
-  if (plan->weights_of != w || plan->weights_version != version) {
-    plan->w.input(w);  // reorders into the plan's own buffer (or points at w when no reorder is needed)
-    plan->weights_of = w, plan->weights_version = version;
+  auto& plan = s.inference(act, layouts);
+  const auto src = plan.x.input(x), dst = plan.y.output(y);
+  if (plan.weights_of != w || plan.weights_version != version) {
+    plan.w.input(w);  // reorders into the plan's own buffer (or points at w when no reorder is needed)
+    plan.weights_of = w, plan.weights_version = version;
   }
-  check(dnnl_memory_set_data_handle(plan->bias.get(), const_cast<float*>(bias)), "data handle");
-  run(plan->conv, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, plan->w.current()}, {DNNL_ARG_BIAS, plan->bias.get()},
-                   {DNNL_ARG_DST, dst}});
-  plan->y.finish();
+  check(dnnl_memory_set_data_handle(plan.bias.get(), const_cast<float*>(bias)), "data handle");
+  run(plan.conv, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, plan.w.current()}, {DNNL_ARG_BIAS, plan.bias.get()},
+                  {DNNL_ARG_DST, dst}});
+  plan.y.finish();
   wait();
-  return true;
 }
 
-/// Both backward passes through oneDNN: dw += Σ dy ⋆ x, then dx = convᵀ(dy, w) (overwritten),
-/// with dy reordered once when both want it in the same layout; x, dx, dy in the given layouts.
-/// False if oneDNN declines.
-inline bool dnnl_conv2d_backward(const conv_geometry& g, const float* x, const float* w, const float* dy, float* dx,
+/// Both backward passes: dw += Σ dy ⋆ x, then dx = convᵀ(dy, w) (overwritten), with dy
+/// reordered once when both want it in the same layout; x, dx, dy in the given layouts.
+inline void dnnl_conv2d_backward(dnnl_conv_state& s, const float* x, const float* w, const float* dy, float* dx,
                                  float* dw, conv_layouts layouts = {}) {
   using namespace dnnl_detail;
-  if (!dnnl_takes(g)) return false;
-  auto* weights = plan_for<backward_weight_plan>(g, 3 + 8 * layouts.bits(), nullptr, nullptr, layouts);
-  auto* data = plan_for<backward_data_plan>(g, 2 + 8 * layouts.bits(), nullptr, nullptr, layouts);
-  if (!weights || !data) return false;
-  const auto gradient = weights->dy.input(dy);
-  run(weights->conv, {{DNNL_ARG_SRC, weights->x.input(x)}, {DNNL_ARG_DIFF_DST, gradient},
-                      {DNNL_ARG_DIFF_WEIGHTS, weights->dw.output(dw)}});
-  weights->dw.finish();
-  const bool same = dnnl_memory_desc_equal(weights->dy.layout(), data->dy.layout());
-  run(data->conv, {{DNNL_ARG_WEIGHTS, data->w.input(w)}, {DNNL_ARG_DIFF_DST, same ? gradient : data->dy.input(dy)},
-                   {DNNL_ARG_DIFF_SRC, data->dx.output(dx)}});
-  data->dx.finish();
+  auto& weights = s.backward_weight(layouts);
+  auto& data = s.backward_data(layouts);
+  const auto gradient = weights.dy.input(dy);
+  run(weights.conv, {{DNNL_ARG_SRC, weights.x.input(x)}, {DNNL_ARG_DIFF_DST, gradient},
+                     {DNNL_ARG_DIFF_WEIGHTS, weights.dw.output(dw)}});
+  weights.dw.finish();
+  const bool same = dnnl_memory_desc_equal(weights.dy.layout(), data.dy.layout());
+  run(data.conv, {{DNNL_ARG_WEIGHTS, data.w.input(w)}, {DNNL_ARG_DIFF_DST, same ? gradient : data.dy.input(dy)},
+                  {DNNL_ARG_DIFF_SRC, data.dx.output(dx)}});
+  data.dx.finish();
   wait();
-  return true;
 }
 
-/// dx = convᵀ(dy, w) through oneDNN (dx overwritten); false if it declines the geometry.
-inline bool dnnl_conv2d_backward_data(const conv_geometry& g, const float* w, const float* dy, float* dx) {
+/// dx = convᵀ(dy, w) (dx overwritten), NCHW operands.
+inline void dnnl_conv2d_backward_data(dnnl_conv_state& s, const float* w, const float* dy, float* dx) {
   using namespace dnnl_detail;
-  if (!dnnl_takes(g)) return false;
-  auto* plan = plan_for<backward_data_plan>(g, 2, nullptr, nullptr, conv_layouts{});
-  run(plan->conv, {{DNNL_ARG_WEIGHTS, plan->w.input(w)}, {DNNL_ARG_DIFF_DST, plan->dy.input(dy)},
-                   {DNNL_ARG_DIFF_SRC, plan->dx.output(dx)}});
-  plan->dx.finish();
+  auto& plan = s.backward_data({});
+  run(plan.conv, {{DNNL_ARG_WEIGHTS, plan.w.input(w)}, {DNNL_ARG_DIFF_DST, plan.dy.input(dy)},
+                  {DNNL_ARG_DIFF_SRC, plan.dx.output(dx)}});
+  plan.dx.finish();
   wait();
-  return true;
 }
 
-/// dw += Σ dy ⋆ x through oneDNN; false if it declines the geometry.
-inline bool dnnl_conv2d_backward_weight(const conv_geometry& g, const float* x, const float* dy, float* dw) {
+/// dw += Σ dy ⋆ x, NCHW operands.
+inline void dnnl_conv2d_backward_weight(dnnl_conv_state& s, const float* x, const float* dy, float* dw) {
   using namespace dnnl_detail;
-  if (!dnnl_takes(g)) return false;
-  auto* plan = plan_for<backward_weight_plan>(g, 3, nullptr, nullptr, conv_layouts{});
-  run(plan->conv, {{DNNL_ARG_SRC, plan->x.input(x)}, {DNNL_ARG_DIFF_DST, plan->dy.input(dy)},
-                   {DNNL_ARG_DIFF_WEIGHTS, plan->dw.output(dw)}});
-  plan->dw.finish();
+  auto& plan = s.backward_weight({});
+  run(plan.conv, {{DNNL_ARG_SRC, plan.x.input(x)}, {DNNL_ARG_DIFF_DST, plan.dy.input(dy)},
+                  {DNNL_ARG_DIFF_WEIGHTS, plan.dw.output(dw)}});
+  plan.dw.finish();
   wait();
-  return true;
 }
 
 }  // namespace hush::backend

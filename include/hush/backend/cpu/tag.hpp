@@ -1,8 +1,29 @@
 #pragma once
 namespace hush::backend {
-/// The host backend: xtensor buffers, im2col + sgemm through xtensor-blas over OpenBLAS,
-/// OpenMP threads for everything else.
+
+/// How the cpu backend runs convolutions: oneDNN's direct convolutions (what PyTorch's CPU
+/// convolutions are), or im2col + OpenBLAS sgemm.
+enum class cpu_conv_algorithm { dnnl, im2col };
+
+/// The host backend: xtensor buffers, oneDNN's convolutions (or im2col + sgemm through
+/// OpenBLAS), OpenMP threads for everything else. Its settings are values of the backend, set on
+/// the model before setup (`m.ctx.backend.convolutions = ...`) and read by each layer at setup,
+/// so two models in one process can run with different ones, and nothing changes between a
+/// forward and its backward.
 struct cpu {
   static constexpr const char* name = "cpu";
+  /// The optional kernels it has (backend/provides.hpp).
+  struct provides {
+    static constexpr bool conv_state = true, blocked_layout = true, batch_norm_relu = true;
+  };
+#if HUSH_WITH_DNNL
+  cpu_conv_algorithm convolutions = cpu_conv_algorithm::dnnl;
+#else
+  cpu_conv_algorithm convolutions = cpu_conv_algorithm::im2col;
+#endif
+  /// Whether oneDNN's convolutions hand activations to each other in its blocked layout
+  /// (core/layout.hpp) or as NCHW, reordered around every call (to measure what it gives).
+  bool blocked_layout = true;
 };
+
 }  // namespace hush::backend
