@@ -3,6 +3,10 @@
 // whose weights both sides compute from one formula, so no weight file is committed).
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <fstream>
+
 #include <cmath>
 #include <filesystem>
 #include <optional>
@@ -187,10 +191,10 @@ TEST_CASE("inference mode: conv + batch norm + ReLU fused, the same logits as ev
   }
 }
 
-TEST_CASE("inference mode: a new model never runs on weights a freed one left in the backend's cache") {
-  // The cpu backend keeps inference weights in oneDNN's layout keyed by address and
-  // inference_epoch; a model built where a freed one lived (the allocator reuses its buffers)
-  // once ran on the old weights (a flaky resume test found it).
+TEST_CASE("inference mode: a new model never runs on weights a freed one left behind") {
+  // The cpu backend once kept inference weights in oneDNN's layout in a cache keyed by their
+  // address; a model built where a freed one lived (the allocator reuses its buffers) ran on the
+  // old weights (a flaky resume test found it). They now belong to the layer (its kernel_state).
   using net = hush::seq<hush::conv2d, hush::relu, hush::conv2d>;
   const auto make = [] {
     return net(hush::conv2d({.in = 16, .out = 32, .kernel = 3, .padding = 1}), {},
@@ -208,6 +212,72 @@ TEST_CASE("inference mode: a new model never runs on weights a freed one left in
     for (std::int64_t i = 0; i < eval.numel(); ++i) REQUIRE(fused[i] == doctest::Approx(eval[i]).epsilon(1e-5));
     model.reset();
   }
+}
+
+namespace {
+/// This process's resident memory in MB (/proc/self/statm).
+double resident_mb() {
+  std::ifstream statm("/proc/self/statm");
+  double pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * double(sysconf(_SC_PAGESIZE)) / 1e6;
+}
+using state_net = hush::seq<hush::conv2d, hush::batch_norm2d, hush::relu, hush::conv2d, hush::relu, hush::conv_transpose2d>;
+state_net make_state_net() {
+  return state_net(hush::conv2d({.in = 16, .out = 32, .kernel = 3, .padding = 1}), hush::batch_norm2d(32), {},
+                   hush::conv2d({.in = 32, .out = 16, .kernel = 3, .padding = 1}), {},
+                   hush::conv_transpose2d({.in = 16, .out = 8, .kernel = 4, .stride = 2, .padding = 1}));
+}
+/// A training step and an inference forward of a fresh model: its output and input gradient.
+std::vector<float> use_once(hush::backend::cpu backend, std::uint64_t seed, const hush::tensor& x) {
+  hush::model<state_net, hush::backend::cpu> model({.seed = seed, .backend = backend}, make_state_net());
+  const hush::tensor& y = model.forward(x);
+  std::vector<float> out(y.values().begin(), y.values().end());
+  const hush::tensor& dx = model.backward(hush::tensor(y.shape(), 1.0f));
+  out.insert(out.end(), dx.values().begin(), dx.values().end());
+  model.infer();
+  const hush::tensor& z = model.forward(x);
+  out.insert(out.end(), z.values().begin(), z.values().end());
+  return out;
+}
+}  // namespace
+
+TEST_CASE("state owned by layers: building and freeing 200 models keeps resident memory flat") {
+  // Each model's oneDNN primitives and inference weights are its layers' (kernel_state), freed
+  // with it: nothing accumulates in the process, whatever addresses the allocator hands out.
+  hush::tensor x({2, 16, 8, 8});
+  hush::init_uniform(x, hush::counter_rng(5), 0, 1.0f);
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) use_once({}, seed, x);  // warm: allocator, OpenMP pools
+  const double before = resident_mb();
+  for (std::uint64_t seed = 21; seed <= 220; ++seed) use_once({}, seed, x);
+  const double grown = resident_mb() - before;
+  MESSAGE("resident memory after 200 more models: " << grown << " MB more");
+  CHECK(grown < 4.0);
+}
+
+TEST_CASE("state owned by layers: two models with different convolution algorithms side by side") {
+  hush::tensor x({2, 16, 8, 8});
+  hush::init_uniform(x, hush::counter_rng(5), 0, 1.0f);
+  for (const auto a : hush::backend::cpu_conv_algorithms())
+    for (const auto b : hush::backend::cpu_conv_algorithms()) {
+      // Alone, then interleaved step by step in one thread: each model keeps its own algorithm.
+      const auto alone_a = use_once({.convolutions = a}, 3, x), alone_b = use_once({.convolutions = b}, 3, x);
+      hush::model<state_net, hush::backend::cpu> ma({.seed = 3, .backend = {.convolutions = a}}, make_state_net());
+      hush::model<state_net, hush::backend::cpu> mb({.seed = 3, .backend = {.convolutions = b}}, make_state_net());
+      const hush::tensor ya = ma.forward(x);
+      const hush::tensor yb = mb.forward(x);
+      const hush::tensor dxa = ma.backward(hush::tensor(ya.shape(), 1.0f));
+      const hush::tensor dxb = mb.backward(hush::tensor(yb.shape(), 1.0f));
+      for (std::int64_t i = 0; i < ya.numel(); ++i) {
+        REQUIRE(ya[i] == alone_a[std::size_t(i)]);  // bit for bit: the same kernels ran
+        REQUIRE(yb[i] == alone_b[std::size_t(i)]);
+        REQUIRE(ya[i] == doctest::Approx(yb[i]).epsilon(1e-4));  // and the two algorithms agree
+      }
+      for (std::int64_t i = 0; i < dxa.numel(); ++i) {
+        REQUIRE(dxa[i] == alone_a[std::size_t(ya.numel() + i)]);
+        REQUIRE(dxb[i] == alone_b[std::size_t(yb.numel() + i)]);
+      }
+    }
 }
 
 TEST_CASE("inference mode: blocked activations between convolutions, NCHW out of the model") {
