@@ -4,15 +4,16 @@
 #include <cublas_v2.h>
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
+
+#include "hush/core/error.hpp"
 
 namespace hush::backend {
 
 inline cublasHandle_t cublas_handle() {
   static cublasHandle_t handle = [] {
     cublasHandle_t h{};
-    if (cublasCreate(&h) != CUBLAS_STATUS_SUCCESS) throw std::runtime_error("hush: cublasCreate failed");
+    if (cublasCreate(&h) != CUBLAS_STATUS_SUCCESS) throw backend_error("cuBLAS: cublasCreate failed (is a CUDA device available?)");
     return h;
   }();
   return handle;
@@ -25,7 +26,9 @@ inline void cublas_gemm_row_major(bool trans_a, bool trans_b, std::int64_t m, st
                                   static_cast<int>(trans_b ? k : n), a, static_cast<int>(trans_a ? m : k), &beta, c,
                                   static_cast<int>(n));
   if (status != CUBLAS_STATUS_SUCCESS)
-    throw std::runtime_error("hush: cublasSgemm failed with status " + std::to_string(static_cast<int>(status)));
+    throw backend_error("cuBLAS: cublasSgemm failed (cublasStatus_t " + std::to_string(static_cast<int>(status)) +
+                        ") for a product of (" + std::to_string(m) + " x " + std::to_string(k) + ") by (" +
+                        std::to_string(k) + " x " + std::to_string(n) + ")");
 }
 
 }  // namespace hush::backend
