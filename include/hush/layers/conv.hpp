@@ -213,7 +213,7 @@ struct conv2d {
     float* scratch = ctx.scratch(scratch_floats(ctx));
     y_.set_layout(layouts_.y ? layout::blocked : layout::nchw);
     if constexpr (provides_conv_state<typename Ctx::backend_type>) {
-      const tensor& x = layouts_.x || x_in.layout() == layout::nchw ? x_in : as_nchw(ctx, x_in, x_nchw_);
+      const tensor& x = layouts_.x ? x_in : as_nchw(ctx, x_in, x_nchw_);  // NCHW where oneDNN declined
       if (inference) return conv2d_infer(ctx.backend, state_, geom_, x.data(), w, version, b, act, y_.data(), layouts_, scratch);
       return conv2d_forward(ctx.backend, state_, geom_, x.data(), w, b, act, y_.data(), layouts_, scratch);
     } else {

@@ -199,7 +199,7 @@ class operand {
     void operator()(void* p) const { std::free(p); }
   };
   /// The copy's memory, pointed at its buffer (allocated on first use: the backward plans that
-  /// dnnl_takes builds cost nothing in a program that only runs forward).
+  /// a layer's setup builds cost nothing in a program that only runs forward).
   dnnl_memory_t inner() {
     void* data = nullptr;
     if (where_ != copy_in::own) {
