@@ -3,6 +3,7 @@
 // whose weights both sides compute from one formula, so no weight file is committed).
 #include <doctest/doctest.h>
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -242,17 +243,27 @@ std::vector<float> use_once(hush::backend::cpu backend, std::uint64_t seed, cons
 }
 }  // namespace
 
-TEST_CASE("state owned by layers: building and freeing 200 models keeps resident memory flat") {
+TEST_CASE("state owned by layers: building and freeing models does not grow resident memory") {
   // Each model's oneDNN primitives and inference weights are its layers' (kernel_state), freed
   // with it: nothing accumulates in the process, whatever addresses the allocator hands out.
+  // One-time growth (allocator arenas, OpenMP pools, oneDNN's bounded primitive cache) is allowed
+  // to settle over 120 models; the next 200 must then add nothing a leak of even 10 KB per model
+  // would show. malloc_trim hands freed pages back so that the figure is what is held.
   hush::tensor x({2, 16, 8, 8});
   hush::init_uniform(x, hush::counter_rng(5), 0, 1.0f);
-  for (std::uint64_t seed = 1; seed <= 20; ++seed) use_once({}, seed, x);  // warm: allocator, OpenMP pools
-  const double before = resident_mb();
-  for (std::uint64_t seed = 21; seed <= 220; ++seed) use_once({}, seed, x);
-  const double grown = resident_mb() - before;
-  MESSAGE("resident memory after 200 more models: " << grown << " MB more");
-  CHECK(grown < 4.0);
+  const auto held_mb = [] {
+    malloc_trim(0);
+    return resident_mb();
+  };
+  for (std::uint64_t seed = 1; seed <= 120; ++seed) use_once({}, seed, x);
+  const double before = held_mb();
+  std::vector<double> after;
+  for (std::uint64_t seed = 121; seed <= 320; ++seed) {
+    use_once({}, seed, x);
+    if ((seed - 120) % 50 == 0) after.push_back(held_mb() - before);
+  }
+  for (std::size_t i = 0; i < after.size(); ++i) MESSAGE("resident memory after " << 50 * (i + 1) << " more models: " << after[i] << " MB more");
+  CHECK(after.back() < 2.0);
 }
 
 TEST_CASE("state owned by layers: two models with different convolution algorithms side by side") {
