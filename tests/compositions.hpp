@@ -84,7 +84,9 @@ struct gated_conv {
   void setup(Ctx& ctx, hush::shape in) {
     hush::within("value", [&] { value.setup(ctx, in); });
     hush::within("gate", [&] { gate.setup(ctx, in); });
-    y_.resize(output_shape(in)), da_.resize(y_.shape()), dg_.resize(y_.shape()), dx_.resize(in);
+    ctx.keep(y_, output_shape(in), hush::buffer_role::output);
+    ctx.keep(da_, y_.shape(), hush::buffer_role::saved), ctx.keep(dg_, y_.shape(), hush::buffer_role::saved);
+    ctx.keep(dx_, in, hush::buffer_role::input_gradient);
   }
   template <class Ctx>
   const hush::tensor& forward(Ctx& ctx, const hush::tensor& x) {

@@ -266,6 +266,25 @@ TEST_CASE("state owned by layers: building and freeing models does not grow resi
   CHECK(after.back() < 2.0);
 }
 
+TEST_CASE("buffers: every buffer a layer keeps is sized through the context and counted by role") {
+  using net = hush::seq<hush::conv2d, hush::relu, hush::residual<hush::seq<hush::conv2d, hush::batch_norm2d>>>;
+  hush::model<net, hush::backend::cpu> model(
+      {.seed = 1}, net(hush::conv2d({.in = 3, .out = 8, .kernel = 3, .padding = 1}), {},
+                       hush::residual<hush::seq<hush::conv2d, hush::batch_norm2d>>(
+                           hush::seq<hush::conv2d, hush::batch_norm2d>(hush::conv2d({.in = 8, .out = 8, .kernel = 1}), hush::batch_norm2d(8)))));
+  const auto counted = [&](std::int64_t n) {
+    model.setup({n, 3, 8, 8});
+    const std::int64_t x = n * 3 * 64 * 4, a = n * 8 * 64 * 4;  // bytes of the input, of an 8-channel map
+    const hush::buffer_ledger b = model.buffers();
+    CHECK(b.output == 5 * a);           // conv, relu, conv, batch norm; the residual's sum
+    CHECK(b.input_gradient == x + 4 * a);  // conv, relu; conv, batch norm; the residual's
+    CHECK(b.saved == 0);
+    CHECK(b.total() == b.output + b.input_gradient);
+  };
+  counted(2);
+  counted(5);  // a new input shape: counted afresh, not added to the last
+}
+
 TEST_CASE("state owned by layers: two models with different convolution algorithms side by side") {
   hush::tensor x({2, 16, 8, 8});
   hush::init_uniform(x, hush::counter_rng(5), 0, 1.0f);

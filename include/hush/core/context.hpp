@@ -14,6 +14,19 @@ namespace hush {
 /// convolution before it, ReLU applied in the convolution's kernel) and skip their buffers.
 enum class mode { train, eval, inference };
 
+/// What a buffer a layer keeps between calls holds.
+enum class buffer_role {
+  output,          ///< the layer's forward result, read by the next layer and by its own backward
+  input_gradient,  ///< dL/dx, read by the previous layer's backward
+  saved,           ///< anything else the backward pass reads (batch statistics, a branch's gradient)
+};
+
+/// Bytes of the buffers a network keeps, by role: what a buffer plan could share.
+struct buffer_ledger {
+  std::int64_t output = 0, input_gradient = 0, saved = 0;
+  std::int64_t total() const { return output + input_gradient + saved; }
+};
+
 template <class Backend>
 class context {
  public:
@@ -37,6 +50,19 @@ class context {
   /// so each layer's stream (and thus its initial weights) depends only on the seed and the type.
   std::uint64_t next_stream() { return ++streams_; }
   void reset_streams() { streams_ = 0; }
+
+  /// Sizes a buffer a layer keeps between calls; called from setup, in the network's traversal
+  /// order, for every activation, gradient and saved buffer. Today each buffer owns its storage
+  /// and the ledger counts it; this is the one place where a buffer plan (one arena per model,
+  /// memory shared between buffers whose lifetimes do not overlap) takes over, without changing
+  /// the layers.
+  void keep(tensor& t, shape s, buffer_role role) {
+    t.resize(s);
+    const std::int64_t bytes = s.numel() * std::int64_t(sizeof(float));
+    (role == buffer_role::output ? buffers.output : role == buffer_role::input_gradient ? buffers.input_gradient : buffers.saved) += bytes;
+  }
+  /// What keep() has sized since the network's last setup (model::setup starts it afresh).
+  buffer_ledger buffers;
 
   /// Scratch memory for one kernel call (im2col columns, ...). Valid until the next call.
   float* scratch(std::int64_t count) {

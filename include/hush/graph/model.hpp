@@ -35,6 +35,7 @@ class model {
   void setup(shape in) {
     if (in == input_) return;
     ctx.reset_streams();
+    ctx.buffers = {};
     input_ = {};
     net.setup(ctx, in);
     out_.plan(plan_child(ctx, net, in_, layout::nchw, false), layout::nchw);
@@ -47,6 +48,9 @@ class model {
   }
   /// Backward of the last forward: returns dL/dx, adds into the parameters' gradients.
   const tensor& backward(const tensor& dy) { return in_.backward(ctx, net.backward(ctx, *x_, out_.backward(ctx, dy))); }
+
+  /// Bytes of the activation, gradient and saved buffers the layers keep (context::keep).
+  buffer_ledger buffers() const { return ctx.buffers; }
 
   void train() { ctx.mode = mode::train; }
   void eval() { ctx.mode = mode::eval; }

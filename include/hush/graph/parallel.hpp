@@ -69,11 +69,11 @@ struct parallel {
       within(name<I>(), [&] { b.setup(ctx, in); });
       const auto s = b.output_shape(in);
       channels_[I] = s[1];
-      dys_[I].resize(s);
+      ctx.keep(dys_[I], s, buffer_role::saved);
     });
     inner_ = out.per_sample() / out[1];
-    y_.resize(out);
-    dx_.resize(in);
+    ctx.keep(y_, out, buffer_role::output);
+    ctx.keep(dx_, in, buffer_role::input_gradient);
     ins_ = {}, outs_ = {};  // all NCHW until planned
   }
 

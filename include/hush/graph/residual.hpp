@@ -60,10 +60,10 @@ struct residual {
     output_shape(in);
     within(main_name(), [&] { main.setup(ctx, in); });
     within(shortcut_name(), [&] { shortcut.setup(ctx, in); });
-    sum_.resize(main.output_shape(in));
+    ctx.keep(sum_, main.output_shape(in), buffer_role::output);  // what Post reads
     sum_.set_layout(layout::nchw);
     within("post", [&] { post.setup(ctx, sum_.shape()); });
-    dx_.resize(in);
+    ctx.keep(dx_, in, buffer_role::input_gradient);
     main_in_ = shortcut_in_ = main_out_ = shortcut_out_ = post_in_ = {};  // all NCHW until planned
   }
 

@@ -28,9 +28,9 @@ struct activation {
   shape output_shape(shape in) const { return in; }
 
   template <class Ctx>
-  void setup(Ctx&, shape in) {
-    y_.resize(in);
-    dx_.resize(in);
+  void setup(Ctx& ctx, shape in) {
+    ctx.keep(y_, in, buffer_role::output);
+    ctx.keep(dx_, in, buffer_role::input_gradient);
   }
   template <class Ctx>
   const tensor& forward(Ctx& ctx, const tensor& x) {

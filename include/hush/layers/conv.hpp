@@ -68,8 +68,8 @@ struct conv2d {
       init_uniform(weight.value, ctx.rng, ctx.next_stream(), bound);
       if (opt.bias && bias.allocate({opt.out})) init_uniform(bias.value, ctx.rng, ctx.next_stream(), bound);
     }
-    y_.resize(out_shape(in));
-    dx_.resize(in);
+    ctx.keep(y_, out_shape(in), buffer_role::output);
+    ctx.keep(dx_, in, buffer_role::input_gradient);
     in_layout_ = layout::nchw, layouts_ = {};  // until a graph plans otherwise
     if constexpr (provides_conv_state<typename Ctx::backend_type>) state_ = conv2d_state(ctx.backend, geom_);
   }

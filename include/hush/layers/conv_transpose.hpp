@@ -48,8 +48,8 @@ struct conv_transpose2d {
       init_uniform(weight.value, ctx.rng, ctx.next_stream(), bound);
       if (opt.bias && bias.allocate({opt.out})) init_uniform(bias.value, ctx.rng, ctx.next_stream(), bound);
     }
-    y_.resize(output_shape(in));
-    dx_.resize(in);
+    ctx.keep(y_, output_shape(in), buffer_role::output);
+    ctx.keep(dx_, in, buffer_role::input_gradient);
     if constexpr (stateful<Ctx>) state_ = conv2d_state(ctx.backend, geom_);
   }
 

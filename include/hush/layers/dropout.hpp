@@ -24,8 +24,8 @@ struct dropout {
   void setup(Ctx& ctx, shape in) {
     output_shape(in);
     if (stream_ == 0) stream_ = ctx.next_stream();
-    y_.resize(in);
-    dx_.resize(in);
+    ctx.keep(y_, in, buffer_role::output);
+    ctx.keep(dx_, in, buffer_role::input_gradient);
   }
   template <class Ctx>
   const tensor& forward(Ctx& ctx, const tensor& x) {

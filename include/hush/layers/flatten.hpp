@@ -17,9 +17,9 @@ struct flatten {
     return {in[0], in.per_sample()};
   }
   template <class Ctx>
-  void setup(Ctx&, shape in) {
-    y_.resize(output_shape(in));
-    dx_.resize(in);
+  void setup(Ctx& ctx, shape in) {
+    ctx.keep(y_, output_shape(in), buffer_role::output);
+    ctx.keep(dx_, in, buffer_role::input_gradient);
   }
   template <class Ctx>
   const tensor& forward(Ctx&, const tensor& x) {

@@ -33,8 +33,8 @@ struct linear {
 
   template <class Ctx>
   void setup(Ctx& ctx, shape in) {
-    y_.resize(output_shape(in));
-    dx_.resize(in);
+    ctx.keep(y_, output_shape(in), buffer_role::output);
+    ctx.keep(dx_, in, buffer_role::input_gradient);
     if (weight.allocate({opt.out, opt.in})) {
       const float bound = 1.0f / std::sqrt(float(opt.in));
       init_uniform(weight.value, ctx.rng, ctx.next_stream(), bound);

@@ -50,7 +50,7 @@ struct batch_norm2d {
   }
 
   template <class Ctx>
-  void setup(Ctx&, shape in) {
+  void setup(Ctx& ctx, shape in) {
     output_shape(in);
     if (weight.allocate({opt.channels})) {
       weight.value.fill(1.0f);
@@ -60,8 +60,8 @@ struct batch_norm2d {
       mean_ = tensor({opt.channels});
       var_ = tensor({opt.channels});
     }
-    y_.resize(in);
-    dx_.resize(in);
+    ctx.keep(y_, in, buffer_role::output);
+    ctx.keep(dx_, in, buffer_role::input_gradient);
   }
 
   template <class Ctx>
@@ -214,17 +214,17 @@ struct layer_norm {
   }
 
   template <class Ctx>
-  void setup(Ctx&, shape in) {
+  void setup(Ctx& ctx, shape in) {
     output_shape(in);
     if (weight.allocate({opt.features})) {
       weight.value.fill(1.0f);
       bias.allocate({opt.features});
     }
     const auto rows = in.numel() / opt.features;
-    mean_.resize({rows});
-    rstd_.resize({rows});
-    y_.resize(in);
-    dx_.resize(in);
+    ctx.keep(mean_, {rows}, buffer_role::saved);
+    ctx.keep(rstd_, {rows}, buffer_role::saved);
+    ctx.keep(y_, in, buffer_role::output);
+    ctx.keep(dx_, in, buffer_role::input_gradient);
   }
 
   template <class Ctx>

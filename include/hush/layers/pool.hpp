@@ -29,10 +29,10 @@ struct pool2d {
     return {g.n, g.c, g.p, g.q};
   }
   template <class Ctx>
-  void setup(Ctx&, shape in) {
+  void setup(Ctx& ctx, shape in) {
     geom_ = geometry(in);
-    y_.resize(output_shape(in));
-    dx_.resize(in);
+    ctx.keep(y_, output_shape(in), buffer_role::output);
+    ctx.keep(dx_, in, buffer_role::input_gradient);
   }
   template <class V>
   void visit(V&&) {}
@@ -102,9 +102,9 @@ struct global_avg_pool {
     return {in.n(), in.c()};
   }
   template <class Ctx>
-  void setup(Ctx&, shape in) {
-    y_.resize(output_shape(in));
-    dx_.resize(in);
+  void setup(Ctx& ctx, shape in) {
+    ctx.keep(y_, output_shape(in), buffer_role::output);
+    ctx.keep(dx_, in, buffer_role::input_gradient);
     geom_ = pool_geometry{in.n(), in.c(), in.h(), in.w(), in.h(), in.w(), 1, 1};
     geom_.complete();
   }

@@ -16,9 +16,9 @@ struct softmax {
     return in;
   }
   template <class Ctx>
-  void setup(Ctx&, shape in) {
-    y_.resize(output_shape(in));
-    dx_.resize(in);
+  void setup(Ctx& ctx, shape in) {
+    ctx.keep(y_, output_shape(in), buffer_role::output);
+    ctx.keep(dx_, in, buffer_role::input_gradient);
   }
   template <class Ctx>
   const tensor& forward(Ctx& ctx, const tensor& x) {

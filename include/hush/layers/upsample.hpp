@@ -28,9 +28,9 @@ struct upsample {
     return {in.n(), in.c(), in.h() * opt.scale, in.w() * opt.scale};
   }
   template <class Ctx>
-  void setup(Ctx&, shape in) {
-    y_.resize(output_shape(in));
-    dx_.resize(in);
+  void setup(Ctx& ctx, shape in) {
+    ctx.keep(y_, output_shape(in), buffer_role::output);
+    ctx.keep(dx_, in, buffer_role::input_gradient);
     geom_ = {in.n(), in.c(), in.h(), in.w(), opt.scale, opt.interpolation == interpolation::bilinear};
   }
   template <class Ctx>
