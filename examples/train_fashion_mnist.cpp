@@ -35,6 +35,7 @@ int main(int argc, char** argv) try {
   CLI11_PARSE(app, argc, argv);
 
   if (threads > 0) hush::set_threads(threads);
+  hush::io::check_output_folder(out_dir, {"log.csv", "curves.png", "summary.md", "checkpoint.safetensors", "model.safetensors"});
   const auto train = hush::data::fashion_mnist(data_dir, "train");
   const auto test = hush::data::fashion_mnist(data_dir, "t10k");
   const std::int64_t n_train = limit > 0 ? std::min(limit, train.size()) : train.size();
@@ -113,6 +114,7 @@ int main(int argc, char** argv) try {
     std::snprintf(row, sizeof row, "%d,%.5f,%.3f,%.5f,%.3f,%.1f\n", epoch, train_l, train_a, test_l, test_acc, seconds);
     csv += row;
     const fs::path out(out_dir);
+    fs::create_directories(out);
     hush::io::write_file_atomically(out / "log.csv", csv);
     hush::io::save_charts(out / "curves.png", {{"Fashion-MNIST loss", "epoch", "cross-entropy", {train_loss, test_loss}},
                                                {"Fashion-MNIST accuracy", "epoch", "accuracy (%)", {train_acc, test_acc_curve}}});

@@ -133,10 +133,10 @@ TEST_CASE("a failed save leaves the previous file intact") {
   temp_dir dir;
   cnn_model m({.seed = 1}, fashion_cnn({.width = 8}));
   m.setup({1, 1, 28, 28});
-  // A file where a folder should be: the save cannot create its temporary file.
+  // A file where a folder should be: refused before a temporary file is tried.
   write_bytes(dir / "not-a-dir", "x");
   CHECK_THROWS_WITH(hush::save_weights(m.net, dir / "not-a-dir" / "w.safetensors"),
-                    contains("w.safetensors: cannot create a temporary file"));
+                    contains("w.safetensors: the folder " + (dir / "not-a-dir").string() + " is not a folder"));
   // An unallocated network is refused before anything is written.
   fashion_cnn fresh({.width = 8});
   const auto path = dir / "w.safetensors";

@@ -62,6 +62,22 @@ check "robustness: a tiny study" 0 "pivot epoch 1 \(dist/pair [0-9.]+  max\|logi
 check "robustness: the table" 0 "\| pivot \| [0-9.]+ \|" cat "$dir/study/robustness.md"
 check "robustness: per-regime files" 0 "" ls "$dir/study/robustness.png" "$dir/study/robustness/pivot/log.csv" "$dir/study/robustness/pivot/curves.png" "$dir/study/robustness/pivot/checkpoint.safetensors"
 check "robustness: resume with other settings" 1 "was written by another run" "$bin/hush-robustness" --regimes pivot --limit 256 --test-limit 100 --epochs 1 --batch 64 --resume --out "$dir/study"
+# Outputs never replace what they should not (issue 15): nothing at the path is changed.
+ln -s "$dir/clean.ppm" "$dir/link.png"
+mkfifo "$dir/fifo.png"
+check "noise: output is a device" 1 "/dev/null: is a character device" "$bin/hush-noise" --spec seed001 "$dir/clean.ppm" /dev/null
+check "noise: /dev/null is still a device" 0 "" test -c /dev/null
+check "noise: output is a symlink" 1 "link.png: is a symbolic link" "$bin/hush-noise" --spec seed001 "$dir/clean.ppm" "$dir/link.png"
+check "noise: the symlink is still one" 0 "" test -L "$dir/link.png"
+check "noise: output is a FIFO" 1 "fifo.png: is a FIFO" "$bin/hush-noise" --spec seed001 "$dir/clean.ppm" "$dir/fifo.png"
+check "noise: output is the input" 1 "is the input .*clean.ppm" "$bin/hush-noise" --spec seed001 "$dir/clean.ppm" "$dir/./clean.ppm"
+check "noise: output folder missing" 1 "the folder .*/absent does not exist" "$bin/hush-noise" --spec seed001 "$dir/clean.ppm" "$dir/absent/out14.png"
+check "noise: no folder was made" 1 "" test -e "$dir/absent"
+check "gallery: output is the input" 1 "is the input" "$bin/hush-noise-gallery" "$dir/clean.ppm" "$dir/clean.ppm"
+check "infer: output is the weights" 1 "is the input" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --input "$data/resnet20_input.safetensors" --output "$data/resnet20.weights.safetensors"
+echo "a file" >"$dir/outfile"
+check "robustness: --out is a file, found before training" 1 "outfile: the output folder is a file" "$bin/hush-robustness" --regimes clean --limit 256 --test-limit 100 --epochs 1 --out "$dir/outfile"
+rm "$dir/outfile"
 left=$(ls "$dir" | grep -c '^out' || true)
 if ((left != 0)); then echo "FAIL a failed run left a file behind: $(ls "$dir")"; failures=$((failures + 1)); fi
 echo "$((checks - failures)) passed, $failures failed"

@@ -110,6 +110,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    if (!output.empty()) {  // before any work, and never over an input
+      hush::io::check_output_path(output);
+      hush::io::check_not_input(output, input);
+      hush::io::check_not_input(output, weights_path);
+    }
     const auto weights = hush::io::read_safetensors(weights_path);
     const auto dim = [&](const char* tensor, std::size_t axis) {
       const auto it = weights.arrays.find(tensor);

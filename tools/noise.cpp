@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   app.footer(presets);
   CLI11_PARSE(app, argc, argv);
   try {
+    hush::io::check_output_path(out);  // before any work, and never over the input
+    hush::io::check_not_input(out, in);
     const auto noise = nz::parse_spec(spec_text);
     const auto image = hush::io::read_image(in);
     const auto clean = hush::io::to_tensor(image);

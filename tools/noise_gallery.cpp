@@ -38,6 +38,8 @@ int main(int argc, char** argv) {
                         "gaussian(sigma=0.2)+salt_pepper(amount=0.1)+poisson(peak=10)"}},
   };
   try {
+    hush::io::check_output_path(out);  // before any work, and never over the input
+    hush::io::check_not_input(out, in);
     cv::Mat image = hush::io::read_image(in);
     const int th = std::max(1, tile * image.rows / image.cols);
     cv::resize(image, image, cv::Size(tile, th), 0, 0, cv::INTER_AREA);

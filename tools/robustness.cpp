@@ -162,6 +162,7 @@ int main(int argc, char** argv) try {
     regimes.push_back(r);
   }
   const auto noise = hush::noise::parse_spec(train_noise);
+  if (time_steps == 0) hush::io::check_output_folder(out_dir, {"robustness.md", "robustness.png"});
 
   if (time_steps > 0) return time_training_steps(data_dir, batch, seed, time_steps);
   const auto train = first(hush::data::fashion_mnist(data_dir, "train"), n_train);

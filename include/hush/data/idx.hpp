@@ -3,7 +3,9 @@
 // big-endian magic (0x0000 08 D), D big-endian extents, then unsigned bytes.
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -14,46 +16,72 @@
 namespace hush::data {
 
 namespace detail {
-inline std::vector<unsigned char> read_gz(const std::filesystem::path& path) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) throw io_error(path.string() + ": cannot open");
-  std::vector<unsigned char> bytes;
-  unsigned char buf[1 << 16];
-  int got = 0;
-  while ((got = gzread(f, buf, sizeof buf)) > 0) bytes.insert(bytes.end(), buf, buf + got);
-  int err = 0;
-  const char* msg = gzerror(f, &err);
-  const std::string why = (got < 0 || err < 0) ? std::string(msg ? msg : "read error") : "";
-  gzclose(f);
-  if (!why.empty()) throw io_error(path.string() + ": " + why);
-  return bytes;
-}
+/// A gzip (or plain) file read in order, naming the file in every error.
+class gz_reader {
+ public:
+  explicit gz_reader(const std::filesystem::path& path) : path_(path), f_(gzopen(path.c_str(), "rb")) {
+    if (!f_) throw io_error(path.string() + ": cannot open");
+  }
+  gz_reader(const gz_reader&) = delete;
+  gz_reader& operator=(const gz_reader&) = delete;
+  ~gz_reader() { gzclose(f_); }
+  /// Reads up to `count` bytes onto the end of `out`; returns how many came.
+  std::size_t read(std::vector<unsigned char>& out, std::size_t count) {
+    std::size_t got = 0;
+    unsigned char buf[1 << 16];
+    while (got < count) {
+      const int n = gzread(f_, buf, static_cast<unsigned>(std::min(count - got, sizeof buf)));
+      if (n < 0) {
+        int err = 0;
+        const char* msg = gzerror(f_, &err);
+        throw io_error(path_.string() + ": " + (msg ? msg : "read error"));
+      }
+      if (n == 0) break;
+      out.insert(out.end(), buf, buf + n);
+      got += static_cast<std::size_t>(n);
+    }
+    return got;
+  }
+
+ private:
+  std::filesystem::path path_;
+  gzFile f_;
+};
 }  // namespace detail
 
 /// An idx file as a float tensor (values as stored, 0..255), with its extents as the shape.
-/// Images (N, 28, 28) are returned as (N, 1, 28, 28).
+/// Images (N, 28, 28) are returned as (N, 1, 28, 28). The header is read first and the data
+/// after it only up to what the header declares, so memory is bounded by the declared size
+/// (checked for overflow) and by what the file really holds, never by a compressed bomb.
 inline tensor read_idx(const std::filesystem::path& path) {
-  const auto bytes = detail::read_gz(path);
-  if (bytes.size() < 4 || bytes[0] != 0 || bytes[1] != 0 || bytes[2] != 0x08)
+  detail::gz_reader in(path);
+  std::vector<unsigned char> bytes;
+  if (in.read(bytes, 4) < 4 || bytes[0] != 0 || bytes[1] != 0 || bytes[2] != 0x08)
     throw io_error(path.string() + ": not an idx file of unsigned bytes");
   const int rank = bytes[3];
   if (rank < 1 || rank > 3) throw io_error(path.string() + ": idx rank " + std::to_string(rank) + " not supported");
-  std::size_t offset = 4;
+  if (in.read(bytes, 4 * std::size_t(rank)) < 4 * std::size_t(rank)) throw io_error(path.string() + ": truncated header");
   std::int64_t count = 1;
   std::vector<std::int64_t> dims;
-  for (int d = 0; d < rank; ++d, offset += 4) {
-    if (bytes.size() < offset + 4) throw io_error(path.string() + ": truncated header");
-    const auto v = (std::int64_t(bytes[offset]) << 24) | (std::int64_t(bytes[offset + 1]) << 16) |
-                   (std::int64_t(bytes[offset + 2]) << 8) | std::int64_t(bytes[offset + 3]);
+  for (int d = 0; d < rank; ++d) {
+    const std::size_t o = 4 + 4 * std::size_t(d);
+    const auto v = (std::int64_t(bytes[o]) << 24) | (std::int64_t(bytes[o + 1]) << 16) | (std::int64_t(bytes[o + 2]) << 8) |
+                   std::int64_t(bytes[o + 3]);
+    if (v == 0) throw io_error(path.string() + ": extent " + std::to_string(d) + " is 0: an empty idx file");
+    if (count > std::numeric_limits<std::int64_t>::max() / v)
+      throw io_error(path.string() + ": its extents multiply past 2^63 values");
     dims.push_back(v);
     count *= v;
   }
-  if (bytes.size() != offset + static_cast<std::size_t>(count))
-    throw io_error(path.string() + ": expected " + std::to_string(count) + " values after the header, found " +
-                   std::to_string(bytes.size() - offset));
+  std::vector<unsigned char> data;
+  const auto got = in.read(data, static_cast<std::size_t>(count));
+  if (got < static_cast<std::size_t>(count))
+    throw io_error(path.string() + ": expected " + std::to_string(count) + " values after the header, found " + std::to_string(got));
+  if (std::vector<unsigned char> more; in.read(more, 1) > 0)
+    throw io_error(path.string() + ": more data than the header's " + std::to_string(count) + " values");
   shape s = rank == 1 ? shape{dims[0]} : rank == 2 ? shape{dims[0], dims[1]} : shape{dims[0], 1, dims[1], dims[2]};
   tensor t(s);
-  for (std::int64_t i = 0; i < count; ++i) t[i] = bytes[offset + static_cast<std::size_t>(i)];
+  for (std::int64_t i = 0; i < count; ++i) t[i] = data[static_cast<std::size_t>(i)];
   return t;
 }
 

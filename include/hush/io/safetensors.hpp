@@ -1,14 +1,20 @@
 #pragma once
 // The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header
 // {"name": {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {...}}, then the raw
-// little-endian data. Reading checks every field against the file and names the file and the
-// tensor in each error; writing is atomic (io/atomic_file.hpp).
+// little-endian data. Reading checks every field against the file before it allocates (extents
+// are integers, their product cannot overflow and fits the bytes the file has, data ranges do
+// not overlap, names are unique, JSON nests at most max_json_depth deep) and names the file and
+// the tensor in each error; writing is atomic (io/atomic_file.hpp).
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
+#include <limits>
 #include <map>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -62,6 +68,19 @@ inline float half_to_float(std::uint16_t h) {
   std::memcpy(&f, &bits, 4);
   return f;
 }
+/// The header's JSON nests at most this deep (a tensor entry needs 3; __metadata__ values are
+/// text): deeper is refused before anything recursive walks it.
+inline constexpr int max_json_depth = 16;
+/// The safetensors format's own bound on the header.
+inline constexpr std::uint64_t max_header_bytes = 100'000'000;
+
+/// A JSON value as a count: a non-negative integer, else io_error (1e30, -1, 2.5, "3").
+inline std::uint64_t count_of(const nlohmann::json& v, const std::string& what) {
+  if (v.is_number_unsigned()) return v.get<std::uint64_t>();
+  if (v.is_number_integer() && v.get<std::int64_t>() >= 0) return static_cast<std::uint64_t>(v.get<std::int64_t>());
+  throw io_error(what + v.dump() + " is not a non-negative integer");
+}
+
 template <class T>
 T load_le(const unsigned char* p) {  // hush targets little-endian hosts, as safetensors does
   T v;
@@ -80,9 +99,20 @@ inline safetensors_file read_safetensors(const std::filesystem::path& path) {
   if (header_len > bytes.size() - 8)
     throw io_error(where + "header length " + std::to_string(header_len) + " exceeds the file (" +
                    std::to_string(bytes.size()) + " bytes): truncated, or not a safetensors file");
+  if (header_len > detail::max_header_bytes)
+    throw io_error(where + "header of " + std::to_string(header_len) + " bytes, above the format's limit of " +
+                   std::to_string(detail::max_header_bytes));
   nlohmann::json header;
+  std::set<std::string> names;
+  const auto check = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    if (depth > detail::max_json_depth)
+      throw io_error(where + "header nests deeper than " + std::to_string(detail::max_json_depth) + " levels");
+    if (event == nlohmann::json::parse_event_t::key && depth == 1 && !names.insert(parsed.get<std::string>()).second)
+      throw io_error(where + "tensor '" + parsed.get<std::string>() + "' is named twice in the header");
+    return true;
+  };
   try {
-    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(header_len));
+    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(header_len), check);
   } catch (const nlohmann::json::exception& e) {
     throw io_error(where + "header is not valid JSON (" + e.what() + ")");
   }
@@ -91,6 +121,8 @@ inline safetensors_file read_safetensors(const std::filesystem::path& path) {
   const std::uint64_t data_size = bytes.size() - 8 - header_len;
 
   safetensors_file file{path, {}, {}};
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;  // [begin, end) of each tensor's data, by name
+  std::vector<std::string> range_names;
   for (const auto& [name, info] : header.items()) {
     if (name == "__metadata__") {
       if (!info.is_object()) throw io_error(where + "__metadata__ is not an object");
@@ -100,23 +132,35 @@ inline safetensors_file read_safetensors(const std::filesystem::path& path) {
     }
     const auto what = where + "tensor '" + name + "': ";
     try {
+      if (!info.is_object()) throw io_error(what + "entry is not an object");
       stored_array a;
       a.dtype = info.at("dtype").get<std::string>();
-      a.dims = info.at("shape").get<std::vector<std::int64_t>>();
-      const auto offsets = info.at("data_offsets").get<std::vector<std::uint64_t>>();
       const auto size = detail::dtype_size(a.dtype);
       if (size == 0) throw io_error(what + "dtype " + a.dtype + " is not supported");
-      for (auto d : a.dims)
-        if (d < 0) throw io_error(what + "negative extent in its shape");
-      if (offsets.size() != 2 || offsets[0] > offsets[1])
-        throw io_error(what + "data_offsets must be [begin, end] with begin <= end");
+      const auto& extents = info.at("shape");
+      if (!extents.is_array() || extents.size() > 8) throw io_error(what + "shape must be a list of at most 8 extents");
+      // The product, checked at each factor: it may not pass the bytes the data section has.
+      std::uint64_t n = 1;
+      for (const auto& e : extents) {
+        const auto d = detail::count_of(e, what + "extent ");
+        if (d > 0 && n > data_size / d)
+          throw io_error(what + "shape " + extents.dump() + " needs more values than the file's " + std::to_string(data_size) +
+                         " data bytes hold");
+        n *= d;
+        a.dims.push_back(static_cast<std::int64_t>(d));
+      }
+      const auto& offs = info.at("data_offsets");
+      if (!offs.is_array() || offs.size() != 2) throw io_error(what + "data_offsets must be [begin, end]");
+      const std::uint64_t offsets[2] = {detail::count_of(offs[0], what + "data offset "), detail::count_of(offs[1], what + "data offset ")};
+      if (offsets[0] > offsets[1]) throw io_error(what + "data_offsets must be [begin, end] with begin <= end");
       if (offsets[1] > data_size)
         throw io_error(what + "ends at byte " + std::to_string(offsets[1]) + " of the data, which has only " +
                        std::to_string(data_size) + " bytes: the file is truncated");
-      const auto n = static_cast<std::uint64_t>(a.numel());
-      if (offsets[1] - offsets[0] != n * size)
-        throw io_error(what + "its shape needs " + std::to_string(n * size) + " bytes of " + a.dtype + ", its offsets give " +
-                       std::to_string(offsets[1] - offsets[0]));
+      if (n > data_size / size || offsets[1] - offsets[0] != n * size)
+        throw io_error(what + "its shape " + extents.dump() + " of " + a.dtype + " needs " + std::to_string(n) + " x " +
+                       std::to_string(size) + " bytes, its offsets give " + std::to_string(offsets[1] - offsets[0]));
+      ranges.emplace_back(offsets[0], offsets[1]);
+      range_names.push_back(name);
       const unsigned char* p = data + offsets[0];
       a.values.resize(n);
       const bool integer = a.dtype[0] == 'I' || a.dtype == "U8";
@@ -138,6 +182,20 @@ inline safetensors_file read_safetensors(const std::filesystem::path& path) {
     } catch (const nlohmann::json::exception& e) {
       throw io_error(what + "malformed entry (" + e.what() + ")");
     }
+  }
+  // No two tensors may share bytes: one written would change the other.
+  std::vector<std::size_t> order(ranges.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](auto x, auto y) { return ranges[x] < ranges[y]; });
+  std::uint64_t reach = 0;  // the furthest end so far, and whose it is
+  std::size_t owner = 0;
+  for (const auto k : order) {
+    const auto [begin, end] = ranges[k];
+    if (begin == end) continue;  // an empty tensor holds no bytes
+    if (begin < reach)
+      throw io_error(where + "tensors '" + range_names[owner] + "' and '" + range_names[k] + "' overlap in the data (bytes " +
+                     std::to_string(begin) + " to " + std::to_string(std::min(reach, end)) + ")");
+    reach = end, owner = k;
   }
   return file;
 }

@@ -4,7 +4,9 @@
 //   gaussian(sigma=0.1)+salt_pepper(amount=0.05)+poisson(peak=30)
 //   one_of(gaussian(var=0.005..0.08), speckle(var=0.005..0.2))
 //   seed001                                  (a preset: see presets())
-// `a..b` is a range drawn uniformly per image. Errors name the offending text and position.
+// `a..b` is a range drawn uniformly per image. Errors name the offending text and position;
+// every parameter is given at most once, with a finite value, and one_of nests at most
+// max_depth deep (the text may come from anyone: nothing in it can exhaust the stack).
 // Includes the text noise, hence OpenCV: link hush::opencv.
 #include <cctype>
 #include <cmath>
@@ -100,6 +102,9 @@ inline std::string models_help() {
 namespace detail {
 class spec_parser {
  public:
+  /// Deepest nesting of one_of( accepted: far beyond any useful noise, far below the stack.
+  static constexpr int max_depth = 32;
+
   explicit spec_parser(std::string_view text) : s_(text) {}
 
   spec parse() {
@@ -139,10 +144,12 @@ class spec_parser {
     if (name.empty()) fail("expected a noise name");
     if (name == "one_of") {
       if (!eat('(')) fail("expected '(' after one_of");
+      if (++depth_ > max_depth) fail("one_of nested more than " + std::to_string(max_depth) + " deep");
       spec o{spec::form::one_of, gaussian{}, {}};
       do o.parts.push_back(chain());
       while (eat(','));
       if (!eat(')')) fail("expected ')' to close one_of");
+      --depth_;
       return o;
     }
     if (const auto p = presets().find(name); p != presets().end()) return spec_parser(p->second.first).parse();
@@ -157,7 +164,8 @@ class spec_parser {
           while (pos_ < s_.size() && s_[pos_] != ',' && s_[pos_] != ')') ++pos_;
           auto value = std::string(s_.substr(start, pos_ - start));
           while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.pop_back();
-          args[key] = value;
+          if (value.empty()) fail(name + ": " + key + "= has no value");
+          if (!args.emplace(key, value).second) fail(name + ": " + key + " is given twice");
         } while (eat(','));
         if (!eat(')')) fail("expected ')'");
       }
@@ -178,10 +186,16 @@ class spec_parser {
     };
     const auto dots = v.find("..");
     const range r = dots == std::string::npos ? range(to_float(v)) : range(to_float(v.substr(0, dots)), to_float(v.substr(dots + 2)));
+    if (!std::isfinite(r.lo) || !std::isfinite(r.hi)) fail(model + ": " + key + "=" + v + " is not finite");
     if (!(r.lo >= lo && r.hi <= hi && r.lo <= r.hi))
       fail(model + ": " + key + "=" + v + " is out of range [" + range(lo).str() + ", " +
            (std::isinf(hi) ? std::string("inf") : range(hi).str()) + "]");
     return r;
+  }
+  /// A parameter that is one number, not drawn per image.
+  float single(range r, const std::string& model, const std::string& key) const {
+    if (r.lo != r.hi) fail(model + ": " + key + " is one number, not a range");
+    return r.lo;
   }
   static upsampling up(const std::string& v, const spec_parser& p) {
     if (v == "nearest") return upsampling::nearest;
@@ -217,7 +231,7 @@ class spec_parser {
       const auto [r, is_var] = sigma_or_var(name, 0.1f);
       m = speckle{r, is_var};
     }
-    else if (name == "salt_pepper") m = salt_pepper{opt("amount", 0.05f, 0, 1, name), opt("salt", 0.5f, 0, 1, name).lo};
+    else if (name == "salt_pepper") m = salt_pepper{opt("amount", 0.05f, 0, 1, name), single(opt("salt", 0.5f, 0, 1, name), name, "salt")};
     else if (name == "poisson") {
       const auto peak = opt("peak", 30.0f, 0, inf, name);
       if (!(peak.lo > 0)) fail("poisson: peak must be > 0");
@@ -243,6 +257,7 @@ class spec_parser {
 
   std::string_view s_;
   std::size_t pos_ = 0;
+  int depth_ = 0;
 };
 }  // namespace detail
 

@@ -196,6 +196,7 @@ history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images&
   for (const auto& t : tests) h.test_names.push_back(t.name);
   int first_epoch = 1;
   const fs::path checkpoint = o.out.empty() ? fs::path{} : o.out / "checkpoint.safetensors";
+  if (!o.out.empty()) io::check_output_folder(o.out, {"log.csv", "curves.png", "checkpoint.safetensors"});
   if (o.resume && !checkpoint.empty() && fs::exists(checkpoint)) {
     auto info = load_checkpoint(checkpoint, m.net, opt);
     if (info["run"] != run)
@@ -206,6 +207,10 @@ history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images&
     m.ctx.step = static_cast<std::uint64_t>(opt.steps());
     std::printf("%s: resuming after epoch %d of %d (%s)\n", o.title.c_str(), first_epoch - 1, o.epochs,
                 checkpoint.c_str());
+    // The log and curves are written after the checkpoint: a run killed between the two left
+    // them an epoch behind it. Rewritten from the checkpoint's history, they agree again.
+    io::write_file_atomically(o.out / "log.csv", h.csv());
+    h.plot(o.out / "curves.png", o.title);
   }
 
   tensor clean, labels, x, y;
@@ -279,12 +284,13 @@ history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images&
                 static_cast<long long>(row.eval_images), train_seconds, row.eval_seconds);
     std::fflush(stdout);
 
-    if (!o.out.empty()) {  // each file whole and atomic: a stopped run leaves the last epoch's
+    if (!o.out.empty()) {  // each file whole and atomic; the checkpoint first, so that the log
+      // and curves are never ahead of it (resuming rewrites them from it)
       fs::create_directories(o.out);
-      io::write_file_atomically(o.out / "log.csv", h.csv());
-      h.plot(o.out / "curves.png", o.title);
       save_checkpoint(checkpoint, m.net, opt,
                       {{"epoch", std::to_string(epoch)}, {"run", run}, {"log", h.csv()}, {"tenths", h.tenths_csv()}});
+      io::write_file_atomically(o.out / "log.csv", h.csv());
+      h.plot(o.out / "curves.png", o.title);
     }
   }
   return h;

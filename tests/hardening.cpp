@@ -1,0 +1,218 @@
+// Bad input, as a careless or hostile user gives it (issue 15): every reader and writer either
+// refuses with a message naming the file and what is wrong, leaving nothing behind, or converts
+// correctly. docs/reliability.md lists each case with the test that checks it; the tools' own
+// cases are in tests/tools.sh.
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "hush/hush.hpp"
+#include "hush/noise/spec.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+struct temp_dir {
+  fs::path path = fs::temp_directory_path() / ("hush-hardening-" + std::to_string(::getpid()));
+  temp_dir() { fs::create_directories(path); }
+  ~temp_dir() { fs::remove_all(path); }
+  fs::path operator/(const std::string& name) const { return path / name; }
+};
+doctest::Contains contains(const std::string& s) { return doctest::Contains(s.c_str()); }
+void write_bytes(const fs::path& p, const std::string& bytes) { std::ofstream(p, std::ios::binary) << bytes; }
+std::string read_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+/// A safetensors file with this JSON header and `data` after it.
+std::string safetensors(const std::string& header, const std::string& data = "") {
+  std::string out(8, '\0');
+  const std::uint64_t len = header.size();
+  std::memcpy(out.data(), &len, 8);
+  return out + header + data;
+}
+/// Names of the files in `dir`.
+std::vector<std::string> listing(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+}  // namespace
+
+// ---- writes never replace what they should not -------------------------------------------
+
+TEST_CASE("atomic writes: a symlink, FIFO, device or directory at the path is refused and left as it was") {
+  temp_dir dir;
+  write_bytes(dir / "target.txt", "precious");
+  fs::create_symlink(dir / "target.txt", dir / "link.txt");
+  REQUIRE(::mkfifo((dir / "fifo").c_str(), 0644) == 0);
+  fs::create_directory(dir / "folder");
+  CHECK_THROWS_WITH_AS(hush::io::write_file_atomically(dir / "link.txt", "new"), contains("is a symbolic link"), hush::io_error);
+  CHECK(fs::is_symlink(dir / "link.txt"));
+  CHECK(read_bytes(dir / "target.txt") == "precious");
+  CHECK_THROWS_WITH_AS(hush::io::write_file_atomically(dir / "fifo", "new"), contains("is a FIFO"), hush::io_error);
+  CHECK(fs::is_fifo(dir / "fifo"));
+  CHECK_THROWS_WITH_AS(hush::io::write_file_atomically(dir / "folder", "new"), contains("is a directory"), hush::io_error);
+  CHECK_THROWS_WITH_AS(hush::io::write_file_atomically("/dev/null", "new"), contains("/dev/null: is a character device"),
+                       hush::io_error);
+  CHECK(fs::is_character_file("/dev/null"));
+  CHECK(listing(dir.path) == std::vector<std::string>{"fifo", "folder", "link.txt", "target.txt"});  // no temporaries
+}
+
+TEST_CASE("atomic writes: a missing folder is an error, not created") {
+  temp_dir dir;
+  CHECK_THROWS_WITH_AS(hush::io::write_file_atomically(dir / "no" / "such" / "file.txt", "x"),
+                       contains("the folder " + (dir / "no" / "such").string() + " does not exist"), hush::io_error);
+  CHECK_FALSE(fs::exists(dir / "no"));
+}
+
+TEST_CASE("atomic writes: temporaries left by a killed write are removed by the next write") {
+  temp_dir dir;
+  write_bytes(dir / ".weights.safetensors.AbC123", "half a file");  // what mkstemp names it
+  write_bytes(dir / ".other.txt.AbC123", "someone else's");
+  hush::io::write_file_atomically(dir / "weights.safetensors", "whole");
+  CHECK(listing(dir.path) == std::vector<std::string>{".other.txt.AbC123", "weights.safetensors"});
+}
+
+TEST_CASE("an output that is the input is refused, by any of its names") {
+  temp_dir dir;
+  write_bytes(dir / "in.png", "x");
+  fs::create_hard_link(dir / "in.png", dir / "same.png");
+  CHECK_THROWS_WITH_AS(hush::io::check_not_input(dir / "same.png", dir / "in.png"), contains("is the input"), hush::io_error);
+  CHECK_THROWS_WITH_AS(hush::io::check_not_input(dir / "." / "in.png", dir / "in.png"), contains("is the input"), hush::io_error);
+  CHECK_NOTHROW(hush::io::check_not_input(dir / "out.png", dir / "in.png"));  // not there yet: fine
+}
+
+TEST_CASE("an output folder that is a file is found before any work") {
+  temp_dir dir;
+  write_bytes(dir / "results", "a file");
+  CHECK_THROWS_WITH_AS(hush::io::check_output_folder(dir / "results", {"log.csv"}), contains("the output folder is a file"),
+                       hush::io_error);
+  CHECK_THROWS_WITH_AS(hush::io::check_output_folder(dir / "results" / "run", {"log.csv"}),
+                       contains("cannot be made, " + (dir / "results").string() + " is a file"), hush::io_error);
+  hush::io::check_output_folder(dir / "new" / "run", {"log.csv"});  // made at the first write, not before
+  CHECK_FALSE(fs::exists(dir / "new"));
+  fs::create_directories(dir / "new" / "run");
+  fs::create_symlink(dir / "results", dir / "new" / "run" / "log.csv");
+  CHECK_THROWS_WITH_AS(hush::io::check_output_folder(dir / "new" / "run", {"log.csv"}), contains("log.csv: is a symbolic link"),
+                       hush::io_error);
+}
+
+// ---- safetensors: checked before anything is allocated ------------------------------------
+
+TEST_CASE("safetensors: shapes whose product overflows or passes the file are refused") {
+  temp_dir dir;
+  const auto refused = [&](const std::string& header, const std::string& data, const std::string& why) {
+    write_bytes(dir / "bad.safetensors", safetensors(header, data));
+    CHECK_THROWS_WITH_AS(hush::io::read_safetensors(dir / "bad.safetensors"), contains(why), hush::io_error);
+  };
+  // [16, 2^62, 2, 2] multiplies to 0 mod 2^64: it passed the old size check with no data.
+  refused(R"({"w":{"dtype":"F32","shape":[16,4611686018427387904,2,2],"data_offsets":[0,0]}})", "",
+          "tensor 'w': shape [16,4611686018427387904,2,2] needs more values than the file's 0 data bytes hold");
+  refused(R"({"x":{"dtype":"F32","shape":[1,1,4294967296,4294967296],"data_offsets":[0,0]}})", "", "needs more values");
+  refused(R"({"x":{"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,16]}})", std::string(16, '\0'),
+          "needs more values");
+  refused(R"({"x":{"dtype":"F32","shape":[1e30],"data_offsets":[0,4]}})", std::string(4, '\0'),
+          "tensor 'x': extent 1e+30 is not a non-negative integer");
+  refused(R"({"x":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}})", std::string(4, '\0'), "extent -1 is not");
+  refused(R"({"x":{"dtype":"F32","shape":[2.5],"data_offsets":[0,4]}})", std::string(4, '\0'), "extent 2.5 is not");
+  refused(R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[0,-4]}})", std::string(4, '\0'), "data offset -4 is not");
+  refused(R"({"x":{"dtype":"F32","shape":[1,1,1,1,1,1,1,1,1],"data_offsets":[0,4]}})", std::string(4, '\0'),
+          "at most 8 extents");
+}
+
+TEST_CASE("safetensors: duplicate names and overlapping data are refused") {
+  temp_dir dir;
+  write_bytes(dir / "dup.safetensors",
+              safetensors(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                          std::string(8, '\0')));
+  CHECK_THROWS_WITH_AS(hush::io::read_safetensors(dir / "dup.safetensors"), contains("tensor 'w' is named twice"), hush::io_error);
+  write_bytes(dir / "overlap.safetensors",
+              safetensors(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[1],"data_offsets":[20,24]},)"
+                          R"("c":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
+                          std::string(24, '\0')));
+  CHECK_THROWS_WITH_AS(hush::io::read_safetensors(dir / "overlap.safetensors"),
+                       contains("tensors 'a' and 'c' overlap in the data (bytes 8 to 16)"), hush::io_error);
+  write_bytes(dir / "touching.safetensors",  // end to end, and an empty tensor anywhere: fine
+              safetensors(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]},)"
+                          R"("e":{"dtype":"F32","shape":[0],"data_offsets":[4,4]}})",
+                          std::string(12, '\0')));
+  CHECK(hush::io::read_safetensors(dir / "touching.safetensors").arrays.size() == 3);
+}
+
+TEST_CASE("safetensors: a header nested 100,000 deep is refused without recursion") {
+  temp_dir dir;
+  const std::string deep = R"({"__metadata__":{"k":)" + std::string(100'000, '[') + std::string(100'000, ']') + "}}";
+  write_bytes(dir / "deep.safetensors", safetensors(deep));
+  CHECK_THROWS_WITH_AS(hush::io::read_safetensors(dir / "deep.safetensors"), contains("header nests deeper than 16 levels"),
+                       hush::io_error);
+}
+
+// ---- idx: the header first, the data only up to what it declares -------------------------
+
+namespace {
+std::string idx_header(std::initializer_list<std::uint32_t> dims) {
+  std::string h = {0, 0, 8, static_cast<char>(dims.size())};
+  for (auto d : dims) h += {char(d >> 24), char(d >> 16), char(d >> 8), char(d)};
+  return h;
+}
+void write_gz(const fs::path& p, const std::string& bytes) {
+  gzFile f = gzopen(p.c_str(), "wb");
+  gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
+  gzclose(f);
+}
+}  // namespace
+
+TEST_CASE("idx: extents that overflow or are zero, truncated data and compressed bombs are refused") {
+  temp_dir dir;
+  const auto refused = [&](const std::string& bytes, const std::string& why) {
+    write_gz(dir / "bad.gz", bytes);
+    CHECK_THROWS_WITH_AS(hush::data::read_idx(dir / "bad.gz"), contains(why), hush::io_error);
+  };
+  // 2^31 · 2^31 · 4 = 2^64: 0 modulo 2^64, which once passed as an empty file.
+  refused(idx_header({0x80000000u, 0x80000000u, 4}), "its extents multiply past 2^63 values");
+  refused(idx_header({0, 28, 28}), "extent 0 is 0");
+  refused(idx_header({1000, 28, 28}) + std::string(100, '\0'), "expected 784000 values after the header, found 100");
+  // A bomb: a 10-value header over 50 MB of zeros (a 50 KB file) stops after the 11th byte.
+  refused(idx_header({10}) + std::string(50'000'000, '\0'), "more data than the header's 10 values");
+  refused(std::string("\x00\x00\x09\x01", 4), "not an idx file of unsigned bytes");
+  write_gz(dir / "good.gz", idx_header({2, 3}) + std::string("\x01\x02\x03\x04\x05\x06", 6));
+  const auto t = hush::data::read_idx(dir / "good.gz");
+  CHECK(t.shape() == hush::shape{2, 3});
+  CHECK(t[5] == 6.0f);
+}
+
+// ---- noise specs: every parameter once, finite, and nesting bounded ---------------------
+
+TEST_CASE("noise spec: empty, repeated, non-finite and range-on-a-number values are refused") {
+  const auto refused = [](const std::string& text, const std::string& why) {
+    CHECK_THROWS_WITH_AS(hush::noise::parse_spec(text), contains(why), hush::noise::spec_error);
+  };
+  refused("gaussian(sigma=)", "gaussian: sigma= has no value");
+  refused("gaussian(sigma=0.1, sigma=0.2)", "gaussian: sigma is given twice");
+  refused("gaussian(sigma=inf)", "sigma=inf is not finite");
+  refused("gaussian(sigma=0..inf)", "is not finite");
+  refused("gaussian(sigma=nan)", "is not finite");
+  refused("gaussian(sigma=1e39)", "is not a number");  // beyond float
+  refused("salt_pepper(salt=0.2..0.8)", "salt_pepper: salt is one number, not a range");
+  CHECK_NOTHROW(hush::noise::parse_spec("salt_pepper(amount=0.1..0.2, salt=0.3)"));
+}
+
+TEST_CASE("noise spec: one_of nested 16,000 deep is refused at the 33rd level") {
+  std::string deep;
+  for (int i = 0; i < 16'000; ++i) deep += "one_of(";
+  deep += "gaussian";
+  for (int i = 0; i < 16'000; ++i) deep += ")";
+  CHECK_THROWS_WITH_AS(hush::noise::parse_spec(deep), contains("one_of nested more than 32 deep"), hush::noise::spec_error);
+  std::string ok;
+  for (int i = 0; i < 32; ++i) ok += "one_of(";
+  ok += "gaussian" + std::string(32, ')');
+  CHECK_NOTHROW(hush::noise::parse_spec(ok));
+}
