@@ -6,6 +6,8 @@
 //   build/bin/hush-train-fashion-mnist --epochs 3 --out results/fashion_mnist
 #include <CLI/CLI.hpp>
 
+#include <cmath>
+
 #include <cstdio>
 #include <filesystem>
 
@@ -39,6 +41,10 @@ int main(int argc, char** argv) try {
   const auto train = hush::data::fashion_mnist(data_dir, "train");
   const auto test = hush::data::fashion_mnist(data_dir, "t10k");
   const std::int64_t n_train = limit > 0 ? std::min(limit, train.size()) : train.size();
+  if (n_train < batch)  // not one whole step: nothing would be trained
+    throw hush::error("--limit " + std::to_string(n_train) + " images do not fill one batch of " + std::to_string(batch));
+  if (!std::isfinite(lr) || !std::isfinite(momentum))  // CLI11's range checks let NaN through
+    throw hush::error("--lr and --momentum must be finite numbers");
 
   hush::model<hush::models::fashion_cnn, hush::backend::cpu> model({.seed = seed});
   model.setup({batch, 1, 28, 28});
@@ -71,6 +77,9 @@ int main(int argc, char** argv) try {
       model.zero_grad();
       const auto& logits = model.forward(x);
       const double l = loss.forward(model.ctx, logits, y);
+      if (!std::isfinite(l))
+        throw hush::error("epoch " + std::to_string(epoch) + ", step " + std::to_string(s + 1) + ": the loss is " +
+                          std::to_string(l) + " (a lower --lr may help)");
       const auto h = hush::metrics::correct(logits, y);
       loss_sum += l, window_loss += l, hits += h, window_hits += h, ++window_steps;
       if ((s + 1) * 10 / steps != s * 10 / steps) {  // a tenth of the epoch is complete

@@ -78,6 +78,12 @@ check "infer: output is the weights" 1 "is the input" "$bin/hush-infer" --model 
 echo "a file" >"$dir/outfile"
 check "robustness: --out is a file, found before training" 1 "outfile: the output folder is a file" "$bin/hush-robustness" --regimes clean --limit 256 --test-limit 100 --epochs 1 --out "$dir/outfile"
 rm "$dir/outfile"
+# Training tools validate their options before any work (issue 15).
+check "robustness: --lambda nan" 1 "\-\-lambda must be a finite number >= 0, not nan" "$bin/hush-robustness" --lambda nan --out "$dir/out15"
+check "robustness: --time-steps with a batch above the data set" 1 "\-\-batch 60001 is larger than the 60000 training images" "$bin/hush-robustness" --time-steps 1 --batch 60001
+if [[ -x $bin/hush-train-fashion-mnist ]]; then
+  check "train example: --limit below one batch" 1 "\-\-limit 10 images do not fill one batch of 64" "$bin/hush-train-fashion-mnist" --limit 10 --batch 64 --out "$dir/out16"
+fi
 left=$(ls "$dir" | grep -c '^out' || true)
 if ((left != 0)); then echo "FAIL a failed run left a file behind: $(ls "$dir")"; failures=$((failures + 1)); fi
 echo "$((checks - failures)) passed, $failures failed"

@@ -3,9 +3,14 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <type_traits>
+
+#include <nlohmann/json.hpp>
 
 #include "hush/hush.hpp"
 #include "hush/models/fashion_cnn.hpp"
@@ -235,4 +240,91 @@ TEST_CASE("fit: resuming from a checkpoint gives what an uninterrupted run gives
                        doctest::Contains("was written by another run"), hush::error);
   std::filesystem::remove_all(whole);
   std::filesystem::remove_all(split);
+}
+
+// ---- bad settings and broken runs (issue 15) ---------------------------------------------------
+
+namespace {
+/// Rewrites one __metadata__ entry of a safetensors file in place (the header keeps its length).
+void tamper_metadata(const std::filesystem::path& path, const std::string& key, const std::string& value) {
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  std::uint64_t len = 0;
+  std::memcpy(&len, bytes.data(), 8);
+  auto header = nlohmann::json::parse(bytes.substr(8, len));
+  header["__metadata__"][key] = value;
+  std::string text = header.dump();
+  REQUIRE(text.size() <= len);
+  text.append(len - text.size(), ' ');
+  bytes.replace(8, len, text);
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+}  // namespace
+
+TEST_CASE("fit: settings that cannot work and labels that are not classes are refused before any step") {
+  const auto train = two_classes(64, 1), test = two_classes(20, 2);
+  hush::model<tiny_net, hush::backend::cpu> m({.seed = 2});
+  hush::train::clean_only regime;
+  auto o = tiny_options({}, 1);
+  o.lr = std::nanf("");
+  CHECK_THROWS_WITH_AS(hush::train::fit(m, regime, train, {{"clean", test}}, o), doctest::Contains("learning rate must be a positive number"),
+                       hush::error);
+  o = tiny_options({}, 1);
+  auto wrong = test;
+  wrong.labels[7] = 2;  // a two-class network
+  CHECK_THROWS_WITH_AS(hush::train::fit(m, regime, train, {{"clean", wrong}}, o),
+                       doctest::Contains("test set 'clean' label 2.000000 of image 7 is not a class of a 2-class network"), hush::error);
+  CHECK(m.ctx.step == 0);  // nothing trained
+}
+
+TEST_CASE("fit: a loss that becomes NaN stops the run, naming the epoch and step, unless told to go on") {
+  const auto train = two_classes(64, 1), test = two_classes(20, 2);
+  const auto dir = fresh_dir("nan");
+  hush::model<tiny_net, hush::backend::cpu> m({.seed = 2});
+  hush::train::clean_only regime;
+  auto o = tiny_options(dir, 2);
+  o.lr = 1e30f;  // the first step sends the weights to infinity
+  o.augment = {};
+  CHECK_THROWS_WITH_AS(hush::train::fit(m, regime, train, {{"clean", test}}, o), doctest::Contains(" at epoch 1, step "),
+                       hush::error);
+  CHECK_FALSE(std::filesystem::exists(dir / "checkpoint.safetensors"));  // no epoch was whole
+  hush::model<tiny_net, hush::backend::cpu> again({.seed = 2});
+  o.continue_on_non_finite = true;
+  CHECK(hush::train::fit(again, regime, train, {{"clean", test}}, o).epochs.size() == 2);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("fit: a checkpoint whose epoch or log does not hold together is refused, naming it") {
+  const auto train = two_classes(64, 1), test = two_classes(20, 2);
+  const auto dir = fresh_dir("broken");
+  {
+    hush::model<tiny_net, hush::backend::cpu> m({.seed = 2});
+    hush::train::clean_only regime;
+    auto o = tiny_options(dir, 3);
+    o.stop_after = 1;
+    hush::train::fit(m, regime, train, {{"clean", test}}, o);
+  }
+  const auto checkpoint = dir / "checkpoint.safetensors";
+  const auto saved = [&] {
+    std::ifstream in(checkpoint, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }();
+  const auto refused = [&](const std::string& key, const std::string& value, const std::string& why) {
+    std::ofstream(checkpoint, std::ios::binary) << saved;
+    tamper_metadata(checkpoint, key, value);
+    hush::model<tiny_net, hush::backend::cpu> m({.seed = 2});
+    hush::train::clean_only regime;
+    auto o = tiny_options(dir, 3);
+    o.resume = true;
+    CHECK_THROWS_WITH_AS(hush::train::fit(m, regime, train, {{"clean", test}}, o), doctest::Contains(why.c_str()), hush::error);
+  };
+  const std::string header = "epoch,train_loss,train_accuracy,train_seconds,eval_seconds,eval_images,clean\n";
+  refused("log", header, "its log has 0 epochs and 1 test sets, for epoch 1");  // was a SIGSEGV
+  refused("epoch", "-3", "epoch -3 is not one of this run's 1 to 3");
+  refused("epoch", "x", "its epoch 'x' is not a whole number");
+  refused("log", header + "1,abc,1,1,1,1,1\n", "its log's loss 'abc' is not a finite number");
+  std::filesystem::remove_all(dir);
 }

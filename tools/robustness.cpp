@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -63,6 +64,9 @@ hush::data::labelled_images first(const hush::data::labelled_images& set, std::i
 /// three warm-up steps: the figure scripts/torch_robustness.py --time-steps prints for PyTorch.
 int time_training_steps(const std::string& data_dir, std::int64_t batch, std::uint64_t seed, int steps) {
   const auto train = hush::data::fashion_mnist(data_dir, "train");
+  if (batch > train.size())
+    throw hush::error("--batch " + std::to_string(batch) + " is larger than the " + std::to_string(train.size()) +
+                      " training images");
   using net = hush::models::resnet20;
   hush::model<net, hush::backend::cpu> m({.seed = seed}, net({.channels = 1, .classes = 10}));
   hush::sgd opt(m.net, {.lr = 0.1f, .momentum = 0.9f, .weight_decay = 5e-4f, .nesterov = true});
@@ -70,7 +74,7 @@ int time_training_steps(const std::string& data_dir, std::int64_t batch, std::ui
   hush::tensor x, y;
   std::vector<double> times;
   for (int s = 0; s < steps + 3; ++s) {
-    const auto begin = (s * batch) % (train.size() - batch);
+    const auto begin = (s * batch) % (train.size() - batch + 1);
     hush::data::slice(train.images, begin, begin + batch, x);
     hush::data::slice(train.labels, begin, begin + batch, y);
     const auto t0 = std::chrono::steady_clock::now();
@@ -137,10 +141,16 @@ int main(int argc, char** argv) try {
                  "only time this many ResNet-20 training steps (the same measurement as scripts/torch_robustness.py's)")
       ->check(CLI::PositiveNumber);
   app.add_flag("--resume", resume, "continue each regime from its checkpoint, if any");
+  bool continue_on_non_finite = false;
+  app.add_flag("--continue-on-nan", continue_on_non_finite,
+               "keep training when a step's loss is NaN or infinite (by default the run stops, naming the epoch and step)");
   app.add_option("--stop-after", stop_after, "stop each regime after this epoch (continue later with --resume)")
       ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
 
+  // CLI11's number checks let NaN through (every comparison with it is false): checked here.
+  for (const auto& [name, v] : {std::pair{"--lambda", lambda}, {"--lambda2", lambda2}, {"--lr", peak_lr}})
+    if (!(std::isfinite(v) && v >= 0)) throw hush::error(std::string(name) + " must be a finite number >= 0, not " + number(v));
   if (threads > 0) hush::set_threads(threads);
   const auto p = presets.at(preset_name);
   hush::train::classifier_options o;
@@ -151,6 +161,7 @@ int main(int argc, char** argv) try {
   o.resume = resume;
   o.curve_images = p.curve_images;
   o.stop_after = stop_after;
+  o.continue_on_non_finite = continue_on_non_finite;
   const auto n_train = limit >= 0 ? limit : p.limit, n_test = test_limit >= 0 ? test_limit : p.test_limit;
 
   std::vector<std::string> regimes;

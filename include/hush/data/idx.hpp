@@ -98,6 +98,10 @@ inline labelled_images fashion_mnist(const std::filesystem::path& dir, const std
   if (set.images.shape().rank != 4 || set.images.shape()[0] != set.labels.numel())
     throw io_error(dir.string() + ": " + split + " images " + set.images.shape().str() + " do not match labels " +
                    set.labels.shape().str());
+  for (std::int64_t i = 0; i < set.labels.numel(); ++i)
+    if (set.labels[i] > 9)
+      throw io_error(dir.string() + ": " + split + " label " + std::to_string(int(set.labels[i])) + " of image " +
+                     std::to_string(i) + " is not one of Fashion-MNIST's 10 classes");
   for (auto& v : set.images.values()) v /= 255.0f;
   return set;
 }

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -60,7 +61,21 @@ struct classifier_options {
   std::filesystem::path out;  // empty: write nothing
   bool resume = false;        // continue from out/checkpoint.safetensors when it exists
   int stop_after = 0;         // stop after this epoch, as an interrupted run would (0: run to the end)
+  /// A step whose loss is NaN or infinite stops the run with a message naming the epoch and
+  /// step (the checkpoint of the last whole epoch stays); true lets it go on.
+  bool continue_on_non_finite = false;
   std::string title = "training";
+
+  /// Throws hush::error naming the first setting that cannot work; fit() calls it first.
+  void validate() const {
+    const auto bad = [](const std::string& what) { throw error("training options: " + what); };
+    if (epochs < 1) bad("epochs must be at least 1, not " + std::to_string(epochs));
+    if (batch < 1) bad("the batch must be at least 1, not " + std::to_string(batch));
+    if (!(std::isfinite(lr) && lr > 0)) bad("the learning rate must be a positive number, not " + std::to_string(lr));
+    if (!(std::isfinite(momentum) && momentum >= 0 && momentum < 1)) bad("momentum must be in [0, 1), not " + std::to_string(momentum));
+    if (!(std::isfinite(weight_decay) && weight_decay >= 0)) bad("weight decay must be >= 0, not " + std::to_string(weight_decay));
+    if (eval_batch < 0 || curve_images < 0 || stop_after < 0) bad("eval batch, curve images and stop-after must be >= 0");
+  }
 };
 
 /// What a run measured, epoch by epoch.
@@ -102,9 +117,19 @@ struct history {
     }
     return s;
   }
-  /// Reads back what csv() and tenths_csv() wrote (a checkpoint's metadata).
-  static history parse(const std::string& csv, const std::string& tenths) {
+  /// Reads back what csv() and tenths_csv() wrote (a checkpoint's metadata); `where` names the
+  /// checkpoint in errors.
+  static history parse(const std::string& csv, const std::string& tenths, const std::string& where = "a checkpoint") {
     history h;
+    const auto number = [&](const std::string& cell, const char* what) {
+      try {
+        std::size_t used = 0;
+        const double v = std::stod(cell, &used);
+        if (used == cell.size() && std::isfinite(v)) return v;
+      } catch (const std::exception&) {
+      }
+      throw io_error(where + ": its log's " + what + " '" + cell + "' is not a finite number");
+    };
     std::istringstream in(csv);
     std::string line;
     std::getline(in, line);
@@ -115,19 +140,21 @@ struct history {
       return c;
     };
     const auto header = cells(line);
-    if (header.size() < 6) throw io_error("history: a checkpoint's log has no header");
+    if (header.size() < 6) throw io_error(where + ": its log has no header");
     h.test_names.assign(header.begin() + 6, header.end());
     while (std::getline(in, line)) {
       const auto c = cells(line);
-      if (c.size() != header.size()) throw io_error("history: a row of a checkpoint's log has " + std::to_string(c.size()) + " cells");
-      epoch_row e{std::stoi(c[0]), std::stod(c[1]), std::stod(c[2]), std::stod(c[3]), std::stod(c[4]), std::stoll(c[5]), {}};
-      for (std::size_t i = 6; i < c.size(); ++i) e.test_accuracy.push_back(std::stod(c[i]));
+      if (c.size() != header.size())
+        throw io_error(where + ": a row of its log has " + std::to_string(c.size()) + " cells, its header " + std::to_string(header.size()));
+      epoch_row e{int(number(c[0], "epoch")), number(c[1], "loss"), number(c[2], "accuracy"), number(c[3], "seconds"),
+                  number(c[4], "seconds"), std::int64_t(number(c[5], "image count")), {}};
+      for (std::size_t i = 6; i < c.size(); ++i) e.test_accuracy.push_back(number(c[i], "accuracy"));
       h.epochs.push_back(e);
     }
     std::istringstream tin(tenths);
     while (std::getline(tin, line)) {
       const auto c = cells(line);
-      if (c.size() == 3) h.tenths.push_back({std::stod(c[0]), std::stod(c[1]), std::stod(c[2])});
+      if (c.size() == 3) h.tenths.push_back({number(c[0], "epoch"), number(c[1], "loss"), number(c[2], "accuracy")});
     }
     return h;
   }
@@ -148,6 +175,26 @@ struct history {
 };
 
 namespace detail {
+/// Throws hush::error unless every label of `set` is a whole number in [0, classes).
+inline void check_labels(const data::labelled_images& set, const std::string& what, std::int64_t classes) {
+  for (std::int64_t i = 0; i < set.labels.numel(); ++i) {
+    const float v = set.labels[i];
+    if (!(v >= 0 && v < float(classes) && v == std::floor(v)))
+      throw error("fit: " + what + " label " + std::to_string(v) + " of image " + std::to_string(i) + " is not a class of a " +
+                  std::to_string(classes) + "-class network");
+  }
+}
+/// A checkpoint's epoch, as a whole number.
+inline int epoch_of(const std::string& text, const std::string& where) {
+  try {
+    std::size_t used = 0;
+    const int e = std::stoi(text, &used);
+    if (used == text.size()) return e;
+  } catch (const std::exception&) {
+  }
+  throw io_error(where + ": its epoch '" + text + "' is not a whole number");
+}
+
 template <class Net, class Backend>
 double test_accuracy(model<Net, Backend>& m, const data::labelled_images& set, std::int64_t limit, std::int64_t batch,
                      tensor& x, tensor& y) {
@@ -170,6 +217,7 @@ template <class Net, class Backend, class Regime>
 history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images& train,
             const std::vector<test_set>& tests, const classifier_options& o) {
   namespace fs = std::filesystem;
+  o.validate();
   const auto& img = train.images.shape();
   const auto per_step = regime.clean_per_step(o.batch);
   const std::int64_t steps = train.size() / o.batch;
@@ -177,6 +225,11 @@ history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images&
     throw error("fit: " + std::to_string(train.size()) + " training images do not fill one batch of " +
                 std::to_string(o.batch));
   m.setup({o.batch, img[1], img[2], img[3]});
+  {  // every label a class of the network, before any work
+    const auto classes = m.net.output_shape(m.input_shape())[1];
+    detail::check_labels(train, "training", classes);
+    for (const auto& t : tests) detail::check_labels(t.data, "test set '" + t.name + "'", classes);
+  }
   sgd opt(m.net, {.lr = o.lr, .momentum = o.momentum, .weight_decay = o.weight_decay, .nesterov = o.nesterov});
   const one_cycle_schedule schedule{o.lr, o.epochs * steps};
   const counter_rng rng{o.seed};
@@ -202,8 +255,15 @@ history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images&
     if (info["run"] != run)
       throw error(checkpoint.string() + " was written by another run:\n  it has:  " + info["run"] + "\n  this is: " + run +
                   "\nremove it, or run with the settings it was written with");
-    h = history::parse(info["log"], info["tenths"]);
-    first_epoch = std::stoi(info["epoch"]) + 1;
+    h = history::parse(info["log"], info["tenths"], checkpoint.string());
+    const int done = detail::epoch_of(info["epoch"], checkpoint.string());
+    if (done < 1 || done > o.epochs)
+      throw io_error(checkpoint.string() + ": epoch " + std::to_string(done) + " is not one of this run's 1 to " + std::to_string(o.epochs));
+    if (h.epochs.size() != std::size_t(done) || h.epochs.back().epoch != done || h.test_names.size() != tests.size())
+      throw io_error(checkpoint.string() + ": its log has " + std::to_string(h.epochs.size()) + " epochs and " +
+                     std::to_string(h.test_names.size()) + " test sets, for epoch " + std::to_string(done) + " and " +
+                     std::to_string(tests.size()) + " test sets: it does not belong to this run");
+    first_epoch = done + 1;
     m.ctx.step = static_cast<std::uint64_t>(opt.steps());
     std::printf("%s: resuming after epoch %d of %d (%s)\n", o.title.c_str(), first_epoch - 1, o.epochs,
                 checkpoint.c_str());
@@ -237,6 +297,11 @@ history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images&
       m.zero_grad();
       const tensor& logits = m.forward(b.x);
       const double l = regime.loss(m.ctx, logits, b.y);
+      if (!std::isfinite(l) && !o.continue_on_non_finite)
+        throw error(o.title + ": the loss is " + std::to_string(l) + " at epoch " + std::to_string(epoch) + ", step " +
+                    std::to_string(s + 1) + " of " + std::to_string(steps) +
+                    (o.out.empty() ? std::string() : "; the checkpoint of the last whole epoch is kept") +
+                    " (a lower learning rate may help)");
       const auto h_step = metrics::correct(logits, b.y);
       m.backward(regime.gradient());
       opt.step(m.ctx.backend);
