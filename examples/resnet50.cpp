@@ -62,6 +62,6 @@ int main(int argc, char** argv) try {
   }
   return 0;
 } catch (const std::exception& e) {
-  std::fprintf(stderr, "hush-resnet50: %s\n", e.what());
+  std::fprintf(stderr, "hush-resnet50: %s\n", hush::explain(e).c_str());
   return 1;
 }

@@ -142,6 +142,6 @@ int main(int argc, char** argv) try {
               out_dir.c_str());
   return 0;
 } catch (const std::exception& e) {
-  std::fprintf(stderr, "hush-train-fashion-mnist: %s\n", e.what());
+  std::fprintf(stderr, "hush-train-fashion-mnist: %s\n", hush::explain(e).c_str());
   return 1;
 }

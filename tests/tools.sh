@@ -54,10 +54,10 @@ check "infer: images, top-5" 0 "clean.ppm:  class [0-9] 0\.[0-9]+  class" "$bin/
 check "infer: weights of another model" 1 "missing tensor 'layer1.3.conv1.weight'" "$bin/hush-infer" --model resnet56 --weights "$data/resnet20.weights.safetensors" --input "$data/resnet20_input.safetensors" --output "$dir/out8.safetensors"
 check "infer: input of the wrong shape" 1 "must be \(N, 3, H, W\)" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --input "$dir/logits.safetensors" --output "$dir/out9.safetensors"
 check "infer: several tensors in the input" 1 "expected exactly one tensor, found 5" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --input "$data/quality_grey.safetensors" --output "$dir/out10.safetensors"
-check "infer: missing weights" 1 "absent.safetensors: cannot open" "$bin/hush-infer" --model resnet20 --weights "$dir/absent.safetensors" --image "$dir/clean.ppm"
+check "infer: missing weights" 1 "absent.safetensors: no such file" "$bin/hush-infer" --model resnet20 --weights "$dir/absent.safetensors" --image "$dir/clean.ppm"
 check "robustness: unknown regime" 1 "unknown regime 'fancy'" "$bin/hush-robustness" --regimes clean,fancy --out "$dir/out11"
 check "robustness: unknown training noise" 1 "unknown noise 'blur'" "$bin/hush-robustness" --train-noise "blur(size=3)" --out "$dir/out12"
-check "robustness: missing data" 1 "nodata/train-images-idx3-ubyte.gz: cannot open" "$bin/hush-robustness" --data "$dir/nodata" --out "$dir/out13"
+check "robustness: missing data" 1 "nodata/train-images-idx3-ubyte.gz: no such file" "$bin/hush-robustness" --data "$dir/nodata" --out "$dir/out13"
 check "robustness: a tiny study" 0 "pivot epoch 1 \(dist/pair [0-9.]+  max\|logit\| [0-9.]+\): test accuracy clean" "$bin/hush-robustness" --regimes mixed,pivot --limit 256 --test-limit 100 --epochs 1 --out "$dir/study"
 check "robustness: the table" 0 "\| pivot \| [0-9.]+ \|" cat "$dir/study/robustness.md"
 check "robustness: per-regime files" 0 "" ls "$dir/study/robustness.png" "$dir/study/robustness/pivot/log.csv" "$dir/study/robustness/pivot/curves.png" "$dir/study/robustness/pivot/checkpoint.safetensors"
@@ -84,6 +84,13 @@ check "robustness: --time-steps with a batch above the data set" 1 "\-\-batch 60
 if [[ -x $bin/hush-train-fashion-mnist ]]; then
   check "train example: --limit below one batch" 1 "\-\-limit 10 images do not fill one batch of 64" "$bin/hush-train-fashion-mnist" --limit 10 --batch 64 --out "$dir/out16"
 fi
+# Images: sized from the header before decoding; inputs named for what they are (issue 15).
+{ printf 'P6\n20000 20000\n255\n'; head -c 300 /dev/zero; } >"$dir/claims-huge.ppm"
+check "quality: 400 megapixels claimed by a 300-byte file" 1 "claims-huge.ppm: 20000 x 20000 pixels, above the limit of 50000000" "$bin/hush-quality" "$dir/claims-huge.ppm" "$dir/claims-huge.ppm"
+{ printf 'P5\n1 20000\n255\n'; head -c 20000 /dev/zero; } >"$dir/tall.pgm"
+check "gallery: a 1 x 20000 image" 1 "tall.pgm: 1 x 20000 pixels: too narrow or too flat" "$bin/hush-noise-gallery" "$dir/tall.pgm" "$dir/out17.png"
+check "noise: a folder as the input" 1 "is a directory, not a file" "$bin/hush-noise" --spec seed001 "$dir" "$dir/out18.png"
+check "noise: --max-pixels" 1 "64 x 48 pixels, above the limit of 1000" "$bin/hush-noise" --spec seed001 --max-pixels 1000 "$dir/clean.ppm" "$dir/out19.png"
 left=$(ls "$dir" | grep -c '^out' || true)
 if ((left != 0)); then echo "FAIL a failed run left a file behind: $(ls "$dir")"; failures=$((failures + 1)); fi
 echo "$((checks - failures)) passed, $failures failed"

@@ -20,8 +20,8 @@ namespace m = hush::models;
 
 /// torchvision's evaluation transform: resize the shorter side to `resize`, centre crop `crop`,
 /// scale to [0, 1], normalise with ImageNet's mean and standard deviation.
-hush::tensor preprocess(const std::string& path, int resize, int crop, std::int64_t channels) {
-  cv::Mat image = hush::io::read_image(path, channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
+hush::tensor preprocess(const std::string& path, int resize, int crop, std::int64_t channels, std::int64_t max_pixels) {
+  cv::Mat image = hush::io::read_image(path, channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR, max_pixels);
   const double scale = double(resize) / std::min(image.rows, image.cols);
   cv::resize(image, image, cv::Size(std::max(crop, int(std::lround(image.cols * scale))), std::max(crop, int(std::lround(image.rows * scale)))),
              0, 0, cv::INTER_LINEAR);
@@ -36,7 +36,8 @@ hush::tensor preprocess(const std::string& path, int resize, int crop, std::int6
 
 template <class Net>
 int run(const hush::io::safetensors_file& weights, const std::string& weights_path, m::resnet_options opt,
-        const std::string& input, const std::string& output, const std::vector<std::string>& images, bool cifar) {
+        const std::string& input, const std::string& output, const std::vector<std::string>& images, bool cifar,
+        std::int64_t max_pixels) {
   hush::model<Net, hush::backend::cpu> model({}, Net(opt));
   hush::tensor x;
   if (!input.empty()) {
@@ -44,20 +45,22 @@ int run(const hush::io::safetensors_file& weights, const std::string& weights_pa
     if (file.arrays.size() != 1)
       throw hush::io_error(input + ": expected exactly one tensor, found " + std::to_string(file.arrays.size()));
     const auto& a = file.arrays.begin()->second;
-    if (a.dims.size() != 4 || a.dims[1] != opt.channels)
+    if (a.dims.size() != 4 || a.dims[1] != opt.channels || a.numel() == 0)
       throw hush::io_error(input + ": tensor '" + file.arrays.begin()->first + "' must be (N, " +
-                           std::to_string(opt.channels) + ", H, W) float32");
+                           std::to_string(opt.channels) + ", H, W) float32, none of them 0");
     x = hush::tensor({a.dims[0], a.dims[1], a.dims[2], a.dims[3]}, a.values);
+    model.setup(x.shape());
+    hush::load_weights(model.net, weights_path);
   } else {
     const int crop = cifar ? 32 : 224, resize = cifar ? 32 : 256;
-    x.resize({std::int64_t(images.size()), opt.channels, crop, crop});
+    model.setup({std::int64_t(images.size()), opt.channels, crop, crop});
+    hush::load_weights(model.net, weights_path);  // the weights are checked before any image is read
+    x.resize(model.input_shape());
     for (std::size_t i = 0; i < images.size(); ++i) {
-      const auto t = preprocess(images[i], resize, crop, opt.channels);
+      const auto t = preprocess(images[i], resize, crop, opt.channels, max_pixels);
       std::copy(t.values().begin(), t.values().end(), x.data() + std::int64_t(i) * t.numel());
     }
   }
-  model.setup(x.shape());
-  hush::load_weights(model.net, weights_path);
   (void)weights;
   model.infer();
   const auto& logits = model.forward(x);
@@ -101,6 +104,10 @@ int main(int argc, char** argv) {
   auto* in = app.add_option("--input", input, "a safetensors file holding one NCHW float32 tensor");
   auto* out = app.add_option("--output", output, "where to write the logits (tensor 'logits')");
   auto* img = app.add_option("--image", images, "image files: prints each one's top-5 classes");
+  std::int64_t max_pixels = hush::io::default_max_pixels;
+  app.add_option("--max-pixels", max_pixels, "refuse images above this many pixels, read from the header before decoding")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   in->needs(out);
   out->needs(in);
   in->excludes(img);
@@ -123,14 +130,17 @@ int main(int argc, char** argv) {
       return it->second.dims[axis];
     };
     const m::resnet_options opt{.channels = dim("conv1.weight", 1), .classes = dim("fc.weight", 0)};
-    if (name == "resnet18") return run<m::resnet18>(weights, weights_path, opt, input, output, images, false);
-    if (name == "resnet34") return run<m::resnet34>(weights, weights_path, opt, input, output, images, false);
-    if (name == "resnet50") return run<m::resnet50>(weights, weights_path, opt, input, output, images, false);
-    if (name == "resnet20") return run<m::resnet20>(weights, weights_path, opt, input, output, images, true);
-    if (name == "resnet56") return run<m::resnet56>(weights, weights_path, opt, input, output, images, true);
-    return run<m::resnet110>(weights, weights_path, opt, input, output, images, true);
+    if (opt.channels < 1 || opt.channels > 64 || opt.classes < 1)
+      throw hush::io_error(weights_path + ": conv1.weight gives " + std::to_string(opt.channels) + " input channels and fc.weight " +
+                           std::to_string(opt.classes) + " classes: not a ResNet's weights");
+    if (name == "resnet18") return run<m::resnet18>(weights, weights_path, opt, input, output, images, false, max_pixels);
+    if (name == "resnet34") return run<m::resnet34>(weights, weights_path, opt, input, output, images, false, max_pixels);
+    if (name == "resnet50") return run<m::resnet50>(weights, weights_path, opt, input, output, images, false, max_pixels);
+    if (name == "resnet20") return run<m::resnet20>(weights, weights_path, opt, input, output, images, true, max_pixels);
+    if (name == "resnet56") return run<m::resnet56>(weights, weights_path, opt, input, output, images, true, max_pixels);
+    return run<m::resnet110>(weights, weights_path, opt, input, output, images, true, max_pixels);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "hush-infer: %s\n", e.what());
+    std::fprintf(stderr, "hush-infer: %s\n", hush::explain(e).c_str());
     return 1;
   }
 }

@@ -18,7 +18,14 @@ int main(int argc, char** argv) {
   app.add_option("--seed", seed, "seed of the noise")->capture_default_str();
   app.add_option("--index", index, "image index within the seed (another index, another draw)")->capture_default_str();
   app.add_option("IN", in, "input image")->required();
-  app.add_option("OUT", out, "output image; its extension picks the format")->required();
+  app.add_option("OUT", out,
+                 "output image; its extension picks the format. 16-bit input stays 16-bit in PNG and TIFF, float input "
+                 "stays float in TIFF; other formats get 8 bits")
+      ->required();
+  std::int64_t max_pixels = hush::io::default_max_pixels;
+  app.add_option("--max-pixels", max_pixels, "refuse images above this many pixels, read from the header before decoding")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   std::string presets = "\nNoise models:\n" + nz::models_help() + "\nPresets (the seeds' settings):\n";
   for (const auto& [name, p] : nz::presets()) presets += "  " + name + "  = " + p.first + "\n      " + p.second + "\n";
   app.footer(presets);
@@ -27,16 +34,18 @@ int main(int argc, char** argv) {
     hush::io::check_output_path(out);  // before any work, and never over the input
     hush::io::check_not_input(out, in);
     const auto noise = nz::parse_spec(spec_text);
-    const auto image = hush::io::read_image(in);
+    const auto image = hush::io::read_image(in, cv::IMREAD_UNCHANGED, max_pixels);
     const auto clean = hush::io::to_tensor(image);
     hush::tensor noisy(clean.shape());
     noise.apply(hush::backend::cpu{}, hush::counter_rng{seed}, nz::image_stream(index), clean.shape(), clean.data(),
                 noisy.data());
-    hush::io::write_image(out, hush::io::to_image(noisy));
-    std::printf("%s: %s (seed %llu)\n", out.c_str(), noise.describe().c_str(), static_cast<unsigned long long>(seed));
+    const int depth = hush::io::depth_for(image, out);
+    hush::io::write_image(out, hush::io::to_image(noisy, depth));
+    std::printf("%s: %s (seed %llu)%s\n", out.c_str(), noise.describe().c_str(), static_cast<unsigned long long>(seed),
+                depth == CV_8U && image.depth() != CV_8U ? "; written at 8 bits, all this format holds" : "");
     return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "hush-noise: %s\n", e.what());
+    std::fprintf(stderr, "hush-noise: %s\n", hush::explain(e).c_str());
     return 1;
   }
 }

@@ -21,6 +21,10 @@ int main(int argc, char** argv) {
   app.add_option("OUT", out, "output PNG")->required();
   app.add_option("--seed", seed, "seed of the noise")->capture_default_str();
   app.add_option("--tile", tile, "width of each tile in pixels")->capture_default_str()->check(CLI::Range(64, 1024));
+  std::int64_t max_pixels = hush::io::default_max_pixels;
+  app.add_option("--max-pixels", max_pixels, "refuse images above this many pixels, read from the header before decoding")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
   // Rows: a noise and three intensities (the seeds' ranges where they give one).
   const std::vector<std::pair<std::string, std::array<std::string, 3>>> rows = {
@@ -40,7 +44,10 @@ int main(int argc, char** argv) {
   try {
     hush::io::check_output_path(out);  // before any work, and never over the input
     hush::io::check_not_input(out, in);
-    cv::Mat image = hush::io::read_image(in);
+    cv::Mat image = hush::io::read_image(in, cv::IMREAD_UNCHANGED, max_pixels);
+    if (image.rows > 4 * image.cols || image.cols > 16 * image.rows)
+      throw hush::io_error(in + ": " + std::to_string(image.cols) + " x " + std::to_string(image.rows) +
+                           " pixels: too narrow or too flat for a gallery of tiles (at most 1:4 or 16:1); crop it first");
     const int th = std::max(1, tile * image.rows / image.cols);
     cv::resize(image, image, cv::Size(tile, th), 0, 0, cv::INTER_AREA);
     const auto clean = hush::io::to_tensor(image);
@@ -76,7 +83,7 @@ int main(int argc, char** argv) {
     std::printf("%s: %zu noises x 3 intensities on %s\n", out.c_str(), rows.size(), in.c_str());
     return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "hush-noise-gallery: %s\n", e.what());
+    std::fprintf(stderr, "hush-noise-gallery: %s\n", hush::explain(e).c_str());
     return 1;
   }
 }

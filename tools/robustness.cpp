@@ -262,6 +262,6 @@ int main(int argc, char** argv) try {
               (out / "robustness").c_str());
   return 0;
 } catch (const std::exception& e) {
-  std::fprintf(stderr, "hush-robustness: %s\n", e.what());
+  std::fprintf(stderr, "hush-robustness: %s\n", hush::explain(e).c_str());
   return 1;
 }

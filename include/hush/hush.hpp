@@ -43,7 +43,9 @@
 #include "hush/optim/schedule.hpp"
 #include "hush/optim/sgd.hpp"
 
+#include "hush/io/atomic_file.hpp"
 #include "hush/io/checkpoint.hpp"
+#include "hush/io/paths.hpp"
 #include "hush/io/safetensors.hpp"
 #include "hush/io/weights.hpp"
 

@@ -1,6 +1,7 @@
 #pragma once
 // hush's exceptions. Every message names what went wrong and where: the layer path, the file,
 // the tensor, and both shapes when shapes disagree.
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -46,5 +47,17 @@ struct backend_error : error {
 struct io_error : error {
   using error::error;
 };
+
+/// What to tell a user about an exception: hush's own messages as they are, the standard
+/// library's terse ones ("std::bad_alloc", "stoi") said in words.
+inline std::string explain(const std::exception& e) {
+  if (dynamic_cast<const std::bad_alloc*>(&e))
+    return "out of memory: the input or the settings need more than this machine has (docs/reliability.md lists "
+           "the limits)";
+  if (dynamic_cast<const error*>(&e)) return e.what();
+  if (dynamic_cast<const std::invalid_argument*>(&e) || dynamic_cast<const std::out_of_range*>(&e))
+    return std::string("a number could not be read (") + e.what() + ")";
+  return e.what();
+}
 
 }  // namespace hush

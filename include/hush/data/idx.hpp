@@ -12,6 +12,7 @@
 
 #include "hush/core/error.hpp"
 #include "hush/core/tensor.hpp"
+#include "hush/io/paths.hpp"
 
 namespace hush::data {
 
@@ -19,7 +20,9 @@ namespace detail {
 /// A gzip (or plain) file read in order, naming the file in every error.
 class gz_reader {
  public:
-  explicit gz_reader(const std::filesystem::path& path) : path_(path), f_(gzopen(path.c_str(), "rb")) {
+  explicit gz_reader(const std::filesystem::path& path) : path_(path), f_(nullptr) {
+    io::check_input_file(path);
+    f_ = gzopen(path.c_str(), "rb");
     if (!f_) throw io_error(path.string() + ": cannot open");
   }
   gz_reader(const gz_reader&) = delete;

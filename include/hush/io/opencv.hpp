@@ -2,6 +2,7 @@
 // The one header that includes OpenCV (target hush::opencv). Reading and writing images with
 // errors that name the file, and writes that never leave a half-written file behind.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -15,16 +16,46 @@
 #include "hush/core/error.hpp"
 #include "hush/core/tensor.hpp"
 #include "hush/io/atomic_file.hpp"
+#include "hush/io/image_header.hpp"
+#include "hush/io/paths.hpp"
 
 namespace hush::io {
 
-/// Reads an image as stored (grey stays grey, colour is BGR, 16-bit stays 16-bit), or with other
-/// cv::imread flags; throws io_error naming the file when it is missing, unreadable or not an image.
-inline cv::Mat read_image(const std::filesystem::path& path, int flags = cv::IMREAD_UNCHANGED) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) throw io_error(path.string() + ": no such file");
-  cv::Mat m = cv::imread(path.string(), flags);
+/// Images above this many pixels are refused before they are decoded: 50 megapixels, a
+/// 8,660 × 5,773 photo. Each tool has --max-pixels to raise it (docs/reliability.md gives what a
+/// tool needs per pixel).
+inline constexpr std::int64_t default_max_pixels = 50'000'000;
+
+/// Reads an image as stored (grey stays grey, colour is BGR, 16-bit stays 16-bit, float stays
+/// float), or with other cv::imread flags; throws io_error naming the file when it is missing,
+/// not a file, unreadable, not an image, larger than `max_pixels` (checked from the header before
+/// decoding, for PNG, JPEG, BMP, PNM, TIFF and WebP; after, for other formats), or of a depth
+/// hush does not read (signed integers).
+inline cv::Mat read_image(const std::filesystem::path& path, int flags = cv::IMREAD_UNCHANGED,
+                          std::int64_t max_pixels = default_max_pixels) {
+  check_input_file(path);
+  const auto too_large = [&](std::int64_t w, std::int64_t h) {
+    return io_error(path.string() + ": " + std::to_string(w) + " x " + std::to_string(h) + " pixels, above the limit of " +
+                    std::to_string(max_pixels) + " (raise it with --max-pixels)");
+  };
+  if (const auto size = read_image_size(path)) {
+    if (size->width <= 0 || size->height <= 0)
+      throw io_error(path.string() + ": its header gives " + std::to_string(size->width) + " x " + std::to_string(size->height) +
+                     " pixels: an empty or broken image");
+    if (size->width > max_pixels / size->height) throw too_large(size->width, size->height);
+  }
+  cv::Mat m;
+  try {
+    m = cv::imread(path.string(), flags);
+  } catch (const cv::Exception& e) {
+    throw io_error(path.string() + ": OpenCV could not decode it (" + e.err + ")");
+  }
   if (m.empty()) throw io_error(path.string() + ": not an image OpenCV can read");
+  if (std::int64_t(m.cols) > max_pixels / std::max(1, m.rows)) throw too_large(m.cols, m.rows);
+  const int depth = m.depth();
+  if (depth != CV_8U && depth != CV_16U && depth != CV_32F && depth != CV_64F)
+    throw io_error(path.string() + ": an image of signed integers (OpenCV depth " + std::to_string(depth) +
+                   "), which hush does not read: convert it to 8 or 16 bits unsigned, or to float");
   return m;
 }
 
@@ -46,14 +77,19 @@ inline void write_image(const std::filesystem::path& path, const cv::Mat& image)
 
 namespace hush::io {
 
-/// An 8-bit image (grey or BGR) as a tensor (C, H, W) in [0, 1], colour channels in RGB order.
+/// An image (grey, BGR or BGRA) as a tensor (C, H, W), colour channels in RGB order, scaled by
+/// its depth: 8-bit values by 1/255, 16-bit by 1/65535, float values taken as they are (a float
+/// image holds [0, 1] by convention).
 inline tensor to_tensor(const cv::Mat& image) {
   cv::Mat rgb;
   if (image.channels() == 3) cv::cvtColor(image, rgb, cv::COLOR_BGR2RGB);
   else if (image.channels() == 4) cv::cvtColor(image, rgb, cv::COLOR_BGRA2RGB);
   else rgb = image;
   cv::Mat f;
-  rgb.convertTo(f, CV_32F, image.depth() == CV_16U ? 1.0 / 65535.0 : 1.0 / 255.0);
+  const int depth = image.depth();
+  if (depth != CV_8U && depth != CV_16U && depth != CV_32F && depth != CV_64F)
+    throw io_error("to_tensor: images of signed integers are not read (OpenCV depth " + std::to_string(depth) + ")");
+  rgb.convertTo(f, CV_32F, depth == CV_8U ? 1.0 / 255.0 : depth == CV_16U ? 1.0 / 65535.0 : 1.0);
   const std::int64_t c = f.channels(), h = f.rows, w = f.cols;
   tensor t({c, h, w});
   for (std::int64_t i = 0; i < h; ++i) {
@@ -64,22 +100,40 @@ inline tensor to_tensor(const cv::Mat& image) {
   return t;
 }
 
-/// A tensor (C, H, W) in [0, 1] (C = 1 or 3, RGB) as an 8-bit grey or BGR image, rounded.
-inline cv::Mat to_image(const tensor& t) {
+/// A tensor (C, H, W) in [0, 1] (C = 1 or 3, RGB) as a grey or BGR image of `depth`: CV_8U
+/// (rounded to 0..255), CV_16U (0..65535) or CV_32F (clamped to [0, 1]).
+inline cv::Mat to_image(const tensor& t, int depth = CV_8U) {
   const auto& s = t.shape();
   if (s.rank != 3 || (s[0] != 1 && s[0] != 3))
     throw shape_error("to_image: expected (1 or 3, H, W), got " + s.str());
+  if (depth != CV_8U && depth != CV_16U && depth != CV_32F) throw io_error("to_image: depth must be 8-bit, 16-bit or float");
   const int c = static_cast<int>(s[0]), h = static_cast<int>(s[1]), w = static_cast<int>(s[2]);
-  cv::Mat m(h, w, CV_8UC(c));
-  for (int i = 0; i < h; ++i) {
-    auto* row = m.ptr<unsigned char>(i);
-    for (int j = 0; j < w; ++j)
-      for (int k = 0; k < c; ++k) {
-        const float v = t[(std::int64_t(k) * h + i) * w + j];
-        row[j * c + (c == 3 ? 2 - k : k)] = static_cast<unsigned char>(std::lround(std::clamp(v, 0.0f, 1.0f) * 255.0f));
-      }
-  }
+  cv::Mat m(h, w, CV_MAKETYPE(depth, c));
+  const auto fill = [&]<class T>(T, float scale) {
+    for (int i = 0; i < h; ++i) {
+      auto* row = m.ptr<T>(i);
+      for (int j = 0; j < w; ++j)
+        for (int k = 0; k < c; ++k) {
+          const float v = std::clamp(t[(std::int64_t(k) * h + i) * w + j], 0.0f, 1.0f);
+          row[j * c + (c == 3 ? 2 - k : k)] = scale == 1.0f ? T(v) : static_cast<T>(std::lround(v * scale));
+        }
+    }
+  };
+  if (depth == CV_8U) fill((unsigned char)0, 255.0f);
+  else if (depth == CV_16U) fill(std::uint16_t(0), 65535.0f);
+  else fill(0.0f, 1.0f);
   return m;
+}
+
+/// The depth an image read as `image` is written back at to `path`: its own where the format
+/// holds it (16-bit: PNG, TIFF; float: TIFF, EXR, PFM), else 8 bits.
+inline int depth_for(const cv::Mat& image, const std::filesystem::path& path) {
+  auto ext = path.extension().string();
+  for (auto& ch : ext) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  const bool tiff = ext == ".tif" || ext == ".tiff";
+  if (image.depth() == CV_16U && (ext == ".png" || tiff)) return CV_16U;
+  if ((image.depth() == CV_32F || image.depth() == CV_64F) && (tiff || ext == ".exr" || ext == ".pfm")) return CV_32F;
+  return CV_8U;
 }
 
 }  // namespace hush::io

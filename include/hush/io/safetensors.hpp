@@ -21,6 +21,7 @@
 
 #include "hush/core/error.hpp"
 #include "hush/io/atomic_file.hpp"
+#include "hush/io/paths.hpp"
 
 namespace hush::io {
 
@@ -91,6 +92,7 @@ T load_le(const unsigned char* p) {  // hush targets little-endian hosts, as saf
 
 inline safetensors_file read_safetensors(const std::filesystem::path& path) {
   const auto where = path.string() + ": ";
+  check_input_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw io_error(where + "cannot open");
   std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
