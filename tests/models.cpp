@@ -249,6 +249,12 @@ TEST_CASE("state owned by layers: building and freeing models does not grow resi
   // One-time growth (allocator arenas, OpenMP pools, oneDNN's bounded primitive cache) is allowed
   // to settle over 120 models; the next 200 must then add nothing a leak of even 10 KB per model
   // would show. malloc_trim hands freed pages back so that the figure is what is held.
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer's allocator keeps freed memory in quarantine (the resident set swings by tens
+  // of MB either way): there LeakSanitizer, run at exit, is the leak check instead.
+  MESSAGE("resident-memory check skipped under AddressSanitizer; LeakSanitizer checks for leaks");
+  return;
+#endif
   hush::tensor x({2, 16, 8, 8});
   hush::init_uniform(x, hush::counter_rng(5), 0, 1.0f);
   const auto held_mb = [] {
