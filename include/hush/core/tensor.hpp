@@ -53,7 +53,7 @@ struct aligned_allocator {
   constexpr void deallocate(T* p, std::size_t n) noexcept {
     if (std::is_constant_evaluated()) return std::allocator<T>{}.deallocate(p, n);
     if (n * sizeof(T) >= mapped_bytes) ::munmap(p, n * sizeof(T));
-    else ::operator delete(p, n * sizeof(T), alignment);
+    else ::operator delete(p, alignment);  // unsized: clang needs -fsized-deallocation for the sized form
   }
   /// Value-initialisation of fresh (zeroed) storage writes nothing; any other construction runs.
   template <class U, class... Args>

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Fuzzing (issue 15): builds each libFuzzer harness of fuzz/ with clang (-fsanitize=fuzzer,
+# address,undefined) and runs it for HUSH_FUZZ_SECONDS seconds (default 20) from a copy of its
+# committed seed corpus (fuzz/corpus/<harness>/; the checkpoint harness writes its own seed).
+# Exits 1 on a finding, which libFuzzer saves as build-fuzz/findings/<harness>/crash-*: add it to
+# tests/hardening.cpp as a regression test, and to the seed corpus.
+#   fuzz/run.sh                       # every harness
+#   HUSH_FUZZ_SECONDS=300 fuzz/run.sh safetensors idx
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${HUSH_FUZZ_SECONDS:-20}
+harnesses=("$@")
+((${#harnesses[@]})) || harnesses=(safetensors idx noise_spec checkpoint image)
+out=build-fuzz
+mkdir -p "$out"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude -I/usr/include/opencv4)
+libs=(-lz -lopencv_imgcodecs -lopencv_imgproc -lopencv_core -fopenmp -lopenblas)
+
+# Build side by side (two at a time), then run one after another.
+printf '%s\n' "${harnesses[@]}" | xargs -P "${HUSH_JOBS:-2}" -I{} sh -c \
+  'clang++ "$@" fuzz/{}.cpp -o '"$out"'/fuzz-{} '"${libs[*]}"' || { echo "fuzz: building {} failed" >&2; exit 255; }' _ "${flags[@]}"
+status=0
+for h in "${harnesses[@]}"; do
+  corpus=$scratch/corpus-$h
+  mkdir -p "$corpus" "$out/findings/$h"
+  [[ -d fuzz/corpus/$h ]] && cp fuzz/corpus/"$h"/* "$corpus"/
+  log=$scratch/$h.log
+  if HUSH_FUZZ_DIR=$scratch HUSH_FUZZ_SEED_DIR=$corpus OMP_NUM_THREADS=1 \
+      "$out/fuzz-$h" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+      -artifact_prefix="$out/findings/$h/" "$corpus" >"$log" 2>&1; then
+    runs=$(grep -oE 'Done [0-9]+ runs' "$log" | grep -oE '[0-9]+' || echo "?")
+    echo "fuzz $h: $runs runs in $seconds s, nothing found"
+  else
+    echo "fuzz $h: FOUND something (input in $out/findings/$h/):"
+    grep -E "ERROR|SUMMARY|not a hush::error|Test unit written" "$log" | head -20
+    status=1
+  fi
+done
+exit $status
