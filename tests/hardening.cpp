@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -297,4 +298,33 @@ TEST_CASE("images: 16-bit and float images are scaled by their depth, and writte
   cv::Mat signed16(2, 2, CV_16SC1, cv::Scalar(-5));
   REQUIRE(cv::imwrite((dir / "signed.tif").string(), signed16));
   CHECK_THROWS_WITH_AS(hush::io::read_image(dir / "signed.tif"), contains("an image of signed integers"), hush::io_error);
+}
+
+// ---- conversions that are the right answer -------------------------------------------------
+
+TEST_CASE("safetensors: F16 and BF16 tensors are converted exactly, subnormals included") {
+  temp_dir dir;
+  const std::uint16_t half[] = {0x3C00, 0xC000, 0x7BFF, 0x0001, 0x8000};  // 1, -2, 65504, 2^-24, -0
+  const std::uint16_t brain[] = {0x3F80, 0xC0A0};                         // 1, -5
+  std::string data(reinterpret_cast<const char*>(half), sizeof half);
+  data.append(reinterpret_cast<const char*>(brain), sizeof brain);
+  write_bytes(dir / "half.safetensors",
+              safetensors(R"({"h":{"dtype":"F16","shape":[5],"data_offsets":[0,10]},"b":{"dtype":"BF16","shape":[2],"data_offsets":[10,14]}})",
+                          data));
+  const auto f = hush::io::read_safetensors(dir / "half.safetensors");
+  const auto& h = f.arrays.at("h").values;
+  CHECK(h[0] == 1.0f);
+  CHECK(h[1] == -2.0f);
+  CHECK(h[2] == 65504.0f);
+  CHECK(h[3] == std::ldexp(1.0f, -24));
+  CHECK((h[4] == 0.0f && std::signbit(h[4])));
+  CHECK(f.arrays.at("b").values == std::vector<float>{1.0f, -5.0f});
+}
+
+TEST_CASE("Fashion-MNIST: a label that is not one of the 10 classes is refused, naming the image") {
+  temp_dir dir;
+  write_gz(dir / "train-images-idx3-ubyte.gz", idx_header({2, 28, 28}) + std::string(2 * 28 * 28, '\0'));
+  write_gz(dir / "train-labels-idx1-ubyte.gz", idx_header({2}) + std::string("\x03\x0c", 2));
+  CHECK_THROWS_WITH_AS(hush::data::fashion_mnist(dir.path, "train"),
+                       contains("train label 12 of image 1 is not one of Fashion-MNIST's 10 classes"), hush::io_error);
 }

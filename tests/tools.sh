@@ -91,6 +91,8 @@ check "quality: 400 megapixels claimed by a 300-byte file" 1 "claims-huge.ppm: 2
 check "gallery: a 1 x 20000 image" 1 "tall.pgm: 1 x 20000 pixels: too narrow or too flat" "$bin/hush-noise-gallery" "$dir/tall.pgm" "$dir/out17.png"
 check "noise: a folder as the input" 1 "is a directory, not a file" "$bin/hush-noise" --spec seed001 "$dir" "$dir/out18.png"
 check "noise: --max-pixels" 1 "64 x 48 pixels, above the limit of 1000" "$bin/hush-noise" --spec seed001 --max-pixels 1000 "$dir/clean.ppm" "$dir/out19.png"
+check "infer: the weights are checked before any image is read" 1 "missing tensor 'layer1.3.conv1.weight'" "$bin/hush-infer" --model resnet56 --weights "$data/resnet20.weights.safetensors" --image "$dir/claims-huge.ppm"
+check "robustness: fewer images than one batch, found before training" 1 "100 training images do not fill one batch of 128" "$bin/hush-robustness" --regimes clean --limit 100 --test-limit 100 --epochs 1 --batch 128 --out "$dir/out20"
 left=$(ls "$dir" | grep -c '^out' || true)
 if ((left != 0)); then echo "FAIL a failed run left a file behind: $(ls "$dir")"; failures=$((failures + 1)); fi
 echo "$((checks - failures)) passed, $failures failed"

@@ -100,8 +100,11 @@ int main(int argc, char** argv) {
   app.add_option("--model", name, "resnet18, resnet34, resnet50, resnet20, resnet56 or resnet110")
       ->required()
       ->check(CLI::IsMember({"resnet18", "resnet34", "resnet50", "resnet20", "resnet56", "resnet110"}));
-  app.add_option("--weights", weights_path, "the state_dict as safetensors")->required();
-  auto* in = app.add_option("--input", input, "a safetensors file holding one NCHW float32 tensor");
+  app.add_option("--weights", weights_path,
+                 "the state_dict as safetensors; F32, F64, F16 and BF16 tensors are read (converted to float32 exactly, "
+                 "F64 rounded)")
+      ->required();
+  auto* in = app.add_option("--input", input, "a safetensors file holding one NCHW tensor (any float dtype, as --weights)");
   auto* out = app.add_option("--output", output, "where to write the logits (tensor 'logits')");
   auto* img = app.add_option("--image", images, "image files: prints each one's top-5 classes");
   std::int64_t max_pixels = hush::io::default_max_pixels;
