@@ -79,8 +79,9 @@ TEST_CASE("atomic writes: temporaries left by a killed write are removed by the 
   temp_dir dir;
   write_bytes(dir / ".weights.safetensors.AbC123", "half a file");  // what mkstemp names it
   write_bytes(dir / ".other.txt.AbC123", "someone else's");
+  write_bytes(dir / ".weights.safetensors.b-kup1", "not mkstemp's");  // not six letters or digits
   hush::io::write_file_atomically(dir / "weights.safetensors", "whole");
-  CHECK(listing(dir.path) == std::vector<std::string>{".other.txt.AbC123", "weights.safetensors"});
+  CHECK(listing(dir.path) == std::vector<std::string>{".other.txt.AbC123", ".weights.safetensors.b-kup1", "weights.safetensors"});
 }
 
 TEST_CASE("an output that is the input is refused, by any of its names") {

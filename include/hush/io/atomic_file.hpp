@@ -7,10 +7,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -28,14 +32,26 @@ inline std::string temporary_name(const std::filesystem::path& path) {
   hidden += ".XXXXXX";
   return hidden;
 }
-/// Removes what killed writes to `path` left: ".name.XXXXXX" files beside it.
+/// Removes what killed writes to `path` left: ".name.XXXXXX" files beside it (mkstemp's six
+/// letters and digits). Done once per path and process: a trainer rewriting its checkpoint every
+/// epoch scans the folder once, not every epoch.
 inline void remove_stale_temporaries(const std::filesystem::path& dir, const std::filesystem::path& path) {
+  static std::mutex m;
+  static std::set<std::string> done;
+  {
+    const std::lock_guard lock(m);
+    if (!done.insert(std::filesystem::absolute(path).string()).second) return;
+  }
   const std::string pattern = temporary_name(path);
   const std::string_view stem(pattern.data(), pattern.size() - 6);
+  const auto random = [](std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isalnum(c); });
+  };
   std::error_code ec;
   for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name.size() == pattern.size() && std::string_view(name).starts_with(stem) && it->is_regular_file(ec))
+    if (name.size() == pattern.size() && std::string_view(name).starts_with(stem) &&
+        random(std::string_view(name).substr(stem.size())) && it->is_regular_file(ec))
       std::filesystem::remove(it->path(), ec);
   }
 }
