@@ -324,7 +324,7 @@ inline std::int64_t conv2d_scratch(cpu backend, const kernel_state& s, const con
 
 /// Training or eval: y = act?(conv(x, w) + bias), x and y in the given layouts (blocked ones only
 /// when conv2d_keeps_layouts), the (leaky) ReLU applied by oneDNN's kernel as it writes y.
-inline void conv2d_forward(cpu backend, kernel_state& s, const conv_geometry& g, const float* x, const float* w,
+inline void conv2d_forward(cpu backend, [[maybe_unused]] kernel_state& s, const conv_geometry& g, const float* x, const float* w,
                            const float* bias, const hush::ops::fused_relu* act, float* y, conv_layouts layouts,
                            float* scratch) {
 #if HUSH_WITH_DNNL
@@ -350,7 +350,7 @@ inline void conv2d_infer(cpu backend, kernel_state& s, const conv_geometry& g, c
 
 /// Both backward passes, dw += Σ dY ⋆ x and dx = convᵀ(dY, w), x, dx and dY in the given layouts:
 /// through oneDNN with one reorder of dY for the two, else one after the other.
-inline void conv2d_backward(cpu backend, kernel_state& s, const conv_geometry& g, const float* x, const float* w,
+inline void conv2d_backward(cpu backend, [[maybe_unused]] kernel_state& s, const conv_geometry& g, const float* x, const float* w,
                             const float* dy, float* dx, float* dw, conv_layouts layouts, float* scratch) {
 #if HUSH_WITH_DNNL
   if (s) return dnnl_conv2d_backward(s.as<dnnl_conv_state>(), x, w, dy, dx, dw, layouts);
@@ -362,14 +362,14 @@ inline void conv2d_backward(cpu backend, kernel_state& s, const conv_geometry& g
 
 /// dx = convᵀ(dy, w) and dw += Σ dy ⋆ x one at a time, NCHW (conv_transpose2d's forward and
 /// weight gradient).
-inline void conv2d_backward_data(cpu backend, kernel_state& s, const conv_geometry& g, const float* w, const float* dy,
+inline void conv2d_backward_data(cpu backend, [[maybe_unused]] kernel_state& s, const conv_geometry& g, const float* w, const float* dy,
                                  float* dx, float* scratch) {
 #if HUSH_WITH_DNNL
   if (s) return dnnl_conv2d_backward_data(s.as<dnnl_conv_state>(), w, dy, dx);
 #endif
   conv2d_backward_data(backend, g, w, dy, dx, scratch);
 }
-inline void conv2d_backward_weight(cpu backend, kernel_state& s, const conv_geometry& g, const float* x, const float* dy,
+inline void conv2d_backward_weight(cpu backend, [[maybe_unused]] kernel_state& s, const conv_geometry& g, const float* x, const float* dy,
                                    float* dw, float* scratch) {
 #if HUSH_WITH_DNNL
   if (s) return dnnl_conv2d_backward_weight(s.as<dnnl_conv_state>(), x, dy, dw);
