@@ -18,23 +18,30 @@ trap 'rm -rf "$scratch"' EXIT
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude -I/usr/include/opencv4)
 libs=(-lz -lopencv_imgcodecs -lopencv_imgproc -lopencv_core -fopenmp -lopenblas)
 
-# Build side by side (two at a time), then run one after another.
+# Build side by side, two at a time.
 printf '%s\n' "${harnesses[@]}" | xargs -P "${HUSH_JOBS:-2}" -I{} sh -c \
   'clang++ "$@" fuzz/{}.cpp -o '"$out"'/fuzz-{} '"${libs[*]}"' || { echo "fuzz: building {} failed" >&2; exit 255; }' _ "${flags[@]}"
-status=0
-for h in "${harnesses[@]}"; do
-  corpus=$scratch/corpus-$h
+# Run two at a time (one per core), then report in order.
+run_one() {
+  local h=$1 corpus=$scratch/corpus-$1
   mkdir -p "$corpus" "$out/findings/$h"
   [[ -d fuzz/corpus/$h ]] && cp fuzz/corpus/"$h"/* "$corpus"/
-  log=$scratch/$h.log
-  if HUSH_FUZZ_DIR=$scratch HUSH_FUZZ_SEED_DIR=$corpus OMP_NUM_THREADS=1 \
-      "$out/fuzz-$h" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
-      -artifact_prefix="$out/findings/$h/" "$corpus" >"$log" 2>&1; then
-    runs=$(grep -oE 'Done [0-9]+ runs' "$log" | grep -oE '[0-9]+' || echo "?")
+  HUSH_FUZZ_DIR=$scratch HUSH_FUZZ_SEED_DIR=$corpus OMP_NUM_THREADS=1 \
+    "$out/fuzz-$h" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+    -artifact_prefix="$out/findings/$h/" "$corpus" >"$scratch/$h.log" 2>&1
+  echo $? >"$scratch/$h.status"
+}
+export -f run_one
+export out scratch seconds
+printf '%s\n' "${harnesses[@]}" | xargs -P "${HUSH_JOBS:-2}" -I{} bash -c 'run_one {}'
+status=0
+for h in "${harnesses[@]}"; do
+  if [[ $(cat "$scratch/$h.status") == 0 ]]; then
+    runs=$(grep -oE 'Done [0-9]+ runs' "$scratch/$h.log" | grep -oE '[0-9]+' || echo "?")
     echo "fuzz $h: $runs runs in $seconds s, nothing found"
   else
     echo "fuzz $h: FOUND something (input in $out/findings/$h/):"
-    grep -E "ERROR|SUMMARY|not a hush::error|Test unit written" "$log" | head -20
+    grep -E "ERROR|SUMMARY|not a hush::error|Test unit written" "$scratch/$h.log" | head -20
     status=1
   fi
 done
