@@ -326,5 +326,7 @@ TEST_CASE("fit: a checkpoint whose epoch or log does not hold together is refuse
   refused("epoch", "-3", "epoch -3 is not one of this run's 1 to 3");
   refused("epoch", "x", "its epoch 'x' is not a whole number");
   refused("log", header + "1,abc,1,1,1,1,1\n", "its log's loss 'abc' is not a finite number");
+  refused("log", header + "1e300,1,1,1,1,1,1\n", "its log's epoch '1e300' is not a whole number");  // no float-to-int overflow
+  refused("log", header + "1,1,1,1,1,-4,1\n", "its log's image count '-4' is not a whole number");
   std::filesystem::remove_all(dir);
 }

@@ -130,6 +130,12 @@ struct history {
       }
       throw io_error(where + ": its log's " + what + " '" + cell + "' is not a finite number");
     };
+    const auto count = [&](const std::string& cell, const char* what) {  // converted only when it fits
+      const double v = number(cell, what);
+      if (!(v >= 0 && v <= 1e12 && v == std::floor(v)))
+        throw io_error(where + ": its log's " + what + " '" + cell + "' is not a whole number from 0 to 10^12");
+      return static_cast<std::int64_t>(v);
+    };
     std::istringstream in(csv);
     std::string line;
     std::getline(in, line);
@@ -146,8 +152,10 @@ struct history {
       const auto c = cells(line);
       if (c.size() != header.size())
         throw io_error(where + ": a row of its log has " + std::to_string(c.size()) + " cells, its header " + std::to_string(header.size()));
-      epoch_row e{int(number(c[0], "epoch")), number(c[1], "loss"), number(c[2], "accuracy"), number(c[3], "seconds"),
-                  number(c[4], "seconds"), std::int64_t(number(c[5], "image count")), {}};
+      const auto epoch = count(c[0], "epoch");
+      if (epoch > 1'000'000) throw io_error(where + ": its log's epoch " + c[0] + " is beyond any run");
+      epoch_row e{int(epoch), number(c[1], "loss"), number(c[2], "accuracy"), number(c[3], "seconds"), number(c[4], "seconds"),
+                  count(c[5], "image count"), {}};
       for (std::size_t i = 6; i < c.size(); ++i) e.test_accuracy.push_back(number(c[i], "accuracy"));
       h.epochs.push_back(e);
     }
