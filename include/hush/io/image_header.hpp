@@ -134,6 +134,7 @@ inline std::optional<image_size> read_image_size(const std::filesystem::path& pa
   if (h.starts("\x89PNG\r\n\x1a\n") && h.have(24)) return image_size{h.be32(16), h.be32(20)};
   if (h.size() >= 3 && h.at(0) == 0xFF && h.at(1) == 0xD8) return detail::jpeg_size(h);
   if (h.starts("BM") && h.have(26)) {
+    if (h.le32(14) == 12) return image_size{h.le16(18), h.le16(20)};  // OS/2's 12-byte header: 16-bit extents
     const std::int64_t width = std::int32_t(h.le32(18)), height = std::int32_t(h.le32(22));  // negative: stored top-down
     if (width <= 0) return std::nullopt;
     return image_size{width, height < 0 ? -height : height};
