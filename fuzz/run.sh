@@ -26,7 +26,7 @@ run_one() {
   local h=$1 corpus=$scratch/corpus-$1
   mkdir -p "$corpus" "$out/findings/$h"
   [[ -d fuzz/corpus/$h ]] && cp fuzz/corpus/"$h"/* "$corpus"/
-  HUSH_FUZZ_DIR=$scratch HUSH_FUZZ_SEED_DIR=$corpus OMP_NUM_THREADS=1 \
+  HUSH_FUZZ_DIR=$scratch HUSH_FUZZ_SEED_DIR=$corpus OMP_NUM_THREADS=1 OPENCV_LOG_LEVEL=SILENT \
     "$out/fuzz-$h" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
     -artifact_prefix="$out/findings/$h/" "$corpus" >"$scratch/$h.log" 2>&1
   echo $? >"$scratch/$h.status"
@@ -41,7 +41,7 @@ for h in "${harnesses[@]}"; do
     echo "fuzz $h: $runs runs in $seconds s, nothing found"
   else
     echo "fuzz $h: FOUND something (input in $out/findings/$h/):"
-    grep -E "ERROR|SUMMARY|not a hush::error|Test unit written" "$scratch/$h.log" | head -20
+    grep -m 30 -E "ERROR|SUMMARY|not a hush::error|Test unit written|#[0-9]+ 0x" "$scratch/$h.log" || true
     status=1
   fi
 done

@@ -329,3 +329,12 @@ TEST_CASE("Fashion-MNIST: a label that is not one of the 10 classes is refused, 
   CHECK_THROWS_WITH_AS(hush::data::fashion_mnist(dir.path, "train"),
                        contains("train label 12 of image 1 is not one of Fashion-MNIST's 10 classes"), hush::io_error);
 }
+
+TEST_CASE("images: only formats hush sizes reach OpenCV's decoders (fuzzing found a DICOM file that aborts in GDCM)") {
+  temp_dir dir;
+  // fuzz/corpus/image/gdcm-abort: 137 bytes that made OpenCV's DICOM decoder fail an assertion
+  // (abort) inside cv::imread, whatever the file's extension.
+  fs::copy_file(fs::path(HUSH_SOURCE_DIR) / "fuzz/corpus/image/gdcm-abort", dir / "photo.png");
+  CHECK_THROWS_WITH_AS(hush::io::read_image(dir / "photo.png"),
+                       contains("photo.png: not an image hush reads (PNG, JPEG, BMP, PNM, TIFF or WebP)"), hush::io_error);
+}

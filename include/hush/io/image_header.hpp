@@ -3,7 +3,7 @@
 // file claiming an enormous picture is refused before it costs memory. OpenCV checks only its
 // own fixed limit (2^30 pixels) and offers no way to read a header alone; the formats people
 // hand hush are read here: PNG, JPEG, BMP, PNM (PBM/PGM/PPM), TIFF and WebP. Any other format
-// gets std::nullopt and is checked after decoding.
+// gets std::nullopt, and io::read_image refuses it.
 #include <array>
 #include <cctype>
 #include <cstdint>

@@ -28,9 +28,9 @@ inline constexpr std::int64_t default_max_pixels = 50'000'000;
 
 /// Reads an image as stored (grey stays grey, colour is BGR, 16-bit stays 16-bit, float stays
 /// float), or with other cv::imread flags; throws io_error naming the file when it is missing,
-/// not a file, unreadable, not an image, larger than `max_pixels` (checked from the header before
-/// decoding, for PNG, JPEG, BMP, PNM, TIFF and WebP; after, for other formats), or of a depth
-/// hush does not read (signed integers).
+/// not a file, not a PNG, JPEG, BMP, PNM, TIFF or WebP image, larger than `max_pixels` (checked
+/// from the header before decoding), unreadable, or of a depth hush does not read (signed
+/// integers).
 inline cv::Mat read_image(const std::filesystem::path& path, int flags = cv::IMREAD_UNCHANGED,
                           std::int64_t max_pixels = default_max_pixels) {
   check_input_file(path);
@@ -38,7 +38,12 @@ inline cv::Mat read_image(const std::filesystem::path& path, int flags = cv::IMR
     return io_error(path.string() + ": " + std::to_string(w) + " x " + std::to_string(h) + " pixels, above the limit of " +
                     std::to_string(max_pixels) + " (raise it with --max-pixels)");
   };
-  if (const auto size = read_image_size(path)) {
+  // Only the formats whose header hush reads reach OpenCV's decoders: the others (DICOM, JPEG
+  // 2000, ...) are refused. Fuzzing found a file that makes OpenCV's DICOM decoder abort the
+  // process (an assertion in GDCM), and a format hush cannot size cannot be held to max_pixels.
+  const auto size = read_image_size(path);
+  if (!size) throw io_error(path.string() + ": not an image hush reads (PNG, JPEG, BMP, PNM, TIFF or WebP)");
+  {
     if (size->width <= 0 || size->height <= 0)
       throw io_error(path.string() + ": its header gives " + std::to_string(size->width) + " x " + std::to_string(size->height) +
                      " pixels: an empty or broken image");
