@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzing (issue 15): builds each libFuzzer harness of fuzz/ with clang (-fsanitize=fuzzer,
-# address,undefined) and runs it for HUSH_FUZZ_SECONDS seconds (default 20) from a copy of its
+# address,undefined) and runs it for HUSH_FUZZ_SECONDS seconds (default 15) from a copy of its
 # committed seed corpus (fuzz/corpus/<harness>/; the checkpoint harness writes its own seed).
 # Exits 1 on a finding, which libFuzzer saves as build-fuzz/findings/<harness>/crash-*: add it to
 # tests/hardening.cpp as a regression test, and to the seed corpus.
@@ -8,7 +8,7 @@
 #   HUSH_FUZZ_SECONDS=300 fuzz/run.sh safetensors idx
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${HUSH_FUZZ_SECONDS:-20}
+seconds=${HUSH_FUZZ_SECONDS:-15}
 harnesses=("$@")
 ((${#harnesses[@]})) || harnesses=(safetensors idx noise_spec checkpoint image)
 out=build-fuzz
