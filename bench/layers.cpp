@@ -28,7 +28,9 @@ void conv_forward(benchmark::State& state, conv_case cc, std::int64_t batch, boo
   ctx.backend = backend;
   const hush::shape in{batch, cc.c, cc.h, cc.h};
   conv.setup(ctx, in);
-  hush::tensor x(in, 0.5f), dy(conv.output_shape(in), 0.1f);
+  // In the backend's memory (device memory for thrust).
+  const hush::tensor_of<decltype(ctx)> x(hush::to(backend, hush::tensor(in, 0.5f)));
+  const hush::tensor_of<decltype(ctx)> dy(hush::to(backend, hush::tensor(conv.output_shape(in), 0.1f)));
   for (auto _ : state) {
     benchmark::DoNotOptimize(conv.forward(ctx, x).data());
     if (with_backward) benchmark::DoNotOptimize(conv.backward(ctx, x, dy).data());
@@ -42,14 +44,15 @@ void conv_forward(benchmark::State& state, conv_case cc, std::int64_t batch, boo
 template <class Backend>
 void fashion_cnn_step(benchmark::State& state) {
   hush::model<hush::models::fashion_cnn, Backend> m({.seed = 1});
-  hush::tensor x({64, 1, 28, 28}, 0.5f), y({64}, 3.0f);
+  const typename decltype(m)::tensor x(hush::to(m.ctx.backend, hush::tensor({64, 1, 28, 28}, 0.5f)));
+  const typename decltype(m)::tensor y(hush::to(m.ctx.backend, hush::tensor({64}, 3.0f)));
   hush::sgd opt(m.net, {.lr = 0.01f, .momentum = 0.9f});
   hush::cross_entropy loss;
   m.setup(x.shape());
   for (auto _ : state) {
     m.zero_grad();
     loss.forward(m.ctx, m.forward(x), y);
-    m.backward(loss.backward());
+    m.backward(loss.backward(m.ctx));
     opt.step(m.ctx.backend);
   }
   state.counters["images/s"] = benchmark::Counter(64, benchmark::Counter::kIsIterationInvariantRate);
@@ -66,7 +69,8 @@ template <class Backend, class Net>
 void composition(benchmark::State& state, Net net, hush::shape in, double flops_per_pass) {
   hush::context<Backend> ctx(1);
   net.setup(ctx, in);
-  hush::tensor x(in, 0.5f), dy(net.output_shape(in), 0.1f);
+  const hush::tensor_of<decltype(ctx)> x(hush::to(ctx.backend, hush::tensor(in, 0.5f)));
+  const hush::tensor_of<decltype(ctx)> dy(hush::to(ctx.backend, hush::tensor(net.output_shape(in), 0.1f)));
   for (auto _ : state) {
     benchmark::DoNotOptimize(net.forward(ctx, x).data());
     benchmark::DoNotOptimize(net.backward(ctx, x, dy).data());

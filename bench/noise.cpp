@@ -13,7 +13,9 @@ namespace nz = hush::noise;
 
 template <class Backend, class Noise>
 void throughput(benchmark::State& state, Noise noise) {
-  hush::tensor batch({8, 3, 256, 256}, 0.4f), out;
+  using tensor = hush::basic_tensor<hush::memory_of<Backend>>;  // where the backend runs
+  const tensor batch(hush::to(Backend{}, hush::tensor({8, 3, 256, 256}, 0.4f)));
+  tensor out;
   const hush::counter_rng rng{1};
   std::uint64_t first = 0;
   for (auto _ : state) {

@@ -100,7 +100,7 @@ workload train(Net net, hush::shape in, hush::tensor target, OptimizerOptions o)
     return [s] {
       s->m.zero_grad();
       s->loss.forward(s->m.ctx, s->m.forward(s->x), s->target);
-      s->m.backward(s->loss.backward());
+      s->m.backward(s->loss.backward(s->m.ctx));
       s->opt.step(s->m.ctx.backend);
     };
   }};

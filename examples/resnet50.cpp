@@ -45,7 +45,7 @@ int main(int argc, char** argv) try {
     const auto t0 = clock::now();
     model.zero_grad();
     const float l = loss.forward(model.ctx, model.forward(x), labels);
-    model.backward(loss.backward());
+    model.backward(loss.backward(model.ctx));
     sgd.step(model.ctx.backend);
     std::printf("step %d/%d  loss %.4f  %.0f ms\n", s, steps, l, ms(t0));
   }

@@ -88,7 +88,7 @@ int main(int argc, char** argv) try {
         train_acc.x.push_back(at), train_acc.y.push_back(100.0 * window_hits / double(window_steps * batch));
         window_loss = 0, window_hits = 0, window_steps = 0;
       }
-      model.backward(loss.backward());
+      model.backward(loss.backward(model.ctx));
       opt.step(model.ctx.backend);
       char m[96];
       std::snprintf(m, sizeof m, "loss %.4f  acc %.2f%%", loss_sum / double(s + 1), 100.0 * hits / double((s + 1) * batch));

@@ -69,8 +69,9 @@ struct head : hush::seq<hush::flatten, hush::linear> {
 };
 
 /// The hand-written composite of docs/design.md: y = conv_a(x) · σ(conv_b(x)), a gated
-/// convolution, reading its children's outputs itself as NCHW arrays. It declares nothing about
-/// layouts, so it receives NCHW and its children write NCHW.
+/// convolution, computing on its children's outputs itself with for_each_index kernels (so it
+/// runs on every backend, device memory included). It declares nothing about layouts, so it
+/// receives NCHW and its children write NCHW.
 struct gated_conv {
   static constexpr const char* kind = "gated_conv";
   hush::conv2d value, gate;
@@ -84,30 +85,34 @@ struct gated_conv {
   void setup(Ctx& ctx, hush::shape in) {
     hush::within("value", [&] { value.setup(ctx, in); });
     hush::within("gate", [&] { gate.setup(ctx, in); });
-    ctx.keep(y_, output_shape(in), hush::buffer_role::output);
-    ctx.keep(da_, y_.shape(), hush::buffer_role::saved), ctx.keep(dg_, y_.shape(), hush::buffer_role::saved);
+    const auto out = output_shape(in);
+    ctx.keep(y_, out, hush::buffer_role::output);
+    ctx.keep(da_, out, hush::buffer_role::saved), ctx.keep(dg_, out, hush::buffer_role::saved);
     ctx.keep(dx_, in, hush::buffer_role::input_gradient);
   }
   template <class Ctx>
-  const hush::tensor& forward(Ctx& ctx, const hush::tensor& x) {
-    const hush::tensor& a = value.forward(ctx, x);
-    const hush::tensor& g = gate.forward(ctx, x);
-    for (std::int64_t i = 0; i < y_.numel(); ++i) y_[i] = a[i] * sigma(g[i]);
-    return y_;
+  const hush::tensor_of<Ctx>& forward(Ctx& ctx, const hush::tensor_of<Ctx>& x) {
+    const float* a = value.forward(ctx, x).data();
+    const float* g = gate.forward(ctx, x).data();
+    float* y = ctx[y_].data();
+    for_each_index(ctx.backend, ctx[y_].numel(), [=] HUSH_HD(std::int64_t i) { y[i] = a[i] * sigma(g[i]); });
+    return ctx[y_];
   }
   template <class Ctx>
-  const hush::tensor& backward(Ctx& ctx, const hush::tensor& x, const hush::tensor& dy) {
-    const hush::tensor& a = value.forward(ctx, x);  // recomputed rather than kept
-    const hush::tensor& g = gate.forward(ctx, x);
-    for (std::int64_t i = 0; i < y_.numel(); ++i) {
+  const hush::tensor_of<Ctx>& backward(Ctx& ctx, const hush::tensor_of<Ctx>& x, const hush::tensor_of<Ctx>& dy) {
+    const float* a = value.forward(ctx, x).data();  // recomputed rather than kept
+    const float* g = gate.forward(ctx, x).data();
+    const float* d = dy.data();
+    float *da = ctx[da_].data(), *dg = ctx[dg_].data(), *dx = ctx[dx_].data();
+    for_each_index(ctx.backend, dy.numel(), [=] HUSH_HD(std::int64_t i) {
       const float s = sigma(g[i]);
-      da_[i] = dy[i] * s, dg_[i] = dy[i] * a[i] * s * (1 - s);
-    }
-    const hush::tensor& dxa = value.backward(ctx, x, da_);
-    for (std::int64_t i = 0; i < dx_.numel(); ++i) dx_[i] = dxa[i];
-    const hush::tensor& dxg = gate.backward(ctx, x, dg_);
-    for (std::int64_t i = 0; i < dx_.numel(); ++i) dx_[i] += dxg[i];
-    return dx_;
+      da[i] = d[i] * s, dg[i] = d[i] * a[i] * s * (1 - s);
+    });
+    const float* dxa = value.backward(ctx, x, ctx[da_]).data();
+    for_each_index(ctx.backend, ctx[dx_].numel(), [=] HUSH_HD(std::int64_t i) { dx[i] = dxa[i]; });
+    const float* dxg = gate.backward(ctx, x, ctx[dg_]).data();
+    for_each_index(ctx.backend, ctx[dx_].numel(), [=] HUSH_HD(std::int64_t i) { dx[i] += dxg[i]; });
+    return ctx[dx_];
   }
   template <class V>
   void visit(V&& v) {
@@ -120,8 +125,8 @@ struct gated_conv {
   }
 
  private:
-  static float sigma(float v) { return 1.0f / (1.0f + std::exp(-v)); }
-  hush::tensor y_, da_, dg_, dx_;
+  static HUSH_HD float sigma(float v) { return 1.0f / (1.0f + expf(-v)); }
+  hush::kept y_, da_, dg_, dx_;
 };
 
 // ---- make<T>(c): any atom, and any combinator of makeable types --------------------------
@@ -176,14 +181,16 @@ std::vector<float> step(std::int64_t c, Backend backend = {}) {
   for (std::int64_t i = 0; i < x.numel(); ++i) x[i] = rng.normal(1, static_cast<std::uint64_t>(i));
   m.train();
   m.zero_grad();
-  const hush::tensor& y = m.forward(x);
+  const auto& xb = hush::to(backend, x);  // in the backend's memory; alive until backward
+  const auto y = hush::to_host(m.forward(xb));
   std::vector<float> out(y.values().begin(), y.values().end());
   hush::tensor dy(y.shape());
   for (std::int64_t i = 0; i < dy.numel(); ++i) dy[i] = rng.normal(2, static_cast<std::uint64_t>(i));
-  const hush::tensor& dx = m.backward(dy);
+  const auto dx = hush::to_host(m.backward(hush::to(backend, dy)));
   out.insert(out.end(), dx.values().begin(), dx.values().end());
   hush::for_each_parameter(m.net, [&](std::string_view, hush::parameter& p) {
-    out.insert(out.end(), p.grad.values().begin(), p.grad.values().end());
+    const auto g = hush::to_host(p.grad);
+    out.insert(out.end(), g.values().begin(), g.values().end());
   });
   return out;
 }

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "hush/backend/thrust/tag.hpp"
 #include "hush/hush.hpp"
 
 TEST_CASE("shape: extents, element counts and printing as PyTorch prints torch.Size") {
@@ -23,6 +24,59 @@ TEST_CASE("tensor: zero-filled, aligned, reshape keeps data, a bad reshape names
   CHECK(t[7] == 3.0f);
   CHECK(t.view()(0, 7) == 3.0f);
   CHECK_THROWS_WITH(t.reshape({7, 7}), "tensor::reshape: (2, 60) cannot become (7, 7)");
+}
+
+namespace {
+template <class T>
+concept indexable = requires(const T& t) { t[0]; };
+template <class T>
+concept spannable = requires(const T& t) { t.values(); };
+template <class T>
+concept viewable = requires(const T& t) { t.view(); };
+}  // namespace
+
+TEST_CASE("memory spaces: device tensors have no element access and move only explicitly") {
+  static_assert(indexable<hush::tensor> && spannable<hush::tensor> && viewable<hush::tensor>);
+  static_assert(!indexable<hush::device_tensor> && !spannable<hush::device_tensor> && !viewable<hush::device_tensor>);
+  static_assert(std::is_same_v<hush::memory_of<hush::backend::thrust>, hush::device_memory>);
+  static_assert(std::is_same_v<hush::memory_of<hush::backend::cpu>, hush::host_memory>);
+
+  const hush::tensor h({2, 3}, std::vector<float>{1, 2, 3, 4, 5, 6});
+  hush::device_tensor d = hush::to_device(h);
+  CHECK(d.shape() == h.shape());
+  CHECK(hush::to_host(d).values()[5] == 6.0f);
+  hush::device_tensor copy = d;  // a copy in device memory, not an alias
+  d.zero();
+  CHECK(hush::to_host(copy).values()[0] == 1.0f);
+  CHECK(hush::to_host(d).values()[0] == 0.0f);
+  copy.resize({2, 4});  // grown: the old values kept, the new ones zero
+  const auto grown = hush::to_host(copy);
+  CHECK(grown[5] == 6.0f);
+  CHECK(grown[7] == 0.0f);
+  CHECK(&hush::to_host(h) == &h);  // already on the host: no copy
+  CHECK(&hush::to(hush::backend::cpu{}, h) == &h);
+}
+
+TEST_CASE("kept: a layer's tensor lives where its context's backend says, reached through the context") {
+  hush::context<hush::backend::thrust> dev;
+  hush::kept k;
+  dev.keep(k, {4}, hush::buffer_role::output);
+  CHECK(k.on_device());
+  CHECK(k.shape() == hush::shape{4});
+  CHECK_THROWS_WITH(k.host(), doctest::Contains("the values live in device memory; copy them with to_host"));
+  CHECK_THROWS_WITH(k.as<hush::host_memory>(), "hush::kept: the values live in device memory, not in host memory");
+  hush::assign(k, hush::tensor({2, 2}, std::vector<float>{1, 2, 3, 4}));
+  CHECK(hush::to_host(k)[3] == 4.0f);
+  CHECK(dev[k].shape() == hush::shape{2, 2});
+  CHECK_THROWS_AS(hush::assign(k, hush::tensor({5})), hush::shape_error);
+
+  hush::context<hush::backend::cpu> host;
+  hush::kept h;
+  host.keep(h, {3}, hush::buffer_role::saved);
+  CHECK_FALSE(h.on_device());
+  h.host()[1] = 2.0f;
+  CHECK(host[h][1] == 2.0f);
+  CHECK(host.buffers.saved == 12);
 }
 
 TEST_CASE("counter_rng: a pure function of (seed, stream, index)") {

@@ -122,9 +122,9 @@ TEST_CASE("print shows the tree with output shapes and parameter counts") {
 TEST_CASE("initial weights depend only on the seed") {
   hush::model<hush::models::fashion_cnn, hush::backend::cpu> a({.seed = 3}), b({.seed = 3}), c({.seed = 4});
   for (auto* m : {&a, &b, &c}) m->setup({2, 1, 28, 28});
-  const auto& wa = a.net.get<0>().weight.value;
-  CHECK(std::equal(wa.values().begin(), wa.values().end(), b.net.get<0>().weight.value.values().begin()));
-  CHECK_FALSE(std::equal(wa.values().begin(), wa.values().end(), c.net.get<0>().weight.value.values().begin()));
+  const auto& wa = a.net.get<0>().weight.value.host();
+  CHECK(std::equal(wa.values().begin(), wa.values().end(), b.net.get<0>().weight.value.host().values().begin()));
+  CHECK_FALSE(std::equal(wa.values().begin(), wa.values().end(), c.net.get<0>().weight.value.host().values().begin()));
 }
 
 namespace {
@@ -183,7 +183,7 @@ TEST_CASE("repeat<N, L> is N blocks in sequence, each with its own weights") {
   static_assert(net_t(hush::residual<block_main>(block_path(2, 2, 1))).parameter_count() == 3 * 2 * (2 * 2 * 9 + 2 * 2));
   hush::context<hush::backend::cpu> ctx;
   net.setup(ctx, {1, 2, 4, 4});
-  CHECK(net.head.main.get<0>().weight.value[0] != std::get<0>(net.tail).main.get<0>().weight.value[0]);
+  CHECK(net.head.main.get<0>().weight.value.host()[0] != std::get<0>(net.tail).main.get<0>().weight.value.host()[0]);
   // Six batch norms deep, the O(eps²) error of central differences needs a smaller step.
   const auto r =
       hush::testing::gradcheck(net_t(hush::residual<block_main>(block_path(2, 2, 1))), {2, 2, 4, 4}, {.eps = 3e-3});

@@ -27,7 +27,7 @@ hush::tensor images(std::int64_t n, std::uint64_t stream) {
 doctest::Contains contains(const std::string& s) { return doctest::Contains(s.c_str()); }
 std::vector<float> copy(const hush::tensor& t) { return {t.values().begin(), t.values().end()}; }
 using cnn_model = hush::model<fashion_cnn, hush::backend::cpu>;
-std::vector<float> first_weights(cnn_model& m) { return copy(m.net.get<0>().weight.value); }
+std::vector<float> first_weights(cnn_model& m) { return copy(m.net.get<0>().weight.value.host()); }
 void write_bytes(const fs::path& p, const std::string& bytes) { std::ofstream(p, std::ios::binary) << bytes; }
 std::string read_bytes(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -159,7 +159,7 @@ TEST_CASE_TEMPLATE("resuming from a checkpoint gives the same result as never st
     for (int i = 0; i < steps; ++i) {
       m.zero_grad();
       loss.forward(m.ctx, m.forward(x), y);
-      m.backward(loss.backward());
+      m.backward(loss.backward(m.ctx));
       opt.step(m.ctx.backend);
     }
   };

@@ -23,12 +23,15 @@ std::vector<float> run(L layer, shape in, Backend backend = {}) {
   for (std::int64_t i = 0; i < x.numel(); ++i) x[i] = rng.normal(1, static_cast<std::uint64_t>(i));
   for (std::int64_t i = 0; i < dy.numel(); ++i) dy[i] = rng.normal(2, static_cast<std::uint64_t>(i));
   hush::zero_grad(layer);
-  const auto& y = layer.forward(ctx, x);
+  const auto& xb = hush::to(backend, x);  // in the backend's memory
+  const auto& dyb = hush::to(backend, dy);
+  const auto y = hush::to_host(layer.forward(ctx, xb));
   std::vector<float> out(y.values().begin(), y.values().end());
-  const auto& dx = layer.backward(ctx, x, dy);
+  const auto dx = hush::to_host(layer.backward(ctx, xb, dyb));
   out.insert(out.end(), dx.values().begin(), dx.values().end());
   hush::for_each_parameter(layer, [&](std::string_view, hush::parameter& p) {
-    out.insert(out.end(), p.grad.values().begin(), p.grad.values().end());
+    const auto g = hush::to_host(p.grad);
+    out.insert(out.end(), g.values().begin(), g.values().end());
   });
   return out;
 }
@@ -108,15 +111,17 @@ TEST_CASE("pooling and flatten") {
 TEST_CASE_TEMPLATE("cross_entropy: value and gradient against a hand computation", Backend, hush::backend::reference,
                    hush::backend::cpu, hush::backend::thrust) {
   hush::context<Backend> ctx;
-  hush::tensor logits({2, 3}, std::vector<float>{1, 2, 3, 0, 0, 0}), labels({2}, std::vector<float>{2, 0});
+  const auto on = [&](const hush::tensor& t) { return hush::tensor_of<decltype(ctx)>(hush::to(ctx.backend, t)); };
+  const auto logits = on(hush::tensor({2, 3}, std::vector<float>{1, 2, 3, 0, 0, 0}));
+  const auto labels = on(hush::tensor({2}, std::vector<float>{2, 0}));
   hush::cross_entropy ce;
   const double l0 = -std::log(std::exp(3.0) / (std::exp(1.0) + std::exp(2.0) + std::exp(3.0))), l1 = std::log(3.0);
   CHECK(ce.forward(ctx, logits, labels) == doctest::Approx((l0 + l1) / 2).epsilon(1e-6));
-  CHECK(ce.backward()[3] == doctest::Approx((1.0 / 3 - 1) / 2).epsilon(1e-6));
+  CHECK(hush::to_host(ce.backward(ctx))[3] == doctest::Approx((1.0 / 3 - 1) / 2).epsilon(1e-6));
   hush::cross_entropy smooth({.label_smoothing = 0.1f});
   // With smoothing ε the target of a wrong class is ε/K: uniform logits give loss log K whatever ε.
-  hush::tensor flat({1, 4}, 0.0f), label({1}, 0.0f);
-  CHECK(smooth.forward(ctx, flat, label) == doctest::Approx(std::log(4.0)).epsilon(1e-6));
+  CHECK(smooth.forward(ctx, on(hush::tensor({1, 4}, 0.0f)), on(hush::tensor({1}, 0.0f))) ==
+        doctest::Approx(std::log(4.0)).epsilon(1e-6));
 }
 
 TEST_CASE("conv_transpose2d: plain, strided with output padding, grouped, dilated") {

@@ -5,6 +5,9 @@
 
 #include "hush/backend/thrust.hpp"
 #include "hush/hush.hpp"
+#include "support.hpp"
+
+using hush::test::on;
 
 namespace {
 
@@ -19,16 +22,16 @@ hush::tensor filled(hush::shape s, std::uint64_t stream, float lo, float hi) {
 template <class Backend, class Loss>
 double worst_gradient_error(Loss loss, hush::tensor pred, const hush::tensor& target) {
   hush::context<Backend> ctx;
-  loss.forward(ctx, pred, target);
-  const hush::tensor analytic = loss.backward();
+  loss.forward(ctx, on(ctx, pred), on(ctx, target));
+  const hush::tensor analytic = hush::to_host(loss.backward(ctx));
   double worst = 0;
   for (std::int64_t i = 0; i < pred.numel(); ++i) {
     const float saved = pred[i];
     const float eps = 1e-3f;
     pred[i] = saved + eps;
-    const double up = loss.forward(ctx, pred, target);
+    const double up = loss.forward(ctx, on(ctx, pred), on(ctx, target));
     pred[i] = saved - eps;
-    const double down = loss.forward(ctx, pred, target);
+    const double down = loss.forward(ctx, on(ctx, pred), on(ctx, target));
     pred[i] = saved;
     worst = std::max(worst, std::abs((up - down) / (2 * eps) - analytic[i]) / std::max(1.0, std::abs(double(analytic[i]))));
   }
@@ -59,22 +62,22 @@ TEST_CASE_TEMPLATE("pointwise losses: values from torch.nn", Backend, hush::back
   hush::l1_loss l1;
   hush::bce_with_logits_loss bcel;
   hush::bce_loss bce;
-  CHECK(mse.forward(ctx, pred, target) == doctest::Approx(1.828125));
-  CHECK(l1.forward(ctx, pred, target) == doctest::Approx(1.1875));
-  CHECK(bcel.forward(ctx, pred, target) == doctest::Approx(0.4110218286514282).epsilon(1e-6));
+  CHECK(mse.forward(ctx, on(ctx, pred), on(ctx, target)) == doctest::Approx(1.828125));
+  CHECK(l1.forward(ctx, on(ctx, pred), on(ctx, target)) == doctest::Approx(1.1875));
+  CHECK(bcel.forward(ctx, on(ctx, pred), on(ctx, target)) == doctest::Approx(0.4110218286514282).epsilon(1e-6));
   hush::tensor prob({1, 4});
   for (int i = 0; i < 4; ++i) prob[i] = 1.0f / (1.0f + std::exp(-pred[i]));
-  CHECK(bce.forward(ctx, prob, target) == doctest::Approx(0.41102179884910583).epsilon(1e-5));
+  CHECK(bce.forward(ctx, on(ctx, prob), on(ctx, target)) == doctest::Approx(0.41102179884910583).epsilon(1e-5));
   const hush::tensor certain({1, 2}, std::vector<float>{0.0f, 1.0f}), wrong({1, 2}, std::vector<float>{1.0f, 0.0f});
-  CHECK(bce.forward(ctx, certain, wrong) == doctest::Approx(100.0));
+  CHECK(bce.forward(ctx, on(ctx, certain), on(ctx, wrong)) == doctest::Approx(100.0));
   hush::weighted_sum<hush::mse_loss, hush::l1_loss> both({0.5f, 2.0f});
-  CHECK(both.forward(ctx, pred, target) == doctest::Approx(0.5 * 1.828125 + 2.0 * 1.1875));
+  CHECK(both.forward(ctx, on(ctx, pred), on(ctx, target)) == doctest::Approx(0.5 * 1.828125 + 2.0 * 1.1875));
 }
 
 TEST_CASE("losses: shapes must agree") {
   hush::context<hush::backend::cpu> ctx;
   hush::mse_loss mse;
-  CHECK_THROWS_WITH(mse.forward(ctx, hush::tensor({2, 3}), hush::tensor({3, 2})),
+  CHECK_THROWS_WITH(mse.forward(ctx, on(ctx, hush::tensor({2, 3})), on(ctx, hush::tensor({3, 2}))),
                     "loss: prediction (2, 3) and target (3, 2) differ in shape");
   static_assert(hush::loss<hush::mse_loss> && hush::loss<hush::cross_entropy> &&
                 hush::loss<hush::weighted_sum<hush::mse_loss, hush::bce_loss>>);
@@ -93,8 +96,8 @@ TEST_CASE_TEMPLATE("pivot loss: value and gradient from torch autograd", Backend
                                        0.006226,   0.0102649,  0.0220731, 0.0363924,  -0.1573904, 0.0989248};
   hush::context<Backend> ctx;
   hush::pivot_loss loss({.perturbed = 2, .lambda = 0.3f, .lambda2 = 0.05f});
-  CHECK(loss.forward(ctx, z, y) == doctest::Approx(2.094992160797119).epsilon(1e-6));
-  for (int i = 0; i < 24; ++i) CHECK(loss.backward()[i] == doctest::Approx(torch_grad[std::size_t(i)]).epsilon(1e-5));
+  CHECK(loss.forward(ctx, on(ctx, z), on(ctx, y)) == doctest::Approx(2.094992160797119).epsilon(1e-6));
+  for (int i = 0; i < 24; ++i) CHECK(hush::to_host(loss.backward(ctx))[i] == doctest::Approx(torch_grad[std::size_t(i)]).epsilon(1e-5));
 }
 
 TEST_CASE("pivot loss: the perturbed rows' gradient is the full derivative, the clean rows' omits the distance") {
@@ -104,22 +107,22 @@ TEST_CASE("pivot loss: the perturbed rows' gradient is the full derivative, the 
   const hush::tensor y({8}, std::vector<float>{0, 1, 2, 3, 0, 1, 2, 4});
   const float lambda2 = 0.1f;
   hush::pivot_loss loss({.perturbed = 3, .lambda = 0.3f, .lambda2 = lambda2});
-  loss.forward(ctx, z, y);
-  const hush::tensor analytic = loss.backward();
+  loss.forward(ctx, on(ctx, z), on(ctx, y));
+  const hush::tensor analytic = hush::to_host(loss.backward(ctx));
   hush::tensor probe = z;
   for (std::int64_t i = 0; i < z.numel(); ++i) {
     const float eps = 1e-3f;
     probe[i] = z[i] + eps;
-    const double up = loss.forward(ctx, probe, y);
+    const double up = loss.forward(ctx, on(ctx, probe), on(ctx, y));
     probe[i] = z[i] - eps;
-    const double down = loss.forward(ctx, probe, y);
+    const double down = loss.forward(ctx, on(ctx, probe), on(ctx, y));
     probe[i] = z[i];
     double numeric = (up - down) / (2 * eps);
     const auto row = i / 5;
     if (row >= 3 && row < 6) numeric += 2.0 * lambda2 * (z[i - 15] - z[i]);  // remove d/dE of the distance
     CHECK(analytic[i] == doctest::Approx(numeric).epsilon(2e-3));
   }
-  CHECK_THROWS_WITH(loss.forward(ctx, hush::tensor({5, 5}), hush::tensor({5})),
+  CHECK_THROWS_WITH(loss.forward(ctx, on(ctx, hush::tensor({5, 5})), on(ctx, hush::tensor({5}))),
                     "pivot_loss: 3 perturbed rows need k <= m/2, got a batch of 5");
   static_assert(hush::loss<hush::pivot_loss>);
 }

@@ -59,8 +59,8 @@ void check_logits(const char* name, Net net, std::int64_t size) {
   const auto ref = hush::io::read_safetensors(std::filesystem::path(HUSH_REFERENCE_DATA) / "resnets.safetensors");
   hush::model<Net, hush::backend::cpu> model({.seed = 1}, std::move(net));
   model.setup({2, 3, size, size});
-  hush::for_each_parameter(model.net, [](std::string_view n, hush::parameter& p) { fill(n, p.value); });
-  hush::for_each_buffer(model.net, [](std::string_view n, hush::tensor& t) { fill(n, t); });
+  hush::for_each_parameter(model.net, [](std::string_view n, hush::parameter& p) { fill(n, p.value.host()); });
+  hush::for_each_buffer(model.net, [](std::string_view n, hush::kept& t) { fill(n, t.host()); });
   hush::tensor x({2, 3, size, size});
   fill("input", x);
   for (auto& v : x.values()) v += 0.5f;
@@ -139,12 +139,13 @@ namespace {
 template <class Net>
 void vary_norms(Net& net) {
   int k = 0;
-  hush::for_each_buffer(net, [&](std::string_view n, hush::tensor& t) {
+  hush::for_each_buffer(net, [&](std::string_view n, hush::kept& buffer) {
+    auto& t = buffer.host();
     for (auto& v : t.values()) v = n.ends_with("running_var") ? 0.5f + 0.02f * float(k++ % 37) : 0.05f * float(k++ % 11 - 5);
   });
   hush::for_each_parameter(net, [&](std::string_view n, hush::parameter& p) {
     if (p.value.shape().rank == 1 && !n.starts_with("fc"))
-      for (auto& v : p.value.values()) v = n.ends_with("weight") ? 0.6f + 0.03f * float(k++ % 29) : 0.02f * float(k++ % 13 - 6);
+      for (auto& v : p.value.host().values()) v = n.ends_with("weight") ? 0.6f + 0.03f * float(k++ % 29) : 0.02f * float(k++ % 13 - 6);
   });
 }
 
@@ -165,7 +166,8 @@ void check_inference_equals_eval(Net net, hush::shape in, Backend backend = {}) 
   CHECK_MESSAGE(worst < 1e-4, "worst relative difference " << worst);
   // No backward after fused layers; the weights refold after a change and another infer().
   CHECK_THROWS_WITH(model.backward(eval), doctest::Contains("backward after an inference-mode forward"));
-  hush::for_each_buffer(model.net, [](std::string_view n, hush::tensor& t) {
+  hush::for_each_buffer(model.net, [](std::string_view n, hush::kept& k) {
+    auto& t = k.host();
     if (n.ends_with("running_mean")) t.fill(0.3f);
   });
   model.eval();
@@ -333,7 +335,7 @@ TEST_CASE("inference mode: blocked activations between convolutions, NCHW out of
   const bool blocks = hush::backend::blocked_layout_fits(hush::backend::cpu{}, 32);
   const hush::tensor& inner = model.net.get<0>().infer_fused(model.ctx, x, model.net.get<1>());
   CHECK((inner.layout() == hush::layout::blocked) == blocks);
-  hush::tensor plain, plain2;
+  hush::kept plain, plain2;
   const hush::tensor back = hush::as_nchw(model.ctx, inner, plain);
   model.eval();
   const hush::tensor& conv_relu = model.net.get<1>().forward(model.ctx, model.net.get<0>().forward(model.ctx, x));
@@ -357,7 +359,7 @@ std::vector<float> training_step(hush::shape in, hush::backend::cpu backend) {
   const hush::tensor& dx = model.backward(dy);
   all.insert(all.end(), dx.values().begin(), dx.values().end());
   hush::for_each_parameter(model.net, [&](std::string_view, hush::parameter& p) {
-    all.insert(all.end(), p.grad.values().begin(), p.grad.values().end());
+    all.insert(all.end(), p.grad.host().values().begin(), p.grad.host().values().end());
   });
   return all;
 }

@@ -19,9 +19,10 @@ const hush::counter_rng rng{2026};
 /// One image of `s` (C, H, W) filled with v, corrupted by `noise` as image 0.
 template <class Noise, class Backend = hush::backend::cpu>
 hush::tensor corrupt(const Noise& noise, shape s, float v, std::uint64_t stream = nz::image_stream(0)) {
-  hush::tensor x(s, v), y(s);
+  const hush::basic_tensor<hush::memory_of<Backend>> x(hush::to(Backend{}, hush::tensor(s, v)));  // where it runs
+  hush::basic_tensor<hush::memory_of<Backend>> y(s);
   noise.apply(Backend{}, rng, stream, s, x.data(), y.data());
-  return y;
+  return hush::tensor(hush::to_host(y));
 }
 struct moments {
   double mean = 0, var = 0;

@@ -42,13 +42,14 @@ std::vector<float> three_steps(typename Optimizer::options o) {
   net.setup(ctx, {1, 3});
   const float start[] = {1.0f, -2.0f, 0.5f};
   const float grads[3][3] = {{0.5f, -1.0f, 2.0f}, {0.1f, 0.3f, -0.7f}, {-0.4f, 0.2f, 0.9f}};
-  std::copy_n(start, 3, net.weight.value.data());
+  hush::assign(net.weight.value, hush::tensor({1, 3}, start));  // into the backend's memory
   Optimizer opt(net, o);
   for (const auto& g : grads) {
-    std::copy_n(g, 3, net.weight.grad.data());
+    hush::assign(net.weight.grad, hush::tensor({1, 3}, g));
     opt.step(ctx.backend);
   }
-  return {net.weight.value[0], net.weight.value[1], net.weight.value[2]};
+  const auto w = hush::to_host(net.weight.value);
+  return {w[0], w[1], w[2]};
 }
 void check_weights(const std::vector<float>& got, std::vector<double> torch_values) {
   for (std::size_t i = 0; i < 3; ++i) CHECK(got[i] == doctest::Approx(torch_values[i]).epsilon(2e-6));

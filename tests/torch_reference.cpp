@@ -46,13 +46,15 @@ void check_one(const std::string& name, L layer, hush::mode mode, double toleran
   layer.setup(ctx, x.shape());
   hush::load_weights(layer, data_dir / (name + ".weights.safetensors"));
   hush::zero_grad(layer);
-  compare("y", layer.forward(ctx, x), io.arrays.at("y"), tolerance);
-  compare("dx", layer.backward(ctx, x, dy), io.arrays.at("dx"), tolerance);
+  const auto& xb = hush::to(backend, x);  // in the backend's memory
+  const auto& dyb = hush::to(backend, dy);
+  compare("y", hush::to_host(layer.forward(ctx, xb)), io.arrays.at("y"), tolerance);
+  compare("dx", hush::to_host(layer.backward(ctx, xb, dyb)), io.arrays.at("dx"), tolerance);
   hush::for_each_parameter(layer, [&](std::string_view p, hush::parameter& param) {
-    compare("grad." + std::string(p), param.grad, io.arrays.at("grad." + std::string(p)), tolerance);
+    compare("grad." + std::string(p), hush::to_host(param.grad), io.arrays.at("grad." + std::string(p)), tolerance);
   });
-  hush::for_each_buffer(layer, [&](std::string_view b, hush::tensor& t) {
-    compare("after." + std::string(b), t, io.arrays.at("after." + std::string(b)), tolerance);
+  hush::for_each_buffer(layer, [&](std::string_view b, hush::kept& t) {
+    compare("after." + std::string(b), hush::to_host(t), io.arrays.at("after." + std::string(b)), tolerance);
   });
 }
 
@@ -141,7 +143,7 @@ TEST_CASE("a small residual network against PyTorch, in train and eval mode") {
   struct visitor {
     std::int64_t& tracked;
     void parameter(std::string_view, hush::parameter&) {}
-    void buffer(std::string_view, hush::tensor&) {}
+    void buffer(std::string_view, hush::kept&) {}
     void counter(std::string_view name, std::int64_t& c) {
       if (name == "layer1.bn2.num_batches_tracked") tracked = c;
     }

@@ -39,7 +39,7 @@ TEST_CASE("fashion_cnn learns Fashion-MNIST: 2 epochs over 2,048 images") {
       const auto& logits = model.forward(x);
       sum += loss.forward(model.ctx, logits, y);
       hits += hush::metrics::correct(logits, y);
-      model.backward(loss.backward());
+      model.backward(loss.backward(model.ctx));
       opt.step(model.ctx.backend);
     }
     epoch_loss.push_back(sum / steps);
@@ -86,7 +86,7 @@ hush::train::classifier_options tiny_options(const std::filesystem::path& out, i
 std::vector<float> weights_of(tiny_net& net) {
   std::vector<float> w;
   hush::for_each_parameter(net, [&](std::string_view, hush::parameter& p) {
-    w.insert(w.end(), p.value.values().begin(), p.value.values().end());
+    w.insert(w.end(), p.value.host().values().begin(), p.value.host().values().end());
   });
   return w;
 }
@@ -229,7 +229,7 @@ TEST_CASE("fit: resuming from a checkpoint gives what an uninterrupted run gives
     INFO("epoch " << e << ": resumed " << hc.epochs[e].test_accuracy[0] << "%, uninterrupted " << ha.epochs[e].test_accuracy[0] << "%");
     CHECK(hc.epochs[e].test_accuracy == ha.epochs[e].test_accuracy);
   }
-  CHECK(c.net.get<1>().running_mean.values()[0] == a.net.get<1>().running_mean.values()[0]);
+  CHECK(c.net.get<1>().running_mean.host()[0] == a.net.get<1>().running_mean.host()[0]);
 
   // A checkpoint of other settings is refused, naming both.
   hush::model<tiny_net, hush::backend::cpu> d({.seed = 2});

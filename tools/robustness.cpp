@@ -80,7 +80,7 @@ int time_training_steps(const std::string& data_dir, std::int64_t batch, std::ui
     const auto t0 = std::chrono::steady_clock::now();
     m.zero_grad();
     loss.forward(m.ctx, m.forward(x), y);
-    m.backward(loss.backward());
+    m.backward(loss.backward(m.ctx));
     opt.step(m.ctx.backend);
     if (s >= 3) times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }

@@ -12,7 +12,7 @@ int step_and_inference(hush::shape in) {
   hush::cross_entropy loss;
   model.zero_grad();
   const float l = loss.forward(model.ctx, model.forward(x), labels);
-  model.backward(loss.backward());
+  model.backward(loss.backward(model.ctx));
   sgd.step(model.ctx.backend);
   model.infer();
   return model.forward(x)[0] > l ? 0 : 1;

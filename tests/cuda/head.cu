@@ -12,7 +12,7 @@ struct head : hush::seq<hush::conv2d, hush::upsample, hush::layer_norm, hush::gl
 };
 }  // namespace
 
-float hush_cuda_head_step(const hush::tensor& x, const hush::tensor& target) {
+float hush_cuda_head_step(const hush::device_tensor& x, const hush::device_tensor& target) {
   static hush::model<head, hush::backend::thrust> model({.seed = 1});
   static hush::bce_loss loss;
   static hush::sgd opt(model.net, {.lr = 0.1f});

@@ -4,7 +4,7 @@
 #include "hush/noise/compose.hpp"
 #include "hush/noise/pixel.hpp"
 
-void hush_cuda_noise(const hush::tensor& clean, hush::tensor& noisy) {
+void hush_cuda_noise(const hush::device_tensor& clean, hush::device_tensor& noisy) {
   namespace nz = hush::noise;
   const nz::chain<nz::gaussian, nz::salt_pepper, nz::poisson, nz::speckle, nz::bernoulli, nz::impulse> all(
       {0.1f}, {0.05f}, {30.0f}, {0.1f}, {0.1f}, {0.1f});

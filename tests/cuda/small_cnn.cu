@@ -7,12 +7,12 @@
 #include "hush/models/fashion_cnn.hpp"
 
 /// One training step of the small CNN on the CUDA build of the thrust backend.
-float hush_cuda_training_step(const hush::tensor& x, const hush::tensor& labels) {
+float hush_cuda_training_step(const hush::device_tensor& x, const hush::device_tensor& labels) {
   static hush::model<hush::models::fashion_cnn, hush::backend::thrust> model({.seed = 1});
   static hush::cross_entropy loss;
   model.zero_grad();
   const float l = loss.forward(model.ctx, model.forward(x), labels);
-  model.backward(loss.backward());
+  model.backward(loss.backward(model.ctx));
   hush::sgd opt(model.net, {.lr = 0.01f, .momentum = 0.9f});
   opt.step(model.ctx.backend);
   return l;

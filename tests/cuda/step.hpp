@@ -4,11 +4,11 @@
 #include "hush/hush.hpp"
 
 template <class Net, class Loss, class Optimizer>
-float step(hush::model<Net, hush::backend::thrust>& model, Loss& loss, Optimizer& opt, const hush::tensor& x,
-           const hush::tensor& target) {
+float step(hush::model<Net, hush::backend::thrust>& model, Loss& loss, Optimizer& opt, const hush::device_tensor& x,
+           const hush::device_tensor& target) {
   model.zero_grad();
   const float l = loss.forward(model.ctx, model.forward(x), target);
-  model.backward(loss.backward());
+  model.backward(loss.backward(model.ctx));
   opt.step(model.ctx.backend);
   return l;
 }

@@ -8,7 +8,7 @@
 using inner = hush::seq<hush::conv2d, hush::gelu, hush::dropout, hush::conv_transpose2d, hush::sigmoid>;
 using unet_level = hush::seq<hush::conv2d, hush::concat_skip<inner>, hush::avg_pool2d>;
 
-float hush_cuda_unet_step(hush::context<hush::backend::thrust>& ctx, const hush::tensor& x, const hush::tensor& target) {
+float hush_cuda_unet_step(hush::context<hush::backend::thrust>& ctx, const hush::device_tensor& x, const hush::device_tensor& target) {
   unet_level net(hush::conv2d({.in = 3, .out = 4, .kernel = 3, .padding = 1}),
                  hush::concat_skip<inner>(inner(hush::conv2d({.in = 4, .out = 8, .kernel = 4, .stride = 2, .padding = 1}),
                                                 hush::gelu{}, hush::dropout(0.1f),
@@ -19,7 +19,7 @@ float hush_cuda_unet_step(hush::context<hush::backend::thrust>& ctx, const hush:
   hush::weighted_sum<hush::mse_loss, hush::l1_loss> loss({1.0f, 0.1f});
   hush::adam opt(net, {});
   const float l = loss.forward(ctx, net.forward(ctx, x), target);
-  net.backward(ctx, x, loss.backward());
+  net.backward(ctx, x, loss.backward(ctx));
   opt.step(ctx.backend);
   return l;
 }

@@ -4,6 +4,7 @@
 #include "hush/backend/cpu/dense.hpp"
 #include "hush/backend/cpu/elementwise.hpp"
 #include "hush/backend/cpu/loss.hpp"
+#include "hush/backend/cpu/metrics.hpp"
 #include "hush/backend/cpu/norm.hpp"
 #include "hush/backend/cpu/optim.hpp"
 #include "hush/backend/cpu/pool.hpp"

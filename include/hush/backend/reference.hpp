@@ -4,6 +4,7 @@
 #include "hush/backend/reference/dense.hpp"
 #include "hush/backend/reference/elementwise.hpp"
 #include "hush/backend/reference/loss.hpp"
+#include "hush/backend/reference/metrics.hpp"
 #include "hush/backend/reference/norm.hpp"
 #include "hush/backend/reference/optim.hpp"
 #include "hush/backend/reference/pool.hpp"

@@ -4,6 +4,7 @@
 #include "hush/backend/thrust/dense.hpp"
 #include "hush/backend/thrust/elementwise.hpp"
 #include "hush/backend/thrust/loss.hpp"
+#include "hush/backend/thrust/metrics.hpp"
 #include "hush/backend/thrust/norm.hpp"
 #include "hush/backend/thrust/optim.hpp"
 #include "hush/backend/thrust/pool.hpp"

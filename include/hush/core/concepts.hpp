@@ -39,7 +39,7 @@ namespace detail {
 struct archetype_backend {};
 struct archetype_visitor {
   void parameter(std::string_view, parameter&) {}
-  void buffer(std::string_view, tensor&) {}
+  void buffer(std::string_view, kept&) {}
   void counter(std::string_view, std::int64_t&) {}
 };
 }  // namespace detail
@@ -58,12 +58,12 @@ concept layer = std::move_constructible<L> &&
     };
 
 /// The loss contract: forward(ctx, prediction, target) returns the loss (a mean over the batch)
-/// and keeps its gradient with respect to the prediction, which backward() returns.
+/// and keeps its gradient with respect to the prediction, which backward(ctx) returns.
 template <class L>
 concept loss = requires(L& l, const L& cl, context<detail::archetype_backend>& ctx, const tensor& t) {
   { L::kind } -> std::convertible_to<std::string_view>;
   { l.forward(ctx, t, t) } -> std::convertible_to<float>;
-  { cl.backward() } -> std::same_as<const tensor&>;
+  { cl.backward(ctx) } -> std::same_as<const tensor&>;
 };
 
 /// Names the offending type in the compiler's "required from here" note, then states the rule.

@@ -3,6 +3,8 @@
 // mode, the random seed and step, and a scratch workspace shared by all layers of one network.
 #include <cstdint>
 
+#include "hush/core/kept.hpp"
+#include "hush/core/memory.hpp"
 #include "hush/core/random.hpp"
 #include "hush/core/tensor.hpp"
 
@@ -31,6 +33,9 @@ template <class Backend>
 class context {
  public:
   using backend_type = Backend;
+  /// Where this backend's tensors live (core/memory.hpp), and the tensor type layers see.
+  using memory = memory_of<Backend>;
+  using tensor = basic_tensor<memory>;
 
   explicit context(std::uint64_t seed = 0) : rng{seed} {}
 
@@ -51,16 +56,23 @@ class context {
   std::uint64_t next_stream() { return ++streams_; }
   void reset_streams() { streams_ = 0; }
 
-  /// Sizes a buffer a layer keeps between calls; called from setup, in the network's traversal
-  /// order, for every activation, gradient and saved buffer. Today each buffer owns its storage
-  /// and the ledger counts it; this is the one place where a buffer plan (one arena per model,
-  /// memory shared between buffers whose lifetimes do not overlap) takes over, without changing
-  /// the layers.
-  void keep(tensor& t, shape s, buffer_role role) {
+  /// Sizes a buffer a layer keeps between calls, in this backend's memory; called from setup,
+  /// in the network's traversal order, for every activation, gradient and saved buffer. Today
+  /// each buffer owns its storage and the ledger counts it; this is the one place where a buffer
+  /// plan (one arena per model, memory shared between buffers whose lifetimes do not overlap)
+  /// takes over, without changing the layers.
+  tensor& keep(kept& k, shape s, buffer_role role) {
+    auto& t = k.in<memory>();
     t.resize(s);
     const std::int64_t bytes = s.numel() * std::int64_t(sizeof(float));
     (role == buffer_role::output ? buffers.output : role == buffer_role::input_gradient ? buffers.input_gradient : buffers.saved) += bytes;
+    return t;
   }
+  /// A kept buffer, as this backend's tensor.
+  tensor& operator[](kept& k) const { return k.in<memory>(); }
+  const tensor& operator[](const kept& k) const { return k.in<memory>(); }
+  /// A pointer kept by a composite, as this backend's tensor.
+  const tensor& operator[](tensor_ptr p) const { return p.get<memory>(); }
   /// What keep() has sized since the network's last setup (model::setup starts it afresh).
   buffer_ledger buffers;
 
@@ -70,9 +82,14 @@ class context {
     return workspace_.data();
   }
 
+
  private:
   std::uint64_t streams_ = 0;
-  tensor workspace_;
+  tensor workspace_;  // in this backend's memory
 };
+
+/// The tensor type a context's layers read and write.
+template <class Ctx>
+using tensor_of = typename Ctx::tensor;
 
 }  // namespace hush

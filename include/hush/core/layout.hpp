@@ -30,7 +30,9 @@
 #include <cstdint>
 #include <string>
 
+#include "hush/core/context.hpp"
 #include "hush/core/error.hpp"
+#include "hush/core/kept.hpp"
 #include "hush/core/tensor.hpp"
 
 #ifndef HUSH_CHECK_LAYOUTS
@@ -59,7 +61,8 @@ constexpr bool prefers_blocked(bool consumer_takes_blocked) {
 }
 
 /// Throws if `t` does not carry the planned layout (only where HUSH_CHECK_LAYOUTS).
-inline void expect_layout([[maybe_unused]] const tensor& t, [[maybe_unused]] layout planned,
+template <class Memory>
+void expect_layout([[maybe_unused]] const basic_tensor<Memory>& t, [[maybe_unused]] layout planned,
                           [[maybe_unused]] const char* what) {
 #if HUSH_CHECK_LAYOUTS
   if (t.layout() != planned)
@@ -70,23 +73,23 @@ inline void expect_layout([[maybe_unused]] const tensor& t, [[maybe_unused]] lay
 
 /// x in `to`: x itself, or its values reordered into `buffer`.
 template <class Ctx>
-const tensor& in_layout(Ctx& ctx, const tensor& x, layout to, tensor& buffer) {
+const tensor_of<Ctx>& in_layout(Ctx& ctx, const tensor_of<Ctx>& x, layout to, kept& buffer) {
   if (x.layout() == to) return x;
-  if constexpr (requires { reorder_activation(ctx.backend, x.shape(), x.data(), buffer.data(), true); }) {
-    buffer.resize(x.shape());
-    reorder_activation(ctx.backend, x.shape(), x.data(), buffer.data(), to == layout::blocked);
-    buffer.set_layout(to);
-    return buffer;
+  if constexpr (requires { reorder_activation(ctx.backend, x.shape(), x.data(), ctx[buffer].data(), true); }) {
+    auto& y = ctx[buffer];
+    y.resize(x.shape());
+    reorder_activation(ctx.backend, x.shape(), x.data(), y.data(), to == layout::blocked);
+    y.set_layout(to);
+    return y;
   } else {
     throw layout_error("a blocked tensor on a backend without the blocked layout");
   }
 }
 /// x in NCHW: x itself, or its blocked values reordered into `buffer`.
 template <class Ctx>
-const tensor& as_nchw(Ctx& ctx, const tensor& x, tensor& buffer) {
+const tensor_of<Ctx>& as_nchw(Ctx& ctx, const tensor_of<Ctx>& x, kept& buffer) {
   return in_layout(ctx, x, layout::nchw, buffer);
 }
-
 /// An edge of the graph: hands a tensor from the layout its producer writes to the layout its
 /// reader was planned for, converting only where they differ, and the reader's gradient back.
 class layout_adapter {
@@ -98,20 +101,20 @@ class layout_adapter {
   layout to() const { return to_; }
 
   template <class Ctx>
-  const tensor& forward(Ctx& ctx, const tensor& x) {
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
     expect_layout(x, from_, "the input");
     return from_ == to_ ? x : in_layout(ctx, x, to_, y_);
   }
   /// dy: the gradient of what forward returned, in `to`; returns it in `from`.
   template <class Ctx>
-  const tensor& backward(Ctx& ctx, const tensor& dy) {
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>& dy) {
     expect_layout(dy, to_, "the gradient");
     return from_ == to_ ? dy : in_layout(ctx, dy, from_, dx_);
   }
 
  private:
   layout from_ = layout::nchw, to_ = layout::nchw;
-  tensor y_, dx_;
+  kept y_, dx_;
 };
 
 /// Plans `child`'s layouts with its input in `in` through the adapter on its input edge; returns

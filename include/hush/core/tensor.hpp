@@ -1,72 +1,29 @@
 #pragma once
-// hush::tensor: float32, row-major (NCHW for images), owning its buffer.
+// hush::basic_tensor<Memory>: float32, row-major (NCHW for images), owning a buffer in `Memory`
+// (core/memory.hpp). Two kinds exist:
 //
-// The buffer is a std::vector with a 64-byte aligned allocator, so that SIMD kernels and BLAS see
-// aligned rows; `view()` adapts it as an xtensor expression for host code and tests. Tensors are
-// constexpr-constructible while empty, which lets a whole network be built in a constant
-// expression to count its parameters at compile time (see graph/visit.hpp).
-#include <sys/mman.h>
-
+//   hush::tensor         host memory: element access, spans, an xtensor view.
+//   hush::device_tensor  the thrust backend's memory: only its shape and a pointer for kernels.
+//                        Reading an element from host code is a compile error; move the values
+//                        explicitly with to_host / to_device (or to(backend, t)).
+//
+// Tensors are constexpr-constructible while empty, which lets a whole network be built in a
+// constant expression to count its parameters at compile time (see graph/visit.hpp).
 #include <algorithm>
-#include <cstring>
 #include <cstddef>
-#include <memory>
-#include <new>
+#include <cstdint>
 #include <span>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "hush/core/error.hpp"
+#include "hush/core/memory.hpp"
 #include "hush/core/shape.hpp"
 #include "hush/core/xtensor.hpp"
 
 namespace hush {
-
-/// 64-byte aligned, zero-filled allocation at run time; plain std::allocator inside constant
-/// evaluation. Large buffers come straight from the kernel (mmap), whose pages are zero and cost
-/// no memory until first written: a gradient buffer that inference never touches, or an
-/// activation that a fused kernel skips, stays out of the resident set. Value-initialisation
-/// is therefore a no-op on fresh storage; tensor::resize zeroes what it reuses.
-template <class T>
-struct aligned_allocator {
-  using value_type = T;
-  static constexpr std::align_val_t alignment{64};
-  static constexpr std::size_t mapped_bytes = std::size_t(1) << 18;  // from 256 KiB up: mmap
-
-  constexpr aligned_allocator() noexcept = default;
-  template <class U>
-  constexpr aligned_allocator(const aligned_allocator<U>&) noexcept {}
-
-  constexpr T* allocate(std::size_t n) {
-    if (std::is_constant_evaluated()) return std::allocator<T>{}.allocate(n);
-    const std::size_t bytes = n * sizeof(T);
-    if (bytes >= mapped_bytes) {
-      void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (p == MAP_FAILED) throw std::bad_alloc();
-      return static_cast<T*>(p);
-    }
-    void* p = ::operator new(bytes, alignment);
-    std::memset(p, 0, bytes);
-    return static_cast<T*>(p);
-  }
-  constexpr void deallocate(T* p, std::size_t n) noexcept {
-    if (std::is_constant_evaluated()) return std::allocator<T>{}.deallocate(p, n);
-    if (n * sizeof(T) >= mapped_bytes) ::munmap(p, n * sizeof(T));
-    else ::operator delete(p, alignment);  // unsized: clang needs -fsized-deallocation for the sized form
-  }
-  /// Value-initialisation of fresh (zeroed) storage writes nothing; any other construction runs.
-  template <class U, class... Args>
-  constexpr void construct(U* p, Args&&... args) {
-    if constexpr (sizeof...(Args) == 0 && std::is_trivially_default_constructible_v<U>)
-      if (!std::is_constant_evaluated()) return;
-    std::construct_at(p, std::forward<Args>(args)...);
-  }
-  template <class U>
-  friend constexpr bool operator==(const aligned_allocator&, const aligned_allocator<U>&) noexcept {
-    return true;
-  }
-};
 
 /// How a 4-D tensor's values are laid out. nchw: row-major, what every layer reads and writes.
 /// blocked: the cpu backend's oneDNN layout (nChw16c on AVX-512, nChw8c on AVX2: channels in
@@ -75,36 +32,62 @@ struct aligned_allocator {
 /// takes it (core/layout.hpp); a model's output is always nchw.
 enum class layout : unsigned char { nchw, blocked };
 
-class tensor {
+template <class Memory>
+class basic_tensor {
+  static constexpr bool on_host = Memory::host_accessible;
+
  public:
-  constexpr tensor() = default;
+  using memory = Memory;
+
+  constexpr basic_tensor() = default;
   /// A zero-filled tensor of the given shape.
-  explicit tensor(hush::shape s) : shape_(s), data_(static_cast<std::size_t>(s.numel())) {}
-  tensor(hush::shape s, float fill) : shape_(s), data_(static_cast<std::size_t>(s.numel()), fill) {}
-  tensor(hush::shape s, std::span<const float> values) : shape_(s), data_(values.begin(), values.end()) {
+  explicit basic_tensor(hush::shape s) { resize(s); }
+  basic_tensor(hush::shape s, float fill) requires on_host : basic_tensor(s) { this->fill(fill); }
+  basic_tensor(hush::shape s, std::span<const float> values) requires on_host : basic_tensor(s) {
     if (static_cast<std::int64_t>(values.size()) != s.numel())
       throw error("tensor: shape " + s.str() + " holds " + std::to_string(s.numel()) + " values, got " +
                   std::to_string(values.size()));
+    std::copy(values.begin(), values.end(), data_);
+  }
+  constexpr basic_tensor(const basic_tensor& o) : basic_tensor() { *this = o; }
+  constexpr basic_tensor(basic_tensor&& o) noexcept { swap(o); }
+  constexpr basic_tensor& operator=(const basic_tensor& o) {
+    if (this != &o) {
+      resize_storage(o.size_, false);
+      if (o.size_) Memory::copy(data_, o.data_, bytes(o.size_));
+      shape_ = o.shape_, layout_ = o.layout_;
+    }
+    return *this;
+  }
+  constexpr basic_tensor& operator=(basic_tensor&& o) noexcept {
+    basic_tensor(std::move(o)).swap(*this);
+    return *this;
+  }
+  constexpr ~basic_tensor() {
+    if (data_) Memory::release(data_, bytes(capacity_));
+  }
+  constexpr void swap(basic_tensor& o) noexcept {
+    std::swap(shape_, o.shape_), std::swap(data_, o.data_), std::swap(size_, o.size_);
+    std::swap(capacity_, o.capacity_), std::swap(layout_, o.layout_);
   }
 
   constexpr const hush::shape& shape() const { return shape_; }
-  constexpr std::int64_t numel() const { return static_cast<std::int64_t>(data_.size()); }
-  constexpr bool empty() const { return data_.empty(); }
-  float* data() { return data_.data(); }
-  const float* data() const { return data_.data(); }
-  std::span<float> values() { return data_; }
-  std::span<const float> values() const { return data_; }
-  float& operator[](std::int64_t i) { return data_[static_cast<std::size_t>(i)]; }
-  float operator[](std::int64_t i) const { return data_[static_cast<std::size_t>(i)]; }
+  constexpr std::int64_t numel() const { return static_cast<std::int64_t>(size_); }
+  constexpr bool empty() const { return size_ == 0; }
+  /// The first value's address in Memory: for kernels (a device pointer on a GPU).
+  float* data() { return data_; }
+  const float* data() const { return data_; }
+
+  std::span<float> values() requires on_host { return {data_, size_}; }
+  std::span<const float> values() const requires on_host { return {data_, size_}; }
+  float& operator[](std::int64_t i) requires on_host { return data_[static_cast<std::size_t>(i)]; }
+  float operator[](std::int64_t i) const requires on_host { return data_[static_cast<std::size_t>(i)]; }
 
   /// Gives the tensor a new shape. Keeps the buffer (and its values) when the size is unchanged,
-  /// so activation buffers are allocated once per shape and reused.
+  /// so activation buffers are allocated once per shape and reused; new values are zero.
   void resize(hush::shape s) {
-    const auto before = data_.size(), after = static_cast<std::size_t>(s.numel());
-    const bool reuses = after > before && after <= data_.capacity();  // storage not fresh
     shape_ = s;
-    data_.resize(after);
-    if (reuses) std::fill(data_.begin() + std::ptrdiff_t(before), data_.end(), 0.0f);
+    resize_storage(static_cast<std::size_t>(s.numel()), true);
   }
   /// Same as resize, for a view of the same data under another shape of equal size.
   void reshape(hush::shape s) {
@@ -115,18 +98,30 @@ class tensor {
   hush::layout layout() const { return layout_; }
   void set_layout(hush::layout l) { layout_ = l; }
 
-  void fill(float v) { std::fill(data_.begin(), data_.end(), v); }
-  void zero() { fill(0.0f); }
+  void fill(float v) requires on_host { std::fill(data_, data_ + size_, v); }
+  /// Every value 0 (in any memory).
+  void zero() {
+    if (size_) Memory::zero(data_, bytes(size_));
+  }
 
   /// The tensor as an xtensor expression of its own rank (host memory, no copy).
-  auto view() {
-    return xt::adapt(data_.data(), data_.size(), xt::no_ownership(), dims());
-  }
-  auto view() const {
-    return xt::adapt(data_.data(), data_.size(), xt::no_ownership(), dims());
-  }
+  auto view() requires on_host { return xt::adapt(data_, size_, xt::no_ownership(), dims()); }
+  auto view() const requires on_host { return xt::adapt(data_, size_, xt::no_ownership(), dims()); }
 
  private:
+  static constexpr std::size_t bytes(std::size_t n) { return n * sizeof(float); }
+  /// Room for n values; values kept up to min(size, n), the rest zero when `keep`.
+  constexpr void resize_storage(std::size_t n, bool keep) {
+    if (n > capacity_) {
+      auto* fresh = static_cast<float*>(Memory::allocate(bytes(n)));  // zero-filled
+      if (keep && size_) Memory::copy(fresh, data_, bytes(size_));
+      if (data_) Memory::release(data_, bytes(capacity_));
+      data_ = fresh, capacity_ = n;
+    } else if (keep && n > size_) {
+      Memory::zero(data_ + size_, bytes(n - size_));
+    }
+    size_ = n;
+  }
   std::vector<std::size_t> dims() const {
     std::vector<std::size_t> d;
     for (int i = 0; i < shape_.rank; ++i) d.push_back(static_cast<std::size_t>(shape_[i]));
@@ -134,8 +129,42 @@ class tensor {
   }
 
   hush::shape shape_{};
-  std::vector<float, aligned_allocator<float>> data_{};
+  float* data_ = nullptr;
+  std::size_t size_ = 0, capacity_ = 0;
   hush::layout layout_ = hush::layout::nchw;
 };
+
+/// A tensor in the CPU's memory: what users, files and images hold.
+using tensor = basic_tensor<host_memory>;
+/// A tensor in the thrust backend's memory (the GPU's with CUDA).
+using device_tensor = basic_tensor<device_memory>;
+
+/// The values of `t` in host memory: `t` itself when it is there already, else a copy.
+inline const tensor& to_host(const tensor& t) { return t; }
+inline tensor to_host(const device_tensor& t) {
+  tensor h(t.shape());
+  if (!t.empty()) device_memory::to_host(h.data(), t.data(), std::size_t(t.numel()) * sizeof(float));
+  h.set_layout(t.layout());
+  return h;
+}
+/// A copy of `t` in device memory.
+inline device_tensor to_device(const tensor& t) {
+  device_tensor d(t.shape());
+  if (!t.empty()) device_memory::from_host(d.data(), t.data(), std::size_t(t.numel()) * sizeof(float));
+  d.set_layout(t.layout());
+  return d;
+}
+inline const device_tensor& to_device(const device_tensor& t) { return t; }
+/// `t` in Memory: itself when it is there already, else a copy.
+template <class Memory, class From>
+decltype(auto) to_memory(const basic_tensor<From>& t) {
+  if constexpr (std::is_same_v<Memory, host_memory>) return to_host(t);
+  else return to_device(t);
+}
+/// `t` where `backend` keeps its tensors: itself when it is there already, else a copy.
+template <class Backend, class From>
+decltype(auto) to(const Backend&, const basic_tensor<From>& t) {
+  return to_memory<memory_of<Backend>>(t);
+}
 
 }  // namespace hush

@@ -5,6 +5,10 @@
 //   hush::model<small_cnn, hush::backend::cpu> m{{.seed = 1}};
 //   m.setup({64, 1, 28, 28});
 //   const tensor& logits = m.forward(x);
+//
+// The model's tensors are its backend's (core/memory.hpp): hush::tensor for the reference and
+// cpu backends, hush::device_tensor for thrust, whose inputs come through to_device (or
+// to(m.ctx.backend, x)) and whose outputs go back through to_host.
 //   m.backward(dlogits);
 #include <cstdint>
 #include <utility>
@@ -27,6 +31,9 @@ class model {
     Backend backend{};
   };
 
+  /// The tensor type it takes and gives: in its backend's memory.
+  using tensor = typename context<Backend>::tensor;
+
   explicit model(options o = {}, Net n = Net{}) : net(std::move(n)), ctx(o.seed) { ctx.backend = o.backend; }
 
   /// Prepares for inputs of shape `in` (allocating and initialising parameters the first time).
@@ -44,10 +51,10 @@ class model {
   const tensor& forward(const tensor& x) {
     setup(x.shape());
     x_ = &in_.forward(ctx, x);
-    return out_.forward(ctx, net.forward(ctx, *x_));
+    return out_.forward(ctx, net.forward(ctx, ctx[x_]));
   }
   /// Backward of the last forward: returns dL/dx, adds into the parameters' gradients.
-  const tensor& backward(const tensor& dy) { return in_.backward(ctx, net.backward(ctx, *x_, out_.backward(ctx, dy))); }
+  const tensor& backward(const tensor& dy) { return in_.backward(ctx, net.backward(ctx, ctx[x_], out_.backward(ctx, dy))); }
 
   /// Bytes of the activation, gradient and saved buffers the layers keep (context::keep).
   buffer_ledger buffers() const { return ctx.buffers; }
@@ -69,7 +76,7 @@ class model {
 
  private:
   shape input_{};
-  const tensor* x_ = nullptr;
+  tensor_ptr x_;
   layout_adapter in_, out_;  // the caller's NCHW to and from the net's planned layouts
 };
 

@@ -88,37 +88,37 @@ struct parallel {
   }
 
   template <class Ctx>
-  const tensor& forward(Ctx& ctx, const tensor& x) {
-    const auto n = x.shape()[0], total = y_.shape()[1];
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
+    const auto n = x.shape()[0], total = ctx[y_].shape()[1];
     std::int64_t offset = 0;
     each([&]<std::size_t I>(auto& b) {
-      const tensor& part = within([] { return name<I>(); }, [&]() -> const tensor& {
+      const tensor_of<Ctx>& part = within([] { return name<I>(); }, [&]() -> const tensor_of<Ctx>& {
         xs_[I] = &std::get<I>(ins_).forward(ctx, x);
-        return std::get<I>(outs_).forward(ctx, b.forward(ctx, *xs_[I]));
+        return std::get<I>(outs_).forward(ctx, b.forward(ctx, ctx[xs_[I]]));
       });
       copy_blocks(ctx.backend, n, channels_[I] * inner_, part.data(), channels_[I] * inner_,
-                  y_.data() + offset * inner_, total * inner_);
+                  ctx[y_].data() + offset * inner_, total * inner_);
       offset += channels_[I];
     });
-    return y_;
+    return ctx[y_];
   }
 
   template <class Ctx>
-  const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
-    const auto n = x.shape()[0], total = y_.shape()[1];
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>& x, const tensor_of<Ctx>& dy) {
+    const auto n = x.shape()[0], total = ctx[y_].shape()[1];
     std::int64_t offset = 0;
     each([&]<std::size_t I>(auto& b) {
-      copy_blocks(ctx.backend, n, channels_[I] * inner_, dy.data() + offset * inner_, total * inner_, dys_[I].data(),
+      copy_blocks(ctx.backend, n, channels_[I] * inner_, dy.data() + offset * inner_, total * inner_, ctx[dys_[I]].data(),
                   channels_[I] * inner_);
       offset += channels_[I];
-      const tensor& g = within([] { return name<I>(); }, [&]() -> const tensor& {
-        return std::get<I>(ins_).backward(ctx, b.backward(ctx, *xs_[I], std::get<I>(outs_).backward(ctx, dys_[I])));
+      const tensor_of<Ctx>& g = within([] { return name<I>(); }, [&]() -> const tensor_of<Ctx>& {
+        return std::get<I>(ins_).backward(ctx, b.backward(ctx, ctx[xs_[I]], std::get<I>(outs_).backward(ctx, ctx[dys_[I]])));
       });
-      if (I == 0) copy_blocks(ctx.backend, 1, g.numel(), g.data(), 0, dx_.data(), 0);
-      else axpy(ctx.backend, g.numel(), 1.0f, g.data(), dx_.data());
+      if (I == 0) copy_blocks(ctx.backend, 1, g.numel(), g.data(), 0, ctx[dx_].data(), 0);
+      else axpy(ctx.backend, g.numel(), 1.0f, g.data(), ctx[dx_].data());
     });
-    dx_.set_layout(x.layout());
-    return dx_;
+    ctx[dx_].set_layout(x.layout());
+    return ctx[dx_];
   }
 
   template <class V>
@@ -142,10 +142,10 @@ struct parallel {
 
   std::array<std::int64_t, size> channels_{};
   std::int64_t inner_ = 1;
-  std::array<tensor, size> dys_{};
-  tensor y_, dx_;
+  std::array<kept, size> dys_{};
+  kept y_, dx_;
   detail::tuple_n<layout_adapter, size> ins_{}, outs_{};  // each branch's edges
-  std::array<const tensor*, size> xs_{};            // each branch's input in the last forward
+  std::array<tensor_ptr, size> xs_{};            // each branch's input in the last forward
 };
 
 template <class Inner>

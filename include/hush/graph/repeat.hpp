@@ -93,31 +93,31 @@ struct repeat {
   }
 
   template <class Ctx>
-  const tensor& forward(Ctx& ctx, const tensor& x) {
-    const tensor* cur = &within("0", [&]() -> const tensor& {
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
+    const tensor_of<Ctx>* cur = &within("0", [&]() -> const tensor_of<Ctx>& {
       inputs_[0] = &head_edge_.forward(ctx, x);
-      return head.forward(ctx, *inputs_[0]);
+      return head.forward(ctx, ctx[inputs_[0]]);
     });
     each_tail([&](auto i, auto& block) {
-      cur = &within([i] { return std::to_string(i + 1); }, [&]() -> const tensor& {
+      cur = &within([i] { return std::to_string(i + 1); }, [&]() -> const tensor_of<Ctx>& {
         inputs_[i + 1] = &std::get<i>(tail_edges_).forward(ctx, *cur);
-        return block.forward(ctx, *inputs_[i + 1]);
+        return block.forward(ctx, ctx[inputs_[i + 1]]);
       });
     });
     return *cur;
   }
 
   template <class Ctx>
-  const tensor& backward(Ctx& ctx, const tensor&, const tensor& dy) {
-    const tensor* grad = &dy;
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>&, const tensor_of<Ctx>& dy) {
+    const tensor_of<Ctx>* grad = &dy;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       constexpr std::size_t last = N - 2;
-      ((grad = &within([] { return std::to_string(last - I + 1); }, [&]() -> const tensor& {
-          return std::get<last - I>(tail_edges_).backward(ctx, std::get<last - I>(tail).backward(ctx, *inputs_[last - I + 1], *grad));
+      ((grad = &within([] { return std::to_string(last - I + 1); }, [&]() -> const tensor_of<Ctx>& {
+          return std::get<last - I>(tail_edges_).backward(ctx, std::get<last - I>(tail).backward(ctx, ctx[inputs_[last - I + 1]], *grad));
         })),
        ...);
     }(std::make_index_sequence<N - 1>{});
-    return within("0", [&]() -> const tensor& { return head_edge_.backward(ctx, head.backward(ctx, *inputs_[0], *grad)); });
+    return within("0", [&]() -> const tensor_of<Ctx>& { return head_edge_.backward(ctx, head.backward(ctx, ctx[inputs_[0]], *grad)); });
   }
 
   template <class V>
@@ -142,7 +142,7 @@ struct repeat {
   }
   layout_adapter head_edge_;                                // into each block
   detail::tuple_n<layout_adapter, N - 1> tail_edges_{};
-  std::array<const tensor*, N> inputs_{};   // each block's input in the last forward
+  std::array<tensor_ptr, N> inputs_{};   // each block's input in the last forward
 };
 
 }  // namespace hush

@@ -61,8 +61,8 @@ struct residual {
     within(main_name(), [&] { main.setup(ctx, in); });
     within(shortcut_name(), [&] { shortcut.setup(ctx, in); });
     ctx.keep(sum_, main.output_shape(in), buffer_role::output);  // what Post reads
-    sum_.set_layout(layout::nchw);
-    within("post", [&] { post.setup(ctx, sum_.shape()); });
+    ctx[sum_].set_layout(layout::nchw);
+    within("post", [&] { post.setup(ctx, ctx[sum_].shape()); });
     ctx.keep(dx_, in, buffer_role::input_gradient);
     main_in_ = shortcut_in_ = main_out_ = shortcut_out_ = post_in_ = {};  // all NCHW until planned
   }
@@ -80,44 +80,44 @@ struct residual {
     const auto b = within(shortcut_name(), [&] { return plan_child(ctx, shortcut, shortcut_in_, in, wanted); });
     const auto sum = a == b ? a : layout::nchw;
     main_out_.plan(a, sum), shortcut_out_.plan(b, sum);
-    sum_.set_layout(sum);
+    ctx[sum_].set_layout(sum);
     return within("post", [&] { return plan_child(ctx, post, post_in_, sum, consumer_takes_blocked); });
   }
 
   template <class Ctx>
-  const tensor& forward(Ctx& ctx, const tensor& x) {
-    const tensor& a = within(main_name, [&]() -> const tensor& {
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
+    const tensor_of<Ctx>& a = within(main_name, [&]() -> const tensor_of<Ctx>& {
       xa_ = &main_in_.forward(ctx, x);
-      return main_out_.forward(ctx, main.forward(ctx, *xa_));
+      return main_out_.forward(ctx, main.forward(ctx, ctx[xa_]));
     });
-    const tensor& b = within(shortcut_name, [&]() -> const tensor& {
+    const tensor_of<Ctx>& b = within(shortcut_name, [&]() -> const tensor_of<Ctx>& {
       xb_ = &shortcut_in_.forward(ctx, x);
-      return shortcut_out_.forward(ctx, shortcut.forward(ctx, *xb_));
+      return shortcut_out_.forward(ctx, shortcut.forward(ctx, ctx[xb_]));
     });
-    add(ctx.backend, sum_.numel(), a.data(), b.data(), sum_.data());
-    return within("post", [&]() -> const tensor& {
-      post_x_ = &post_in_.forward(ctx, sum_);
-      if constexpr (requires { post.forward_in_place(ctx, sum_); })
-        if (post_x_ == &sum_ && post.can_run_in_place()) return post.forward_in_place(ctx, sum_);  // backward reads sum_'s sign only
-      return post.forward(ctx, *post_x_);
+    add(ctx.backend, ctx[sum_].numel(), a.data(), b.data(), ctx[sum_].data());
+    return within("post", [&]() -> const tensor_of<Ctx>& {
+      post_x_ = &post_in_.forward(ctx, ctx[sum_]);
+      if constexpr (requires { post.forward_in_place(ctx, ctx[sum_]); })
+        if (&ctx[post_x_] == &ctx[sum_] && post.can_run_in_place()) return post.forward_in_place(ctx, ctx[sum_]);  // backward reads sum_'s sign only
+      return post.forward(ctx, ctx[post_x_]);
     });
   }
 
   template <class Ctx>
-  const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
-    const tensor& dsum = within("post", [&]() -> const tensor& {
-      return post_in_.backward(ctx, post.backward(ctx, *post_x_, dy));
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>& x, const tensor_of<Ctx>& dy) {
+    const tensor_of<Ctx>& dsum = within("post", [&]() -> const tensor_of<Ctx>& {
+      return post_in_.backward(ctx, post.backward(ctx, ctx[post_x_], dy));
     });
     // Each path gets the gradient in its output's layout, and both give dx in x's.
-    const tensor& da = within(main_name, [&]() -> const tensor& {
-      return main_in_.backward(ctx, main.backward(ctx, *xa_, main_out_.backward(ctx, dsum)));
+    const tensor_of<Ctx>& da = within(main_name, [&]() -> const tensor_of<Ctx>& {
+      return main_in_.backward(ctx, main.backward(ctx, ctx[xa_], main_out_.backward(ctx, dsum)));
     });
-    const tensor& db = within(shortcut_name, [&]() -> const tensor& {
-      return shortcut_in_.backward(ctx, shortcut.backward(ctx, *xb_, shortcut_out_.backward(ctx, dsum)));
+    const tensor_of<Ctx>& db = within(shortcut_name, [&]() -> const tensor_of<Ctx>& {
+      return shortcut_in_.backward(ctx, shortcut.backward(ctx, ctx[xb_], shortcut_out_.backward(ctx, dsum)));
     });
-    add(ctx.backend, dx_.numel(), da.data(), db.data(), dx_.data());
-    dx_.set_layout(x.layout());
-    return dx_;
+    add(ctx.backend, ctx[dx_].numel(), da.data(), db.data(), ctx[dx_].data());
+    ctx[dx_].set_layout(x.layout());
+    return ctx[dx_];
   }
 
   template <class V>
@@ -139,9 +139,9 @@ struct residual {
     else return "shortcut";
   }
 
-  tensor sum_, dx_;
+  kept sum_, dx_;
   layout_adapter main_in_, shortcut_in_, main_out_, shortcut_out_, post_in_;  // the edges around the sum
-  const tensor *xa_ = nullptr, *xb_ = nullptr, *post_x_ = nullptr;  // the paths' and Post's inputs
+  tensor_ptr xa_, xb_, post_x_;  // the paths' and Post's inputs
 };
 
 }  // namespace hush

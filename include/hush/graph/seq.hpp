@@ -88,11 +88,11 @@ struct seq {
   }
 
   template <class Ctx>
-  const tensor& forward(Ctx& ctx, const tensor& x) {
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
     const auto& steps = ctx.mode == mode::inference ? inference_steps_ : steps_;
-    const tensor* cur = &x;
+    const tensor_of<Ctx>* cur = &x;
     each([&]<std::size_t I>(auto&) {
-      if (steps[I] != fusion::step::fused) cur = &within([] { return name<I>(); }, [&]() -> const tensor& {
+      if (steps[I] != fusion::step::fused) cur = &within([] { return name<I>(); }, [&]() -> const tensor_of<Ctx>& {
         return forward_child<I>(ctx, steps[I], *cur);
       });
     });
@@ -100,14 +100,14 @@ struct seq {
   }
 
   template <class Ctx>
-  const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>& x, const tensor_of<Ctx>& dy) {
     if (ctx.mode == mode::inference)
       throw error("seq: backward after an inference-mode forward (its layers may be fused); use train or eval mode");
     (void)x;  // each child's input was kept by forward
-    const tensor* grad = &dy;
+    const tensor_of<Ctx>* grad = &dy;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       ((grad = &within([] { return name<size - 1 - I>(); },
-                       [&]() -> const tensor& { return backward_child<size - 1 - I>(ctx, *grad); })),
+                       [&]() -> const tensor_of<Ctx>& { return backward_child<size - 1 - I>(ctx, *grad); })),
        ...);
     }(std::make_index_sequence<size>{});
     return *grad;
@@ -140,10 +140,10 @@ struct seq {
 
   /// Child I's step (with the children it absorbs) on x, through the layout adapter on its input.
   template <std::size_t I, class Ctx>
-  const tensor& forward_child(Ctx& ctx, fusion::step step, const tensor& x_in) {
+  const tensor_of<Ctx>& forward_child(Ctx& ctx, fusion::step step, const tensor_of<Ctx>& x_in) {
     using n = fusion::neighbours<I, Ls...>;
     auto& child = std::get<I>(layers);
-    const tensor& x = std::get<I>(edges_).forward(ctx, x_in);
+    const tensor_of<Ctx>& x = std::get<I>(edges_).forward(ctx, x_in);
     inputs_[I] = &x;
     switch (step) {
       case fusion::step::absorbs_two:
@@ -155,14 +155,14 @@ struct seq {
       case fusion::step::applies_next:
         if constexpr (n::may_run_next && fusion::applies_activation<typename n::child>) {
           inputs_[I + 1] = &child.forward_then(ctx, x, next<I + 1>());  // the activation's input is
-          return *inputs_[I + 1];                                      // its output: same sign
+          return ctx[inputs_[I + 1]];                                      // its output: same sign
         }
         break;
       case fusion::step::next_in_place:
         if constexpr (n::may_run_next) {
-          auto& y = const_cast<tensor&>(child.forward(ctx, x));  // backward never reads it
+          auto& y = const_cast<tensor_of<Ctx>&>(child.forward(ctx, x));  // backward never reads it
           inputs_[I + 1] = &next<I + 1>().forward_in_place(ctx, y);
-          return *inputs_[I + 1];
+          return ctx[inputs_[I + 1]];
         }
         break;
       case fusion::step::alone:
@@ -175,19 +175,19 @@ struct seq {
 
   /// Child J's backward, in reverse order (a fused activation's skipped: its layer took it).
   template <std::size_t J, class Ctx>
-  const tensor& backward_child(Ctx& ctx, const tensor& dy) {
+  const tensor_of<Ctx>& backward_child(Ctx& ctx, const tensor_of<Ctx>& dy) {
     using n = fusion::neighbours<J, Ls...>;
     if (steps_[J] == fusion::step::fused) return dy;  // ran inside child J - 1's step
     auto& child = std::get<J>(layers);
-    const tensor* dx = nullptr;
+    const tensor_of<Ctx>* dx = nullptr;
     if constexpr (n::backward_takes_next) {
-      if (steps_[J] == fusion::step::applies_next) dx = &child.backward_then(ctx, *inputs_[J], dy, next<J + 1>());
+      if (steps_[J] == fusion::step::applies_next) dx = &child.backward_then(ctx, ctx[inputs_[J]], dy, next<J + 1>());
     }
     if constexpr (n::may_run_next) {
       if (!dx && steps_[J] != fusion::step::alone)  // the activation's backward, then this child's
-        dx = &child.backward(ctx, *inputs_[J], next<J + 1>().backward(ctx, *inputs_[J + 1], dy));
+        dx = &child.backward(ctx, ctx[inputs_[J]], next<J + 1>().backward(ctx, ctx[inputs_[J + 1]], dy));
     }
-    if (!dx) dx = &child.backward(ctx, *inputs_[J], dy);
+    if (!dx) dx = &child.backward(ctx, ctx[inputs_[J]], dy);
     return std::get<J>(edges_).backward(ctx, *dx);
   }
   template <std::size_t J>
@@ -196,7 +196,7 @@ struct seq {
   }
 
   detail::tuple_n<layout_adapter, size> edges_{};  // into each child
-  std::array<const tensor*, size> inputs_{};  // each child's input in the last forward
+  std::array<tensor_ptr, size> inputs_{};  // each child's input in the last forward
   std::array<fusion::step, size> steps_{}, inference_steps_{};
 };
 

@@ -17,7 +17,7 @@ struct prefixed_visitor {
   V& inner;
   std::string prefix;
   void parameter(std::string_view name, hush::parameter& p) { inner.parameter(prefix + std::string(name), p); }
-  void buffer(std::string_view name, tensor& t) { inner.buffer(prefix + std::string(name), t); }
+  void buffer(std::string_view name, kept& t) { inner.buffer(prefix + std::string(name), t); }
   void counter(std::string_view name, std::int64_t& c) { inner.counter(prefix + std::string(name), c); }
 };
 
@@ -37,19 +37,19 @@ void for_each_parameter(L& net, F&& f) {
   struct visitor {
     F& f;
     void parameter(std::string_view name, hush::parameter& p) { f(name, p); }
-    void buffer(std::string_view, tensor&) {}
+    void buffer(std::string_view, kept&) {}
     void counter(std::string_view, std::int64_t&) {}
   } v{f};
   net.visit(v);
 }
 
-/// Calls f(name, tensor&) for every buffer (running statistics, ...) of `net`.
+/// Calls f(name, kept&) for every buffer (running statistics, ...) of `net`.
 template <class L, class F>
 void for_each_buffer(L& net, F&& f) {
   struct visitor {
     F& f;
     void parameter(std::string_view, hush::parameter&) {}
-    void buffer(std::string_view name, tensor& t) { f(name, t); }
+    void buffer(std::string_view name, kept& t) { f(name, t); }
     void counter(std::string_view, std::int64_t&) {}
   } v{f};
   net.visit(v);

@@ -17,7 +17,10 @@ void save_checkpoint(const std::filesystem::path& path, L& net, Optimizer& opt,
   io::safetensors_writer w;
   add_weights(w, net);
   opt.visit_state(
-      [&](const std::string& name, tensor& t) { w.add("optimizer." + name, detail::dims_of(t.shape()), t.data()); },
+      [&](const std::string& name, kept& t) {
+        const tensor values = to_host(t);
+        w.add("optimizer." + name, detail::dims_of(values.shape()), values.data());
+      },
       [&](const std::string& name, std::int64_t& n) { w.add_scalar("optimizer." + name, n); });
   for (const auto& [k, v] : info) w.metadata(k, v);
   w.write(path);
@@ -30,7 +33,7 @@ std::map<std::string, std::string> load_checkpoint(const std::filesystem::path& 
   load_plan plan(file);
   plan.same_structure(net);
   plan.network(net);
-  opt.visit_state([&](const std::string& name, tensor& t) { plan.tensor_target("optimizer." + name, t); },
+  opt.visit_state([&](const std::string& name, kept& t) { plan.tensor_target("optimizer." + name, t); },
                   [&](const std::string& name, std::int64_t& n) { plan.counter_target("optimizer." + name, n); });
   plan.commit(true);
   return file.metadata;

@@ -72,9 +72,10 @@ void add_weights(io::safetensors_writer& w, L& net, const std::string& prefix = 
     io::safetensors_writer& w;
     const std::string& prefix;
     void parameter(std::string_view name, hush::parameter& p) { buffer(name, p.value); }
-    void buffer(std::string_view name, tensor& t) {
+    void buffer(std::string_view name, kept& t) {
       if (t.empty()) throw error("save: '" + std::string(name) + "' is not allocated: set the network up first");
-      w.add(prefix + std::string(name), detail::dims_of(t.shape()), t.data());
+      const tensor values = to_host(t);  // from the device, where the backend keeps them there
+      w.add(prefix + std::string(name), detail::dims_of(values.shape()), values.data());
     }
     void counter(std::string_view name, std::int64_t& c) { w.add_scalar(prefix + std::string(name), c); }
   } v{w, prefix};
@@ -104,7 +105,7 @@ class load_plan {
  public:
   explicit load_plan(const io::safetensors_file& file) : file_(file) {}
 
-  void tensor_target(const std::string& name, tensor& t) {
+  void tensor_target(const std::string& name, kept& t) {
     if (t.empty()) return problem("'" + name + "' is not allocated: set the network up before loading");
     const auto* a = find(name);
     if (!a) return;
@@ -131,7 +132,7 @@ class load_plan {
       load_plan& plan;
       const std::string& prefix;
       void parameter(std::string_view name, hush::parameter& p) { buffer(name, p.value); }
-      void buffer(std::string_view name, tensor& t) { plan.tensor_target(prefix + std::string(name), t); }
+      void buffer(std::string_view name, kept& t) { plan.tensor_target(prefix + std::string(name), t); }
       void counter(std::string_view name, std::int64_t& c) { plan.counter_target(prefix + std::string(name), c); }
     } v{*this, prefix};
     net.visit(v);
@@ -156,7 +157,7 @@ class load_plan {
       if (problems_.size() > 5) msg += "; and " + std::to_string(problems_.size() - 5) + " more";
       throw io_error(msg);
     }
-    for (auto [a, t] : copies_) std::copy(a->values.begin(), a->values.end(), t->data());
+    for (auto [a, t] : copies_) assign(*t, tensor(t->shape(), a->values));  // to the device where it lives
     for (auto [a, c] : counts_) *c = a->integers[0];
   }
 
@@ -171,7 +172,7 @@ class load_plan {
 
   const io::safetensors_file& file_;
   std::vector<std::string> problems_;
-  std::vector<std::pair<const io::stored_array*, tensor*>> copies_;
+  std::vector<std::pair<const io::stored_array*, kept*>> copies_;
   std::vector<std::pair<const io::stored_array*, std::int64_t*>> counts_;
   std::map<std::string, bool> used_;
 };

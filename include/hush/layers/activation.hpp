@@ -33,16 +33,16 @@ struct activation {
     ctx.keep(dx_, in, buffer_role::input_gradient);
   }
   template <class Ctx>
-  const tensor& forward(Ctx& ctx, const tensor& x) {
-    unary_forward(ctx.backend, op, x.numel(), x.data(), y_.data());
-    y_.set_layout(x.layout());
-    return y_;
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
+    unary_forward(ctx.backend, op, x.numel(), x.data(), ctx[y_].data());
+    ctx[y_].set_layout(x.layout());
+    return ctx[y_];
   }
   template <class Ctx>
-  const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
-    unary_backward(ctx.backend, op, x.numel(), x.data(), y_.data(), dy.data(), dx_.data());
-    dx_.set_layout(dy.layout());
-    return dx_;
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>& x, const tensor_of<Ctx>& dy) {
+    unary_backward(ctx.backend, op, x.numel(), x.data(), ctx[y_].data(), dy.data(), ctx[dx_].data());
+    ctx[dx_].set_layout(dy.layout());
+    return ctx[dx_];
   }
 
   /// Whether y may be written over x: when the op keeps the sign of its input and its gradient
@@ -62,7 +62,7 @@ struct activation {
   /// y = f(x) into x's own buffer (requires can_run_in_place()); backward then gets that buffer
   /// as its x.
   template <class Ctx>
-  const tensor& forward_in_place(Ctx& ctx, tensor& x) {
+  const tensor_of<Ctx>& forward_in_place(Ctx& ctx, tensor_of<Ctx>& x) {
     unary_forward(ctx.backend, op, x.numel(), x.data(), x.data());
     return x;
   }
@@ -72,7 +72,7 @@ struct activation {
   Op op{};
 
  private:
-  tensor y_, dx_;
+  kept y_, dx_;
 };
 
 /// torch.nn.ReLU

@@ -63,10 +63,10 @@ struct conv2d {
   void setup(Ctx& ctx, shape in) {
     geom_ = geometry(in);
     geom_.complete();
-    if (weight.allocate({opt.out, opt.in / opt.groups, opt.kernel, opt.kernel})) {
+    if (weight.allocate(ctx, {opt.out, opt.in / opt.groups, opt.kernel, opt.kernel})) {
       const float bound = 1.0f / std::sqrt(float((opt.in / opt.groups) * opt.kernel * opt.kernel));
-      init_uniform(weight.value, ctx.rng, ctx.next_stream(), bound);
-      if (opt.bias && bias.allocate({opt.out})) init_uniform(bias.value, ctx.rng, ctx.next_stream(), bound);
+      init_uniform(ctx, weight.value, ctx.next_stream(), bound);
+      if (opt.bias && bias.allocate(ctx, {opt.out})) init_uniform(ctx, bias.value, ctx.next_stream(), bound);
     }
     ctx.keep(y_, out_shape(in), buffer_role::output);
     ctx.keep(dx_, in, buffer_role::input_gradient);
@@ -89,29 +89,30 @@ struct conv2d {
   }
 
   template <class Ctx>
-  const tensor& forward(Ctx& ctx, const tensor& x) {
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
     const bool inference = ctx.mode == mode::inference;
-    run(ctx, x, weight.value.data(), bias_or_null(), ctx.inference_version, nullptr, inference);
-    return y_;
+    run(ctx, x, ctx[weight.value].data(), bias_or_null(ctx), ctx.inference_version, nullptr, inference);
+    return ctx[y_];
   }
 
   /// dy comes in y's layout and dx leaves in x's (core/layout.hpp): oneDNN reads and writes the
   /// blocked operands as they are; where it declined the geometry, x was blocked and is reordered.
   template <class Ctx>
-  const tensor& backward(Ctx& ctx, const tensor& x_in, const tensor& dy) {
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>& x_in, const tensor_of<Ctx>& dy) {
     float* scratch = ctx.scratch(scratch_floats(ctx));
     expect_layout(dy, layouts_.y ? layout::blocked : layout::nchw, "conv2d: dy");
-    const tensor& x = layouts_.x ? x_in : as_nchw(ctx, x_in, x_nchw_);
+    const auto& x = layouts_.x ? x_in : as_nchw(ctx, x_in, x_nchw_);
     if (opt.bias) add_bias_gradient(ctx, dy);
     if constexpr (provides_conv_state<typename Ctx::backend_type>) {  // both passes in one call (sharing dY's reorder)
-      conv2d_backward(ctx.backend, state_, geom_, x.data(), weight.value.data(), dy.data(), dx_.data(),
-                      weight.grad.data(), layouts_, scratch);
+      conv2d_backward(ctx.backend, state_, geom_, x.data(), ctx[weight.value].data(), dy.data(), ctx[dx_].data(),
+                      ctx[weight.grad].data(), layouts_, scratch);
     } else {
-      conv2d_backward_weight(ctx.backend, geom_, x.data(), dy.data(), weight.grad.data(), scratch);
-      conv2d_backward_data(ctx.backend, geom_, weight.value.data(), dy.data(), dx_.data(), scratch);
+      conv2d_backward_weight(ctx.backend, geom_, x.data(), dy.data(), ctx[weight.grad].data(), scratch);
+      conv2d_backward_data(ctx.backend, geom_, ctx[weight.value].data(), dy.data(), ctx[dx_].data(), scratch);
     }
-    dx_.set_layout(layouts_.x ? layout::blocked : layout::nchw);
-    return x_in.layout() == dx_.layout() ? dx_ : in_layout(ctx, dx_, x_in.layout(), dx_blocked_);
+    ctx[dx_].set_layout(layouts_.x ? layout::blocked : layout::nchw);
+    auto& dx = ctx[dx_];
+    return x_in.layout() == dx.layout() ? dx : in_layout(ctx, dx, x_in.layout(), dx_blocked_);
   }
 
   /// y = act(conv(x)) with the (leaky) ReLU after this layer applied as the kernel writes y,
@@ -119,10 +120,10 @@ struct conv2d {
   /// sign from this one). Any mode.
   template <class Ctx, class Act>
     requires requires(const Act& a) { a.as_fused(); }
-  const tensor& forward_then(Ctx& ctx, const tensor& x, const Act& act) {
+  const tensor_of<Ctx>& forward_then(Ctx& ctx, const tensor_of<Ctx>& x, const Act& act) {
     const auto f = act.as_fused();
-    run(ctx, x, weight.value.data(), bias_or_null(), 0, &f, false);
-    return y_;
+    run(ctx, x, ctx[weight.value].data(), bias_or_null(ctx), 0, &f, false);
+    return ctx[y_];
   }
 
   /// Inference with the batch norm that follows folded into the weights and bias (and the
@@ -130,22 +131,22 @@ struct conv2d {
   /// pass, into this layer's output buffer; the norm's and the activation's buffers stay
   /// untouched. Folded again when ctx.inference_version changed (model::infer()).
   template <class Ctx, std::derived_from<batch_norm2d> Norm>
-  const tensor& infer_fused(Ctx& ctx, const tensor& x, const Norm& bn) {
+  const tensor_of<Ctx>& infer_fused(Ctx& ctx, const tensor_of<Ctx>& x, const Norm& bn) {
     return infer_folded(ctx, x, bn, nullptr);
   }
   template <class Ctx, std::derived_from<batch_norm2d> Norm, class Act>
     requires requires(const Act& a) { a.as_fused(); }
-  const tensor& infer_fused(Ctx& ctx, const tensor& x, const Norm& bn, const Act& act) {
+  const tensor_of<Ctx>& infer_fused(Ctx& ctx, const tensor_of<Ctx>& x, const Norm& bn, const Act& act) {
     const auto f = act.as_fused();
     return infer_folded(ctx, x, bn, &f);
   }
   /// Inference with the activation after this layer applied in the same kernel.
   template <class Ctx, class Act>
     requires requires(const Act& a) { a.as_fused(); }
-  const tensor& infer_fused(Ctx& ctx, const tensor& x, const Act& act) {
+  const tensor_of<Ctx>& infer_fused(Ctx& ctx, const tensor_of<Ctx>& x, const Act& act) {
     const auto f = act.as_fused();
-    run(ctx, x, weight.value.data(), bias_or_null(), ctx.inference_version, &f, true);
-    return y_;
+    run(ctx, x, ctx[weight.value].data(), bias_or_null(ctx), ctx.inference_version, &f, true);
+    return ctx[y_];
   }
 
   template <class V>
@@ -182,22 +183,23 @@ struct conv2d {
   }
 
   template <class Ctx, class Norm>
-  const tensor& infer_folded(Ctx& ctx, const tensor& x, const Norm& bn, const ops::fused_relu* act) {
-    if (folded_at_ != ctx.inference_version || folded_weight_.shape() != weight.value.shape()) fold(bn, ctx.inference_version);
-    run(ctx, x, folded_weight_.data(), folded_bias_.data(), folded_at_, act, true);
-    return y_;
+  const tensor_of<Ctx>& infer_folded(Ctx& ctx, const tensor_of<Ctx>& x, const Norm& bn, const ops::fused_relu* act) {
+    if (folded_at_ != ctx.inference_version || ctx[folded_weight_].shape() != ctx[weight.value].shape()) fold(ctx, bn, ctx.inference_version);
+    run(ctx, x, ctx[folded_weight_].data(), ctx[folded_bias_].data(), folded_at_, act, true);
+    return ctx[y_];
   }
 
-  const float* bias_or_null() const { return opt.bias ? bias.value.data() : nullptr; }
+  template <class Ctx>
+  const float* bias_or_null(Ctx& ctx) const { return opt.bias ? ctx[bias.value].data() : nullptr; }
 
   /// bias.grad += Σ dy over samples and positions, dy in y's layout.
   template <class Ctx>
-  void add_bias_gradient(Ctx& ctx, const tensor& dy) {
+  void add_bias_gradient(Ctx& ctx, const tensor_of<Ctx>& dy) {
     const auto positions = geom_.p * geom_.q;
     if constexpr (provides_blocked_layout<typename Ctx::backend_type>) {
-      if (layouts_.y) return sum_into_bias_blocked(ctx.backend, geom_.n, geom_.k, positions, dy.data(), bias.grad.data());
+      if (layouts_.y) return sum_into_bias_blocked(ctx.backend, geom_.n, geom_.k, positions, dy.data(), ctx[bias.grad].data());
     }
-    sum_into_bias(ctx.backend, geom_.n, geom_.k, positions, dy.data(), bias.grad.data());
+    sum_into_bias(ctx.backend, geom_.n, geom_.k, positions, dy.data(), ctx[bias.grad].data());
   }
 
   /// y = act?(conv(x, w) + b) on the fastest path the backend has: oneDNN's inference kernels
@@ -207,19 +209,19 @@ struct conv2d {
   /// it (planned at setup: plan_layout); where oneDNN declines the geometry, x is reordered to
   /// NCHW first.
   template <class Ctx>
-  void run(Ctx& ctx, const tensor& x_in, const float* w, const float* b, std::uint64_t version,
+  void run(Ctx& ctx, const tensor_of<Ctx>& x_in, const float* w, const float* b, std::uint64_t version,
            const ops::fused_relu* act, bool inference) {
     expect_layout(x_in, in_layout_, "conv2d: x");
     float* scratch = ctx.scratch(scratch_floats(ctx));
-    y_.set_layout(layouts_.y ? layout::blocked : layout::nchw);
+    ctx[y_].set_layout(layouts_.y ? layout::blocked : layout::nchw);
     if constexpr (provides_conv_state<typename Ctx::backend_type>) {
-      const tensor& x = layouts_.x ? x_in : as_nchw(ctx, x_in, x_nchw_);  // NCHW where oneDNN declined
-      if (inference) return conv2d_infer(ctx.backend, state_, geom_, x.data(), w, version, b, act, y_.data(), layouts_, scratch);
-      return conv2d_forward(ctx.backend, state_, geom_, x.data(), w, b, act, y_.data(), layouts_, scratch);
+      const auto& x = layouts_.x ? x_in : as_nchw(ctx, x_in, x_nchw_);  // NCHW where oneDNN declined
+      if (inference) return conv2d_infer(ctx.backend, state_, geom_, x.data(), w, version, b, act, ctx[y_].data(), layouts_, scratch);
+      return conv2d_forward(ctx.backend, state_, geom_, x.data(), w, b, act, ctx[y_].data(), layouts_, scratch);
     } else {
       (void)version, (void)inference;
-      conv2d_forward(ctx.backend, geom_, x_in.data(), w, b, y_.data(), scratch);
-      if (act) unary_forward(ctx.backend, ops::leaky_relu{act->slope}, y_.numel(), y_.data(), y_.data());
+      conv2d_forward(ctx.backend, geom_, x_in.data(), w, b, ctx[y_].data(), scratch);
+      if (act) unary_forward(ctx.backend, ops::leaky_relu{act->slope}, ctx[y_].numel(), ctx[y_].data(), ctx[y_].data());
     }
   }
 
@@ -229,26 +231,27 @@ struct conv2d {
     else return conv2d_scratch(ctx.backend, geom_);
   }
 
-  /// w' = w·γ/√(σ²+ε) per output channel, b' = β + (b − μ)·γ/√(σ²+ε), from the running statistics.
-  void fold(const batch_norm2d& bn, std::uint64_t epoch) {
-    const auto k = opt.out, per = weight.value.numel() / k;
-    folded_weight_.resize(weight.value.shape());
-    folded_bias_.resize({k});
-    for (std::int64_t o = 0; o < k; ++o) {
-      const double scale = double(bn.weight.value[o]) / std::sqrt(double(bn.running_var[o]) + double(bn.opt.eps));
-      const double b = opt.bias ? double(bias.value[o]) : 0.0;
-      folded_bias_[o] = float(double(bn.bias.value[o]) + (b - double(bn.running_mean[o])) * scale);
-      for (std::int64_t i = 0; i < per; ++i) folded_weight_[o * per + i] = float(double(weight.value[o * per + i]) * scale);
-    }
+  /// w' = w·γ/√(σ²+ε) per output channel, b' = β + (b − μ)·γ/√(σ²+ε), from the running
+  /// statistics: a backend kernel, since the weights may live on the device.
+  template <class Ctx>
+  void fold(Ctx& ctx, const batch_norm2d& bn, std::uint64_t epoch) {
+    const auto& w = ctx[weight.value];
+    auto &fw = ctx[folded_weight_], &fb = ctx[folded_bias_];
+    fw.resize(w.shape());
+    fb.resize({opt.out});
+    batch_norm_fold(ctx.backend, backend::fold_operands{opt.out, w.numel() / opt.out, w.data(), bias_or_null(ctx),
+                                                        ctx[bn.weight.value].data(), ctx[bn.bias.value].data(),
+                                                        ctx[bn.running_mean].data(), ctx[bn.running_var].data(),
+                                                        bn.opt.eps, fw.data(), fb.data()});
     folded_at_ = epoch;
   }
 
   conv_geometry geom_{};
-  tensor y_, dx_;
+  kept y_, dx_;
   layout in_layout_ = layout::nchw;  // planned at setup
   conv_layouts layouts_{};            // which operands oneDNN reads and writes blocked
-  tensor x_nchw_, dx_blocked_;       // a blocked x in NCHW, and dx back in x's layout, where oneDNN declined
-  tensor folded_weight_, folded_bias_;
+  kept x_nchw_, dx_blocked_;       // a blocked x in NCHW, and dx back in x's layout, where oneDNN declined
+  kept folded_weight_, folded_bias_;
   std::uint64_t folded_at_ = 0;
   kernel_state state_;  // the backend's (oneDNN's primitives and inference weights), made at setup
 };

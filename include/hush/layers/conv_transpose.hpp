@@ -42,11 +42,11 @@ struct conv_transpose2d {
   template <class Ctx>
   void setup(Ctx& ctx, shape in) {
     geom_ = geometry(in);
-    if (weight.allocate({opt.in, opt.out / opt.groups, opt.kernel, opt.kernel})) {
+    if (weight.allocate(ctx, {opt.in, opt.out / opt.groups, opt.kernel, opt.kernel})) {
       // PyTorch takes fan_in from the weight's second dimension here too.
       const float bound = 1.0f / std::sqrt(float((opt.out / opt.groups) * opt.kernel * opt.kernel));
-      init_uniform(weight.value, ctx.rng, ctx.next_stream(), bound);
-      if (opt.bias && bias.allocate({opt.out})) init_uniform(bias.value, ctx.rng, ctx.next_stream(), bound);
+      init_uniform(ctx, weight.value, ctx.next_stream(), bound);
+      if (opt.bias && bias.allocate(ctx, {opt.out})) init_uniform(ctx, bias.value, ctx.next_stream(), bound);
     }
     ctx.keep(y_, output_shape(in), buffer_role::output);
     ctx.keep(dx_, in, buffer_role::input_gradient);
@@ -54,31 +54,31 @@ struct conv_transpose2d {
   }
 
   template <class Ctx>
-  const tensor& forward(Ctx& ctx, const tensor& x) {
-    const float* w = weight.value.data();
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
+    const float* w = ctx[weight.value].data();
     if constexpr (stateful<Ctx>) {
-      conv2d_backward_data(ctx.backend, state_, geom_, w, x.data(), y_.data(), ctx.scratch(conv2d_scratch(ctx.backend, state_, geom_)));
+      conv2d_backward_data(ctx.backend, state_, geom_, w, x.data(), ctx[y_].data(), ctx.scratch(conv2d_scratch(ctx.backend, state_, geom_)));
     } else {
-      conv2d_backward_data(ctx.backend, geom_, w, x.data(), y_.data(), ctx.scratch(conv2d_scratch(ctx.backend, geom_)));
+      conv2d_backward_data(ctx.backend, geom_, w, x.data(), ctx[y_].data(), ctx.scratch(conv2d_scratch(ctx.backend, geom_)));
     }
-    if (opt.bias) add_bias(ctx.backend, geom_.n, geom_.c, geom_.h * geom_.w, bias.value.data(), y_.data());
-    return y_;
+    if (opt.bias) add_bias(ctx.backend, geom_.n, geom_.c, geom_.h * geom_.w, ctx[bias.value].data(), ctx[y_].data());
+    return ctx[y_];
   }
 
   template <class Ctx>
-  const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
-    if (opt.bias) sum_into_bias(ctx.backend, geom_.n, geom_.c, geom_.h * geom_.w, dy.data(), bias.grad.data());
-    const float* w = weight.value.data();
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>& x, const tensor_of<Ctx>& dy) {
+    if (opt.bias) sum_into_bias(ctx.backend, geom_.n, geom_.c, geom_.h * geom_.w, dy.data(), ctx[bias.grad].data());
+    const float* w = ctx[weight.value].data();
     if constexpr (stateful<Ctx>) {
       float* scratch = ctx.scratch(conv2d_scratch(ctx.backend, state_, geom_));
-      conv2d_backward_weight(ctx.backend, state_, geom_, dy.data(), x.data(), weight.grad.data(), scratch);
-      conv2d_forward(ctx.backend, state_, geom_, dy.data(), w, nullptr, nullptr, dx_.data(), {}, scratch);
+      conv2d_backward_weight(ctx.backend, state_, geom_, dy.data(), x.data(), ctx[weight.grad].data(), scratch);
+      conv2d_forward(ctx.backend, state_, geom_, dy.data(), w, nullptr, nullptr, ctx[dx_].data(), {}, scratch);
     } else {
       float* scratch = ctx.scratch(conv2d_scratch(ctx.backend, geom_));
-      conv2d_backward_weight(ctx.backend, geom_, dy.data(), x.data(), weight.grad.data(), scratch);
-      conv2d_forward(ctx.backend, geom_, dy.data(), w, nullptr, dx_.data(), scratch);
+      conv2d_backward_weight(ctx.backend, geom_, dy.data(), x.data(), ctx[weight.grad].data(), scratch);
+      conv2d_forward(ctx.backend, geom_, dy.data(), w, nullptr, ctx[dx_].data(), scratch);
     }
-    return dx_;
+    return ctx[dx_];
   }
 
   template <class V>
@@ -116,7 +116,7 @@ struct conv_transpose2d {
   static constexpr bool stateful = provides_conv_state<typename Ctx::backend_type>;
 
   conv_geometry geom_{};
-  tensor y_, dx_;
+  kept y_, dx_;
   kernel_state state_;  // the backend's (oneDNN's primitives), made at setup
 };
 

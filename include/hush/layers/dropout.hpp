@@ -28,18 +28,18 @@ struct dropout {
     ctx.keep(dx_, in, buffer_role::input_gradient);
   }
   template <class Ctx>
-  const tensor& forward(Ctx& ctx, const tensor& x) {
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
     active_ = ctx.training() && p > 0.0f;
     if (!active_) return x;
     key_ = counter_rng::mix(stream_ ^ counter_rng::mix(ctx.step));
-    dropout_forward(ctx.backend, x.numel(), p, ctx.rng, key_, x.data(), y_.data());
-    return y_;
+    dropout_forward(ctx.backend, x.numel(), p, ctx.rng, key_, x.data(), ctx[y_].data());
+    return ctx[y_];
   }
   template <class Ctx>
-  const tensor& backward(Ctx& ctx, const tensor&, const tensor& dy) {
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>&, const tensor_of<Ctx>& dy) {
     if (!active_) return dy;
-    dropout_backward(ctx.backend, dy.numel(), p, ctx.rng, key_, dy.data(), dx_.data());
-    return dx_;
+    dropout_backward(ctx.backend, dy.numel(), p, ctx.rng, key_, dy.data(), ctx[dx_].data());
+    return ctx[dx_];
   }
   template <class V>
   void visit(V&&) {}
@@ -50,7 +50,7 @@ struct dropout {
  private:
   std::uint64_t stream_ = 0, key_ = 0;
   bool active_ = false;
-  tensor y_, dx_;
+  kept y_, dx_;
 };
 
 }  // namespace hush

@@ -1,6 +1,5 @@
 #pragma once
 // flatten: x (N, C, H, W) -> y (N, C·H·W), torch.nn.Flatten(). identity: y = x.
-#include <algorithm>
 #include <cstdint>
 
 #include "hush/core/context.hpp"
@@ -21,21 +20,23 @@ struct flatten {
     ctx.keep(y_, output_shape(in), buffer_role::output);
     ctx.keep(dx_, in, buffer_role::input_gradient);
   }
+  /// A copy (a backend kernel: the values may live on the device), since every layer owns its
+  /// output.
   template <class Ctx>
-  const tensor& forward(Ctx&, const tensor& x) {
-    std::copy_n(x.data(), x.numel(), y_.data());
-    return y_;
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
+    copy_blocks(ctx.backend, 1, x.numel(), x.data(), x.numel(), ctx[y_].data(), x.numel());
+    return ctx[y_];
   }
   template <class Ctx>
-  const tensor& backward(Ctx&, const tensor&, const tensor& dy) {
-    std::copy_n(dy.data(), dy.numel(), dx_.data());
-    return dx_;
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>&, const tensor_of<Ctx>& dy) {
+    copy_blocks(ctx.backend, 1, dy.numel(), dy.data(), dy.numel(), ctx[dx_].data(), dy.numel());
+    return ctx[dx_];
   }
   template <class V>
   void visit(V&&) {}
 
  private:
-  tensor y_, dx_;
+  kept y_, dx_;
 };
 
 }  // namespace hush

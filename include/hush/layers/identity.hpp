@@ -21,11 +21,11 @@ struct identity {
   template <class Ctx>
   void setup(Ctx&, shape) {}
   template <class Ctx>
-  const tensor& forward(Ctx&, const tensor& x) {
+  const tensor_of<Ctx>& forward(Ctx&, const tensor_of<Ctx>& x) {
     return x;
   }
   template <class Ctx>
-  const tensor& backward(Ctx&, const tensor&, const tensor& dy) {
+  const tensor_of<Ctx>& backward(Ctx&, const tensor_of<Ctx>&, const tensor_of<Ctx>& dy) {
     return dy;
   }
   template <class V>

@@ -35,28 +35,28 @@ struct linear {
   void setup(Ctx& ctx, shape in) {
     ctx.keep(y_, output_shape(in), buffer_role::output);
     ctx.keep(dx_, in, buffer_role::input_gradient);
-    if (weight.allocate({opt.out, opt.in})) {
+    if (weight.allocate(ctx, {opt.out, opt.in})) {
       const float bound = 1.0f / std::sqrt(float(opt.in));
-      init_uniform(weight.value, ctx.rng, ctx.next_stream(), bound);
-      if (opt.bias && bias.allocate({opt.out})) init_uniform(bias.value, ctx.rng, ctx.next_stream(), bound);
+      init_uniform(ctx, weight.value, ctx.next_stream(), bound);
+      if (opt.bias && bias.allocate(ctx, {opt.out})) init_uniform(ctx, bias.value, ctx.next_stream(), bound);
     }
   }
 
   template <class Ctx>
-  const tensor& forward(Ctx& ctx, const tensor& x) {
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
     const auto n = x.shape()[0];
-    gemm(ctx.backend, false, true, n, opt.out, opt.in, 1.0f, x.data(), weight.value.data(), 0.0f, y_.data());
-    if (opt.bias) add_bias(ctx.backend, n, opt.out, 1, bias.value.data(), y_.data());
-    return y_;
+    gemm(ctx.backend, false, true, n, opt.out, opt.in, 1.0f, x.data(), ctx[weight.value].data(), 0.0f, ctx[y_].data());
+    if (opt.bias) add_bias(ctx.backend, n, opt.out, 1, ctx[bias.value].data(), ctx[y_].data());
+    return ctx[y_];
   }
 
   template <class Ctx>
-  const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>& x, const tensor_of<Ctx>& dy) {
     const auto n = x.shape()[0];
-    gemm(ctx.backend, true, false, opt.out, opt.in, n, 1.0f, dy.data(), x.data(), 1.0f, weight.grad.data());
-    if (opt.bias) sum_into_bias(ctx.backend, n, opt.out, 1, dy.data(), bias.grad.data());
-    gemm(ctx.backend, false, false, n, opt.in, opt.out, 1.0f, dy.data(), weight.value.data(), 0.0f, dx_.data());
-    return dx_;
+    gemm(ctx.backend, true, false, opt.out, opt.in, n, 1.0f, dy.data(), x.data(), 1.0f, ctx[weight.grad].data());
+    if (opt.bias) sum_into_bias(ctx.backend, n, opt.out, 1, dy.data(), ctx[bias.grad].data());
+    gemm(ctx.backend, false, false, n, opt.in, opt.out, 1.0f, dy.data(), ctx[weight.value].data(), 0.0f, ctx[dx_].data());
+    return ctx[dx_];
   }
 
   template <class V>
@@ -73,7 +73,7 @@ struct linear {
   parameter weight, bias;
 
  private:
-  tensor y_, dx_;
+  kept y_, dx_;
 };
 
 }  // namespace hush

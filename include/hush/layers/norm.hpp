@@ -52,27 +52,28 @@ struct batch_norm2d {
   template <class Ctx>
   void setup(Ctx& ctx, shape in) {
     output_shape(in);
-    if (weight.allocate({opt.channels})) {
-      weight.value.fill(1.0f);
-      bias.allocate({opt.channels});
-      running_mean = tensor({opt.channels});
-      running_var = tensor({opt.channels}, 1.0f);
-      mean_ = tensor({opt.channels});
-      var_ = tensor({opt.channels});
+    if (weight.allocate(ctx, {opt.channels})) {
+      fill(ctx.backend, opt.channels, 1.0f, ctx[weight.value].data());
+      bias.allocate(ctx, {opt.channels});
+      ctx[running_mean].resize({opt.channels});
+      ctx[running_var].resize({opt.channels});
+      fill(ctx.backend, opt.channels, 1.0f, ctx[running_var].data());
+      ctx[mean_].resize({opt.channels});
+      ctx[var_].resize({opt.channels});
     }
     ctx.keep(y_, in, buffer_role::output);
     ctx.keep(dx_, in, buffer_role::input_gradient);
   }
 
   template <class Ctx>
-  const tensor& forward(Ctx& ctx, const tensor& x) {
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
     return run(ctx, x, nullptr);
   }
   /// y = act(bn(x)) with the (leaky) ReLU after this layer applied in the same pass, into this
   /// layer's buffer (the activation's own stays untouched; its backward reads the sign here).
   template <class Ctx, class Act>
     requires requires(const Act& a) { a.as_fused(); }
-  const tensor& forward_then(Ctx& ctx, const tensor& x, const Act& act) {
+  const tensor_of<Ctx>& forward_then(Ctx& ctx, const tensor_of<Ctx>& x, const Act& act) {
     const auto f = act.as_fused();
     return run(ctx, x, &f);
   }
@@ -82,55 +83,55 @@ struct batch_norm2d {
   /// backward pass; the activation's backward and its buffer are skipped.
   template <class Ctx, class Act>
     requires requires(const Act& a) { a.as_fused(); }
-  const tensor& backward_then(Ctx& ctx, const tensor& x, const tensor& dy, Act& act) {
+  const tensor_of<Ctx>& backward_then(Ctx& ctx, const tensor_of<Ctx>& x, const tensor_of<Ctx>& dy, Act& act) {
     const auto f = act.as_fused();
     if constexpr (fused_backward<Ctx>) return run_backward(ctx, x, dy, &f);
-    else return backward(ctx, x, act.backward(ctx, y_, dy));  // a backend without the fused kernel
+    else return backward(ctx, x, act.backward(ctx, ctx[y_], dy));  // a backend without the fused kernel
   }
 
   template <class Ctx>
-  const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>& x, const tensor_of<Ctx>& dy) {
     return run_backward(ctx, x, dy, nullptr);
   }
 
  private:
   template <class Ctx>
-  const tensor& run(Ctx& ctx, const tensor& x, const ops::fused_relu* act) {
+  const tensor_of<Ctx>& run(Ctx& ctx, const tensor_of<Ctx>& x, const ops::fused_relu* act) {
     const auto& s = x.shape();
     const auto hw = s.h() * s.w();
     batch_statistics_ = ctx.training();
-    y_.set_layout(x.layout());
+    ctx[y_].set_layout(x.layout());
     bool blocked = false;
     if constexpr (blocked_kernels<Ctx>) blocked = x.layout() == layout::blocked;
     if (batch_statistics_) {
       if constexpr (blocked_kernels<Ctx>) {
         if (blocked)
           batch_norm_statistics_blocked(ctx.backend, activation_block(ctx.backend), s.n(), s.c(), hw, x.data(),
-                                        mean_.data(), var_.data());
+                                        ctx[mean_].data(), ctx[var_].data());
       }
-      if (!blocked) batch_norm_statistics(ctx.backend, s.n(), s.c(), hw, x.data(), mean_.data(), var_.data());
-      batch_norm_update_running(ctx.backend, s.c(), s.n() * hw, opt.momentum, mean_.data(), var_.data(),
-                                running_mean.data(), running_var.data());
+      if (!blocked) batch_norm_statistics(ctx.backend, s.n(), s.c(), hw, x.data(), ctx[mean_].data(), ctx[var_].data());
+      batch_norm_update_running(ctx.backend, s.c(), s.n() * hw, opt.momentum, ctx[mean_].data(), ctx[var_].data(),
+                                ctx[running_mean].data(), ctx[running_var].data());
       ++num_batches_tracked;
     }
-    const tensor& m = batch_statistics_ ? mean_ : running_mean;
-    const tensor& v = batch_statistics_ ? var_ : running_var;
+    const auto& m = ctx[batch_statistics_ ? mean_ : running_mean];
+    const auto& v = ctx[batch_statistics_ ? var_ : running_var];
     if constexpr (blocked_kernels<Ctx>) {
       if (blocked) {
         batch_norm_forward_relu_blocked(ctx.backend, activation_block(ctx.backend), s.n(), s.c(), hw, x.data(), m.data(),
-                                        v.data(), opt.eps, weight.value.data(), bias.value.data(), act, y_.data());
-        return y_;
+                                        v.data(), opt.eps, ctx[weight.value].data(), ctx[bias.value].data(), act, ctx[y_].data());
+        return ctx[y_];
       }
     }
     if constexpr (provides_batch_norm_relu<typename Ctx::backend_type>) {
-      batch_norm_forward_relu(ctx.backend, s.n(), s.c(), hw, x.data(), m.data(), v.data(), opt.eps, weight.value.data(),
-                              bias.value.data(), act, y_.data());
+      batch_norm_forward_relu(ctx.backend, s.n(), s.c(), hw, x.data(), m.data(), v.data(), opt.eps, ctx[weight.value].data(),
+                              ctx[bias.value].data(), act, ctx[y_].data());
     } else {
-      batch_norm_forward(ctx.backend, s.n(), s.c(), hw, x.data(), m.data(), v.data(), opt.eps, weight.value.data(),
-                         bias.value.data(), y_.data());
-      if (act) unary_forward(ctx.backend, ops::leaky_relu{act->slope}, y_.numel(), y_.data(), y_.data());
+      batch_norm_forward(ctx.backend, s.n(), s.c(), hw, x.data(), m.data(), v.data(), opt.eps, ctx[weight.value].data(),
+                         ctx[bias.value].data(), ctx[y_].data());
+      if (act) unary_forward(ctx.backend, ops::leaky_relu{act->slope}, ctx[y_].numel(), ctx[y_].data(), ctx[y_].data());
     }
-    return y_;
+    return ctx[y_];
   }
 
  public:
@@ -148,7 +149,7 @@ struct batch_norm2d {
 
   options opt;
   parameter weight, bias;
-  tensor running_mean, running_var;
+  kept running_mean, running_var;
   std::int64_t num_batches_tracked = 0;
 
  private:
@@ -162,37 +163,37 @@ struct batch_norm2d {
   /// dx (and the parameters' gradients) from dy; `after`: the activation forward_then applied,
   /// whose output's gradient dy is, taken through it here (only where fused_backward).
   template <class Ctx>
-  const tensor& run_backward(Ctx& ctx, const tensor& x, const tensor& dy, const ops::fused_relu* after) {
+  const tensor_of<Ctx>& run_backward(Ctx& ctx, const tensor_of<Ctx>& x, const tensor_of<Ctx>& dy, const ops::fused_relu* after) {
     const auto& s = x.shape();
     const auto hw = s.h() * s.w();
-    const tensor& m = batch_statistics_ ? mean_ : running_mean;
-    const tensor& v = batch_statistics_ ? var_ : running_var;
-    const float* y = after ? y_.data() : nullptr;
+    const auto& m = ctx[batch_statistics_ ? mean_ : running_mean];
+    const auto& v = ctx[batch_statistics_ ? var_ : running_var];
+    const float* y = after ? ctx[y_].data() : nullptr;
     const float slope = after ? after->slope : 1.0f;
-    dx_.set_layout(x.layout());
+    ctx[dx_].set_layout(x.layout());
     if constexpr (blocked_kernels<Ctx>) {
       if (x.layout() == layout::blocked) {
         batch_norm_backward_blocked(ctx.backend, activation_block(ctx.backend), s.n(), s.c(), hw, x.data(), dy.data(),
-                                    m.data(), v.data(), opt.eps, weight.value.data(), dx_.data(), weight.grad.data(),
-                                    bias.grad.data(), batch_statistics_, y, slope);
-        return dx_;
+                                    m.data(), v.data(), opt.eps, ctx[weight.value].data(), ctx[dx_].data(), ctx[weight.grad].data(),
+                                    ctx[bias.grad].data(), batch_statistics_, y, slope);
+        return ctx[dx_];
       }
     }
     if constexpr (fused_backward<Ctx>) {
       if (after) {
         batch_norm_backward_relu(ctx.backend, s.n(), s.c(), hw, x.data(), dy.data(), y, slope, m.data(), v.data(),
-                                 opt.eps, weight.value.data(), dx_.data(), weight.grad.data(), bias.grad.data(),
+                                 opt.eps, ctx[weight.value].data(), ctx[dx_].data(), ctx[weight.grad].data(), ctx[bias.grad].data(),
                                  batch_statistics_);
-        return dx_;
+        return ctx[dx_];
       }
     }
     batch_norm_backward(ctx.backend, s.n(), s.c(), hw, x.data(), dy.data(), m.data(), v.data(), opt.eps,
-                        weight.value.data(), dx_.data(), weight.grad.data(), bias.grad.data(), batch_statistics_);
-    return dx_;
+                        ctx[weight.value].data(), ctx[dx_].data(), ctx[weight.grad].data(), ctx[bias.grad].data(), batch_statistics_);
+    return ctx[dx_];
   }
 
   bool batch_statistics_ = true;  // what the last forward used, so backward matches it
-  tensor mean_, var_, y_, dx_;
+  kept mean_, var_, y_, dx_;
 };
 
 struct layer_norm {
@@ -216,9 +217,9 @@ struct layer_norm {
   template <class Ctx>
   void setup(Ctx& ctx, shape in) {
     output_shape(in);
-    if (weight.allocate({opt.features})) {
-      weight.value.fill(1.0f);
-      bias.allocate({opt.features});
+    if (weight.allocate(ctx, {opt.features})) {
+      fill(ctx.backend, opt.features, 1.0f, ctx[weight.value].data());
+      bias.allocate(ctx, {opt.features});
     }
     const auto rows = in.numel() / opt.features;
     ctx.keep(mean_, {rows}, buffer_role::saved);
@@ -228,17 +229,17 @@ struct layer_norm {
   }
 
   template <class Ctx>
-  const tensor& forward(Ctx& ctx, const tensor& x) {
-    layer_norm_forward(ctx.backend, x.numel() / opt.features, opt.features, x.data(), weight.value.data(),
-                       bias.value.data(), opt.eps, y_.data(), mean_.data(), rstd_.data());
-    return y_;
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
+    layer_norm_forward(ctx.backend, x.numel() / opt.features, opt.features, x.data(), ctx[weight.value].data(),
+                       ctx[bias.value].data(), opt.eps, ctx[y_].data(), ctx[mean_].data(), ctx[rstd_].data());
+    return ctx[y_];
   }
 
   template <class Ctx>
-  const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
-    layer_norm_backward(ctx.backend, x.numel() / opt.features, opt.features, x.data(), dy.data(), weight.value.data(),
-                        mean_.data(), rstd_.data(), dx_.data(), weight.grad.data(), bias.grad.data());
-    return dx_;
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>& x, const tensor_of<Ctx>& dy) {
+    layer_norm_backward(ctx.backend, x.numel() / opt.features, opt.features, x.data(), dy.data(), ctx[weight.value].data(),
+                        ctx[mean_].data(), ctx[rstd_].data(), ctx[dx_].data(), ctx[weight.grad].data(), ctx[bias.grad].data());
+    return ctx[dx_];
   }
 
   template <class V>
@@ -253,7 +254,7 @@ struct layer_norm {
   parameter weight, bias;
 
  private:
-  tensor mean_, rstd_, y_, dx_;
+  kept mean_, rstd_, y_, dx_;
 };
 
 }  // namespace hush

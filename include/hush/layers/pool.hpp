@@ -54,7 +54,7 @@ struct pool2d {
     return g;
   }
   pool_geometry geom_{};
-  tensor y_, dx_;
+  kept y_, dx_;
 };
 }  // namespace detail
 
@@ -62,14 +62,14 @@ struct max_pool2d : detail::pool2d<max_pool2d> {
   static constexpr const char* kind = "max_pool2d";
   using pool2d::pool2d;
   template <class Ctx>
-  const tensor& forward(Ctx& ctx, const tensor& x) {
-    max_pool2d_forward(ctx.backend, geom_, x.data(), y_.data());
-    return y_;
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
+    max_pool2d_forward(ctx.backend, geom_, x.data(), ctx[y_].data());
+    return ctx[y_];
   }
   template <class Ctx>
-  const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
-    max_pool2d_backward(ctx.backend, geom_, x.data(), dy.data(), dx_.data());
-    return dx_;
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>& x, const tensor_of<Ctx>& dy) {
+    max_pool2d_backward(ctx.backend, geom_, x.data(), dy.data(), ctx[dx_].data());
+    return ctx[dx_];
   }
 };
 
@@ -77,14 +77,14 @@ struct avg_pool2d : detail::pool2d<avg_pool2d> {
   static constexpr const char* kind = "avg_pool2d";
   using pool2d::pool2d;
   template <class Ctx>
-  const tensor& forward(Ctx& ctx, const tensor& x) {
-    avg_pool2d_forward(ctx.backend, geom_, x.data(), y_.data());
-    return y_;
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
+    avg_pool2d_forward(ctx.backend, geom_, x.data(), ctx[y_].data());
+    return ctx[y_];
   }
   template <class Ctx>
-  const tensor& backward(Ctx& ctx, const tensor&, const tensor& dy) {
-    avg_pool2d_backward(ctx.backend, geom_, dy.data(), dx_.data());
-    return dx_;
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>&, const tensor_of<Ctx>& dy) {
+    avg_pool2d_backward(ctx.backend, geom_, dy.data(), ctx[dx_].data());
+    return ctx[dx_];
   }
 };
 
@@ -109,21 +109,21 @@ struct global_avg_pool {
     geom_.complete();
   }
   template <class Ctx>
-  const tensor& forward(Ctx& ctx, const tensor& x) {
-    avg_pool2d_forward(ctx.backend, geom_, x.data(), y_.data());
-    return y_;
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
+    avg_pool2d_forward(ctx.backend, geom_, x.data(), ctx[y_].data());
+    return ctx[y_];
   }
   template <class Ctx>
-  const tensor& backward(Ctx& ctx, const tensor&, const tensor& dy) {
-    avg_pool2d_backward(ctx.backend, geom_, dy.data(), dx_.data());
-    return dx_;
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>&, const tensor_of<Ctx>& dy) {
+    avg_pool2d_backward(ctx.backend, geom_, dy.data(), ctx[dx_].data());
+    return ctx[dx_];
   }
   template <class V>
   void visit(V&&) {}
 
  private:
   pool_geometry geom_{};
-  tensor y_, dx_;
+  kept y_, dx_;
 };
 
 }  // namespace hush

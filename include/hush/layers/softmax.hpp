@@ -21,22 +21,22 @@ struct softmax {
     ctx.keep(dx_, in, buffer_role::input_gradient);
   }
   template <class Ctx>
-  const tensor& forward(Ctx& ctx, const tensor& x) {
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
     const auto k = x.shape()[x.shape().rank - 1];
-    softmax_forward(ctx.backend, x.numel() / k, k, x.data(), y_.data());
-    return y_;
+    softmax_forward(ctx.backend, x.numel() / k, k, x.data(), ctx[y_].data());
+    return ctx[y_];
   }
   template <class Ctx>
-  const tensor& backward(Ctx& ctx, const tensor& x, const tensor& dy) {
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>& x, const tensor_of<Ctx>& dy) {
     const auto k = x.shape()[x.shape().rank - 1];
-    softmax_backward(ctx.backend, x.numel() / k, k, y_.data(), dy.data(), dx_.data());
-    return dx_;
+    softmax_backward(ctx.backend, x.numel() / k, k, ctx[y_].data(), dy.data(), ctx[dx_].data());
+    return ctx[dx_];
   }
   template <class V>
   void visit(V&&) {}
 
  private:
-  tensor y_, dx_;
+  kept y_, dx_;
 };
 
 }  // namespace hush

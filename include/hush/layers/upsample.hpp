@@ -34,14 +34,14 @@ struct upsample {
     geom_ = {in.n(), in.c(), in.h(), in.w(), opt.scale, opt.interpolation == interpolation::bilinear};
   }
   template <class Ctx>
-  const tensor& forward(Ctx& ctx, const tensor& x) {
-    upsample_forward(ctx.backend, geom_, x.data(), y_.data());
-    return y_;
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
+    upsample_forward(ctx.backend, geom_, x.data(), ctx[y_].data());
+    return ctx[y_];
   }
   template <class Ctx>
-  const tensor& backward(Ctx& ctx, const tensor&, const tensor& dy) {
-    upsample_backward(ctx.backend, geom_, dy.data(), dx_.data());
-    return dx_;
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>&, const tensor_of<Ctx>& dy) {
+    upsample_backward(ctx.backend, geom_, dy.data(), ctx[dx_].data());
+    return ctx[dx_];
   }
   template <class V>
   void visit(V&&) {}
@@ -56,7 +56,7 @@ struct upsample {
 
  private:
   upsample_geometry geom_{};
-  tensor y_, dx_;
+  kept y_, dx_;
 };
 
 }  // namespace hush

@@ -20,23 +20,24 @@ struct cross_entropy {
 
   /// The loss; keeps dL/dlogits for backward(). labels hold class indices as floats.
   template <class Ctx>
-  float forward(Ctx& ctx, const tensor& logits, const tensor& labels) {
+  float forward(Ctx& ctx, const tensor_of<Ctx>& logits, const tensor_of<Ctx>& labels) {
     const auto& s = logits.shape();
     if (s.rank != 2 || labels.numel() != s[0])
       throw shape_error("cross_entropy: expected logits (N, K) and N labels, got logits " + s.str() + " and labels " +
                         labels.shape().str());
-    grad_.resize(s);
+    ctx[grad_].resize(s);
     const double total = softmax_cross_entropy(ctx.backend, s[0], s[1], logits.data(), labels.data(),
-                                               opt.label_smoothing, 1.0f / float(s[0]), grad_.data());
+                                               opt.label_smoothing, 1.0f / float(s[0]), ctx[grad_].data());
     return static_cast<float>(total / double(s[0]));
   }
   /// dL/dlogits of the last forward.
-  const tensor& backward() const { return grad_; }
+  template <class Ctx>
+  const tensor_of<Ctx>& backward(const Ctx& ctx) const { return ctx[grad_]; }
 
   options opt{};
 
  private:
-  tensor grad_;
+  kept grad_;
 };
 
 }  // namespace hush

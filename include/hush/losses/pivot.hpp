@@ -30,7 +30,7 @@ struct pivot_loss {
 
   /// The loss; keeps dL/dlogits for backward(). labels (m) hold class indices as floats.
   template <class Ctx>
-  float forward(Ctx& ctx, const tensor& logits, const tensor& labels) {
+  float forward(Ctx& ctx, const tensor_of<Ctx>& logits, const tensor_of<Ctx>& labels) {
     const auto& s = logits.shape();
     if (s.rank != 2 || labels.numel() != s[0])
       throw shape_error("pivot_loss: expected logits (m, K) and m labels, got logits " + s.str() + " and labels " +
@@ -39,33 +39,30 @@ struct pivot_loss {
     if (k < 0 || 2 * k > m)
       throw shape_error("pivot_loss: " + std::to_string(k) + " perturbed rows need k <= m/2, got a batch of " +
                         std::to_string(m));
-    grad_.resize(s);
+    ctx[grad_].resize(s);
     const double denominator = double(m - k) + double(opt.lambda) * double(k);
     const float* z = logits.data();
-    float* dz = grad_.data();
+    float* dz = ctx[grad_].data();
     const double perturbed = softmax_cross_entropy(ctx.backend, k, classes, z, labels.data(), 0.0f,
                                                    static_cast<float>(opt.lambda / denominator), dz);
     const double clean = softmax_cross_entropy(ctx.backend, m - k, classes, z + k * classes, labels.data() + k, 0.0f,
                                                static_cast<float>(1.0 / denominator), dz + k * classes);
-    // The distance term: K values per pair, so a host loop (logits live in host memory).
-    double distance = 0;
-    for (std::int64_t i = 0; i < k * classes; ++i) {
-      const double d = double(z[i]) - double(z[k * classes + i]);  // E'_i - E_i
-      distance += d * d;
-      dz[i] += static_cast<float>(2.0 * opt.lambda2 * d);
-    }
+    // The distance term Σ‖E' − E‖², and its gradient through the perturbed rows only.
+    const double distance = squared_distance(ctx.backend, k * classes, z, z + k * classes,
+                                             static_cast<float>(2.0 * opt.lambda2), dz);
     last_distance_ = distance;
     return static_cast<float>((clean + opt.lambda * perturbed) / denominator + opt.lambda2 * distance);
   }
   /// dL/dlogits of the last forward (zero through the clean logits' role as the pivot).
-  const tensor& backward() const { return grad_; }
+  template <class Ctx>
+  const tensor_of<Ctx>& backward(const Ctx& ctx) const { return ctx[grad_]; }
   /// Σ‖E' - E‖² of the last forward, for logging.
   double distance() const { return last_distance_; }
 
   options opt;
 
  private:
-  tensor grad_;
+  kept grad_;
   double last_distance_ = 0;
 };
 

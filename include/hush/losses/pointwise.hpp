@@ -17,21 +17,22 @@ namespace hush {
 template <class Op>
 struct mean_pointwise_loss {
   template <class Ctx>
-  float forward(Ctx& ctx, const tensor& pred, const tensor& target) {
+  float forward(Ctx& ctx, const tensor_of<Ctx>& pred, const tensor_of<Ctx>& target) {
     if (pred.shape() != target.shape())
       throw shape_error("loss: prediction " + pred.shape().str() + " and target " + target.shape().str() +
                         " differ in shape");
-    grad_.resize(pred.shape());
+    ctx[grad_].resize(pred.shape());
     const auto n = pred.numel();
     const double total =
-        pointwise_loss(ctx.backend, Op{}, n, pred.data(), target.data(), 1.0f / float(n), grad_.data());
+        pointwise_loss(ctx.backend, Op{}, n, pred.data(), target.data(), 1.0f / float(n), ctx[grad_].data());
     return static_cast<float>(total / double(n));
   }
   /// dL/dpred of the last forward.
-  const tensor& backward() const { return grad_; }
+  template <class Ctx>
+  const tensor_of<Ctx>& backward(const Ctx& ctx) const { return ctx[grad_]; }
 
  private:
-  tensor grad_;
+  kept grad_;
 };
 
 struct mse_loss : mean_pointwise_loss<ops::squared_error> {

@@ -19,24 +19,25 @@ struct weighted_sum {
       : weights(w) {}
 
   template <class Ctx>
-  float forward(Ctx& ctx, const tensor& pred, const tensor& target) {
+  float forward(Ctx& ctx, const tensor_of<Ctx>& pred, const tensor_of<Ctx>& target) {
     float total = 0.0f;
-    grad_.resize(pred.shape());
-    grad_.zero();
+    ctx[grad_].resize(pred.shape());
+    ctx[grad_].zero();
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       ((total += weights[I] * std::get<I>(losses).forward(ctx, pred, target),
-        axpy(ctx.backend, grad_.numel(), weights[I], std::get<I>(losses).backward().data(), grad_.data())),
+        axpy(ctx.backend, ctx[grad_].numel(), weights[I], std::get<I>(losses).backward(ctx).data(), ctx[grad_].data())),
        ...);
     }(std::make_index_sequence<size>{});
     return total;
   }
-  const tensor& backward() const { return grad_; }
+  template <class Ctx>
+  const tensor_of<Ctx>& backward(const Ctx& ctx) const { return ctx[grad_]; }
 
   std::array<float, size> weights;
   std::tuple<Ls...> losses;
 
  private:
-  tensor grad_;
+  kept grad_;
 };
 
 }  // namespace hush

@@ -1,21 +1,28 @@
 #pragma once
 // Top-1 accuracy: how many rows of logits (N, K) have their arg-max at the label.
 #include <cstdint>
+#include <string>
 
+#include "hush/backend/reference/metrics.hpp"
+#include "hush/core/error.hpp"
+#include "hush/core/memory.hpp"
 #include "hush/core/tensor.hpp"
 
 namespace hush::metrics {
 
-inline std::int64_t correct(const tensor& logits, const tensor& labels) {
+/// On `backend`, where the logits and labels live (a kernel: they may be on the device).
+template <class Backend>
+std::int64_t correct(Backend backend, const basic_tensor<memory_of<Backend>>& logits,
+                     const basic_tensor<memory_of<Backend>>& labels) {
   const auto n = logits.shape()[0], k = logits.shape()[1];
-  std::int64_t hits = 0;
-  for (std::int64_t i = 0; i < n; ++i) {
-    const float* z = logits.data() + i * k;
-    std::int64_t best = 0;
-    for (std::int64_t j = 1; j < k; ++j) best = z[j] > z[best] ? j : best;
-    hits += best == static_cast<std::int64_t>(labels[i]);
-  }
-  return hits;
+  if (logits.shape().rank != 2 || labels.numel() != n)
+    throw shape_error("accuracy: expected logits (N, K) and N labels, got logits " + logits.shape().str() +
+                      " and labels " + labels.shape().str());
+  return count_correct(backend, n, k, logits.data(), labels.data());
+}
+/// Host tensors.
+inline std::int64_t correct(const tensor& logits, const tensor& labels) {
+  return correct(backend::reference{}, logits, labels);
 }
 
 }  // namespace hush::metrics

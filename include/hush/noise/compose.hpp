@@ -9,8 +9,10 @@
 #include <span>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
+#include "hush/backend/cpu/elementwise.hpp"  // where host_only noise runs
 #include "hush/core/tensor.hpp"
 #include "hush/noise/noise.hpp"
 
@@ -30,6 +32,9 @@ struct chain {
       // The first reads x; the others work in place on y.
       ((std::get<I>(parts).apply(b, rng, child_stream(stream, I), img, I == 0 ? x : y, y)), ...);
     }(std::index_sequence_for<Ns...>{});
+  }
+  constexpr bool runs_on_host() const {
+    return std::apply([](const auto&... n) { return (noise::runs_on_host(n) || ...); }, parts);
   }
   std::string describe() const {
     std::string s;
@@ -65,6 +70,9 @@ struct one_of {
       ((I == k ? std::get<I>(options).apply(b, rng, child_stream(stream, I), img, x, y) : void()), ...);
     }(std::index_sequence_for<Ns...>{});
   }
+  constexpr bool runs_on_host() const {
+    return std::apply([](const auto&... n) { return (noise::runs_on_host(n) || ...); }, options);
+  }
   std::string describe() const {
     std::string s = "one_of(";
     std::size_t k = 0;
@@ -80,33 +88,58 @@ struct one_of {
   }
 };
 
+namespace detail {
+/// Runs `apply(backend, batch, out)` where the noise can run: on `b` and the tensors as they are,
+/// or, for a host_only noise on device tensors, on the cpu backend with the images moved to the
+/// host and the result moved back.
+template <class Noise, class B, class Memory, class F>
+void where_it_runs(B b, const Noise& noise, const basic_tensor<Memory>& batch, basic_tensor<Memory>& out, F apply) {
+  static_assert(std::is_same_v<memory_of<B>, Memory>,
+                "hush::noise: the images must live where the backend runs its kernels (to(backend, t) moves them)");
+  if constexpr (!Memory::host_accessible) {
+    if (runs_on_host(noise)) {
+      tensor host_out = to_host(out);  // apply_to_images leaves images past `count` as they are
+      apply(backend::cpu{}, to_host(batch), host_out);
+      out = to_device(host_out);
+      return;
+    }
+  }
+  apply(b, batch, out);
+}
+}  // namespace detail
+
 /// Corrupts images 0..count-1 of `batch` (N, C, H, W) into the same places of `out` (which must
 /// hold them), image j keyed by data-set index indices[j] and `salt`: for shuffled batches, whose
 /// images are not consecutive in the data set.
-template <class Noise, class B>
-void apply_to_images(B b, const Noise& noise, const counter_rng& rng, const tensor& batch,
-                     std::span<const std::int64_t> indices, std::int64_t count, tensor& out, std::uint64_t salt = 0) {
-  const auto& s = batch.shape();
-  const shape img{s[1], s[2], s[3]};
-  const auto per = img.numel();
-  for (std::int64_t j = 0; j < count; ++j)
-    noise.apply(b, rng, image_stream(static_cast<std::uint64_t>(indices[static_cast<std::size_t>(j)]), salt), img,
-                batch.data() + j * per, out.data() + j * per);
+template <class Noise, class B, class Memory>
+void apply_to_images(B b, const Noise& noise, const counter_rng& rng, const basic_tensor<Memory>& batch,
+                     std::span<const std::int64_t> indices, std::int64_t count, basic_tensor<Memory>& out,
+                     std::uint64_t salt = 0) {
+  detail::where_it_runs(b, noise, batch, out, [&](auto backend, const auto& x, auto& y) {
+    const auto& s = x.shape();
+    const shape img{s[1], s[2], s[3]};
+    const auto per = img.numel();
+    for (std::int64_t j = 0; j < count; ++j)
+      noise.apply(backend, rng, image_stream(static_cast<std::uint64_t>(indices[static_cast<std::size_t>(j)]), salt),
+                  img, x.data() + j * per, y.data() + j * per);
+  });
 }
 
 /// Corrupts every image of `batch` (N, C, H, W) into `out` (resized to match). Image n is keyed
 /// by data-set index first_index + n and `salt` (a second, independent draw of the same images —
 /// Noise2Noise's pairs — uses another salt).
-template <class Noise, class B>
-void apply_to_batch(B b, const Noise& noise, const counter_rng& rng, const tensor& batch, tensor& out,
-                    std::uint64_t first_index = 0, std::uint64_t salt = 0) {
-  const auto& s = batch.shape();
-  if (out.shape() != s) out.resize(s);
-  const shape img{s[1], s[2], s[3]};
-  const auto per = img.numel();
-  for (std::int64_t n = 0; n < s[0]; ++n)
-    noise.apply(b, rng, image_stream(first_index + static_cast<std::uint64_t>(n), salt), img, batch.data() + n * per,
-                out.data() + n * per);
+template <class Noise, class B, class Memory>
+void apply_to_batch(B b, const Noise& noise, const counter_rng& rng, const basic_tensor<Memory>& batch,
+                    basic_tensor<Memory>& out, std::uint64_t first_index = 0, std::uint64_t salt = 0) {
+  if (out.shape() != batch.shape()) out.resize(batch.shape());
+  detail::where_it_runs(b, noise, batch, out, [&](auto backend, const auto& x, auto& y) {
+    const auto& s = x.shape();
+    const shape img{s[1], s[2], s[3]};
+    const auto per = img.numel();
+    for (std::int64_t n = 0; n < s[0]; ++n)
+      noise.apply(backend, rng, image_stream(first_index + static_cast<std::uint64_t>(n), salt), img,
+                  x.data() + n * per, y.data() + n * per);
+  });
 }
 
 }  // namespace hush::noise

@@ -36,13 +36,13 @@ struct noise_layer {
     if (stream_ == 0) stream_ = ctx.next_stream();
   }
   template <class Ctx>
-  const tensor& forward(Ctx& ctx, const tensor& x) {
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
     if (!ctx.training()) return x;
-    apply_to_batch(ctx.backend, noise, ctx.rng, x, y_, ctx.step * static_cast<std::uint64_t>(x.shape()[0]), stream_);
-    return y_;
+    apply_to_batch(ctx.backend, noise, ctx.rng, x, ctx[y_], ctx.step * static_cast<std::uint64_t>(x.shape()[0]), stream_);
+    return ctx[y_];
   }
   template <class Ctx>
-  const tensor& backward(Ctx&, const tensor&, const tensor& dy) {
+  const tensor_of<Ctx>& backward(Ctx&, const tensor_of<Ctx>&, const tensor_of<Ctx>& dy) {
     return dy;  // straight through: the corruption is data, not a function to differentiate
   }
   template <class V>
@@ -51,7 +51,7 @@ struct noise_layer {
 
  private:
   std::uint64_t stream_ = 0;
-  tensor y_;
+  kept y_;
 };
 
 /// Corrupts data-set images by index: the same image, seed and epoch give the same noise.
@@ -60,23 +60,26 @@ struct transform {
   transform(Noise n, counter_rng r) : noise(std::move(n)), rng(r) {}
   Noise noise;
   counter_rng rng;
-  /// `batch` holds data-set images first_index, first_index + 1, ...; returns them corrupted.
+  /// `batch` holds data-set images first_index, first_index + 1, ...; returns them corrupted
+  /// (in the memory of `backend`, as `batch` is).
   template <class B>
-  const tensor& operator()(B backend, const tensor& batch, std::uint64_t first_index, std::uint64_t epoch = 0) {
-    apply_to_batch(backend, noise, rng, batch, out_, first_index, epoch);
-    return out_;
+  const basic_tensor<memory_of<B>>& operator()(B backend, const basic_tensor<memory_of<B>>& batch,
+                                               std::uint64_t first_index, std::uint64_t epoch = 0) {
+    auto& out = out_.in<memory_of<B>>();
+    apply_to_batch(backend, noise, rng, batch, out, first_index, epoch);
+    return out;
   }
 
  private:
-  tensor out_;
+  kept out_;
 };
 
 /// Two independent noisy copies of the same clean images (salts 2·epoch + 1 and 2·epoch + 2):
 /// the input and the target of Noise2Noise training.
 template <class Noise, class B>
-std::pair<tensor, tensor> noise2noise_pair(B backend, const Noise& noise, const counter_rng& rng, const tensor& clean,
-                                           std::uint64_t first_index, std::uint64_t epoch = 0) {
-  std::pair<tensor, tensor> p;
+auto noise2noise_pair(B backend, const Noise& noise, const counter_rng& rng, const basic_tensor<memory_of<B>>& clean,
+                      std::uint64_t first_index, std::uint64_t epoch = 0) {
+  std::pair<basic_tensor<memory_of<B>>, basic_tensor<memory_of<B>>> p;
   apply_to_batch(backend, noise, rng, clean, p.first, first_index, 2 * epoch + 1);
   apply_to_batch(backend, noise, rng, clean, p.second, first_index, 2 * epoch + 2);
   return p;

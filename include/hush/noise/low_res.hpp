@@ -3,7 +3,8 @@
 // up-sample back with nearest or bicubic interpolation (Keys' cubic, a = -0.75, as OpenCV's
 // INTER_CUBIC and PyTorch's bicubic). `factor = 0` or `upsampling = random` draw per image.
 // mixed_res keeps one random rectangle sharp and lowers the resolution of the rest, as a
-// region-of-interest encoder would. Runs on the host (the memory every backend here shares).
+// region-of-interest encoder would. Host code for now (host_only: a device batch is moved to the
+// host and back around it, noise/compose.hpp).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -68,6 +69,7 @@ inline std::string upsampling_name(upsampling u) {
 
 struct low_res {
   static constexpr const char* kind = "low_res";
+  static constexpr bool host_only = true;
   std::int64_t factor = 2;  // 2 or 4; 0: either, per image
   noise::upsampling upsampling = noise::upsampling::nearest;
 
@@ -90,6 +92,7 @@ struct low_res {
 
 struct mixed_res {
   static constexpr const char* kind = "mixed_res";
+  static constexpr bool host_only = true;
   std::int64_t factor = 4;
   noise::upsampling upsampling = noise::upsampling::nearest;
   range sharp{0.25f, 0.5f};  // fraction of the image's area kept at full resolution

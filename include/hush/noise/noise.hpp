@@ -8,6 +8,11 @@
 // a pure function of (seed, stream, element), so one seed gives the same noisy image on any
 // thread count and on every backend. Values stay in [0, 1]. x and y may be the same buffer.
 // Intensities are `range`s: a fixed value, or a uniform draw per image (seed 001's ranges).
+//
+// Most models are one backend kernel per image (random_map). A model whose pixels are computed
+// in host code (OpenCV's text rendering; the resolution models, whose kernels are not written
+// yet) says `static constexpr bool host_only = true`, and apply_to_batch moves a device batch to
+// the host and back around it (noise/compose.hpp).
 #include <cstdint>
 #include <string>
 
@@ -48,6 +53,14 @@ constexpr std::uint64_t image_stream(std::uint64_t index, std::uint64_t salt = 0
 }
 /// The key of a model's per-element draws, distinct from its per-image draws.
 constexpr std::uint64_t pixel_key(std::uint64_t stream) { return counter_rng::mix(stream + 0x5049584cULL); }
+
+/// Whether `noise` must run on the host: it, or any model it composes, is host_only.
+template <class Noise>
+constexpr bool runs_on_host(const Noise& noise) {
+  if constexpr (requires { noise.runs_on_host(); }) return noise.runs_on_host();
+  else if constexpr (requires { Noise::host_only; }) return Noise::host_only;
+  else return false;
+}
 
 HUSH_HD inline float clip01(float v) { return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v); }
 

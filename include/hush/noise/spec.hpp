@@ -55,6 +55,12 @@ struct spec {
       }
     }
   }
+  bool runs_on_host() const {
+    if (shape_of == form::model) return std::visit([](const auto& m) { return noise::runs_on_host(m); }, model);
+    for (const auto& p : parts)
+      if (p.runs_on_host()) return true;
+    return false;
+  }
   std::string describe() const {
     if (shape_of == form::model) return std::visit([](const auto& m) { return m.describe(); }, model);
     std::string s = shape_of == form::one_of ? "one_of(" : "";

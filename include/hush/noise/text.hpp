@@ -2,7 +2,8 @@
 // Text overlay (Noise2Noise's text removal, seed 003): random strings of letters and digits drawn
 // over the image with OpenCV, at random places, sizes and colours. Every choice is a draw of the
 // counter-based generator, and OpenCV's rasteriser is deterministic, so a seed reproduces the
-// image. Needs hush::opencv; runs on the host.
+// image. Needs hush::opencv; runs on the host (host_only: a device batch is moved to the host and
+// back around it, noise/compose.hpp).
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -15,6 +16,7 @@ namespace hush::noise {
 
 struct text {
   static constexpr const char* kind = "text";
+  static constexpr bool host_only = true;
   range count{5.0f, 15.0f};   // strings per image
   range size{0.04f, 0.12f};   // glyph height as a fraction of the image height
 

@@ -27,8 +27,9 @@ class adam : public optimizer_state<2> {
     const backend::adam_settings s{opt.lr, opt.beta1, opt.beta2, opt.eps, opt.weight_decay,
                                    1.0f - std::pow(opt.beta1, t), 1.0f - std::pow(opt.beta2, t)};
     each([&](slot& p) {
-      adam_step(backend, s, p.param->value.numel(), p.param->value.data(), p.param->grad.data(), p.state[0].data(),
-                p.state[1].data());
+      using M = memory_of<Backend>;
+      adam_step(backend, s, p.param->value.numel(), p.param->value.as<M>().data(), p.param->grad.as<M>().data(),
+                p.state[0].as<M>().data(), p.state[1].as<M>().data());
     });
     count_step();
   }

@@ -28,7 +28,9 @@ class sgd : public optimizer_state<1> {
   void step(Backend backend) {
     const backend::sgd_settings s{opt.lr, opt.momentum, opt.dampening, opt.weight_decay, opt.nesterov, steps_ == 0};
     each([&](slot& p) {
-      sgd_step(backend, s, p.param->value.numel(), p.param->value.data(), p.param->grad.data(), p.state[0].data());
+      using M = memory_of<Backend>;
+      sgd_step(backend, s, p.param->value.numel(), p.param->value.as<M>().data(), p.param->grad.as<M>().data(),
+               p.state[0].as<M>().data());
     });
     count_step();
   }

@@ -17,7 +17,7 @@ class optimizer_state {
   struct slot {
     std::string name;
     parameter* param;
-    std::array<tensor, K> state;
+    std::array<kept, K> state;  // in the parameter's memory
   };
 
   /// Holds pointers to the network's parameters: the network must outlive the optimizer and not
@@ -32,12 +32,12 @@ class optimizer_state {
   void each(F&& f) {
     for (auto& s : slots_) {
       for (auto& t : s.state)
-        if (t.shape() != s.param->value.shape()) t = tensor(s.param->value.shape());
+        if (t.shape() != s.param->value.shape() || t.on_device() != s.param->value.on_device()) t.zero_like(s.param->value);
       f(s);
     }
   }
 
-  /// f("<parameter>.<state>", tensor&) for every state tensor, allocated; and the step count.
+  /// f("<parameter>.<state>", kept&) for every state tensor, allocated; and the step count.
   template <class F, class G>
   void visit_state(F&& f, G&& steps) {
     each([&](slot& s) {

@@ -51,6 +51,8 @@ inline void fill_normal(tensor& t, const counter_rng& rng, std::uint64_t stream)
 /// Checks `layer` on a random input of shape `in`, with kernels from Backend.
 template <class Backend = backend::reference, class L>
 gradcheck_result gradcheck(L layer, shape in, gradcheck_options opt = {}) {
+  static_assert(memory_of<Backend>::host_accessible,
+                "gradcheck perturbs values one by one from host code: check a host backend (reference, cpu)");
   context<Backend> ctx(opt.seed);
   ctx.mode = opt.mode;
   layer.setup(ctx, in);
@@ -98,8 +100,8 @@ gradcheck_result gradcheck(L layer, shape in, gradcheck_options opt = {}) {
   each_checked(x.numel(), [&](std::int64_t i) { compare("input", x[i], dx[i], i); });
   // Gradients of parameters, copied first: the perturbed forwards below do not touch them.
   for_each_parameter(layer, [&](std::string_view name, parameter& p) {
-    const tensor analytic = p.grad;
-    each_checked(p.value.numel(), [&](std::int64_t i) { compare(std::string(name), p.value[i], analytic[i], i); });
+    const tensor analytic = p.grad.host();
+    each_checked(p.value.numel(), [&](std::int64_t i) { compare(std::string(name), p.value.host()[i], analytic[i], i); });
   });
   return r;
 }

@@ -212,7 +212,7 @@ double test_accuracy(model<Net, Backend>& m, const data::labelled_images& set, s
     const auto end = std::min(b + batch, n);
     data::slice(set.images, b, end, x);
     data::slice(set.labels, b, end, y);
-    hits += metrics::correct(m.forward(x), y);
+    hits += metrics::correct(m.ctx.backend, m.forward(to(m.ctx.backend, x)), to(m.ctx.backend, y));
   }
   return 100.0 * double(hits) / double(n);
 }
@@ -299,19 +299,22 @@ history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images&
       data::gather(train.labels, order, begin, end, labels);
       const std::span<const std::int64_t> indices(order.data() + begin, static_cast<std::size_t>(per_step));
       data::augment(clean, indices, o.augment, rng, static_cast<std::uint64_t>(epoch));
-      const auto b = regime.compose(m.ctx.backend, clean, labels, indices, static_cast<std::uint64_t>(epoch));
+      // Data are prepared on the host, as a data loader does, and moved where the model runs.
+      const auto b = regime.compose(backend::cpu{}, clean, labels, indices, static_cast<std::uint64_t>(epoch));
+      const auto& batch_x = to(m.ctx.backend, b.x);
+      const auto& batch_y = to(m.ctx.backend, b.y);
 
       opt.opt.lr = schedule(opt.steps());
       m.zero_grad();
-      const tensor& logits = m.forward(b.x);
-      const double l = regime.loss(m.ctx, logits, b.y);
+      const auto& logits = m.forward(batch_x);
+      const double l = regime.loss(m.ctx, logits, batch_y);
       if (!std::isfinite(l) && !o.continue_on_non_finite)
         throw error(o.title + ": the loss is " + std::to_string(l) + " at epoch " + std::to_string(epoch) + ", step " +
                     std::to_string(s + 1) + " of " + std::to_string(steps) +
                     (o.out.empty() ? std::string() : "; the checkpoint of the last whole epoch is kept") +
                     " (a lower learning rate may help)");
-      const auto h_step = metrics::correct(logits, b.y);
-      m.backward(regime.gradient());
+      const auto h_step = metrics::correct(m.ctx.backend, logits, batch_y);
+      m.backward(regime.gradient(m.ctx));
       opt.step(m.ctx.backend);
       ++m.ctx.step;
 

@@ -12,9 +12,11 @@
 //   R::name                               "clean only", ... (tables and file names use it)
 //   clean_per_step(m)                     clean images one step of batch m draws
 //   compose(backend, clean, labels, indices, epoch) -> batch{x, y}
+//                                         on the host, as a data loader (backend: a host one)
 //                                         indices: the clean images' data-set indices, which key
 //                                         the noise with the epoch (a new draw each epoch)
-//   loss(ctx, logits, y) -> float         and gradient() -> dL/dlogits of that loss
+//   loss(ctx, logits, y) -> float         and gradient(ctx) -> dL/dlogits of that loss
+//                                         (in the model's memory: the trainer moves the batch)
 //   describe()                            the settings, for logs and the resume check
 //   watch(), watch_reset()                optional: a figure to watch on the progress line, per epoch
 // Every regime of a study takes the same number of steps of the same batch size m, so they cost
@@ -27,6 +29,7 @@
 #include <string>
 #include <utility>
 
+#include "hush/core/context.hpp"
 #include "hush/core/error.hpp"
 #include "hush/core/tensor.hpp"
 #include "hush/losses/cross_entropy.hpp"
@@ -44,10 +47,11 @@ namespace detail {
 /// The common part of a regime that scores with plain cross-entropy.
 struct scored_by_cross_entropy {
   template <class Ctx>
-  float loss(Ctx& ctx, const tensor& logits, const tensor& y) {
+  float loss(Ctx& ctx, const tensor_of<Ctx>& logits, const tensor_of<Ctx>& y) {
     return ce.forward(ctx, logits, y);
   }
-  const tensor& gradient() const { return ce.backward(); }
+  template <class Ctx>
+  const tensor_of<Ctx>& gradient(const Ctx& ctx) const { return ce.backward(ctx); }
   cross_entropy ce;
 };
 }  // namespace detail
@@ -142,17 +146,17 @@ struct pivot : paired_batch<Noise> {
   pivot(Noise n, counter_rng r, options o) : paired_batch<Noise>(std::move(n), r, o.perturbed), opt(o) {}
 
   template <class Ctx>
-  float loss(Ctx& ctx, const tensor& logits, const tensor& y) {
+  float loss(Ctx& ctx, const tensor_of<Ctx>& logits, const tensor_of<Ctx>& y) {
     const auto k = this->k(logits.shape()[0]);
     loss_.opt.perturbed = k;
     const float l = loss_.forward(ctx, logits, y);
     watched_.distance += loss_.distance() / double(k);
-    const float* z = logits.data();  // host memory, as pivot_loss's distance term reads it
-    for (std::int64_t i = 0; i < logits.numel(); ++i) watched_.max_logit = std::max(watched_.max_logit, std::abs(z[i]));
+    watched_.max_logit = std::max(watched_.max_logit, max_abs(ctx.backend, logits.numel(), logits.data()));
     ++watched_.steps;
     return l;
   }
-  const tensor& gradient() const { return loss_.backward(); }
+  template <class Ctx>
+  const tensor_of<Ctx>& gradient(const Ctx& ctx) const { return loss_.backward(ctx); }
   /// What to watch while it trains (the progress line shows it): since watch_reset(), the mean
   /// distance term per pair ‖E' - E‖² and the largest |logit|. Pivot loss pulls the perturbed
   /// logits towards clean ones it does not move; with seed 004's λ2 on the robustness recipe the

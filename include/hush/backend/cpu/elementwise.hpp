@@ -1,4 +1,5 @@
 #pragma once
+#include <cmath>
 #include <cstdint>
 
 #include <algorithm>
@@ -64,6 +65,21 @@ template <class Op>
 void random_map(cpu, Op op, std::int64_t n, counter_rng rng, std::uint64_t key, const float* x, float* y) {
 #pragma omp parallel for if (n > 16384)
   for (std::int64_t i = 0; i < n; ++i) y[i] = op(x[i], rng, key, static_cast<std::uint64_t>(i));
+}
+
+/// max |x_i| over n values (0 for none).
+inline float max_abs(cpu, std::int64_t n, const float* x) {
+  float m = 0.0f;
+#pragma omp parallel for reduction(max : m) if (n > 65536)
+  for (std::int64_t i = 0; i < n; ++i) m = std::max(m, std::abs(x[i]));
+  return m;
+}
+
+/// f(i) for i in [0, n) on the OpenMP threads (see the reference backend's for_each_index).
+template <class F>
+void for_each_index(cpu, std::int64_t n, F f) {
+#pragma omp parallel for if (n > 16384)
+  for (std::int64_t i = 0; i < n; ++i) f(i);
 }
 
 }  // namespace hush::backend

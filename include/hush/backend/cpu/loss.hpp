@@ -32,4 +32,9 @@ double pointwise_loss(cpu, Op op, std::int64_t n, const float* pred, const float
   return total;
 }
 
+/// A handful of values per pair of rows: the reference's loop serves.
+inline double squared_distance(cpu, std::int64_t n, const float* a, const float* b, float grad_scale, float* da) {
+  return squared_distance(reference{}, n, a, b, grad_scale, da);
+}
+
 }  // namespace hush::backend

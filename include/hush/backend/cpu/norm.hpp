@@ -303,4 +303,7 @@ inline void softmax_backward(cpu, std::int64_t rows, std::int64_t k, const float
   for (std::int64_t r = 0; r < rows; ++r) softmax_backward(reference{}, 1, k, y + r * k, dy + r * k, dx + r * k);
 }
 
+/// Once per infer(): the reference's loop serves.
+inline void batch_norm_fold(cpu, const fold_operands& f) { batch_norm_fold(reference{}, f); }
+
 }  // namespace hush::backend

@@ -1,4 +1,6 @@
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 #include "hush/backend/reference/tag.hpp"
@@ -60,6 +62,20 @@ namespace hush::backend {
 template <class Op>
 void random_map(reference, Op op, std::int64_t n, counter_rng rng, std::uint64_t key, const float* x, float* y) {
   for (std::int64_t i = 0; i < n; ++i) y[i] = op(x[i], rng, key, static_cast<std::uint64_t>(i));
+}
+
+/// max |x_i| over n values (0 for none).
+inline float max_abs(reference, std::int64_t n, const float* x) {
+  float m = 0.0f;
+  for (std::int64_t i = 0; i < n; ++i) m = std::max(m, std::abs(x[i]));
+  return m;
+}
+
+/// f(i) for i in [0, n): the kernel a user's own layer writes, with a HUSH_HD lambda that
+/// captures raw pointers (ctx[buffer].data()), and runs on every backend.
+template <class F>
+void for_each_index(reference, std::int64_t n, F f) {
+  for (std::int64_t i = 0; i < n; ++i) f(i);
 }
 
 }  // namespace hush::backend

@@ -46,4 +46,15 @@ double pointwise_loss(reference, Op op, std::int64_t n, const float* pred, const
   return total;
 }
 
+/// Σ (a_i − b_i)² over n values, adding grad_scale·(a_i − b_i) into da_i (pivot loss's distance).
+inline double squared_distance(reference, std::int64_t n, const float* a, const float* b, float grad_scale, float* da) {
+  double total = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double d = double(a[i]) - double(b[i]);
+    total += d * d;
+    da[i] += static_cast<float>(grad_scale * d);
+  }
+  return total;
+}
+
 }  // namespace hush::backend

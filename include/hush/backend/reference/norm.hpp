@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "hush/backend/norm_fold.hpp"
 #include "hush/backend/reference/tag.hpp"
 
 namespace hush::backend {
@@ -133,6 +134,12 @@ inline void layer_norm_backward(reference, std::int64_t rows, std::int64_t d, co
                                 float* dbeta) {
   for (std::int64_t r = 0; r < rows; ++r) detail::ln_row_backward(r, d, x, dy, gamma, mean, rstd, dx);
   for (std::int64_t j = 0; j < d; ++j) detail::ln_column_grads(rows, d, j, x, dy, mean, rstd, dgamma, dbeta);
+}
+
+/// The batch norm after a convolution folded into its weights (backend/norm_fold.hpp).
+inline void batch_norm_fold(reference, const fold_operands& f) {
+  for (std::int64_t i = 0; i < f.channels * f.per_channel; ++i) fold_weight(f, i);
+  for (std::int64_t o = 0; o < f.channels; ++o) fold_bias(f, o);
 }
 
 }  // namespace hush::backend

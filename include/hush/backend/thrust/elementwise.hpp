@@ -1,5 +1,10 @@
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+
+#include <thrust/functional.h>
+#include <thrust/transform_reduce.h>
 
 #include "hush/backend/thrust/launch.hpp"
 #include "hush/core/random.hpp"
@@ -54,6 +59,20 @@ namespace hush::backend {
 template <class Op>
 void random_map(thrust, Op op, std::int64_t n, counter_rng rng, std::uint64_t key, const float* x, float* y) {
   detail::for_each_index(n, [=] HUSH_HD(std::int64_t i) { y[i] = op(x[i], rng, key, static_cast<std::uint64_t>(i)); });
+}
+
+/// max |x_i| over n values (0 for none): a Thrust reduction.
+inline float max_abs(thrust, std::int64_t n, const float* x) {
+  return ::thrust::transform_reduce(
+      ::thrust::device, ::thrust::counting_iterator<std::int64_t>(0), ::thrust::counting_iterator<std::int64_t>(n),
+      [=] HUSH_HD(std::int64_t i) { return x[i] < 0.0f ? -x[i] : x[i]; }, 0.0f, ::thrust::maximum<float>());
+}
+
+/// f(i) for i in [0, n) on the device (see the reference backend's for_each_index); with nvcc,
+/// f must be a __host__ __device__ lambda (HUSH_HD), which --extended-lambda allows.
+template <class F>
+void for_each_index(thrust, std::int64_t n, F f) {
+  detail::for_each_index(n, f);
 }
 
 }  // namespace hush::backend

@@ -51,4 +51,16 @@ double pointwise_loss(thrust, Op op, std::int64_t n, const float* pred, const fl
                                     ::thrust::plus<double>());
 }
 
+/// Σ (a_i − b_i)² over n values, adding grad_scale·(a_i − b_i) into da_i (pivot loss's distance).
+inline double squared_distance(thrust, std::int64_t n, const float* a, const float* b, float grad_scale, float* da) {
+  auto element = [=] HUSH_HD(std::int64_t i) -> double {
+    const double d = double(a[i]) - double(b[i]);
+    da[i] += static_cast<float>(grad_scale * d);
+    return d * d;
+  };
+  return ::thrust::transform_reduce(::thrust::device, ::thrust::counting_iterator<std::int64_t>(0),
+                                    ::thrust::counting_iterator<std::int64_t>(n), element, 0.0,
+                                    ::thrust::plus<double>());
+}
+
 }  // namespace hush::backend

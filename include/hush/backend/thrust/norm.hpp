@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "hush/backend/norm_fold.hpp"
 #include "hush/backend/thrust/launch.hpp"
 
 namespace hush::backend {
@@ -119,6 +120,12 @@ inline void softmax_backward(thrust, std::int64_t rows, std::int64_t k, const fl
     for (std::int64_t j = 0; j < k; ++j) dot += double(dy[r * k + j]) * y[r * k + j];
     for (std::int64_t j = 0; j < k; ++j) dx[r * k + j] = static_cast<float>(y[r * k + j] * (dy[r * k + j] - dot));
   });
+}
+
+/// The batch norm after a convolution folded into its weights (backend/norm_fold.hpp).
+inline void batch_norm_fold(thrust, const fold_operands& f) {
+  detail::for_each_index(f.channels * f.per_channel, [=] HUSH_HD(std::int64_t i) { fold_weight(f, i); });
+  detail::for_each_index(f.channels, [=] HUSH_HD(std::int64_t o) { fold_bias(f, o); });
 }
 
 }  // namespace hush::backend

@@ -1,0 +1,104 @@
+#pragma once
+// hush::kept: a tensor that a layer keeps between calls (its output, a gradient, a parameter,
+// running statistics), in whichever memory its network's backend uses.
+//
+// A layer's type does not depend on the backend (one `conv2d<...>` runs on every backend), so
+// its members cannot be a host or a device tensor by type. A `kept` holds one of each and the
+// context hands out the one its backend uses, typed: `ctx.keep(y_, shape, role)` at setup,
+// `ctx[y_]` afterwards. Device values therefore stay out of host reach at compile time; the
+// memory-neutral ways in (`host()`, `to_host(k)`, `assign(k, t)`) check at run time where the
+// values are and copy where they must, for files and tests.
+#include <string>
+
+#include "hush/core/error.hpp"
+#include "hush/core/tensor.hpp"
+
+namespace hush {
+
+class kept {
+ public:
+  /// The tensor in Memory, which becomes where the values live (the context's operator[]).
+  template <class Memory>
+  basic_tensor<Memory>& in() {
+    on_device_ = !Memory::host_accessible;
+    if constexpr (Memory::host_accessible) return host_;
+    else return device_;
+  }
+  /// The tensor in Memory (empty while the values live in the other memory, or nowhere yet).
+  template <class Memory>
+  const basic_tensor<Memory>& in() const {
+    if constexpr (Memory::host_accessible) return host_;
+    else return device_;
+  }
+
+  /// The tensor in Memory, checked: throws when the values live in the other memory (an
+  /// optimizer stepping a network with a backend of another memory, say).
+  template <class Memory>
+  basic_tensor<Memory>& as() {
+    if (on_device_ == Memory::host_accessible)
+      throw error(std::string("hush::kept: the values live in ") + (on_device_ ? "device" : "host") +
+                  " memory, not in " + Memory::name + " memory");
+    return in<Memory>();
+  }
+  /// Sizes this tensor like `other`, in the same memory, zero-filled.
+  void zero_like(const kept& other) {
+    on_device_ = other.on_device_;
+    if (on_device_) device_ = device_tensor(other.shape());
+    else host_ = tensor(other.shape());
+  }
+
+  bool on_device() const { return on_device_; }
+  const hush::shape& shape() const { return on_device_ ? device_.shape() : host_.shape(); }
+  std::int64_t numel() const { return shape().numel(); }
+  bool empty() const { return numel() == 0; }
+  void zero() { on_device_ ? device_.zero() : host_.zero(); }
+
+  /// The host tensor, for code that only runs on host backends (tests, tools with the cpu
+  /// backend); throws when the values live in device memory (use to_host there).
+  tensor& host() {
+    if (on_device_) throw error("hush::kept: the values live in device memory; copy them with to_host");
+    return host_;
+  }
+  const tensor& host() const { return const_cast<kept*>(this)->host(); }
+
+ private:
+  tensor host_;
+  device_tensor device_;
+  bool on_device_ = false;
+};
+
+/// The values of `k` in host memory (a copy when they live on the device).
+inline tensor to_host(const kept& k) { return k.on_device() ? to_host(k.in<device_memory>()) : k.in<host_memory>(); }
+
+/// Replaces the values of `k`, wherever they live, with those of the host tensor `t` (same
+/// number of values; `k` takes t's shape).
+inline void assign(kept& k, const tensor& t) {
+  if (t.numel() != k.numel())
+    throw shape_error("assign: " + t.shape().str() + " into a tensor of " + k.shape().str());
+  if (k.on_device()) {
+    auto& d = k.in<device_memory>();
+    d.reshape(t.shape());
+    if (!t.empty()) device_memory::from_host(d.data(), t.data(), std::size_t(t.numel()) * sizeof(float));
+  } else {
+    k.in<host_memory>() = t;
+  }
+}
+
+/// A pointer to a tensor of either memory, typed again by whoever reads it: what a composite
+/// keeps between forward and backward (its children's inputs).
+class tensor_ptr {
+ public:
+  constexpr tensor_ptr() = default;
+  template <class Memory>
+  tensor_ptr(const basic_tensor<Memory>* t) : p_(t) {}
+  template <class Memory>
+  const basic_tensor<Memory>& get() const {
+    return *static_cast<const basic_tensor<Memory>*>(p_);
+  }
+  explicit operator bool() const { return p_ != nullptr; }
+
+ private:
+  const void* p_ = nullptr;
+};
+
+}  // namespace hush
