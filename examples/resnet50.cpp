@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "hush/core/device.hpp"
 #include "hush/hush.hpp"
 #include "hush/models/resnet.hpp"
 
@@ -28,11 +29,17 @@ int main(int argc, char** argv) try {
   CLI11_PARSE(app, argc, argv);
   if (threads > 0) hush::set_threads(threads);
 
+  // The GPU when this program has a CUDA path and one is present, else the CPU (HUSH_DEVICE chooses).
+  const auto device = hush::choose_device();
+  std::printf("%s\n", device.line().c_str());
+  return hush::with_device(device, [&](auto backend) {
   using net = hush::models::resnet50;
-  hush::model<net, hush::backend::cpu> model({.seed = 1}, net({.channels = 3, .classes = classes}));
-  hush::tensor x({batch, 3, size, size}), labels({batch});
-  hush::init_uniform(x, hush::counter_rng(7), 0, 1.0f);
-  for (std::int64_t i = 0; i < batch; ++i) labels[i] = float((i * 7919) % classes);
+  hush::model<net, decltype(backend)> model({.seed = 1, .backend = backend}, net({.channels = 3, .classes = classes}));
+  hush::tensor host_x({batch, 3, size, size}), host_labels({batch});
+  hush::init_uniform(host_x, hush::counter_rng(7), 0, 1.0f);
+  for (std::int64_t i = 0; i < batch; ++i) host_labels[i] = float((i * 7919) % classes);
+  const auto& x = hush::to(backend, host_x);  // where the model runs (a copy on a GPU)
+  const auto& labels = hush::to(backend, host_labels);
   model.setup(x.shape());
   if (!weights.empty()) hush::load_weights(model.net, weights);
 
@@ -61,6 +68,7 @@ int main(int argc, char** argv) try {
     std::printf("%s: weights written\n", save.c_str());
   }
   return 0;
+  });
 } catch (const std::exception& e) {
   std::fprintf(stderr, "hush-resnet50: %s\n", hush::explain(e).c_str());
   return 1;

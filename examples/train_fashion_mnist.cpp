@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "hush/core/device.hpp"
 #include "hush/hush.hpp"
 #include "hush/io/atomic_file.hpp"
 #include "hush/io/plot.hpp"
@@ -46,7 +47,11 @@ int main(int argc, char** argv) try {
   if (!std::isfinite(lr) || !std::isfinite(momentum))  // CLI11's range checks let NaN through
     throw hush::error("--lr and --momentum must be finite numbers");
 
-  hush::model<hush::models::fashion_cnn, hush::backend::cpu> model({.seed = seed});
+  // The GPU when this program has a CUDA path and one is present, else the CPU (HUSH_DEVICE chooses).
+  const auto device = hush::choose_device();
+  std::printf("%s\n", device.line().c_str());
+  return hush::with_device(device, [&](auto backend) {
+  hush::model<hush::models::fashion_cnn, decltype(backend)> model({.seed = seed, .backend = backend});
   model.setup({batch, 1, 28, 28});
   hush::print(model.net, model.input_shape());
   hush::sgd opt(model.net, {.lr = lr, .momentum = momentum});
@@ -75,12 +80,14 @@ int main(int argc, char** argv) try {
       hush::data::gather(train.labels, order, s * batch, (s + 1) * batch, y);
       opt.opt.lr = schedule(opt.steps());
       model.zero_grad();
-      const auto& logits = model.forward(x);
-      const double l = loss.forward(model.ctx, logits, y);
+      const auto& xb = hush::to(backend, x);  // the batch where the model runs (a copy to a GPU)
+      const auto& yb = hush::to(backend, y);
+      const auto& logits = model.forward(xb);
+      const double l = loss.forward(model.ctx, logits, yb);
       if (!std::isfinite(l))
         throw hush::error("epoch " + std::to_string(epoch) + ", step " + std::to_string(s + 1) + ": the loss is " +
                           std::to_string(l) + " (a lower --lr may help)");
-      const auto h = hush::metrics::correct(logits, y);
+      const auto h = hush::metrics::correct(backend, logits, yb);
       loss_sum += l, window_loss += l, hits += h, window_hits += h, ++window_steps;
       if ((s + 1) * 10 / steps != s * 10 / steps) {  // a tenth of the epoch is complete
         const double at = epoch - 1 + double(s + 1) / double(steps);
@@ -102,9 +109,11 @@ int main(int argc, char** argv) try {
       const std::int64_t end = std::min<std::int64_t>(b + batch, test.size());  // the last batch may be short
       hush::data::slice(test.images, b, end, x);
       hush::data::slice(test.labels, b, end, y);
-      const auto& logits = model.forward(x);
-      test_loss_sum += loss.forward(model.ctx, logits, y) * double(end - b);
-      test_hits += hush::metrics::correct(logits, y);
+      const auto& xb = hush::to(backend, x);
+      const auto& yb = hush::to(backend, y);
+      const auto& logits = model.forward(xb);
+      test_loss_sum += loss.forward(model.ctx, logits, yb) * double(end - b);
+      test_hits += hush::metrics::correct(backend, logits, yb);
       seen += end - b;
     }
     test_acc = 100.0 * test_hits / double(seen);
@@ -141,6 +150,7 @@ int main(int argc, char** argv) try {
   std::printf("final test accuracy %.2f%%; results in %s/ (summary.md, log.csv, curves.png, model.safetensors)\n", test_acc,
               out_dir.c_str());
   return 0;
+  });
 } catch (const std::exception& e) {
   std::fprintf(stderr, "hush-train-fashion-mnist: %s\n", hush::explain(e).c_str());
   return 1;

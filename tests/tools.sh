@@ -51,6 +51,11 @@ check "different sizes" 1 "images differ: .*clean.ppm is \(3, 48, 64\), .*small.
 check "quality: missing file" 1 "absent.png: no such file" "$bin/hush-quality" "$dir/clean.ppm" "$dir/absent.png"
 check "infer: tensor file" 0 "logits \(2, 10\)" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --input "$data/resnet20_input.safetensors" --output "$dir/logits.safetensors"
 check "infer: images, top-5" 0 "clean.ppm:  class [0-9] 0\.[0-9]+  class" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --image "$dir/clean.ppm" "$dir/noisy.png"
+# The device: said on the first line; HUSH_DEVICE chooses it, and a device that cannot be used is an error.
+check "infer: says where it runs" 0 "^hush: running on the CPU \(compiled without CUDA\)" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --image "$dir/clean.ppm"
+check "infer: HUSH_DEVICE=cpu" 0 "running on the CPU \(HUSH_DEVICE=cpu\)" env HUSH_DEVICE=cpu "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --image "$dir/clean.ppm"
+check "infer: HUSH_DEVICE=cuda without a GPU" 1 "HUSH_DEVICE=cuda, but this program cannot use a GPU \(compiled without CUDA\)" env HUSH_DEVICE=cuda "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --image "$dir/clean.ppm"
+check "infer: HUSH_DEVICE of no device" 1 "HUSH_DEVICE=tpu is not a device: use cpu or cuda" env HUSH_DEVICE=tpu "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --image "$dir/clean.ppm"
 check "infer: weights of another model" 1 "missing tensor 'layer1.3.conv1.weight'" "$bin/hush-infer" --model resnet56 --weights "$data/resnet20.weights.safetensors" --input "$data/resnet20_input.safetensors" --output "$dir/out8.safetensors"
 check "infer: input of the wrong shape" 1 "must be \(N, 3, H, W\)" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --input "$dir/logits.safetensors" --output "$dir/out9.safetensors"
 check "infer: several tensors in the input" 1 "expected exactly one tensor, found 5" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --input "$data/quality_grey.safetensors" --output "$dir/out10.safetensors"

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <numeric>
 
+#include "hush/core/device.hpp"
 #include "hush/hush.hpp"
 #include "hush/io/opencv.hpp"
 #include "hush/models/resnet.hpp"
@@ -34,11 +35,11 @@ hush::tensor preprocess(const std::string& path, int resize, int crop, std::int6
   return t;
 }
 
-template <class Net>
-int run(const hush::io::safetensors_file& weights, const std::string& weights_path, m::resnet_options opt,
+template <class Net, class Backend>
+int run(Backend backend, const hush::io::safetensors_file& weights, const std::string& weights_path, m::resnet_options opt,
         const std::string& input, const std::string& output, const std::vector<std::string>& images, bool cifar,
         std::int64_t max_pixels) {
-  hush::model<Net, hush::backend::cpu> model({}, Net(opt));
+  hush::model<Net, Backend> model({.backend = backend}, Net(opt));
   hush::tensor x;
   if (!input.empty()) {
     const auto file = hush::io::read_safetensors(input);
@@ -63,7 +64,8 @@ int run(const hush::io::safetensors_file& weights, const std::string& weights_pa
   }
   (void)weights;
   model.infer();
-  const auto& logits = model.forward(x);
+  const auto& xb = hush::to(backend, x);  // where the model runs
+  const hush::tensor& logits = hush::to_host(model.forward(xb));
   if (!output.empty()) {
     hush::io::safetensors_writer w;
     w.add("logits", {logits.shape()[0], logits.shape()[1]}, logits.data());
@@ -120,6 +122,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    const auto choice = hush::choose_device();  // HUSH_DEVICE, or the best device found
+    std::printf("%s\n", choice.line().c_str());
     if (!output.empty()) {  // before any work, and never over an input
       hush::io::check_output_path(output);
       hush::io::check_not_input(output, input);
@@ -136,12 +140,17 @@ int main(int argc, char** argv) {
     if (opt.channels < 1 || opt.channels > 64 || opt.classes < 1)
       throw hush::io_error(weights_path + ": conv1.weight gives " + std::to_string(opt.channels) + " input channels and fc.weight " +
                            std::to_string(opt.classes) + " classes: not a ResNet's weights");
-    if (name == "resnet18") return run<m::resnet18>(weights, weights_path, opt, input, output, images, false, max_pixels);
-    if (name == "resnet34") return run<m::resnet34>(weights, weights_path, opt, input, output, images, false, max_pixels);
-    if (name == "resnet50") return run<m::resnet50>(weights, weights_path, opt, input, output, images, false, max_pixels);
-    if (name == "resnet20") return run<m::resnet20>(weights, weights_path, opt, input, output, images, true, max_pixels);
-    if (name == "resnet56") return run<m::resnet56>(weights, weights_path, opt, input, output, images, true, max_pixels);
-    return run<m::resnet110>(weights, weights_path, opt, input, output, images, true, max_pixels);
+    return hush::with_device(choice, [&](auto backend) {
+      const auto go = [&]<class Net>(bool cifar) {
+        return run<Net>(backend, weights, weights_path, opt, input, output, images, cifar, max_pixels);
+      };
+      if (name == "resnet18") return go.template operator()<m::resnet18>(false);
+      if (name == "resnet34") return go.template operator()<m::resnet34>(false);
+      if (name == "resnet50") return go.template operator()<m::resnet50>(false);
+      if (name == "resnet20") return go.template operator()<m::resnet20>(true);
+      if (name == "resnet56") return go.template operator()<m::resnet56>(true);
+      return go.template operator()<m::resnet110>(true);
+    });
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hush-infer: %s\n", hush::explain(e).c_str());
     return 1;

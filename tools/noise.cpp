@@ -5,6 +5,8 @@
 #include <cstdio>
 
 #include "hush/backend/cpu.hpp"
+#include "hush/core/device.hpp"
+#include "hush/noise/compose.hpp"
 #include "hush/io/opencv.hpp"
 #include "hush/noise/spec.hpp"
 
@@ -31,14 +33,21 @@ int main(int argc, char** argv) {
   app.footer(presets);
   CLI11_PARSE(app, argc, argv);
   try {
+    const auto device = hush::choose_device();  // HUSH_DEVICE, or the best device found
+    std::printf("%s\n", device.line().c_str());
     hush::io::check_output_path(out);  // before any work, and never over the input
     hush::io::check_not_input(out, in);
     const auto noise = nz::parse_spec(spec_text);
     const auto image = hush::io::read_image(in, cv::IMREAD_UNCHANGED, max_pixels);
-    const auto clean = hush::io::to_tensor(image);
-    hush::tensor noisy(clean.shape());
-    noise.apply(hush::backend::cpu{}, hush::counter_rng{seed}, nz::image_stream(index), clean.shape(), clean.data(),
-                noisy.data());
+    hush::tensor batch = hush::io::to_tensor(image);  // one image: (1, C, H, W), keyed by --index
+    const auto image_shape = batch.shape();
+    batch.reshape({1, image_shape[0], image_shape[1], image_shape[2]});
+    hush::tensor noisy = hush::with_device(device, [&](auto backend) {
+      hush::basic_tensor<hush::memory_of<decltype(backend)>> y;
+      nz::apply_to_batch(backend, noise, hush::counter_rng{seed}, hush::to(backend, batch), y, index);
+      return hush::tensor(hush::to_host(y));
+    });
+    noisy.reshape(image_shape);
     const int depth = hush::io::depth_for(image, out);
     hush::io::write_image(out, hush::io::to_image(noisy, depth));
     std::printf("%s: %s (seed %llu)%s\n", out.c_str(), noise.describe().c_str(), static_cast<unsigned long long>(seed),

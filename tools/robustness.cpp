@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "hush/core/device.hpp"
 #include "hush/hush.hpp"
 #include "hush/io/atomic_file.hpp"
 #include "hush/io/plot.hpp"
@@ -62,13 +63,14 @@ hush::data::labelled_images first(const hush::data::labelled_images& set, std::i
 
 /// The median time of a plain training step (batch `batch`, SGD with Nesterov momentum), after
 /// three warm-up steps: the figure scripts/torch_robustness.py --time-steps prints for PyTorch.
-int time_training_steps(const std::string& data_dir, std::int64_t batch, std::uint64_t seed, int steps) {
+template <class Backend>
+int time_training_steps(Backend backend, const std::string& data_dir, std::int64_t batch, std::uint64_t seed, int steps) {
   const auto train = hush::data::fashion_mnist(data_dir, "train");
   if (batch > train.size())
     throw hush::error("--batch " + std::to_string(batch) + " is larger than the " + std::to_string(train.size()) +
                       " training images");
   using net = hush::models::resnet20;
-  hush::model<net, hush::backend::cpu> m({.seed = seed}, net({.channels = 1, .classes = 10}));
+  hush::model<net, Backend> m({.seed = seed, .backend = backend}, net({.channels = 1, .classes = 10}));
   hush::sgd opt(m.net, {.lr = 0.1f, .momentum = 0.9f, .weight_decay = 5e-4f, .nesterov = true});
   hush::cross_entropy loss;
   hush::tensor x, y;
@@ -77,9 +79,11 @@ int time_training_steps(const std::string& data_dir, std::int64_t batch, std::ui
     const auto begin = (s * batch) % (train.size() - batch + 1);
     hush::data::slice(train.images, begin, begin + batch, x);
     hush::data::slice(train.labels, begin, begin + batch, y);
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = std::chrono::steady_clock::now();  // the move to the model's memory included
+    const auto& xb = hush::to(backend, x);
+    const auto& yb = hush::to(backend, y);
     m.zero_grad();
-    loss.forward(m.ctx, m.forward(x), y);
+    loss.forward(m.ctx, m.forward(xb), yb);
     m.backward(loss.backward(m.ctx));
     opt.step(m.ctx.backend);
     if (s >= 3) times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -175,7 +179,10 @@ int main(int argc, char** argv) try {
   const auto noise = hush::noise::parse_spec(train_noise);
   if (time_steps == 0) hush::io::check_output_folder(out_dir, {"robustness.md", "robustness.png"});
 
-  if (time_steps > 0) return time_training_steps(data_dir, batch, seed, time_steps);
+  const auto device = hush::choose_device();  // HUSH_DEVICE, or the best device found
+  std::printf("%s\n", device.line().c_str());
+  if (time_steps > 0)
+    return hush::with_device(device, [&](auto backend) { return time_training_steps(backend, data_dir, batch, seed, time_steps); });
   const auto train = first(hush::data::fashion_mnist(data_dir, "train"), n_train);
   const auto test = first(hush::data::fashion_mnist(data_dir, "t10k"), n_test);
   std::vector<hush::train::test_set> tests;
@@ -194,9 +201,9 @@ int main(int argc, char** argv) try {
 
   std::vector<outcome> outcomes;
   const fs::path out(out_dir);
-  for (const auto& r : regimes) {
+  for (const auto& r : regimes) hush::with_device(device, [&](auto backend) {
     using net = hush::models::resnet20;
-    hush::model<net, hush::backend::cpu> m({.seed = seed}, net({.channels = 1, .classes = 10}));
+    hush::model<net, decltype(backend)> m({.seed = seed, .backend = backend}, net({.channels = 1, .classes = 10}));
     o.out = out / "robustness" / r;
     o.title = "ResNet-20, " + r;
     const hush::counter_rng noise_rng{seed + 7};
@@ -257,7 +264,7 @@ int main(int argc, char** argv) try {
     fs::create_directories(out);
     hush::io::write_file_atomically(out / "robustness.md", md);
     hush::io::save_charts(out / "robustness.png", panels, 480, 380);
-  }
+  });
   std::printf("results: %s and %s; per regime in %s/\n", (out / "robustness.md").c_str(), (out / "robustness.png").c_str(),
               (out / "robustness").c_str());
   return 0;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "hush/backend/geometry.hpp"
+#include "hush/backend/norm_fold.hpp"
 #include "hush/backend/provides.hpp"
 #include "hush/core/context.hpp"
 #include "hush/core/error.hpp"
