@@ -134,20 +134,28 @@ class basic_tensor {
   hush::layout layout_ = hush::layout::nchw;
 };
 
+/// Whether T is a tensor of some memory.
+template <class T>
+inline constexpr bool is_tensor = false;
+template <class Memory>
+inline constexpr bool is_tensor<basic_tensor<Memory>> = true;
+
 /// A tensor in the CPU's memory: what users, files and images hold.
 using tensor = basic_tensor<host_memory>;
 /// A tensor in the thrust backend's memory (the GPU's with CUDA).
 using device_tensor = basic_tensor<device_memory>;
 
-/// The values of `t` in host memory: `t` itself when it is there already, else a copy.
+/// The values of `t` in host memory: `t` itself when it is there already, else a copy. A
+/// temporary is moved into the result, so `const auto& h = to_host(f())` never dangles.
 inline const tensor& to_host(const tensor& t) { return t; }
+inline tensor to_host(tensor&& t) { return std::move(t); }
 inline tensor to_host(const device_tensor& t) {
   tensor h(t.shape());
   if (!t.empty()) device_memory::to_host(h.data(), t.data(), std::size_t(t.numel()) * sizeof(float));
   h.set_layout(t.layout());
   return h;
 }
-/// A copy of `t` in device memory.
+/// A copy of `t` in device memory (`t` itself when it is there already).
 inline device_tensor to_device(const tensor& t) {
   device_tensor d(t.shape());
   if (!t.empty()) device_memory::from_host(d.data(), t.data(), std::size_t(t.numel()) * sizeof(float));
@@ -155,16 +163,18 @@ inline device_tensor to_device(const tensor& t) {
   return d;
 }
 inline const device_tensor& to_device(const device_tensor& t) { return t; }
-/// `t` in Memory: itself when it is there already, else a copy.
-template <class Memory, class From>
-decltype(auto) to_memory(const basic_tensor<From>& t) {
-  if constexpr (std::is_same_v<Memory, host_memory>) return to_host(t);
-  else return to_device(t);
+inline device_tensor to_device(device_tensor&& t) { return std::move(t); }
+/// `t` in Memory: itself when it is there already, else a copy (a temporary is moved).
+template <class Memory, class T>
+decltype(auto) to_memory(T&& t) {
+  if constexpr (std::is_same_v<Memory, host_memory>) return to_host(std::forward<T>(t));
+  else return to_device(std::forward<T>(t));
 }
 /// `t` where `backend` keeps its tensors: itself when it is there already, else a copy.
-template <class Backend, class From>
-decltype(auto) to(const Backend&, const basic_tensor<From>& t) {
-  return to_memory<memory_of<Backend>>(t);
+template <class Backend, class T>
+  requires is_tensor<std::remove_cvref_t<T>>
+decltype(auto) to(const Backend&, T&& t) {
+  return to_memory<memory_of<Backend>>(std::forward<T>(t));
 }
 
 }  // namespace hush
