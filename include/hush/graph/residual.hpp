@@ -11,6 +11,7 @@
 
 #include "hush/core/concepts.hpp"
 #include "hush/core/layout.hpp"
+#include "hush/graph/fusion.hpp"
 #include "hush/graph/named.hpp"
 #include "hush/graph/visit.hpp"
 #include "hush/layers/identity.hpp"
@@ -97,7 +98,7 @@ struct residual {
     add(ctx.backend, ctx[sum_].numel(), a.data(), b.data(), ctx[sum_].data());
     return within("post", [&]() -> const tensor_of<Ctx>& {
       post_x_ = &post_in_.forward(ctx, ctx[sum_]);
-      if constexpr (requires { post.forward_in_place(ctx, ctx[sum_]); })
+      if constexpr (fusion::activation<Post>)  // a flag, not a requires probe: those crash nvcc's front end
         if (&ctx[post_x_] == &ctx[sum_] && post.can_run_in_place()) return post.forward_in_place(ctx, ctx[sum_]);  // backward reads sum_'s sign only
       return post.forward(ctx, ctx[post_x_]);
     });
