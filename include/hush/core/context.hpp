@@ -82,7 +82,6 @@ class context {
     return workspace_.data();
   }
 
-
  private:
   std::uint64_t streams_ = 0;
   tensor workspace_;  // in this backend's memory

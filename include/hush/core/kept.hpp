@@ -2,7 +2,7 @@
 // hush::kept: a tensor that a layer keeps between calls (its output, a gradient, a parameter,
 // running statistics), in whichever memory its network's backend uses.
 //
-// A layer's type does not depend on the backend (one `conv2d<...>` runs on every backend), so
+// A layer's type does not depend on the backend (one `conv2d` type runs on every backend), so
 // its members cannot be a host or a device tensor by type. A `kept` holds one of each and the
 // context hands out the one its backend uses, typed: `ctx.keep(y_, shape, role)` at setup,
 // `ctx[y_]` afterwards. Device values therefore stay out of host reach at compile time; the

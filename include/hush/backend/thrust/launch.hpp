@@ -9,6 +9,10 @@
 #include "hush/backend/thrust/tag.hpp"
 #include "hush/core/random.hpp"  // HUSH_HD
 
+#if HUSH_WITH_CUDA && !defined(__CUDACC__)
+#error "hush: with CUDA (HUSH_WITH_CUDA) the thrust backend's tensors are in GPU memory, so its kernels must be compiled by nvcc: use the thrust backend from a .cu file (core/memory.hpp)"
+#endif
+
 namespace hush::backend::detail {
 
 template <class F>
