@@ -85,7 +85,7 @@ TEST_CASE("ResNet-50 inference on device tensors equals the reference") {
     auto m = std::make_unique<hush::model<hush::models::resnet50, B>>(
         typename hush::model<hush::models::resnet50, B>::options{.seed = 2}, hush::models::resnet50({.channels = 3, .classes = 10}));
     m->infer();  // batch norm folded into the convolutions (batch_norm_fold, a kernel)
-    return hush::tensor(hush::to_host(m->forward(hush::to(backend, normal({1, 3, 64, 64}, 3)))));
+    return hush::tensor(hush::to_host(m->forward(hush::to(backend, normal({1, 3, 32, 32}, 3)))));
   };
   const auto thrust = logits(hush::backend::thrust{}), reference = logits(hush::backend::reference{});
   CHECK(difference({thrust.values().begin(), thrust.values().end()}, {reference.values().begin(), reference.values().end()}) < 2e-3);

@@ -163,6 +163,21 @@ TEST_CASE("apply_to_batch keys each image by its data-set index") {
   CHECK(std::equal(b.values().begin(), b.values().end(), a.values().begin() + 2 * 64));
 }
 
+TEST_CASE("host-only noise on device tensors: moved to the host and back, the same numbers") {
+  const nz::chain<nz::gaussian, nz::low_res> both(nz::gaussian{0.1f}, nz::low_res{2});
+  static_assert(nz::runs_on_host(nz::low_res{}) && !nz::runs_on_host(nz::gaussian{}));
+  CHECK(nz::runs_on_host(both));
+  hush::tensor batch({2, 3, 16, 16});
+  for (std::int64_t i = 0; i < batch.numel(); ++i) batch[i] = float(i % 97) / 97.0f;
+  hush::tensor on_host;
+  nz::apply_to_batch(hush::backend::cpu{}, both, rng, batch, on_host, 4);
+  hush::device_tensor on_device;
+  nz::apply_to_batch(hush::backend::thrust{}, both, rng, hush::to_device(batch), on_device, 4);
+  const auto back = hush::to_host(on_device);
+  CHECK(std::equal(on_host.values().begin(), on_host.values().end(), back.values().begin()));
+  CHECK_FALSE(std::equal(on_host.values().begin(), on_host.values().end(), batch.values().begin()));
+}
+
 TEST_CASE("noise as a layer: corrupts in training with an identity gradient, passes through in eval") {
   using layer = nz::noise_layer<nz::gaussian>;
   hush::seq<layer, hush::conv2d> net(layer(nz::gaussian{0.2f}), hush::conv2d({.in = 1, .out = 2, .kernel = 3}));

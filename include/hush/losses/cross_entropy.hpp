@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "hush/core/context.hpp"
 #include "hush/core/error.hpp"
 #include "hush/core/tensor.hpp"
 

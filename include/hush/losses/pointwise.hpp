@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "hush/backend/loss_ops.hpp"
+#include "hush/core/context.hpp"
 #include "hush/core/error.hpp"
 #include "hush/core/tensor.hpp"
 

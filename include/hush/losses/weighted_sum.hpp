@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <tuple>
 
+#include "hush/core/context.hpp"
 #include "hush/core/tensor.hpp"
 
 namespace hush {

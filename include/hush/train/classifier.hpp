@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "hush/backend/cpu/tag.hpp"  // batches are prepared on the host
 #include "hush/core/error.hpp"
 #include "hush/data/augment.hpp"
 #include "hush/data/batches.hpp"

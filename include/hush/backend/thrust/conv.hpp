@@ -8,6 +8,9 @@
 #include "hush/backend/im2col_conv.hpp"
 #include "hush/backend/thrust/dense.hpp"
 #include "hush/backend/thrust/launch.hpp"
+#if defined(__CUDACC__)
+#include "hush/backend/cuda/cudnn.hpp"
+#endif
 
 namespace hush::backend {
 
@@ -51,21 +54,42 @@ inline void col2im(thrust, const conv_geometry& g, const float* col, float* dx) 
   });
 }
 
-inline std::int64_t conv2d_scratch(thrust, const conv_geometry& g) { return im2col_scratch(g); }
+// The convolution itself: cuDNN's with CUDA (backend/cuda/cudnn.hpp), im2col + GEMM otherwise
+// (Thrust's OpenMP system, what CI runs; also the portable fallback).
+inline std::int64_t conv2d_scratch(thrust, const conv_geometry& g) {
+#if defined(__CUDACC__)
+  return static_cast<std::int64_t>((cuda::plan_for(g).workspace_bytes() + sizeof(float) - 1) / sizeof(float));
+#else
+  return im2col_scratch(g);
+#endif
+}
 
 inline void conv2d_forward(thrust, const conv_geometry& g, const float* x, const float* w, const float* bias, float* y,
                            float* scratch) {
+#if defined(__CUDACC__)
+  cuda::plan_for(g).forward(x, w, y, scratch);
+  if (bias) add_bias(thrust{}, g.n, g.k, g.p * g.q, bias, y);
+#else
   detail::im2col_conv_forward(thrust{}, g, x, w, bias, y, scratch);
+#endif
 }
 
 inline void conv2d_backward_data(thrust, const conv_geometry& g, const float* w, const float* dy, float* dx,
                                  float* scratch) {
+#if defined(__CUDACC__)
+  cuda::plan_for(g).backward_data(w, dy, dx, scratch);
+#else
   detail::im2col_conv_backward_data(thrust{}, g, w, dy, dx, scratch);
+#endif
 }
 
 inline void conv2d_backward_weight(thrust, const conv_geometry& g, const float* x, const float* dy, float* dw,
                                    float* scratch) {
+#if defined(__CUDACC__)
+  cuda::plan_for(g).backward_weight(x, dy, dw, scratch);
+#else
   detail::im2col_conv_backward_weight(thrust{}, g, x, dy, dw, scratch);
+#endif
 }
 
 }  // namespace hush::backend
