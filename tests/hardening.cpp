@@ -209,9 +209,10 @@ TEST_CASE("noise spec: empty, repeated, non-finite and range-on-a-number values 
   CHECK_NOTHROW(hush::noise::parse_spec("salt_pepper(amount=0.1..0.2, salt=0.3)"));
 }
 
-TEST_CASE("noise spec: a parsed noise knows whether it must run on the host (text, low_res, mixed_res)") {
-  CHECK(hush::noise::parse_spec("gaussian(sigma=0.1)+low_res(factor=2)").runs_on_host());
+TEST_CASE("noise spec: a parsed noise knows whether it must run on the host (text, drawn by OpenCV)") {
+  CHECK(hush::noise::parse_spec("gaussian(sigma=0.1)+text").runs_on_host());
   CHECK(hush::noise::parse_spec("one_of(gaussian, text)").runs_on_host());
+  CHECK_FALSE(hush::noise::parse_spec("gaussian(sigma=0.1)+low_res(factor=2)+mixed_res").runs_on_host());
   CHECK_FALSE(hush::noise::parse_spec("gaussian(sigma=0.1)+salt_pepper(amount=0.05)").runs_on_host());
 }
 

@@ -175,3 +175,45 @@ TEST_CASE("dropout: train masks and rescales, eval passes through, the mask depe
   ctx.mode = hush::mode::eval;
   CHECK(&d.forward(ctx, x) == &x);
 }
+
+namespace {
+/// The output of `net` in inference mode (a following batch norm folded into the convolution, the
+/// activation fused into it) on Backend, with non-trivial running statistics.
+template <class Backend, class Net>
+std::vector<float> infer(Net net, shape in, Backend backend = {}) {
+  hush::model<Net, Backend> model({.seed = 5, .backend = backend}, std::move(net));
+  model.setup(in);
+  int k = 0;
+  hush::for_each_buffer(model.net, [&](std::string_view n, hush::kept& b) {
+    hush::tensor t(b.shape());  // made on the host, copied to where the buffer lives
+    for (auto& v : t.values()) v = n.ends_with("running_var") ? 0.5f + 0.1f * float(k++ % 7) : 0.1f * float(k++ % 5 - 2);
+    hush::assign(b, t);
+  });
+  hush::tensor x(in);
+  hush::init_uniform(x, hush::counter_rng(9), 0, 1.0f);
+  model.infer();
+  const auto y = hush::to_host(model.forward(hush::to(backend, x)));
+  return {y.values().begin(), y.values().end()};
+}
+
+template <class Net>
+void check_inference(const std::string& name, const Net& net, shape in) {
+  INFO(name);
+  const auto ref = infer<hush::backend::reference>(net, in);
+  for (const auto algorithm : hush::backend::cpu_conv_algorithms())
+    CHECK(difference(ref, infer(net, in, hush::backend::cpu{.convolutions = algorithm})) < 1e-4);
+  CHECK(difference(ref, infer<hush::backend::thrust>(net, in)) < 1e-4);
+}
+}  // namespace
+
+TEST_CASE("inference mode: convolution with a folded batch norm and a fused (leaky) ReLU, every backend") {
+  const auto conv = [](bool bias) { return hush::conv2d({.in = 3, .out = 5, .kernel = 3, .padding = 1, .bias = bias}); };
+  using cbr = hush::seq<hush::conv2d, hush::batch_norm2d, hush::relu>;
+  check_inference("conv, batch norm, ReLU", cbr(conv(false), hush::batch_norm2d(5), {}), {2, 3, 6, 6});
+  using cb = hush::seq<hush::conv2d, hush::batch_norm2d>;
+  check_inference("conv, batch norm", cb(conv(true), hush::batch_norm2d(5)), {2, 3, 6, 6});
+  using cl = hush::seq<hush::conv2d, hush::leaky_relu>;
+  check_inference("conv, leaky ReLU", cl(conv(true), hush::leaky_relu(0.2f)), {2, 3, 6, 6});
+  using cr = hush::seq<hush::conv2d, hush::relu>;
+  check_inference("conv without bias, ReLU", cr(conv(false), {}), {2, 3, 6, 6});
+}

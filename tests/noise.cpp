@@ -163,9 +163,45 @@ TEST_CASE("apply_to_batch keys each image by its data-set index") {
   CHECK(std::equal(b.values().begin(), b.values().end(), a.values().begin() + 2 * 64));
 }
 
+TEST_CASE("low_res and mixed_res are kernels: the same numbers on every backend, in place or not") {
+  hush::tensor batch({3, 3, 19, 21});  // sizes that the factors do not divide: border blocks are cut
+  for (std::int64_t i = 0; i < batch.numel(); ++i) batch[i] = rng.uniform(7, static_cast<std::uint64_t>(i));
+  const auto check = [&](const auto& noise) {
+    INFO(noise.describe());
+    hush::tensor ref;
+    nz::apply_to_batch(hush::backend::reference{}, noise, rng, batch, ref, 4);
+    CHECK_FALSE(std::equal(ref.values().begin(), ref.values().end(), batch.values().begin()));
+    hush::tensor cpu, in_place = batch;
+    nz::apply_to_batch(hush::backend::cpu{}, noise, rng, batch, cpu, 4);
+    nz::apply_to_batch(hush::backend::cpu{}, noise, rng, in_place, in_place, 4);
+    hush::device_tensor on_device;
+    nz::apply_to_batch(hush::backend::thrust{}, noise, rng, hush::to_device(batch), on_device, 4);
+    hush::tensor thrust = hush::to_host(on_device);
+    for (const hush::tensor* t : {&cpu, &in_place, &thrust}) CHECK(std::equal(ref.values().begin(), ref.values().end(), t->values().begin()));
+  };
+  static_assert(!nz::runs_on_host(nz::low_res{}) && !nz::runs_on_host(nz::mixed_res{}));
+  check(nz::low_res{2, nz::upsampling::nearest});
+  check(nz::low_res{4, nz::upsampling::bicubic});
+  check(nz::low_res{0, nz::upsampling::random});
+  check(nz::mixed_res{4, nz::upsampling::bicubic, {0.2f, 0.5f}});
+}
+
+namespace {
+/// A noise only the host can apply (as OpenCV's text rendering): it inverts the image.
+struct host_invert {
+  static constexpr const char* kind = "host_invert";
+  static constexpr bool host_only = true;
+  template <class B>
+  void apply(B, const hush::counter_rng&, std::uint64_t, const shape& img, const float* x, float* y) const {
+    for (std::int64_t i = 0; i < img.numel(); ++i) y[i] = 1.0f - x[i];
+  }
+  std::string describe() const { return "host_invert"; }
+};
+}  // namespace
+
 TEST_CASE("host-only noise on device tensors: moved to the host and back, the same numbers") {
-  const nz::chain<nz::gaussian, nz::low_res> both(nz::gaussian{0.1f}, nz::low_res{2});
-  static_assert(nz::runs_on_host(nz::low_res{}) && !nz::runs_on_host(nz::gaussian{}));
+  const nz::chain<nz::gaussian, host_invert> both(nz::gaussian{0.1f}, host_invert{});
+  static_assert(nz::runs_on_host(host_invert{}) && !nz::runs_on_host(nz::gaussian{}));
   CHECK(nz::runs_on_host(both));
   hush::tensor batch({2, 3, 16, 16});
   for (std::int64_t i = 0; i < batch.numel(); ++i) batch[i] = float(i % 97) / 97.0f;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "hush/backend/thrust.hpp"
 #include "hush/hush.hpp"
 #include "hush/metrics/quality.hpp"
 
@@ -34,4 +35,19 @@ TEST_CASE("identical images: SSIM 1, PSNR infinite; mismatched shapes are named"
   CHECK(std::isinf(hush::metrics::psnr(a, a)));
   CHECK_THROWS_WITH(hush::metrics::ssim(a, hush::tensor({3, 16, 17})),
                     "ssim: images differ in shape, (3, 16, 16) and (3, 16, 17)");
+}
+
+TEST_CASE("psnr and ssim are kernels: the same values on every backend, images on the device") {
+  const auto f = hush::io::read_safetensors(std::filesystem::path(HUSH_REFERENCE_DATA) / "quality_colour.safetensors");
+  const auto ref = as_tensor(f.arrays.at("reference")), test = as_tensor(f.arrays.at("test"));
+  namespace m = hush::metrics;
+  const double psnr = m::psnr(hush::backend::reference{}, ref, test), ssim = m::ssim(hush::backend::reference{}, ref, test);
+  CHECK(ssim == doctest::Approx(f.arrays.at("ssim").values[0]).epsilon(1e-5));
+  const auto dref = hush::to_device(ref), dtest = hush::to_device(test);
+  // Row sums in double, added on the host in order: equal to the last bit on every backend.
+  CHECK(m::psnr(hush::backend::cpu{}, ref, test) == psnr);
+  CHECK(m::ssim(hush::backend::cpu{}, ref, test) == ssim);
+  CHECK(m::psnr(hush::backend::thrust{}, dref, dtest) == psnr);
+  CHECK(m::ssim(hush::backend::thrust{}, dref, dtest) == ssim);
+  CHECK(m::ssim(hush::backend::thrust{}, dref, dref) == doctest::Approx(1.0));
 }

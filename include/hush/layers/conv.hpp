@@ -205,7 +205,8 @@ struct conv2d {
 
   /// y = act?(conv(x, w) + b) on the fastest path the backend has: oneDNN's inference kernels
   /// (weights kept in its layout while `version` holds; inference only) or its forward kernels
-  /// with the activation as a post-op; else the plain convolution and the activation in place.
+  /// with the activation as a post-op; else the backend's convolution with the bias and the
+  /// activation (one cuDNN call on CUDA, one pass after the convolution on Thrust's OpenMP system).
   /// x may come in the backend's blocked layout, and y is written in it when the consumer takes
   /// it (planned at setup: plan_layout); where oneDNN declines the geometry, x is reordered to
   /// NCHW first.
@@ -221,8 +222,7 @@ struct conv2d {
       return conv2d_forward(ctx.backend, state_, geom_, x.data(), w, b, act, ctx[y_].data(), layouts_, scratch);
     } else {
       (void)version, (void)inference;
-      conv2d_forward(ctx.backend, geom_, x_in.data(), w, b, ctx[y_].data(), scratch);
-      if (act) unary_forward(ctx.backend, ops::leaky_relu{act->slope}, ctx[y_].numel(), ctx[y_].data(), ctx[y_].data());
+      conv2d_forward(ctx.backend, geom_, x_in.data(), w, b, act, ctx[y_].data(), scratch);
     }
   }
 

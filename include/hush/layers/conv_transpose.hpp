@@ -76,7 +76,7 @@ struct conv_transpose2d {
     } else {
       float* scratch = ctx.scratch(conv2d_scratch(ctx.backend, geom_));
       conv2d_backward_weight(ctx.backend, geom_, dy.data(), x.data(), ctx[weight.grad].data(), scratch);
-      conv2d_forward(ctx.backend, geom_, dy.data(), w, nullptr, ctx[dx_].data(), scratch);
+      conv2d_forward(ctx.backend, geom_, dy.data(), w, nullptr, nullptr, ctx[dx_].data(), scratch);
     }
     return ctx[dx_];
   }

@@ -9,10 +9,9 @@
 // thread count and on every backend. Values stay in [0, 1]. x and y may be the same buffer.
 // Intensities are `range`s: a fixed value, or a uniform draw per image (seed 001's ranges).
 //
-// Most models are one backend kernel per image (random_map). A model whose pixels are computed
-// in host code (OpenCV's text rendering; the resolution models, whose kernels are not written
-// yet) says `static constexpr bool host_only = true`, and apply_to_batch moves a device batch to
-// the host and back around it (noise/compose.hpp).
+// Every model is backend kernels (random_map, for_each_index), but one whose pixels only host
+// code can compute (OpenCV's text rendering) says `static constexpr bool host_only = true`, and
+// apply_to_batch moves a device batch to the host and back around it (noise/compose.hpp).
 #include <cstdint>
 #include <string>
 

@@ -312,7 +312,7 @@ struct forward_plan {
   }
 };
 
-/// Inference: y = conv(x, w) + bias, (leaky-)ReLU'd in the same kernel when asked (a post-op),
+/// Inference: y = conv(x, w) (+ bias), (leaky-)ReLU'd in the same kernel when asked (a post-op),
 /// for oneDNN's inference kernels. The weights' reorder into oneDNN's layout is kept for as long
 /// as the caller's weights (pointer and version) stay the same.
 struct inference_plan {
@@ -321,18 +321,19 @@ struct inference_plan {
   memory bias;
   const float* weights_of = nullptr;
   std::uint64_t weights_version = 0;
-  inference_plan(const conv_geometry& g, const ops::fused_relu* act, conv_layouts layouts) {
+  inference_plan(const conv_geometry& g, bool with_bias, const ops::fused_relu* act, conv_layouts layouts) {
     const geometry_descs d(g, layouts);
     dnnl_convolution_desc_t op;
     check(dnnl_dilated_convolution_forward_desc_init(&op, dnnl_forward_inference, dnnl_convolution_direct, &d.any_x,
-                                                     &d.any_w, &d.bias, &d.any_y, d.strides, d.dilates, d.pad_l, d.pad_r),
+                                                     &d.any_w, with_bias ? &d.bias : nullptr, &d.any_y, d.strides,
+                                                     d.dilates, d.pad_l, d.pad_r),
           "inference convolution");
     const auto pd = geometry_descs::create(&op, nullptr, relu_post_op(act).get());
     conv = make_primitive(pd);
     x = operand(pd, dnnl_query_src_md, d.x, copy_in::source);
     w = operand(pd, dnnl_query_weights_md, d.w, copy_in::own);  // kept between calls
     y = operand(pd, dnnl_query_dst_md, d.y, copy_in::destination);
-    bias = make_memory(d.bias, DNNL_MEMORY_NONE);
+    if (with_bias) bias = make_memory(d.bias, DNNL_MEMORY_NONE);
   }
 };
 
@@ -406,8 +407,8 @@ class dnnl_conv_state : public kernel_state::base {
   dnnl_detail::forward_plan& forward(const ops::fused_relu* act, bool bias, conv_layouts layouts) {
     return find(forward_, key(act, int(bias), layouts), [&] { return dnnl_detail::forward_plan(g_, bias, act, layouts); });
   }
-  dnnl_detail::inference_plan& inference(const ops::fused_relu* act, conv_layouts layouts) {
-    return find(inference_, key(act, 0, layouts), [&] { return dnnl_detail::inference_plan(g_, act, layouts); });
+  dnnl_detail::inference_plan& inference(const ops::fused_relu* act, bool bias, conv_layouts layouts) {
+    return find(inference_, key(act, int(bias), layouts), [&] { return dnnl_detail::inference_plan(g_, bias, act, layouts); });
   }
   dnnl_detail::backward_data_plan& backward_data(conv_layouts layouts) {
     return find(backward_data_, key(nullptr, 0, layouts), [&] { return dnnl_detail::backward_data_plan(g_, layouts); });
@@ -500,15 +501,19 @@ inline void dnnl_conv2d_forward(dnnl_conv_state& s, const float* x, const float*
 inline void dnnl_conv2d_infer(dnnl_conv_state& s, const float* x, const float* w, std::uint64_t version,
                               const float* bias, const ops::fused_relu* act, float* y, conv_layouts layouts) {
   using namespace dnnl_detail;
-  auto& plan = s.inference(act, layouts);
+  auto& plan = s.inference(act, bias != nullptr, layouts);
   const auto src = plan.x.input(x), dst = plan.y.output(y);
   if (plan.weights_of != w || plan.weights_version != version) {
     plan.w.input(w);  // reorders into the plan's own buffer (or points at w when no reorder is needed)
     plan.weights_of = w, plan.weights_version = version;
   }
-  check(dnnl_memory_set_data_handle(plan.bias.get(), const_cast<float*>(bias)), "data handle");
-  run(plan.conv, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, plan.w.current()}, {DNNL_ARG_BIAS, plan.bias.get()},
-                  {DNNL_ARG_DST, dst}});
+  if (bias) {
+    check(dnnl_memory_set_data_handle(plan.bias.get(), const_cast<float*>(bias)), "data handle");
+    run(plan.conv, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, plan.w.current()}, {DNNL_ARG_BIAS, plan.bias.get()},
+                    {DNNL_ARG_DST, dst}});
+  } else {  // a convolution without bias and no batch norm after it to fold (a bias-free conv + ReLU)
+    run(plan.conv, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, plan.w.current()}, {DNNL_ARG_DST, dst}});
+  }
   plan.y.finish();
   wait();
 }

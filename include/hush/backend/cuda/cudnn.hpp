@@ -1,7 +1,8 @@
 #pragma once
 // cuDNN's convolutions for the thrust backend under CUDA (nvcc with HUSH_WITH_CUDA), as oneDNN
-// serves the cpu backend: the forward pass, the input gradient and the weight gradient, through
-// cuDNN 9's descriptor API (marked deprecated in cuDNN 9, still shipped and supported).
+// serves the cpu backend: the forward pass (with bias and ReLU fused, for inference), the input
+// gradient and the weight gradient, through cuDNN 9's descriptor API (marked deprecated in
+// cuDNN 9, still shipped and supported).
 //
 // For each geometry a plan is made once per thread: the descriptors, and the algorithms cuDNN's
 // heuristics rank first among the deterministic ones (hush's Thrust adjoints give the same bits on
@@ -76,6 +77,12 @@ class conv_plan {
           "cudnnSetConvolution2dDescriptor", g);
     check(cudnnSetConvolutionGroupCount(conv_, i(g.groups)), "cudnnSetConvolutionGroupCount", g);
     check(cudnnSetConvolutionMathType(conv_, CUDNN_FMA_MATH), "cudnnSetConvolutionMathType", g);
+    check(cudnnCreateTensorDescriptor(&bias_), "cudnnCreateTensorDescriptor", g);
+    check(cudnnSetTensor4dDescriptor(bias_, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, i(g.k), 1, 1),
+          "cudnnSetTensor4dDescriptor (bias)", g);
+    check(cudnnCreateActivationDescriptor(&relu_), "cudnnCreateActivationDescriptor", g);
+    check(cudnnSetActivationDescriptor(relu_, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, 0.0),
+          "cudnnSetActivationDescriptor", g);
     const auto h = cudnn_handle();
     int n = 0;
     cudnnConvolutionFwdAlgoPerf_t fwd[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
@@ -97,6 +104,8 @@ class conv_plan {
   conv_plan(const conv_plan&) = delete;
   conv_plan& operator=(const conv_plan&) = delete;
   ~conv_plan() {
+    cudnnDestroyActivationDescriptor(relu_);
+    cudnnDestroyTensorDescriptor(bias_);
     cudnnDestroyConvolutionDescriptor(conv_);
     cudnnDestroyFilterDescriptor(w_);
     cudnnDestroyTensorDescriptor(y_);
@@ -110,6 +119,15 @@ class conv_plan {
     const float one = 1.0f, zero = 0.0f;
     check(cudnnConvolutionForward(cudnn_handle(), &one, x_, x, w_, w, conv_, forward_, workspace, workspace_, &zero, y_, y),
           "cudnnConvolutionForward", g_);
+  }
+  /// y = max(conv(x, w) + bias, 0) in one cuDNN call (cudnnConvolutionBiasActivationForward,
+  /// inference's conv + folded batch norm + ReLU). cuDNN fuses no leaky ReLU: those take
+  /// forward() and one pass for the bias and the activation.
+  void forward_bias_relu(const float* x, const float* w, const float* bias, float* y, void* workspace) const {
+    const float one = 1.0f, zero = 0.0f;  // alpha2 = 0: the z input (y itself) is not read
+    check(cudnnConvolutionBiasActivationForward(cudnn_handle(), &one, x_, x, w_, w, conv_, forward_, workspace, workspace_,
+                                                &zero, y_, y, bias_, bias, relu_, y_, y),
+          "cudnnConvolutionBiasActivationForward", g_);
   }
   /// dx = the input gradient of dy (written, as every backend's conv2d_backward_data does).
   void backward_data(const float* w, const float* dy, float* dx, void* workspace) const {
@@ -128,7 +146,8 @@ class conv_plan {
 
  private:
   conv_geometry g_;
-  cudnnTensorDescriptor_t x_{}, y_{};
+  cudnnTensorDescriptor_t x_{}, y_{}, bias_{};
+  cudnnActivationDescriptor_t relu_{};
   cudnnFilterDescriptor_t w_{};
   cudnnConvolutionDescriptor_t conv_{};
   cudnnConvolutionFwdAlgo_t forward_{};

@@ -6,6 +6,7 @@
 
 #include "hush/backend/geometry.hpp"
 #include "hush/backend/reference/tag.hpp"
+#include "hush/backend/unary_ops.hpp"
 
 namespace hush::backend {
 
@@ -30,15 +31,19 @@ void for_each_conv_tap(const conv_geometry& g, F&& f) {
 }
 }  // namespace detail
 
-inline void conv2d_forward(reference, const conv_geometry& g, const float* x, const float* w,
-                           const float* bias, float* y, float* /*scratch*/) {
+/// y = act(conv(x, w) + bias): bias and act may be null; act is a (leaky) ReLU applied as the
+/// activation layer would apply it after the convolution.
+inline void conv2d_forward(reference, const conv_geometry& g, const float* x, const float* w, const float* bias,
+                           const ops::fused_relu* act, float* y, float* /*scratch*/) {
   const auto out = g.n * g.k * g.p * g.q;
   std::vector<double> acc(static_cast<std::size_t>(out));
   detail::for_each_conv_tap(g, [&](auto n, auto k, auto p, auto q, auto xi, auto wi) {
     acc[static_cast<std::size_t>(((n * g.k + k) * g.p + p) * g.q + q)] += double(x[xi]) * double(w[wi]);
   });
-  for (std::int64_t i = 0; i < out; ++i)
-    y[i] = static_cast<float>(acc[static_cast<std::size_t>(i)] + (bias ? bias[(i / (g.p * g.q)) % g.k] : 0.0f));
+  for (std::int64_t i = 0; i < out; ++i) {
+    const auto v = static_cast<float>(acc[static_cast<std::size_t>(i)] + (bias ? bias[(i / (g.p * g.q)) % g.k] : 0.0f));
+    y[i] = act ? ops::leaky_relu{act->slope}(v) : v;
+  }
 }
 
 /// dx = convᵀ(dy, w): the gradient with respect to the input (overwrites dx).

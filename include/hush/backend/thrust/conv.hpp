@@ -8,6 +8,7 @@
 #include "hush/backend/im2col_conv.hpp"
 #include "hush/backend/thrust/dense.hpp"
 #include "hush/backend/thrust/launch.hpp"
+#include "hush/backend/unary_ops.hpp"
 #if defined(__CUDACC__)
 #include "hush/backend/cuda/cudnn.hpp"
 #endif
@@ -64,14 +65,30 @@ inline std::int64_t conv2d_scratch(thrust, const conv_geometry& g) {
 #endif
 }
 
-inline void conv2d_forward(thrust, const conv_geometry& g, const float* x, const float* w, const float* bias, float* y,
-                           float* scratch) {
+/// y = act(y + bias) in one pass, either of them possibly null.
+inline void add_bias_then_relu(thrust, const conv_geometry& g, const float* bias, const ops::fused_relu* act, float* y) {
+  if (!bias && !act) return;
+  const auto pq = g.p * g.q, k = g.k;
+  const float slope = act ? act->slope : 1.0f;  // slope 1: the identity
+  detail::for_each_index(g.n * k * pq, [=] HUSH_HD(std::int64_t i) {
+    const float v = bias ? y[i] + bias[(i / pq) % k] : y[i];
+    y[i] = ops::leaky_relu{slope}(v);
+  });
+}
+
+/// y = act(conv(x, w) + bias), bias and act possibly null. With CUDA, cuDNN's fused
+/// convolution + bias + ReLU where it has one (a ReLU and a bias), else its convolution and one
+/// pass for the rest.
+inline void conv2d_forward(thrust, const conv_geometry& g, const float* x, const float* w, const float* bias,
+                           const ops::fused_relu* act, float* y, float* scratch) {
 #if defined(__CUDACC__)
-  cuda::plan_for(g).forward(x, w, y, scratch);
-  if (bias) add_bias(thrust{}, g.n, g.k, g.p * g.q, bias, y);
+  const auto& plan = cuda::plan_for(g);
+  if (bias && act && act->slope == 0.0f) return plan.forward_bias_relu(x, w, bias, y, scratch);
+  plan.forward(x, w, y, scratch);
 #else
-  detail::im2col_conv_forward(thrust{}, g, x, w, bias, y, scratch);
+  detail::im2col_conv_forward(thrust{}, g, x, w, nullptr, y, scratch);
 #endif
+  add_bias_then_relu(thrust{}, g, bias, act, y);
 }
 
 inline void conv2d_backward_data(thrust, const conv_geometry& g, const float* w, const float* dy, float* dx,
