@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -30,11 +31,8 @@ void same_shape(const basic_tensor<Memory>& a, const basic_tensor<Memory>& b, co
   if (a.shape() != b.shape())
     throw shape_error(std::string(what) + ": images differ in shape, " + a.shape().str() + " and " + b.shape().str());
 }
-inline double sum(const std::vector<double>& v) {
-  double s = 0;
-  for (const double x : v) s += x;
-  return s;
-}
+/// The row sums added on the host, in order.
+inline double sum(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); }
 /// SSIM's Gaussian window: σ = 1.5, radius 5 (3.5σ rounded), normalised to sum 1.
 struct ssim_window {
   static constexpr std::int64_t radius = 5;
