@@ -4,8 +4,8 @@
 # 1.5 GB, a small network 10 s (and, not in the issue, 1 GB). The budgets apply to the network
 # programs in this folder (a training step and an inference, nothing else).
 #
-# Compile times on the shared CI machines swing by a factor of five from one hour to the next
-# (CLI11 alone, below, has taken 4.9 s and 32 s on the same machine), so the gate does not judge
+# Compile times on the shared CI machines swing by more than four times within an hour (CLI11
+# alone, below, took 32.3 s at 13:05 and 7.6 s at 14:07 on 2026-11-30), so the gate does not judge
 # seconds as measured: each budgeted unit is compiled between two compiles of a calibration unit
 # (CLI11 alone, 3 options: header-heavy like every hush program), and its time is scaled by
 # 4.86 s / the calibration's mean, 4.86 s being CLI11's time on an idle machine (docs/performance.md,
