@@ -32,9 +32,7 @@
 #include <CLI/CLI.hpp>
 
 #include "hush/hush.hpp"
-#include "hush/models/discriminator.hpp"
-#include "hush/models/resnet.hpp"
-#include "hush/models/unet.hpp"
+#include "model_workloads.hpp"
 #include "resnet50_convs.hpp"
 #ifdef HUSH_WITH_DNNL
 #include <dnnl.h>
@@ -44,14 +42,8 @@ namespace {
 
 using backend = hush::backend::cpu;
 
-/// Deterministic values in [0, 1): the workloads time arithmetic, not data.
-hush::tensor filled(hush::shape s, std::uint64_t salt = 0) {
-  hush::tensor t(s);
-  float* p = t.data();
-  for (std::int64_t i = 0; i < t.numel(); ++i)
-    p[i] = float((std::uint64_t(i) * 2654435761u + salt * 40503u) % 1000u) / 1000.0f;
-  return t;
-}
+using hush::bench::filled;
+using hush::bench::workload;
 
 double rss_mb() {
   rusage u{};
@@ -59,52 +51,10 @@ double rss_mb() {
   return double(u.ru_maxrss) / 1024.0;
 }
 
-/// A workload: set-up happens in `make`, which returns one iteration.
-struct workload {
-  std::function<std::function<void()>()> make;
-  double flop = 0;  // per iteration, for the convolutions and products only
-};
-
-/// Forward workloads run in inference mode (as torch.inference_mode), or in eval mode with
-/// --eval, to measure what inference mode's fusion gives.
+/// Forward workloads in eval mode instead of inference mode (--eval; model_workloads.hpp).
 bool eval_mode = false;
 /// The cpu backend's settings (--im2col, --nchw).
 backend chosen{};
-
-template <class Net>
-workload forward(Net net, hush::shape in) {
-  return {[net, in]() mutable -> std::function<void()> {
-    auto m = std::make_shared<hush::model<Net, backend>>(typename hush::model<Net, backend>::options{.seed = 1, .backend = chosen}, net);
-    auto x = std::make_shared<hush::tensor>(filled(in));
-    if (eval_mode) m->eval();
-    else m->infer();  // no backward to come: conv + batch norm + ReLU fused
-    m->setup(in);
-    return [m, x] { m->forward(*x); };
-  }};
-}
-
-/// One training step: zero_grad, forward, loss, backward, optimizer step.
-template <class Net, class Loss, class Optimizer, class OptimizerOptions>
-workload train(Net net, hush::shape in, hush::tensor target, OptimizerOptions o) {
-  return {[net, in, target, o]() mutable -> std::function<void()> {
-    struct state {
-      hush::model<Net, backend> m;
-      hush::tensor x, target;
-      Loss loss{};
-      Optimizer opt;
-      state(Net n, hush::shape s, hush::tensor t, OptimizerOptions oo)
-          : m({.seed = 1, .backend = chosen}, std::move(n)), x(filled(s)), target(std::move(t)), opt((m.setup(s), m.net), oo) {}
-    };
-    auto s = std::make_shared<state>(net, in, target, o);
-    s->m.train();
-    return [s] {
-      s->m.zero_grad();
-      s->loss.forward(s->m.ctx, s->m.forward(s->x), s->target);
-      s->m.backward(s->loss.backward(s->m.ctx));
-      s->opt.step(s->m.ctx.backend);
-    };
-  }};
-}
 
 workload conv(const hush::bench::conv_shape& c) {
   const hush::conv2d::options o{.in = c.c, .out = c.k, .kernel = c.kernel, .stride = c.stride,
@@ -176,24 +126,8 @@ workload fma_peak() {
 }
 
 std::map<std::string, workload> workloads() {
-  namespace m = hush::models;
   std::map<std::string, workload> w;
-  w["resnet50_fwd_b1"] = forward(m::resnet50(), {1, 3, 224, 224});
-  w["resnet50_fwd_b8"] = forward(m::resnet50(), {8, 3, 224, 224});
-  w["resnet50_fwd_b32_64"] = forward(m::resnet50(), {32, 3, 64, 64});
-  hush::tensor labels({8});
-  for (std::int64_t i = 0; i < 8; ++i) labels.data()[i] = float((i * 397) % 1000);
-  w["resnet50_train_b8"] = train<m::resnet50, hush::cross_entropy, hush::sgd>(
-      m::resnet50(), {8, 3, 224, 224}, labels, hush::sgd::options{.lr = 0.01f, .momentum = 0.9f});
-  w["unet_fwd_b4"] = forward(m::noise2noise_unet(), {4, 3, 256, 256});
-  w["unet_train_b4"] = train<m::noise2noise_unet, hush::mse_loss, hush::adam>(
-      m::noise2noise_unet(), {4, 3, 256, 256}, filled({4, 3, 256, 256}, 7),
-      hush::adam::options{.lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.99f});
-  hush::tensor real_fake({8, 1});
-  for (std::int64_t i = 0; i < 8; ++i) real_fake.data()[i] = i < 4 ? 1.0f : 0.0f;
-  w["disc_train_b8"] = train<m::dcgan_discriminator, hush::bce_with_logits_loss, hush::adam>(
-      m::dcgan_discriminator(), {8, 3, 256, 256}, real_fake,
-      hush::adam::options{.lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f});
+  hush::bench::model_workloads<backend>{chosen, eval_mode}.add_to(w);
   for (const auto& c : hush::bench::resnet50_convs) w[std::string("conv_") + c.name] = conv(c);
   for (std::int64_t n : {1024, 2048}) {
     w["sgemm_" + std::to_string(n)] = sgemm(n, false);
@@ -231,6 +165,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   hush::set_threads(threads);  // before the workloads: fma_peak counts the threads
+  if (im2col) chosen.convolutions = hush::backend::cpu_conv_algorithm::im2col;
+  if (nchw) chosen.blocked_layout = false;
   const auto all = workloads();
   if (list) {
     for (const auto& [name, w] : all) std::cout << name << '\n';
@@ -242,8 +178,6 @@ int main(int argc, char** argv) {
       std::cerr << "hush-bench-peer: unknown workload '" << name << "'; --list shows the valid ones\n";
       return 2;
     }
-  if (im2col) chosen.convolutions = hush::backend::cpu_conv_algorithm::im2col;
-  if (nchw) chosen.blocked_layout = false;
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   std::cerr << "hush-bench-peer: " << threads << " threads, BLAS kernels " << hush::ensure_fast_blas()
             << (coretype ? std::string(" (OPENBLAS_CORETYPE=") + coretype + " in the environment)" : std::string()) << ", "

@@ -10,7 +10,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "hush/core/device.hpp"
+#include "hush/backend/devices.hpp"
 #include "hush/hush.hpp"
 #include "hush/models/resnet.hpp"
 

@@ -11,7 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "hush/core/device.hpp"
+#include "hush/backend/devices.hpp"
 #include "hush/hush.hpp"
 #include "hush/io/atomic_file.hpp"
 #include "hush/io/plot.hpp"

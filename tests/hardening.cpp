@@ -267,6 +267,18 @@ TEST_CASE("images: the size is read from the header of every format hush probes"
   CHECK_FALSE(hush::io::read_image_size(dir / "x.txt").has_value());
 }
 
+TEST_CASE("images: a TIFF width of a type other than SHORT or LONG is unknown, not 2^32 - 1") {
+  temp_dir dir;
+  // "II*", the first IFD at 8, two entries: ImageWidth as a RATIONAL (type 5), ImageLength a SHORT.
+  const auto le16 = [](std::uint16_t v) { return std::string{char(v & 0xFF), char(v >> 8)}; };
+  const auto le32 = [&](std::uint32_t v) { return le16(std::uint16_t(v & 0xFFFF)) + le16(std::uint16_t(v >> 16)); };
+  const auto entry = [&](std::uint16_t tag, std::uint16_t type, std::uint32_t value) {
+    return le16(tag) + le16(type) + le32(1) + le32(value);
+  };
+  write_bytes(dir / "odd.tif", std::string("II*\0", 4) + le32(8) + le16(2) + entry(256, 5, 37) + entry(257, 3, 23) + le32(0));
+  CHECK_FALSE(hush::io::read_image_size(dir / "odd.tif").has_value());
+}
+
 TEST_CASE("images: a small file claiming an enormous picture is refused before decoding") {
   temp_dir dir;
   REQUIRE(cv::imwrite((dir / "small.png").string(), cv::Mat(4, 4, CV_8UC1, cv::Scalar(7))));

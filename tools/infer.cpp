@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <numeric>
 
-#include "hush/core/device.hpp"
+#include "hush/backend/devices.hpp"
 #include "hush/hush.hpp"
 #include "hush/io/opencv.hpp"
 #include "hush/models/resnet.hpp"

@@ -4,8 +4,7 @@
 
 #include <cstdio>
 
-#include "hush/backend/cpu.hpp"
-#include "hush/core/device.hpp"
+#include "hush/backend/devices.hpp"
 #include "hush/noise/compose.hpp"
 #include "hush/io/opencv.hpp"
 #include "hush/noise/spec.hpp"

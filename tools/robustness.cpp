@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "hush/core/device.hpp"
+#include "hush/backend/devices.hpp"
 #include "hush/hush.hpp"
 #include "hush/io/atomic_file.hpp"
 #include "hush/io/plot.hpp"

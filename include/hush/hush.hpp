@@ -11,6 +11,7 @@
 #include "hush/core/tensor.hpp"
 
 #include "hush/backend/cpu.hpp"
+#include "hush/backend/devices.hpp"
 #include "hush/backend/reference.hpp"
 
 #include "hush/graph/model.hpp"

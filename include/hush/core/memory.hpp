@@ -64,6 +64,7 @@ struct host_memory {
   static void release(void* p, std::size_t bytes) noexcept { detail::host_release(p, bytes); }
   static void zero(void* p, std::size_t bytes) { std::memset(p, 0, bytes); }
   static void copy(void* to, const void* from, std::size_t bytes) { std::memcpy(to, from, bytes); }
+  static void synchronize() {}
 };
 
 struct device_memory {
@@ -87,6 +88,11 @@ struct device_memory {
   static void from_host(void* to, const void* from, std::size_t bytes) {
     detail::cuda_check(cudaMemcpy(to, from, bytes, cudaMemcpyHostToDevice), "cudaMemcpy to the device", bytes);
   }
+  /// Returns when every kernel launched so far has finished (launches return before they run).
+  static void synchronize() {
+    if (const cudaError_t status = cudaDeviceSynchronize(); status != cudaSuccess)
+      throw backend_error(std::string("CUDA: the work queued on the device failed: ") + cudaGetErrorString(status));
+  }
 #else
   // Thrust's OpenMP or CPP system: the device is the host.
   static void* allocate(std::size_t bytes) { return detail::host_allocate(bytes); }
@@ -95,6 +101,7 @@ struct device_memory {
   static void copy(void* to, const void* from, std::size_t bytes) { std::memcpy(to, from, bytes); }
   static void to_host(void* to, const void* from, std::size_t bytes) { std::memcpy(to, from, bytes); }
   static void from_host(void* to, const void* from, std::size_t bytes) { std::memcpy(to, from, bytes); }
+  static void synchronize() {}
 #endif
 };
 
@@ -110,5 +117,13 @@ struct memory_of_t<Backend> {
 };
 template <class Backend>
 using memory_of = typename memory_of_t<Backend>::type;
+
+/// Returns when the work handed to `backend` so far is done: a GPU runs kernels after their
+/// launch returns; the host backends have finished already. For timing, and before reading a
+/// clock.
+template <class Backend>
+void synchronize(const Backend&) {
+  memory_of<Backend>::synchronize();
+}
 
 }  // namespace hush

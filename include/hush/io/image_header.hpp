@@ -103,7 +103,8 @@ inline std::optional<image_size> tiff_size(header_bytes& h) {
   for (std::size_t e = 0; e < entries; ++e) {
     const std::size_t at = ifd + 2 + 12 * e;
     const auto tag = u16(at), type = u16(at + 2);
-    const std::int64_t value = type == 3 ? u16(at + 8) : type == 4 ? u32(at + 8) : -1;
+    // Widths of another type are unknown (-1), not the unsigned wrap of -1.
+    const std::int64_t value = type == 3 ? std::int64_t{u16(at + 8)} : type == 4 ? std::int64_t{u32(at + 8)} : -1;
     if (tag == 256) s.width = value;
     if (tag == 257) s.height = value;
   }

@@ -69,7 +69,17 @@ struct resnet_options {
   std::int64_t channels = 3, classes = 1000;
 };
 
+// Each ResNet is built once from constants, at compile time (its `prototype`), and a model copies
+// it and sets the two run-time numbers, input channels and classes, on the copy. Building the whole
+// nested object from a run-time value instead crashes nvcc 13.0's front end (docs/gpu.md, "nvcc's
+// crash"); a copy and two assignments do not.
 namespace detail {
+template <class Net>
+constexpr void set_io(Net& net, resnet_options o) {
+  net.template get<0>().opt.in = o.channels;
+  net.template get<Net::size - 1>().opt.out = o.classes;
+}
+
 /// The ImageNet stem: conv 7×7/2, bn, relu, max pool 3×3/2.
 template <class... Stages>
 using imagenet_resnet = seq<named<"conv1", conv2d>, named<"bn1", batch_norm2d>, relu, max_pool2d, Stages...,
@@ -86,13 +96,16 @@ struct basic_resnet
                               named<"layer3", detail::basic_stage<N3>>, named<"layer4", detail::basic_stage<N4>>> {
   using base = detail::imagenet_resnet<named<"layer1", repeat<N1, basic_block>>, named<"layer2", detail::basic_stage<N2>>,
                                        named<"layer3", detail::basic_stage<N3>>, named<"layer4", detail::basic_stage<N4>>>;
-  constexpr explicit basic_resnet(resnet_options o)
-      : base(detail::conv(o.channels, 64, 7, 2), batch_norm2d(64), relu{}, max_pool2d({.kernel = 3, .stride = 2, .padding = 1}),
-             repeat<N1, basic_block>(basic_block(64)),
-             detail::basic_stage<N2>(basic_block_down(64, 128, 2), basic_block(128)),
-             detail::basic_stage<N3>(basic_block_down(128, 256, 2), basic_block(256)),
-             detail::basic_stage<N4>(basic_block_down(256, 512, 2), basic_block(512)), global_avg_pool{},
-             linear({.in = 512, .out = o.classes})) {}
+  static constexpr base build() {
+    return base(detail::conv(3, 64, 7, 2), batch_norm2d(64), relu{},
+                max_pool2d({.kernel = 3, .stride = 2, .padding = 1}), repeat<N1, basic_block>(basic_block(64)),
+                detail::basic_stage<N2>(basic_block_down(64, 128, 2), basic_block(128)),
+                detail::basic_stage<N3>(basic_block_down(128, 256, 2), basic_block(256)),
+                detail::basic_stage<N4>(basic_block_down(256, 512, 2), basic_block(512)), global_avg_pool{},
+                linear({.in = 512, .out = 1000}));
+  }
+  static constexpr base prototype = build();
+  constexpr explicit basic_resnet(resnet_options o) : base(prototype) { detail::set_io(*this, o); }
 };
 
 template <std::size_t N1, std::size_t N2, std::size_t N3, std::size_t N4>
@@ -101,13 +114,17 @@ struct bottleneck_resnet
                               named<"layer3", detail::bottleneck_stage<N3>>, named<"layer4", detail::bottleneck_stage<N4>>> {
   using base = detail::imagenet_resnet<named<"layer1", detail::bottleneck_stage<N1>>, named<"layer2", detail::bottleneck_stage<N2>>,
                                        named<"layer3", detail::bottleneck_stage<N3>>, named<"layer4", detail::bottleneck_stage<N4>>>;
-  constexpr explicit bottleneck_resnet(resnet_options o)
-      : base(detail::conv(o.channels, 64, 7, 2), batch_norm2d(64), relu{}, max_pool2d({.kernel = 3, .stride = 2, .padding = 1}),
-             detail::bottleneck_stage<N1>(bottleneck_down(64, 64, 1), bottleneck(64)),
-             detail::bottleneck_stage<N2>(bottleneck_down(256, 128, 2), bottleneck(128)),
-             detail::bottleneck_stage<N3>(bottleneck_down(512, 256, 2), bottleneck(256)),
-             detail::bottleneck_stage<N4>(bottleneck_down(1024, 512, 2), bottleneck(512)), global_avg_pool{},
-             linear({.in = 2048, .out = o.classes})) {}
+  static constexpr base build() {
+    return base(detail::conv(3, 64, 7, 2), batch_norm2d(64), relu{},
+                max_pool2d({.kernel = 3, .stride = 2, .padding = 1}),
+                detail::bottleneck_stage<N1>(bottleneck_down(64, 64, 1), bottleneck(64)),
+                detail::bottleneck_stage<N2>(bottleneck_down(256, 128, 2), bottleneck(128)),
+                detail::bottleneck_stage<N3>(bottleneck_down(512, 256, 2), bottleneck(256)),
+                detail::bottleneck_stage<N4>(bottleneck_down(1024, 512, 2), bottleneck(512)), global_avg_pool{},
+                linear({.in = 2048, .out = 1000}));
+  }
+  static constexpr base prototype = build();
+  constexpr explicit bottleneck_resnet(resnet_options o) : base(prototype) { detail::set_io(*this, o); }
 };
 
 struct resnet18 : basic_resnet<2, 2, 2, 2> {
@@ -135,11 +152,14 @@ struct cifar_resnet
   using base = seq<named<"conv1", conv2d>, named<"bn1", batch_norm2d>, relu, named<"layer1", repeat<N, basic_block>>,
                    named<"layer2", detail::basic_stage<N>>, named<"layer3", detail::basic_stage<N>>, global_avg_pool,
                    named<"fc", linear>>;
-  constexpr explicit cifar_resnet(resnet_options o)
-      : base(detail::conv(o.channels, 16, 3), batch_norm2d(16), relu{}, repeat<N, basic_block>(basic_block(16)),
-             detail::basic_stage<N>(basic_block_down(16, 32, 2), basic_block(32)),
-             detail::basic_stage<N>(basic_block_down(32, 64, 2), basic_block(64)), global_avg_pool{},
-             linear({.in = 64, .out = o.classes})) {}
+  static constexpr base build() {
+    return base(detail::conv(3, 16, 3), batch_norm2d(16), relu{}, repeat<N, basic_block>(basic_block(16)),
+                detail::basic_stage<N>(basic_block_down(16, 32, 2), basic_block(32)),
+                detail::basic_stage<N>(basic_block_down(32, 64, 2), basic_block(64)), global_avg_pool{},
+                linear({.in = 64, .out = 10}));
+  }
+  static constexpr base prototype = build();
+  constexpr explicit cifar_resnet(resnet_options o) : base(prototype) { detail::set_io(*this, o); }
 };
 
 struct resnet20 : cifar_resnet<3> {

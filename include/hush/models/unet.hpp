@@ -39,20 +39,20 @@ constexpr skip<Inner> skip_over(Inner inner) {
 using bottom = seq<named<"enc_conv5", conv2d>, leaky_relu, max_pool2d, named<"enc_conv6", conv2d>, leaky_relu, upsample>;
 
 /// A middle level around `Inner` (which returns `inner_out` channels): its encoder convolution and
-/// pool, cat(skip, Inner), two decoder convolutions, up. (N,48,h,w) -> (N,96,h,w).
-template <fixed_string Enc, class Inner, fixed_string DecA, fixed_string DecB>
-using level = seq<named<Enc, conv2d>, leaky_relu, max_pool2d, skip<Inner>, named<DecA, conv2d>, leaky_relu,
-                  named<DecB, conv2d>, leaky_relu, upsample>;
-template <fixed_string Enc, class Inner, fixed_string DecA, fixed_string DecB>
-constexpr level<Enc, Inner, DecA, DecB> make_level(std::int64_t width, Inner inner, std::int64_t inner_out) {
-  return level<Enc, Inner, DecA, DecB>(conv(width, width), lrelu(), pool(), skip_over(std::move(inner)),
-                                       conv(width + inner_out, 2 * width), lrelu(), conv(2 * width, 2 * width), lrelu(),
-                                       up());
+/// pool, cat(skip, Inner), two decoder convolutions, up. (N,48,h,w) -> (N,96,h,w). The names come
+/// as named<...> types: string literals passed through an alias template's own parameters make
+/// nvcc 13.0's host-code generator write undeclared names (docs/gpu.md, "nvcc's crash").
+template <class Enc, class Inner, class DecA, class DecB>
+using level = seq<Enc, leaky_relu, max_pool2d, skip<Inner>, DecA, leaky_relu, DecB, leaky_relu, upsample>;
+template <class Level, class Inner>
+constexpr Level make_level(std::int64_t width, Inner inner, std::int64_t inner_out) {
+  return Level(conv(width, width), lrelu(), pool(), skip_over(std::move(inner)), conv(width + inner_out, 2 * width),
+               lrelu(), conv(2 * width, 2 * width), lrelu(), up());
 }
 
-using level4 = level<"enc_conv4", bottom, "dec_conv5a", "dec_conv5b">;
-using level3 = level<"enc_conv3", level4, "dec_conv4a", "dec_conv4b">;
-using level2 = level<"enc_conv2", level3, "dec_conv3a", "dec_conv3b">;
+using level4 = level<named<"enc_conv4", conv2d>, bottom, named<"dec_conv5a", conv2d>, named<"dec_conv5b", conv2d>>;
+using level3 = level<named<"enc_conv3", conv2d>, level4, named<"dec_conv4a", conv2d>, named<"dec_conv4b", conv2d>>;
+using level2 = level<named<"enc_conv2", conv2d>, level3, named<"dec_conv3a", conv2d>, named<"dec_conv3b", conv2d>>;
 /// The top level has two encoder convolutions (enc_conv0 takes the image's channels).
 using top = seq<named<"enc_conv0", conv2d>, leaky_relu, named<"enc_conv1", conv2d>, leaky_relu, max_pool2d,
                 skip<level2>, named<"dec_conv2a", conv2d>, leaky_relu, named<"dec_conv2b", conv2d>, leaky_relu,
@@ -77,9 +77,9 @@ struct noise2noise_unet : seq<n2n::skip<n2n::top>, named<"dec_conv1a", conv2d>, 
     using namespace n2n;
     const auto w = o.width;
     const bottom b(conv(w, w), lrelu(), pool(), conv(w, w), lrelu(), up());
-    const auto l4 = make_level<"enc_conv4", bottom, "dec_conv5a", "dec_conv5b">(w, b, w);
-    const auto l3 = make_level<"enc_conv3", level4, "dec_conv4a", "dec_conv4b">(w, l4, 2 * w);
-    const auto l2 = make_level<"enc_conv2", level3, "dec_conv3a", "dec_conv3b">(w, l3, 2 * w);
+    const auto l4 = make_level<level4>(w, b, w);
+    const auto l3 = make_level<level3>(w, l4, 2 * w);
+    const auto l2 = make_level<level2>(w, l3, 2 * w);
     const top t(conv(o.channels, w), lrelu(), conv(w, w), lrelu(), pool(), skip_over(l2),
                 conv(w + 2 * w, 2 * w), lrelu(), conv(2 * w, 2 * w), lrelu(), up());
     return base(skip_over(t), conv(o.channels + 2 * w, 64), lrelu(), conv(64, 32), lrelu(),

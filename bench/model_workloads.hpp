@@ -1,0 +1,105 @@
+#pragma once
+// The whole-model workloads of bench/vs_torch.py (shapes as in bench/torch_peer.py), generic over
+// the backend: bench/peer.cpp times them on the cpu backend beside PyTorch, bench/device.cpp on
+// the device a program chooses (the GPU in a CUDA build). An iteration returns only when its work
+// is done (hush::synchronize): a GPU's launches return before the kernels run.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "hush/hush.hpp"
+#include "hush/models/discriminator.hpp"
+#include "hush/models/resnet.hpp"
+#include "hush/models/unet.hpp"
+
+namespace hush::bench {
+
+/// A workload: set-up happens in `make`, which returns one iteration.
+struct workload {
+  std::function<std::function<void()>()> make;
+  double flop = 0;  // per iteration, for the convolutions and products only
+};
+
+/// Deterministic values in [0, 1): the workloads time arithmetic, not data.
+inline tensor filled(shape s, std::uint64_t salt = 0) {
+  tensor t(s);
+  float* p = t.data();
+  for (std::int64_t i = 0; i < t.numel(); ++i)
+    p[i] = float((std::uint64_t(i) * 2654435761u + salt * 40503u) % 1000u) / 1000.0f;
+  return t;
+}
+
+/// ResNet-50 inference at batch 1 and 8 (224×224) and batch 32 at 64×64; its training step at
+/// batch 8 (cross-entropy, SGD with momentum 0.9); the Noise2Noise U-Net's inference and step
+/// (MSE, Adam) at batch 4, 256×256; the DCGAN discriminator's step (BCE with logits, Adam) at
+/// batch 8, 256×256. Forward workloads run in inference mode (as torch.inference_mode), or in eval
+/// mode when `eval_mode`, to measure what inference mode's fusion gives.
+template <class Backend>
+struct model_workloads {
+  Backend backend{};
+  bool eval_mode = false;
+
+  void add_to(std::map<std::string, workload>& w) const {
+    namespace m = hush::models;
+    w["resnet50_fwd_b1"] = forward(m::resnet50(), {1, 3, 224, 224});
+    w["resnet50_fwd_b8"] = forward(m::resnet50(), {8, 3, 224, 224});
+    w["resnet50_fwd_b32_64"] = forward(m::resnet50(), {32, 3, 64, 64});
+    tensor labels({8});
+    for (std::int64_t i = 0; i < 8; ++i) labels.data()[i] = float((i * 397) % 1000);
+    w["resnet50_train_b8"] = train<m::resnet50, cross_entropy, sgd>(m::resnet50(), {8, 3, 224, 224}, labels,
+                                                                    sgd::options{.lr = 0.01f, .momentum = 0.9f});
+    w["unet_fwd_b4"] = forward(m::noise2noise_unet(), {4, 3, 256, 256});
+    w["unet_train_b4"] = train<m::noise2noise_unet, mse_loss, adam>(
+        m::noise2noise_unet(), {4, 3, 256, 256}, filled({4, 3, 256, 256}, 7),
+        adam::options{.lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.99f});
+    tensor real_fake({8, 1});
+    for (std::int64_t i = 0; i < 8; ++i) real_fake.data()[i] = i < 4 ? 1.0f : 0.0f;
+    w["disc_train_b8"] = train<m::dcgan_discriminator, bce_with_logits_loss, adam>(
+        m::dcgan_discriminator(), {8, 3, 256, 256}, real_fake, adam::options{.lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f});
+  }
+
+  template <class Net>
+  workload forward(Net net, shape in) const {
+    return {[net, in, b = backend, eval = eval_mode]() mutable -> std::function<void()> {
+      auto mod = std::make_shared<model<Net, Backend>>(typename model<Net, Backend>::options{.seed = 1, .backend = b}, net);
+      auto x = std::make_shared<basic_tensor<memory_of<Backend>>>(to(b, filled(in)));
+      if (eval) mod->eval();
+      else mod->infer();  // no backward to come: conv + batch norm + ReLU fused
+      mod->setup(in);
+      return [mod, x] {
+        mod->forward(*x);
+        synchronize(mod->ctx.backend);
+      };
+    }};
+  }
+
+  /// One training step: zero_grad, forward, loss, backward, optimizer step.
+  template <class Net, class Loss, class Optimizer, class OptimizerOptions>
+  workload train(Net net, shape in, tensor target, OptimizerOptions o) const {
+    return {[net, in, target, o, b = backend]() mutable -> std::function<void()> {
+      struct state {
+        model<Net, Backend> m;
+        basic_tensor<memory_of<Backend>> x, target;
+        Loss loss{};
+        Optimizer opt;
+        state(Net n, shape s, const tensor& t, OptimizerOptions oo, Backend bb)
+            : m({.seed = 1, .backend = bb}, std::move(n)), x(to(bb, filled(s))), target(to(bb, t)),
+              opt((m.setup(s), m.net), oo) {}
+      };
+      auto s = std::make_shared<state>(net, in, target, o, b);
+      s->m.train();
+      return [s] {
+        s->m.zero_grad();
+        s->loss.forward(s->m.ctx, s->m.forward(s->x), s->target);
+        s->m.backward(s->loss.backward(s->m.ctx));
+        s->opt.step(s->m.ctx.backend);
+        synchronize(s->m.ctx.backend);
+      };
+    }};
+  }
+};
+
+}  // namespace hush::bench

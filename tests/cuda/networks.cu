@@ -1,0 +1,100 @@
+// nvcc check: networks and kernels on the CUDA build of the thrust backend, compiled in CI (no GPU
+// is needed to compile). What the programs compiled by nvcc in CI already hold is not repeated
+// here: ResNet-50's step and inference (examples/resnet50.cpp), ResNet-20 with seed 004's four
+// regimes and every noise model (tools/robustness.cpp, tools/noise.cpp). One translation unit:
+// each costs nvcc about 25 s of parsing hush and Thrust before any of its own code.
+#include <memory>
+
+#include "hush/backend/thrust.hpp"
+#include "hush/hush.hpp"
+#include "hush/metrics/quality.hpp"
+#include "hush/models/discriminator.hpp"
+#include "hush/models/unet.hpp"
+#include "step.hpp"
+
+// ---- the Noise2Noise U-Net: a Noise2Noise step (L2 against a second noisy copy, Adam) and inference
+
+using unet_model = hush::model<hush::models::noise2noise_unet, hush::backend::thrust>;
+
+std::unique_ptr<unet_model> make_unet(std::int64_t channels) {
+  return std::make_unique<unet_model>(unet_model::options{.seed = 1},
+                                     hush::models::noise2noise_unet({.channels = channels, .out_channels = channels}));
+}
+float train_unet(unet_model& model, const hush::device_tensor& noisy, const hush::device_tensor& other_noisy) {
+  hush::mse_loss loss;
+  hush::adam opt(model.net, {.lr = 1e-3f});
+  return step(model, loss, opt, noisy, other_noisy);
+}
+hush::tensor denoise(unet_model& model, const hush::device_tensor& noisy) {
+  model.infer();
+  return hush::to_host(model.forward(noisy));
+}
+
+// ---- seed 001's discriminator: a step on real/fake labels (BCE on logits, Adam)
+
+using discriminator_model = hush::model<hush::models::dcgan_discriminator, hush::backend::thrust>;
+
+std::unique_ptr<discriminator_model> make_discriminator(std::int64_t channels, std::int64_t size) {
+  return std::make_unique<discriminator_model>(discriminator_model::options{.seed = 1},
+                                     hush::models::dcgan_discriminator({.channels = channels, .size = size}));
+}
+float train_discriminator(discriminator_model& model, const hush::device_tensor& images, const hush::device_tensor& real) {
+  hush::bce_with_logits_loss loss;
+  hush::adam opt(model.net, {.lr = 2e-4f});
+  return step(model, loss, opt, images, real);
+}
+
+// ---- layers no shipped model uses: a U-Net level (concat_skip, transposed convolution, GELU,
+// dropout, average pooling) with a weighted MSE + L1 loss and an Adam step ...
+
+using inner = hush::seq<hush::conv2d, hush::gelu, hush::dropout, hush::conv_transpose2d, hush::sigmoid>;
+using unet_level = hush::seq<hush::conv2d, hush::concat_skip<inner>, hush::avg_pool2d>;
+
+float hush_cuda_unet_step(hush::context<hush::backend::thrust>& ctx, const hush::device_tensor& x, const hush::device_tensor& target) {
+  const auto held = std::make_unique<unet_level>(hush::conv2d({.in = 3, .out = 4, .kernel = 3, .padding = 1}),
+                 hush::concat_skip<inner>(inner(hush::conv2d({.in = 4, .out = 8, .kernel = 4, .stride = 2, .padding = 1}),
+                                                hush::gelu{}, hush::dropout(0.1f),
+                                                hush::conv_transpose2d({.in = 8, .out = 4, .kernel = 4, .stride = 2, .padding = 1}),
+                                                hush::sigmoid{})),
+                 hush::avg_pool2d({.kernel = 2}));
+  auto& net = *held;
+  net.setup(ctx, x.shape());
+  hush::weighted_sum<hush::mse_loss, hush::l1_loss> loss({1.0f, 0.1f});
+  hush::adam opt(net, {});
+  const float l = loss.forward(ctx, net.forward(ctx, x), target);
+  net.backward(ctx, x, loss.backward(ctx));
+  opt.step(ctx.backend);
+  return l;
+}
+
+// ---- ... and bilinear upsampling, layer norm, global pooling and softmax with BCE and SGD
+
+namespace {
+struct head : hush::seq<hush::conv2d, hush::upsample, hush::layer_norm, hush::global_avg_pool, hush::softmax> {
+  head()
+      : seq(hush::conv2d({.in = 3, .out = 4, .kernel = 3, .padding = 1}),
+            hush::upsample({.scale = 2, .interpolation = hush::upsample::interpolation::bilinear}), hush::layer_norm(8),
+            hush::global_avg_pool{}, hush::softmax{}) {}
+};
+}  // namespace
+
+float hush_cuda_head_step(const hush::device_tensor& x, const hush::device_tensor& target) {
+  static hush::model<head, hush::backend::thrust> model({.seed = 1});
+  static hush::bce_loss loss;
+  static hush::sgd opt(model.net, {.lr = 0.1f});
+  return step(model, loss, opt, x, target);
+}
+
+// ---- PSNR and SSIM as kernels, and a convolution with its batch norm folded and a ReLU fused
+// (cuDNN's conv + bias + activation) in inference
+
+double hush_cuda_quality(const hush::device_tensor& clean, const hush::device_tensor& denoised) {
+  return hush::metrics::psnr(hush::backend::thrust{}, clean, denoised) + hush::metrics::ssim(hush::backend::thrust{}, clean, denoised);
+}
+
+using conv_bn_relu = hush::seq<hush::conv2d, hush::batch_norm2d, hush::relu>;
+
+hush::device_tensor hush_cuda_fused_inference(hush::model<conv_bn_relu, hush::backend::thrust>& model, const hush::device_tensor& x) {
+  model.infer();
+  return model.forward(x);
+}
