@@ -21,6 +21,8 @@ static_assert(m::resnet20{}.parameter_count() == 272'474);     // He et al. §4.
 static_assert(m::resnet56{}.parameter_count() == 855'770);      // "0.85M"
 static_assert(m::resnet110{}.parameter_count() == 1'730'714);   // "1.7M"
 static_assert(m::resnet20({.channels = 1, .classes = 10}).parameter_count() == 272'474 - 2 * 16 * 9);
+// Options are set after each ResNet is built from constants (models/resnet.hpp): the stem and the head change.
+static_assert(m::resnet50({.channels = 1, .classes = 10}).parameter_count() == 25'557'032 - 2 * 64 * 49 - 990 * 2049);
 static_assert(m::dcgan_discriminator{}.parameter_count() == 11'213'697);    // its make_discriminator(256)
 
 namespace {

@@ -1,16 +1,35 @@
 // nvcc check: networks and kernels on the CUDA build of the thrust backend, compiled in CI (no GPU
 // is needed to compile). What the programs compiled by nvcc in CI already hold is not repeated
-// here: ResNet-50's step and inference (examples/resnet50.cpp), ResNet-20 with seed 004's four
-// regimes and every noise model (tools/robustness.cpp, tools/noise.cpp). One translation unit:
-// each costs nvcc about 25 s of parsing hush and Thrust before any of its own code.
+// here: ResNet-20 with seed 004's four regimes in the trainer and every noise model
+// (tools/robustness.cpp, tools/noise.cpp). One translation unit: each costs nvcc about 25 s of
+// parsing hush and Thrust before any of its own code.
 #include <memory>
 
 #include "hush/backend/thrust.hpp"
 #include "hush/hush.hpp"
 #include "hush/metrics/quality.hpp"
 #include "hush/models/discriminator.hpp"
+#include "hush/models/resnet.hpp"
 #include "hush/models/unet.hpp"
 #include "step.hpp"
+
+// ---- ResNet-50 (torchvision's): a training step (cross-entropy, SGD with momentum) and inference
+
+using resnet50_model = hush::model<hush::models::resnet50, hush::backend::thrust>;
+
+std::unique_ptr<resnet50_model> make_resnet50(std::int64_t classes) {
+  return std::make_unique<resnet50_model>(resnet50_model::options{.seed = 1},
+                                          hush::models::resnet50({.channels = 3, .classes = classes}));
+}
+float train_resnet50(resnet50_model& model, const hush::device_tensor& x, const hush::device_tensor& labels) {
+  hush::cross_entropy loss;
+  hush::sgd opt(model.net, {.lr = 0.1f, .momentum = 0.9f});
+  return step(model, loss, opt, x, labels);
+}
+hush::tensor classify(resnet50_model& model, const hush::device_tensor& x) {
+  model.infer();
+  return hush::to_host(model.forward(x));
+}
 
 // ---- the Noise2Noise U-Net: a Noise2Noise step (L2 against a second noisy copy, Adam) and inference
 

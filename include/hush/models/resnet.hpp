@@ -69,10 +69,9 @@ struct resnet_options {
   std::int64_t channels = 3, classes = 1000;
 };
 
-// Each ResNet is built once from constants, at compile time (its `prototype`), and a model copies
-// it and sets the two run-time numbers, input channels and classes, on the copy. Building the whole
-// nested object from a run-time value instead crashes nvcc 13.0's front end (docs/gpu.md, "nvcc's
-// crash"); a copy and two assignments do not.
+// Each ResNet is built from constants (its `build()`), then its two run-time numbers, input
+// channels and classes, are set on the result. Building the nested object from a run-time value
+// instead crashes nvcc 13.0's front end (docs/gpu.md, "nvcc's crash").
 namespace detail {
 template <class Net>
 constexpr void set_io(Net& net, resnet_options o) {
@@ -104,8 +103,7 @@ struct basic_resnet
                 detail::basic_stage<N4>(basic_block_down(256, 512, 2), basic_block(512)), global_avg_pool{},
                 linear({.in = 512, .out = 1000}));
   }
-  static constexpr base prototype = build();
-  constexpr explicit basic_resnet(resnet_options o) : base(prototype) { detail::set_io(*this, o); }
+  constexpr explicit basic_resnet(resnet_options o) : base(build()) { detail::set_io(*this, o); }
 };
 
 template <std::size_t N1, std::size_t N2, std::size_t N3, std::size_t N4>
@@ -123,8 +121,7 @@ struct bottleneck_resnet
                 detail::bottleneck_stage<N4>(bottleneck_down(1024, 512, 2), bottleneck(512)), global_avg_pool{},
                 linear({.in = 2048, .out = 1000}));
   }
-  static constexpr base prototype = build();
-  constexpr explicit bottleneck_resnet(resnet_options o) : base(prototype) { detail::set_io(*this, o); }
+  constexpr explicit bottleneck_resnet(resnet_options o) : base(build()) { detail::set_io(*this, o); }
 };
 
 struct resnet18 : basic_resnet<2, 2, 2, 2> {
@@ -158,8 +155,7 @@ struct cifar_resnet
                 detail::basic_stage<N>(basic_block_down(32, 64, 2), basic_block(64)), global_avg_pool{},
                 linear({.in = 64, .out = 10}));
   }
-  static constexpr base prototype = build();
-  constexpr explicit cifar_resnet(resnet_options o) : base(prototype) { detail::set_io(*this, o); }
+  constexpr explicit cifar_resnet(resnet_options o) : base(build()) { detail::set_io(*this, o); }
 };
 
 struct resnet20 : cifar_resnet<3> {
