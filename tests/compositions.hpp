@@ -37,8 +37,9 @@ struct conv_s2 : hush::seq<hush::conv2d, hush::upsample> {  // a strided convolu
 struct deconv : hush::conv_transpose2d {
   explicit deconv(std::int64_t c) : conv_transpose2d({.in = c, .out = c, .kernel = 3, .padding = 1}) {}
 };
-struct norm : hush::batch_norm2d {
-  explicit norm(std::int64_t c) : batch_norm2d(c) {}
+// Not `norm`: under nvcc that name is also CUDA's math function, and the pairs below are ambiguous.
+struct bnorm : hush::batch_norm2d {
+  explicit bnorm(std::int64_t c) : batch_norm2d(c) {}
 };
 struct leaky : hush::leaky_relu {
   explicit leaky(std::int64_t) : leaky_relu(0.2f) {}
@@ -247,10 +248,10 @@ template <class A, class B> using nested_deep = seq<seq<conv3, seq<A>>, seq<seq<
 template <class A, class B> using res_post = residual<seq<conv3, A>, identity, B>;
 template <class A, class B> using res_projection = seq<conv3, residual<seq<A, conv3>, seq<conv1, B>, hush::relu>>;
 template <class A, class B> using unet_level = seq<conv3, concat_skip<seq<A, conv3, B>>, squeeze>;
-template <class A, class B> using branches = seq<conv3, parallel<A, seq<conv3, B>>, squeeze, norm>;
+template <class A, class B> using branches = seq<conv3, parallel<A, seq<conv3, B>>, squeeze, bnorm>;
 template <class A, class B> using repeated = seq<conv3, repeat<2, seq<A, conv3>, seq<conv3, B>>>;
 template <class A, class B> using names = seq<named<"stem", conv3>, named<"body", seq<A, seq<B, conv1>>>>;
-template <class A, class B> using classifier = seq<conv3, norm, A, seq<conv3, B>, head>;
+template <class A, class B> using classifier = seq<conv3, bnorm, A, seq<conv3, B>, head>;
 
 /// Pattern P over the pairs (A_i, B_i) of two equally long lists.
 template <template <class, class> class P, class... Pairs>
@@ -266,11 +267,11 @@ struct over<P, pair<As, Bs>...> {
 /// convolutions and norms (the fused paths), layers that never take the blocked layout after
 /// ones that write it, and the other way round.
 #define HUSH_COMPOSITION_PAIRS                                                                             \
-  pair<hush::relu, max3>, pair<hush::tanh, identity>, pair<norm, hush::relu>, pair<norm, leaky>,      \
-      pair<leaky, conv3>, pair<leaky_negative, norm>, pair<hush::sigmoid, avg3>, pair<hush::gelu, conv1>,  \
-      pair<identity, norm>, pair<deconv, norm>, pair<max3, hush::relu>, pair<avg3, conv3>,                 \
+  pair<hush::relu, max3>, pair<hush::tanh, identity>, pair<bnorm, hush::relu>, pair<bnorm, leaky>,      \
+      pair<leaky, conv3>, pair<leaky_negative, bnorm>, pair<hush::sigmoid, avg3>, pair<hush::gelu, conv1>,  \
+      pair<identity, bnorm>, pair<deconv, bnorm>, pair<max3, hush::relu>, pair<avg3, conv3>,                 \
       pair<down_up, leaky>, pair<drop, conv3>, pair<conv_s2, hush::relu>, pair<conv3, hush::tanh>,         \
-      pair<hush::relu, deconv>, pair<norm, drop>, pair<gated_conv, norm>, pair<conv1, gated_conv>,        \
+      pair<hush::relu, deconv>, pair<bnorm, drop>, pair<gated_conv, bnorm>, pair<conv1, gated_conv>,        \
       pair<hush::relu, conv_s2>
 
 }  // namespace compositions

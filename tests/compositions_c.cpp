@@ -27,8 +27,8 @@ TEST_CASE("compositions: the ones the cpu backend got wrong before layouts were 
   counted() = 0;
   check<seq<conv3, seq<hush::relu, pool2>>>(16);                         // forward and dx were off by ~2
   check<seq<conv3, seq<hush::tanh, hush::flatten>>>(16);                 // ~1.3
-  check<seq<conv3, seq<hush::relu, pool2, deconv_up, norm>>>(32);        // pix2pix's up block: ~5-8
-  check<seq<conv3, gated_conv, conv3, norm>>(16);                       // a hand-written composite reading NCHW
+  check<seq<conv3, seq<hush::relu, pool2, deconv_up, bnorm>>>(32);        // pix2pix's up block: ~5-8
+  check<seq<conv3, gated_conv, conv3, bnorm>>(16);                       // a hand-written composite reading NCHW
   check<seq<conv3, seq<hush::relu, seq<identity, seq<pool2>>>, hush::flatten, half_head>>(48);
   check<seq<seq<conv3, hush::relu>, seq<pool2, hush::flatten, half_head>>>(16);
   CHECK(counted() == 6);
