@@ -132,9 +132,14 @@ struct gated_conv {
 
 // ---- make<T>(c): any atom, and any combinator of makeable types --------------------------
 template <class T>
+T make(std::int64_t c);
+template <class T>
 struct maker {
   static T make(std::int64_t c) {
     if constexpr (std::is_constructible_v<T, std::int64_t>) return T(c);
+    // named<N, L>: made from L. A branch, not a partial specialisation on the fixed_string:
+    // nvcc 13.0 does not match one, and fell through to T{}.
+    else if constexpr (requires { typename T::layer_type; }) return T(compositions::make<typename T::layer_type>(c));
     else return T{};  // relu, tanh, sigmoid, gelu, identity, flatten
   }
 };
@@ -165,10 +170,6 @@ struct maker<hush::repeat<N, L, First>> {
   static hush::repeat<N, L, First> make(std::int64_t c) {
     return hush::repeat<N, L, First>(compositions::make<First>(c), compositions::make<L>(c));
   }
-};
-template <hush::fixed_string Name, class L>
-struct maker<hush::named<Name, L>> {
-  static hush::named<Name, L> make(std::int64_t c) { return hush::named<Name, L>(compositions::make<L>(c)); }
 };
 
 // ---- running and comparing ----------------------------------------------------------------

@@ -11,6 +11,7 @@
 #include "hush/models/discriminator.hpp"
 #include "hush/models/resnet.hpp"
 #include "hush/models/unet.hpp"
+#include "support.hpp"
 
 namespace m = hush::models;
 
@@ -27,38 +28,15 @@ static_assert(m::dcgan_discriminator{}.parameter_count() == 11'213'697);    // i
 
 namespace {
 
-std::uint32_t fnv1a32(std::string_view s) {
-  std::uint32_t h = 0x811C9DC5u;
-  for (unsigned char c : s) h = (h ^ c) * 0x01000193u;
-  return h;
-}
-/// The weight formula of torchvision_resnets.py, value for value.
-void fill(std::string_view name, hush::tensor& t) {
-  const auto& s = t.shape();
-  const auto n = t.numel();
-  const std::uint64_t salt = fnv1a32(name);
-  const bool ends_bias = name.size() >= 5 && name.substr(name.size() - 5) == ".bias";
-  for (std::int64_t i = 0; i < n; ++i) {
-    const double u = double((std::uint64_t(i) * 2654435761ULL + salt) % (1ULL << 32)) / 4294967296.0 - 0.5;
-    double v;
-    if (name.ends_with("running_mean") || (ends_bias && s.rank == 1)) v = 0.2 * u;
-    else if (name.ends_with("running_var")) v = 1.0 + u;
-    else if (s.rank == 1) v = 1.0 + 0.4 * u;
-    else v = 2.0 * u / std::sqrt(double(n) / double(s[0]));
-    t[i] = static_cast<float>(v);
-  }
-}
-
 template <class Net>
 void check_logits(const char* name, Net net, std::int64_t size) {
   INFO(std::string(name));
   const auto ref = hush::io::read_safetensors(std::filesystem::path(HUSH_REFERENCE_DATA) / "resnets.safetensors");
   hush::model<Net, hush::backend::cpu> model({.seed = 1}, std::move(net));
   model.setup({2, 3, size, size});
-  hush::for_each_parameter(model.net, [](std::string_view n, hush::parameter& p) { fill(n, p.value.host()); });
-  hush::for_each_buffer(model.net, [](std::string_view n, hush::kept& t) { fill(n, t.host()); });
+  hush::test::fill_by_formula(model.net);
   hush::tensor x({2, 3, size, size});
-  fill("input", x);
+  hush::test::formula("input", x);
   for (auto& v : x.values()) v += 0.5f;
   const auto& stored_x = ref.arrays.at(std::string(name) + ".input").values;
   REQUIRE(std::equal(stored_x.begin(), stored_x.end(), x.values().begin()));  // the same formula, bit for bit

@@ -1,7 +1,12 @@
 #pragma once
 // What several test files share.
+#include <cmath>
+#include <cstdint>
+#include <string_view>
+
 #include "hush/core/context.hpp"
 #include "hush/core/tensor.hpp"
+#include "hush/graph/visit.hpp"
 
 namespace hush::test {
 
@@ -9,6 +14,37 @@ namespace hush::test {
 template <class Ctx>
 tensor_of<Ctx> on(const Ctx& ctx, const tensor& t) {
   return tensor_of<Ctx>(to(ctx.backend, t));
+}
+
+/// The weight formula of tests/reference/torchvision_resnets.py, value for value, so that a
+/// reference script and a test fill the same network with the same numbers and no weight file
+/// is committed. Weights of rank 2 and more are multiplied by `gain` in float, as
+/// tests/reference/denoisers.py does with its sqrt(6).
+inline void formula(std::string_view name, tensor& t, float gain = 1.0f) {
+  const auto fnv1a32 = [](std::string_view s) {
+    std::uint32_t h = 0x811C9DC5u;
+    for (unsigned char c : s) h = (h ^ c) * 0x01000193u;
+    return h;
+  };
+  const auto& s = t.shape();
+  const auto n = t.numel();
+  const std::uint64_t salt = fnv1a32(name);
+  const bool ends_bias = name.ends_with(".bias");
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double u = double((std::uint64_t(i) * 2654435761ULL + salt) % (1ULL << 32)) / 4294967296.0 - 0.5;
+    double v;
+    if (name.ends_with("running_mean") || (ends_bias && s.rank == 1)) v = 0.2 * u;
+    else if (name.ends_with("running_var")) v = 1.0 + u;
+    else if (s.rank == 1) v = 1.0 + 0.4 * u;
+    else v = 2.0 * u / std::sqrt(double(n) / double(s[0]));
+    t[i] = s.rank > 1 ? static_cast<float>(v) * gain : static_cast<float>(v);
+  }
+}
+/// Every parameter and buffer of a set-up host network, by formula().
+template <class Net>
+void fill_by_formula(Net& net, float gain = 1.0f) {
+  for_each_parameter(net, [&](std::string_view n, parameter& p) { formula(n, p.value.host(), gain); });
+  for_each_buffer(net, [&](std::string_view n, kept& t) { formula(n, t.host(), gain); });
 }
 
 }  // namespace hush::test

@@ -33,6 +33,12 @@ struct sigmoid {
   HUSH_HD float operator()(float x) const { return 1.0f / (1.0f + std::exp(-x)); }
   HUSH_HD float grad(float, float y) const { return y * (1.0f - y); }
 };
+/// y = factor·x: a constant gain (DnCNN's "input minus the predicted noise" is x + scale(-1)(f(x))).
+struct scale {
+  float factor = 1.0f;
+  HUSH_HD float operator()(float x) const { return factor * x; }
+  HUSH_HD float grad(float, float) const { return factor; }
+};
 /// GELU with the exact erf form, as torch.nn.GELU() (approximate='none').
 struct gelu {
   HUSH_HD float operator()(float x) const { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)); }

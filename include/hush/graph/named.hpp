@@ -16,6 +16,7 @@ namespace hush {
 template <fixed_string Name, class L>
 struct named : L {
   static constexpr std::string_view name = Name;
+  using layer_type = L;  // the layer it names
   using L::L;
   constexpr named(L l) : L(std::move(l)) {}  // NOLINT(google-explicit-constructor): seq{conv2d{...}}
   constexpr named() requires std::default_initializable<L> = default;

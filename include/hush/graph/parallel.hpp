@@ -155,4 +155,14 @@ struct concat_skip : parallel<identity, Inner> {
   constexpr explicit concat_skip(Inner inner) : parallel<identity, Inner>(identity{}, std::move(inner)) {}
 };
 
+/// A concat_skip that adds nothing to parameter names (it and its child unnamed), so the nested
+/// levels of a U-Net keep the flat names a PyTorch module gives them: `dec_conv3a.weight`, not
+/// `1.1.0.dec_conv3a.weight`.
+template <class Inner>
+using flat_skip = named<"", concat_skip<named<"", Inner>>>;
+template <class Inner>
+constexpr flat_skip<Inner> flat_skip_over(Inner inner) {
+  return flat_skip<Inner>(concat_skip<named<"", Inner>>(std::move(inner)));
+}
+
 }  // namespace hush

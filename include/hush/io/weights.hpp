@@ -97,13 +97,23 @@ void save_weights(L& net, const std::filesystem::path& path) {
 struct load_options {
   bool strict = true;            // tensors in the file that nothing asks for are errors
   bool check_structure = true;   // a hush file saved from another structure is an error
+  /// Tensors of the network that the file lacks keep their values instead of being errors: a
+  /// torchvision ResNet's state_dict into the trunk of a ResNet-backbone denoiser, whose decoder
+  /// the file does not have. Shapes must still match, and at least one tensor must load.
+  bool partial = false;
+};
+
+/// What a load did: the tensors it filled, and under `partial` those it left as they were.
+struct load_report {
+  std::int64_t loaded = 0;
+  std::vector<std::string> kept;  // the network's tensors the file did not have
 };
 
 /// Loading in two passes: targets are matched against the file and every problem collected;
 /// only when there is none does commit() copy, so a failed load changes nothing.
 class load_plan {
  public:
-  explicit load_plan(const io::safetensors_file& file) : file_(file) {}
+  explicit load_plan(const io::safetensors_file& file, bool partial = false) : file_(file), partial_(partial) {}
 
   void tensor_target(const std::string& name, kept& t) {
     if (t.empty()) return problem("'" + name + "' is not allocated: set the network up before loading");
@@ -147,7 +157,8 @@ class load_plan {
             ", " + saved->second + ") than this network (" + L::kind + ", " + structure_hash(net) + ")");
   }
   /// Copies everything, or throws io_error naming the file and the first problems.
-  void commit(bool strict) {
+  load_report commit(bool strict) {
+    if (partial_ && copies_.empty() && counts_.empty()) problem("no tensor of the network is in the file");
     if (strict)
       for (const auto& [name, a] : file_.arrays)
         if (!used_.count(name)) problem("unexpected tensor '" + name + "'");
@@ -159,19 +170,25 @@ class load_plan {
     }
     for (auto [a, t] : copies_) assign(*t, tensor(t->shape(), a->values));  // to the device where it lives
     for (auto [a, c] : counts_) *c = a->integers[0];
+    return {std::int64_t(copies_.size() + counts_.size()), missing_};
   }
 
  private:
   const io::stored_array* find(const std::string& name) {
     const auto it = file_.arrays.find(name);
-    if (it == file_.arrays.end()) return problem("missing tensor '" + name + "'"), nullptr;
+    if (it == file_.arrays.end()) {
+      if (partial_) missing_.push_back(name);
+      else problem("missing tensor '" + name + "'");
+      return nullptr;
+    }
     used_[name] = true;
     return &it->second;
   }
   void problem(std::string p) { problems_.push_back(std::move(p)); }
 
   const io::safetensors_file& file_;
-  std::vector<std::string> problems_;
+  bool partial_ = false;
+  std::vector<std::string> problems_, missing_;
   std::vector<std::pair<const io::stored_array*, kept*>> copies_;
   std::vector<std::pair<const io::stored_array*, std::int64_t*>> counts_;
   std::map<std::string, bool> used_;
@@ -180,12 +197,12 @@ class load_plan {
 /// Loads weights saved by save_weights or by PyTorch (a state_dict written as safetensors) into
 /// `net`, which must be set up. All or nothing: on any error `net` is unchanged.
 template <class L>
-void load_weights(L& net, const std::filesystem::path& path, load_options opt = {}) {
+load_report load_weights(L& net, const std::filesystem::path& path, load_options opt = {}) {
   const auto file = io::read_safetensors(path);
-  load_plan plan(file);
+  load_plan plan(file, opt.partial);
   if (opt.check_structure) plan.same_structure(net);
   plan.network(net);
-  plan.commit(opt.strict);
+  return plan.commit(opt.strict);
 }
 
 }  // namespace hush

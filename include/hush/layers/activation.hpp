@@ -2,6 +2,8 @@
 // Element-wise activations: x (any shape) -> y (same shape). One template, one functor per
 // function (backend/unary_ops.hpp); the named structs are what users write.
 #include <cstdint>
+#include <cstdio>
+#include <string>
 #include <type_traits>
 
 #include "hush/backend/unary_ops.hpp"
@@ -93,6 +95,16 @@ struct tanh : activation<ops::tanh> {
 /// torch.nn.Sigmoid
 struct sigmoid : activation<ops::sigmoid> {
   static constexpr const char* kind = "sigmoid";
+};
+/// y = factor·x, a constant gain (torch: `x * factor`); in the structure hash with its factor.
+struct scale : activation<ops::scale> {
+  static constexpr const char* kind = "scale";
+  constexpr explicit scale(float factor) : activation({factor}) {}
+  std::string describe() const {  // snprintf: GCC 12 misreports "x" + std::string (PR 105329)
+    char text[32];
+    std::snprintf(text, sizeof text, "x%g", double(op.factor));
+    return text;
+  }
 };
 /// torch.nn.GELU() (exact, erf form)
 struct gelu : activation<ops::gelu> {

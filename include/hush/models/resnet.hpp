@@ -89,55 +89,70 @@ template <std::size_t N>
 using bottleneck_stage = repeat<N, bottleneck, bottleneck_down>;
 }  // namespace detail
 
+/// The four stages of an ImageNet ResNet, with torchvision's names: their types, how to build
+/// them (from constants), and the channels each stage's output has (`out[0]` is the stem's).
+/// The ResNets here and the ResNet-backbone denoiser (models/resnet_unet.hpp) share them.
 template <std::size_t N1, std::size_t N2, std::size_t N3, std::size_t N4>
-struct basic_resnet
-    : detail::imagenet_resnet<named<"layer1", repeat<N1, basic_block>>, named<"layer2", detail::basic_stage<N2>>,
-                              named<"layer3", detail::basic_stage<N3>>, named<"layer4", detail::basic_stage<N4>>> {
-  using base = detail::imagenet_resnet<named<"layer1", repeat<N1, basic_block>>, named<"layer2", detail::basic_stage<N2>>,
-                                       named<"layer3", detail::basic_stage<N3>>, named<"layer4", detail::basic_stage<N4>>>;
+struct basic_trunk {
+  using layer1 = named<"layer1", repeat<N1, basic_block>>;
+  using layer2 = named<"layer2", detail::basic_stage<N2>>;
+  using layer3 = named<"layer3", detail::basic_stage<N3>>;
+  using layer4 = named<"layer4", detail::basic_stage<N4>>;
+  static constexpr std::int64_t out[5] = {64, 64, 128, 256, 512};
+  static constexpr layer1 make_layer1() { return repeat<N1, basic_block>(basic_block(64)); }
+  static constexpr layer2 make_layer2() { return detail::basic_stage<N2>(basic_block_down(64, 128, 2), basic_block(128)); }
+  static constexpr layer3 make_layer3() { return detail::basic_stage<N3>(basic_block_down(128, 256, 2), basic_block(256)); }
+  static constexpr layer4 make_layer4() { return detail::basic_stage<N4>(basic_block_down(256, 512, 2), basic_block(512)); }
+};
+template <std::size_t N1, std::size_t N2, std::size_t N3, std::size_t N4>
+struct bottleneck_trunk {
+  using layer1 = named<"layer1", detail::bottleneck_stage<N1>>;
+  using layer2 = named<"layer2", detail::bottleneck_stage<N2>>;
+  using layer3 = named<"layer3", detail::bottleneck_stage<N3>>;
+  using layer4 = named<"layer4", detail::bottleneck_stage<N4>>;
+  static constexpr std::int64_t out[5] = {64, 256, 512, 1024, 2048};
+  static constexpr layer1 make_layer1() { return detail::bottleneck_stage<N1>(bottleneck_down(64, 64, 1), bottleneck(64)); }
+  static constexpr layer2 make_layer2() { return detail::bottleneck_stage<N2>(bottleneck_down(256, 128, 2), bottleneck(128)); }
+  static constexpr layer3 make_layer3() { return detail::bottleneck_stage<N3>(bottleneck_down(512, 256, 2), bottleneck(256)); }
+  static constexpr layer4 make_layer4() { return detail::bottleneck_stage<N4>(bottleneck_down(1024, 512, 2), bottleneck(512)); }
+};
+using resnet18_trunk = basic_trunk<2, 2, 2, 2>;
+using resnet34_trunk = basic_trunk<3, 4, 6, 3>;
+using resnet50_trunk = bottleneck_trunk<3, 4, 6, 3>;
+
+namespace detail {
+/// The ImageNet stem's first convolution (7×7/2, 64 channels) and max pool (3×3/2).
+constexpr conv2d stem_conv(std::int64_t channels) { return conv(channels, 64, 7, 2); }
+constexpr max_pool2d stem_pool() { return max_pool2d({.kernel = 3, .stride = 2, .padding = 1}); }
+}  // namespace detail
+
+template <class Trunk>
+struct imagenet_resnet_of : detail::imagenet_resnet<typename Trunk::layer1, typename Trunk::layer2,
+                                                    typename Trunk::layer3, typename Trunk::layer4> {
+  using base = detail::imagenet_resnet<typename Trunk::layer1, typename Trunk::layer2, typename Trunk::layer3,
+                                       typename Trunk::layer4>;
   static constexpr base build() {
-    return base(detail::conv(3, 64, 7, 2), batch_norm2d(64), relu{},
-                max_pool2d({.kernel = 3, .stride = 2, .padding = 1}), repeat<N1, basic_block>(basic_block(64)),
-                detail::basic_stage<N2>(basic_block_down(64, 128, 2), basic_block(128)),
-                detail::basic_stage<N3>(basic_block_down(128, 256, 2), basic_block(256)),
-                detail::basic_stage<N4>(basic_block_down(256, 512, 2), basic_block(512)), global_avg_pool{},
-                linear({.in = 512, .out = 1000}));
+    return base(detail::stem_conv(3), batch_norm2d(64), relu{}, detail::stem_pool(), Trunk::make_layer1(),
+                Trunk::make_layer2(), Trunk::make_layer3(), Trunk::make_layer4(), global_avg_pool{},
+                linear({.in = Trunk::out[4], .out = 1000}));
   }
-  constexpr explicit basic_resnet(resnet_options o) : base(build()) { detail::set_io(*this, o); }
+  constexpr explicit imagenet_resnet_of(resnet_options o) : base(build()) { detail::set_io(*this, o); }
 };
 
-template <std::size_t N1, std::size_t N2, std::size_t N3, std::size_t N4>
-struct bottleneck_resnet
-    : detail::imagenet_resnet<named<"layer1", detail::bottleneck_stage<N1>>, named<"layer2", detail::bottleneck_stage<N2>>,
-                              named<"layer3", detail::bottleneck_stage<N3>>, named<"layer4", detail::bottleneck_stage<N4>>> {
-  using base = detail::imagenet_resnet<named<"layer1", detail::bottleneck_stage<N1>>, named<"layer2", detail::bottleneck_stage<N2>>,
-                                       named<"layer3", detail::bottleneck_stage<N3>>, named<"layer4", detail::bottleneck_stage<N4>>>;
-  static constexpr base build() {
-    return base(detail::conv(3, 64, 7, 2), batch_norm2d(64), relu{},
-                max_pool2d({.kernel = 3, .stride = 2, .padding = 1}),
-                detail::bottleneck_stage<N1>(bottleneck_down(64, 64, 1), bottleneck(64)),
-                detail::bottleneck_stage<N2>(bottleneck_down(256, 128, 2), bottleneck(128)),
-                detail::bottleneck_stage<N3>(bottleneck_down(512, 256, 2), bottleneck(256)),
-                detail::bottleneck_stage<N4>(bottleneck_down(1024, 512, 2), bottleneck(512)), global_avg_pool{},
-                linear({.in = 2048, .out = 1000}));
-  }
-  constexpr explicit bottleneck_resnet(resnet_options o) : base(build()) { detail::set_io(*this, o); }
-};
-
-struct resnet18 : basic_resnet<2, 2, 2, 2> {
+struct resnet18 : imagenet_resnet_of<resnet18_trunk> {
   static constexpr const char* kind = "resnet18";
   constexpr resnet18() : resnet18(resnet_options{}) {}
-  constexpr explicit resnet18(resnet_options o) : basic_resnet(o) {}
+  constexpr explicit resnet18(resnet_options o) : imagenet_resnet_of(o) {}
 };
-struct resnet34 : basic_resnet<3, 4, 6, 3> {
+struct resnet34 : imagenet_resnet_of<resnet34_trunk> {
   static constexpr const char* kind = "resnet34";
   constexpr resnet34() : resnet34(resnet_options{}) {}
-  constexpr explicit resnet34(resnet_options o) : basic_resnet(o) {}
+  constexpr explicit resnet34(resnet_options o) : imagenet_resnet_of(o) {}
 };
-struct resnet50 : bottleneck_resnet<3, 4, 6, 3> {
+struct resnet50 : imagenet_resnet_of<resnet50_trunk> {
   static constexpr const char* kind = "resnet50";
   constexpr resnet50() : resnet50(resnet_options{}) {}
-  constexpr explicit resnet50(resnet_options o) : bottleneck_resnet(o) {}
+  constexpr explicit resnet50(resnet_options o) : imagenet_resnet_of(o) {}
 };
 
 /// The CIFAR ResNet of He et al. §4.2 with n blocks per stage: 6n + 2 layers.

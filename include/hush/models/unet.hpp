@@ -26,15 +26,6 @@ constexpr leaky_relu lrelu() { return leaky_relu(0.1f); }
 constexpr max_pool2d pool() { return max_pool2d({.kernel = 2}); }
 constexpr upsample up() { return upsample({.scale = 2}); }
 
-/// cat(x, Inner(x)) that adds nothing to parameter names (unnamed children would add their
-/// index), so they read as the paper's flat layer names: `dec_conv3a.weight`.
-template <class Inner>
-using skip = named<"", concat_skip<named<"", Inner>>>;
-template <class Inner>
-constexpr skip<Inner> skip_over(Inner inner) {
-  return skip<Inner>(concat_skip<named<"", Inner>>(std::move(inner)));
-}
-
 /// The deepest level: enc_conv5, pool5, enc_conv6, up. (N,48,h,w) -> (N,48,h,w).
 using bottom = seq<named<"enc_conv5", conv2d>, leaky_relu, max_pool2d, named<"enc_conv6", conv2d>, leaky_relu, upsample>;
 
@@ -43,10 +34,10 @@ using bottom = seq<named<"enc_conv5", conv2d>, leaky_relu, max_pool2d, named<"en
 /// as named<...> types: string literals passed through an alias template's own parameters make
 /// nvcc 13.0's host-code generator write undeclared names (docs/gpu.md, "nvcc's crash").
 template <class Enc, class Inner, class DecA, class DecB>
-using level = seq<Enc, leaky_relu, max_pool2d, skip<Inner>, DecA, leaky_relu, DecB, leaky_relu, upsample>;
+using level = seq<Enc, leaky_relu, max_pool2d, flat_skip<Inner>, DecA, leaky_relu, DecB, leaky_relu, upsample>;
 template <class Level, class Inner>
 constexpr Level make_level(std::int64_t width, Inner inner, std::int64_t inner_out) {
-  return Level(conv(width, width), lrelu(), pool(), skip_over(std::move(inner)), conv(width + inner_out, 2 * width),
+  return Level(conv(width, width), lrelu(), pool(), flat_skip_over(std::move(inner)), conv(width + inner_out, 2 * width),
                lrelu(), conv(2 * width, 2 * width), lrelu(), up());
 }
 
@@ -55,7 +46,7 @@ using level3 = level<named<"enc_conv3", conv2d>, level4, named<"dec_conv4a", con
 using level2 = level<named<"enc_conv2", conv2d>, level3, named<"dec_conv3a", conv2d>, named<"dec_conv3b", conv2d>>;
 /// The top level has two encoder convolutions (enc_conv0 takes the image's channels).
 using top = seq<named<"enc_conv0", conv2d>, leaky_relu, named<"enc_conv1", conv2d>, leaky_relu, max_pool2d,
-                skip<level2>, named<"dec_conv2a", conv2d>, leaky_relu, named<"dec_conv2b", conv2d>, leaky_relu,
+                flat_skip<level2>, named<"dec_conv2a", conv2d>, leaky_relu, named<"dec_conv2b", conv2d>, leaky_relu,
                 upsample>;
 }  // namespace n2n
 
@@ -63,11 +54,13 @@ struct unet_options {
   std::int64_t channels = 3, out_channels = 3, width = 48;
 };
 
-struct noise2noise_unet : seq<n2n::skip<n2n::top>, named<"dec_conv1a", conv2d>, leaky_relu,
+/// Noise2Noise U-Net; H and W must be multiples of `size_multiple` (hush-denoise pads to it).
+struct noise2noise_unet : seq<flat_skip<n2n::top>, named<"dec_conv1a", conv2d>, leaky_relu,
                               named<"dec_conv1b", conv2d>, leaky_relu, named<"dec_conv1c", conv2d>> {
   static constexpr const char* kind = "noise2noise_unet";
-  using base = seq<n2n::skip<n2n::top>, named<"dec_conv1a", conv2d>, leaky_relu, named<"dec_conv1b", conv2d>,
+  using base = seq<flat_skip<n2n::top>, named<"dec_conv1a", conv2d>, leaky_relu, named<"dec_conv1b", conv2d>,
                    leaky_relu, named<"dec_conv1c", conv2d>>;
+  static constexpr std::int64_t size_multiple = 32;
 
   constexpr noise2noise_unet() : noise2noise_unet(unet_options{}) {}
   constexpr explicit noise2noise_unet(unet_options o) : base(make(o)) {}
@@ -80,9 +73,9 @@ struct noise2noise_unet : seq<n2n::skip<n2n::top>, named<"dec_conv1a", conv2d>, 
     const auto l4 = make_level<level4>(w, b, w);
     const auto l3 = make_level<level3>(w, l4, 2 * w);
     const auto l2 = make_level<level2>(w, l3, 2 * w);
-    const top t(conv(o.channels, w), lrelu(), conv(w, w), lrelu(), pool(), skip_over(l2),
+    const top t(conv(o.channels, w), lrelu(), conv(w, w), lrelu(), pool(), flat_skip_over(l2),
                 conv(w + 2 * w, 2 * w), lrelu(), conv(2 * w, 2 * w), lrelu(), up());
-    return base(skip_over(t), conv(o.channels + 2 * w, 64), lrelu(), conv(64, 32), lrelu(),
+    return base(flat_skip_over(t), conv(o.channels + 2 * w, 64), lrelu(), conv(64, 32), lrelu(),
                 conv(32, o.out_channels));
   }
 };
