@@ -74,6 +74,39 @@ TEST_CASE_TEMPLATE("pointwise losses: values from torch.nn", Backend, hush::back
   CHECK(both.forward(ctx, on(ctx, pred), on(ctx, target)) == doctest::Approx(0.5 * 1.828125 + 2.0 * 1.1875));
 }
 
+TEST_CASE_TEMPLATE("the denoising losses: annealed L0 and masked L2, values and gradients from torch", Backend,
+                   hush::backend::reference, hush::backend::cpu, hush::backend::thrust) {
+  // tests/reference/losses.py: p = (-1.5, 0, 0.25, 3), t = (0, 1, 0.5, 1).
+  hush::context<Backend> ctx;
+  const hush::tensor pred({1, 4}, std::vector<float>{-1.5f, 0.0f, 0.25f, 3.0f});
+  const hush::tensor target({1, 4}, std::vector<float>{0.0f, 1.0f, 0.5f, 1.0f});
+  const auto check_grad = [&](const hush::tensor& got, std::vector<double> want) {
+    for (int i = 0; i < 4; ++i) CHECK(got[i] == doctest::Approx(want[std::size_t(i)]).epsilon(1e-5));
+  };
+  hush::l0_loss l0;
+  l0.anneal(0.25);  // gamma = 1.5
+  CHECK(l0.op.gamma == 1.5f);
+  CHECK(l0.forward(ctx, on(ctx, pred), on(ctx, target)) == doctest::Approx(1.4476361274719238).epsilon(1e-6));
+  check_grad(hush::to_host(l0.backward(ctx)), {-0.4592794, -0.375, -0.1875, 0.5303301});
+  l0.anneal(0.75);  // gamma = 0.5
+  CHECK(l0.forward(ctx, on(ctx, pred), on(ctx, target)) == doctest::Approx(1.03473961353302).epsilon(1e-6));
+  check_grad(hush::to_host(l0.backward(ctx)), {-0.1020621, -0.125, -0.25, 0.0883883});
+  l0.anneal(0.0);  // gamma = 2: the L2 loss
+  CHECK(l0.forward(ctx, on(ctx, pred), on(ctx, target)) == doctest::Approx(1.828125).epsilon(1e-6));
+
+  hush::masked_mse_loss masked;
+  const hush::tensor mask({1, 4}, std::vector<float>{1.0f, 0.0f, 1.0f, 1.0f});
+  CHECK(masked.forward(ctx, on(ctx, pred), on(ctx, target), on(ctx, mask)) == doctest::Approx(1.578125));
+  check_grad(hush::to_host(masked.backward(ctx)), {-0.75, 0.0, -0.125, 1.0});
+  CHECK_THROWS_AS(masked.forward(ctx, on(ctx, pred), on(ctx, target), on(ctx, hush::tensor({1, 3}))), hush::shape_error);
+
+  // Finite differences, away from p = t where |p - t|^gamma has no derivative.
+  const auto p2 = filled({3, 4}, 1, -2.0f, 2.0f), t2 = filled({3, 4}, 2, 0.0f, 1.0f);
+  hush::l0_loss annealed;
+  annealed.anneal(0.4);
+  CHECK(worst_gradient_error<Backend>(annealed, p2, t2) < 2e-3);
+}
+
 TEST_CASE("losses: shapes must agree") {
   hush::context<hush::backend::cpu> ctx;
   hush::mse_loss mse;

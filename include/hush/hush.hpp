@@ -36,6 +36,7 @@
 #include "hush/layers/upsample.hpp"
 
 #include "hush/losses/cross_entropy.hpp"
+#include "hush/losses/masked_mse.hpp"
 #include "hush/losses/pivot.hpp"
 #include "hush/losses/pointwise.hpp"
 #include "hush/losses/weighted_sum.hpp"

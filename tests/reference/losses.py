@@ -22,3 +22,16 @@ loss = (ce[k:].sum() + lam * ce[:k].sum()) / ((m - k) + lam * k) + lam2 * ((z[:k
 loss.backward()
 print("pivot", repr(loss.item()))
 print("pivot grad", [round(v, 7) for v in z.grad.flatten().tolist()])
+
+# Noise2Noise's annealed L0, (|p - t| + 1e-8)^gamma averaged, at gamma = 1.5 and 0.5, with its
+# gradient; and the masked L2 of multiplicative Bernoulli noise, mean of m * (p - t)^2.
+for gamma in (1.5, 0.5):
+    q = p.clone().requires_grad_(True)
+    l0 = ((q - t).abs() + 1e-8).pow(gamma).mean()
+    l0.backward()
+    print("l0", gamma, repr(l0.item()), [round(v, 7) for v in q.grad.tolist()])
+m = torch.tensor([1.0, 0.0, 1.0, 1.0])
+q = p.clone().requires_grad_(True)
+masked = (m * (q - t) ** 2).mean()
+masked.backward()
+print("masked_mse", repr(masked.item()), [round(v, 7) for v in q.grad.tolist()])

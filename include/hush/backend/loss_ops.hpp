@@ -17,6 +17,19 @@ struct absolute_error {
   HUSH_HD double value(float p, float t) const { return std::fabs(double(p) - t); }
   HUSH_HD float grad(float p, float t) const { return p > t ? 1.0f : (p < t ? -1.0f : 0.0f); }
 };
+/// (|p - t| + eps)^gamma, Noise2Noise's "L0" loss (Lehtinen et al. 2018, §3.3) with gamma
+/// annealed from 2 to 0 over training: it approaches the mode of the targets, which is what a
+/// denoiser wants from random-valued impulses. Gradient 0 at p = t, as for |p - t|.
+struct power_error {
+  float gamma = 2.0f, eps = 1e-8f;
+  HUSH_HD double value(float p, float t) const { return std::pow(std::fabs(double(p) - t) + eps, double(gamma)); }
+  HUSH_HD float grad(float p, float t) const {
+    const float d = p - t;
+    if (d == 0.0f) return 0.0f;
+    const float g = gamma * std::pow(std::fabs(d) + eps, gamma - 1.0f);
+    return d > 0.0f ? g : -g;
+  }
+};
 /// Binary cross-entropy from a logit z, torch.nn.BCEWithLogitsLoss:
 /// max(z, 0) - z·t + log(1 + e^-|z|), stable for any z.
 struct bce_with_logits {

@@ -5,6 +5,8 @@
 //   bce_with_logits_loss  BCE from a logit, stable         torch.nn.BCEWithLogitsLoss
 //   bce_loss              BCE from a probability (sigmoid  torch.nn.BCELoss
 //                         discriminators), logs clamped at -100
+//   l0_loss               (|p - t| + 1e-8)^gamma, gamma    Noise2Noise's annealed "L0"
+//                         annealed from 2 to 0 by the trainer
 // pred and target have the same shape; forward returns the loss and keeps dL/dpred.
 #include <cstdint>
 
@@ -25,12 +27,14 @@ struct mean_pointwise_loss {
     ctx[grad_].resize(pred.shape());
     const auto n = pred.numel();
     const double total =
-        pointwise_loss(ctx.backend, Op{}, n, pred.data(), target.data(), 1.0f / float(n), ctx[grad_].data());
+        pointwise_loss(ctx.backend, op, n, pred.data(), target.data(), 1.0f / float(n), ctx[grad_].data());
     return static_cast<float>(total / double(n));
   }
   /// dL/dpred of the last forward.
   template <class Ctx>
   const tensor_of<Ctx>& backward(const Ctx& ctx) const { return ctx[grad_]; }
+
+  Op op{};
 
  private:
   kept grad_;
@@ -47,6 +51,15 @@ struct bce_with_logits_loss : mean_pointwise_loss<ops::bce_with_logits> {
 };
 struct bce_loss : mean_pointwise_loss<ops::bce_from_probability> {
   static constexpr const char* kind = "bce";
+};
+/// Noise2Noise's L0: gamma goes from 2 (L2) at the start of training to 0 at its end, linearly
+/// (Lehtinen et al. 2018, §3.3); anneal(progress) sets it for progress in [0, 1].
+struct l0_loss : mean_pointwise_loss<ops::power_error> {
+  static constexpr const char* kind = "l0";
+  void anneal(double progress) {
+    const double p = progress < 0 ? 0 : (progress > 1 ? 1 : progress);
+    op.gamma = static_cast<float>(2.0 * (1.0 - p));
+  }
 };
 
 }  // namespace hush

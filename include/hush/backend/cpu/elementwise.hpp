@@ -28,6 +28,10 @@ inline void add(cpu, std::int64_t n, const float* a, const float* b, float* y) {
 #pragma omp parallel for simd if (n > 65536)
   for (std::int64_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
 }
+inline void multiply(cpu, std::int64_t n, const float* a, const float* b, float* y) {
+#pragma omp parallel for simd if (n > 65536)
+  for (std::int64_t i = 0; i < n; ++i) y[i] = a[i] * b[i];
+}
 inline void axpy(cpu, std::int64_t n, float alpha, const float* x, float* y) {
 #pragma omp parallel for simd if (n > 65536)
   for (std::int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];

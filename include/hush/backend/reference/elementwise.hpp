@@ -22,6 +22,10 @@ void unary_backward(reference, Op op, std::int64_t n, const float* x, const floa
 inline void add(reference, std::int64_t n, const float* a, const float* b, float* y) {
   for (std::int64_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
 }
+/// y = a · b, element by element (y may be a or b).
+inline void multiply(reference, std::int64_t n, const float* a, const float* b, float* y) {
+  for (std::int64_t i = 0; i < n; ++i) y[i] = a[i] * b[i];
+}
 /// y += alpha · x.
 inline void axpy(reference, std::int64_t n, float alpha, const float* x, float* y) {
   for (std::int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];

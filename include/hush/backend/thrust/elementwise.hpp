@@ -22,6 +22,9 @@ void unary_backward(thrust, Op op, std::int64_t n, const float* x, const float* 
 inline void add(thrust, std::int64_t n, const float* a, const float* b, float* y) {
   detail::for_each_index(n, [=] HUSH_HD(std::int64_t i) { y[i] = a[i] + b[i]; });
 }
+inline void multiply(thrust, std::int64_t n, const float* a, const float* b, float* y) {
+  detail::for_each_index(n, [=] HUSH_HD(std::int64_t i) { y[i] = a[i] * b[i]; });
+}
 inline void axpy(thrust, std::int64_t n, float alpha, const float* x, float* y) {
   detail::for_each_index(n, [=] HUSH_HD(std::int64_t i) { y[i] += alpha * x[i]; });
 }
