@@ -1,7 +1,11 @@
 #pragma once
 // What several test files share.
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
+#include <string>
 #include <string_view>
 
 #include "hush/core/context.hpp"
@@ -15,6 +19,19 @@ template <class Ctx>
 tensor_of<Ctx> on(const Ctx& ctx, const tensor& t) {
   return tensor_of<Ctx>(to(ctx.backend, t));
 }
+
+/// A fresh folder under the system's temporary one, removed with everything in it at scope exit.
+struct temp_dir {
+  std::filesystem::path path;
+  explicit temp_dir(const std::string& name)
+      : path(std::filesystem::temp_directory_path() / ("hush-" + name + "-" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~temp_dir() { std::filesystem::remove_all(path); }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+};
 
 /// The weight formula of tests/reference/torchvision_resnets.py, value for value, so that a
 /// reference script and a test fill the same network with the same numbers and no weight file

@@ -27,6 +27,21 @@ namespace hush::data {
 
 enum class on_broken { stop, skip };
 
+/// The files of `dir` (not its sub-folders) with an image extension, sorted by name.
+inline std::vector<std::filesystem::path> image_files(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    auto ext = e.path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp" || ext == ".ppm" || ext == ".pgm" ||
+        ext == ".tif" || ext == ".tiff" || ext == ".webp")
+      files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 struct image_folder_options {
   std::int64_t resize = 0;  // resize every image to resize × resize first (0: keep its size)
   std::int64_t crop = 0;    // then crop crop × crop (0: no crop; all images must share a size)
@@ -55,7 +70,7 @@ class image_folder {
     for (const auto& d : dirs) {
       const auto label = static_cast<std::int64_t>(set.classes_.size());
       set.classes_.push_back(d.filename().string());
-      for (const auto& f : sorted_images(d)) set.samples_.push_back({f, label});
+      for (const auto& f : image_files(d)) set.samples_.push_back({f, label});
     }
     if (set.samples_.empty()) throw io_error(root.string() + ": no images in class sub-folders");
     return set;
@@ -67,7 +82,7 @@ class image_folder {
     if (!std::filesystem::is_directory(folder)) throw io_error(folder.string() + ": not a folder");
     std::map<std::string, std::int64_t> ids;
     std::vector<std::pair<std::filesystem::path, std::pair<std::string, int>>> files;
-    for (const auto& f : sorted_images(folder)) {
+    for (const auto& f : image_files(folder)) {
       const auto parsed = parse_cacd_name(f.filename().string());
       if (parsed.first.empty())
         throw io_error(f.string() + ": not named as CACD2000 names its images (AGE_First_Last_NNNN.jpg)");
@@ -147,19 +162,6 @@ class image_folder {
       throw error("image_folder: crop " + std::to_string(o.crop) + " is larger than resize " + std::to_string(o.resize));
   }
 
-  static std::vector<std::filesystem::path> sorted_images(const std::filesystem::path& dir) {
-    std::vector<std::filesystem::path> files;
-    for (const auto& e : std::filesystem::directory_iterator(dir)) {
-      if (!e.is_regular_file()) continue;
-      auto ext = e.path().extension().string();
-      std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-      if (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp" || ext == ".ppm" || ext == ".pgm" ||
-          ext == ".tif" || ext == ".tiff" || ext == ".webp")
-        files.push_back(e.path());
-    }
-    std::sort(files.begin(), files.end());
-    return files;
-  }
 
   tensor transform(cv::Mat m, const std::filesystem::path& path, const counter_rng& rng, std::uint64_t epoch,
                    std::uint64_t index) const {
