@@ -4,6 +4,7 @@
 //   log.csv                   one row per epoch: training loss, validation PSNR and SSIM, times
 //   curves.png                training loss, and validation PSNR and SSIM per epoch
 //   checkpoint.safetensors    weights, Adam's state and the history so far
+//   weights.safetensors       the weights alone, with `metadata` (what hush-denoise reads)
 // Each step takes `batch` random crops of the training photos (data/photos.hpp) and makes pairs
 // from a noise spec (noise/spec.hpp):
 //   supervised     noisy -> clean
@@ -74,6 +75,7 @@ struct denoiser_options {
   int stop_after = 0;         // stop after this epoch, as an interrupted run would (0: run to the end)
   bool continue_on_non_finite = false;
   std::string title = "denoiser";
+  std::map<std::string, std::string> metadata;  // into weights.safetensors and the checkpoint
 
   /// Throws hush::error naming the first setting that cannot work.
   void validate() const {
@@ -294,7 +296,7 @@ denoiser_history fit_denoiser(model<Net, Backend>& m, const data::photos& train,
 
   int first_epoch = 1;
   const fs::path checkpoint = o.out.empty() ? fs::path{} : o.out / "checkpoint.safetensors";
-  if (!o.out.empty()) io::check_output_folder(o.out, {"log.csv", "curves.png", "checkpoint.safetensors"});
+  if (!o.out.empty()) io::check_output_folder(o.out, {"log.csv", "curves.png", "checkpoint.safetensors", "weights.safetensors"});
   if (o.resume && !checkpoint.empty() && fs::exists(checkpoint)) {
     auto info = load_checkpoint(checkpoint, m.net, opt);
     if (info["run"] != run)
@@ -376,7 +378,14 @@ denoiser_history fit_denoiser(model<Net, Backend>& m, const data::photos& train,
     std::fflush(stdout);
     if (!o.out.empty()) {  // the checkpoint first: the log and curves are never ahead of it
       fs::create_directories(o.out);
-      save_checkpoint(checkpoint, m.net, opt, {{"epoch", std::to_string(epoch)}, {"run", run}, {"log", h.csv()}, {"tenths", h.tenths_csv()}});
+      auto info = o.metadata;
+      info.insert({{"epoch", std::to_string(epoch)}, {"run", run}, {"log", h.csv()}, {"tenths", h.tenths_csv()}});
+      save_checkpoint(checkpoint, m.net, opt, info);
+      io::safetensors_writer w;
+      add_weights(w, m.net);
+      for (const auto& [k, v] : o.metadata) w.metadata(k, v);
+      w.metadata("hush.epoch", std::to_string(epoch));
+      w.write(o.out / "weights.safetensors");
       io::write_file_atomically(o.out / "log.csv", h.csv());
       h.plot(o.out / "curves.png", o.title);
     }

@@ -1,0 +1,176 @@
+// hush-denoise: cleans a photo with a trained denoiser, and trains one.
+//   hush-denoise noisy.jpg clean.png                        the shipped blind denoiser
+//   hush-denoise --weights run/weights.safetensors --reference original.png noisy.jpg out.png
+//   hush-denoise train --train photos/train --val photos/val --out run --noise seed001
+// A weights file says which network it holds (its "hush.denoiser" metadata, written by
+// `train`); a checkpoint.safetensors serves too. Photos of any size: padded to the network's
+// multiple, cut into overlapping tiles above --tile pixels a side (memory is one tile's).
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "hush/backend/devices.hpp"
+#include "hush/denoise/apply.hpp"
+#include "hush/denoise/models.hpp"
+#include "hush/hush.hpp"
+#include "hush/io/opencv.hpp"
+#include "hush/metrics/quality.hpp"
+#include "hush/train/denoiser.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+/// The shipped blind denoiser: $HUSH_DATA_DIR/denoisers/blind.safetensors, else the installed
+/// share/hush beside this program's prefix, else the source tree it was built from.
+fs::path shipped_weights(const char* argv0) {
+  const fs::path rel = fs::path("denoisers") / "blind.safetensors";
+  if (const char* dir = std::getenv("HUSH_DATA_DIR")) return fs::path(dir) / rel;
+  std::error_code ec;
+  const auto exe = fs::canonical("/proc/self/exe", ec);
+  const auto installed = (ec ? fs::path(argv0) : exe).parent_path().parent_path() / "share" / "hush" / rel;
+  if (fs::exists(installed)) return installed;
+  return fs::path(HUSH_SOURCE_SHARE) / rel;
+}
+
+struct apply_args {
+  std::string input, output, weights, reference;
+  std::int64_t tile = 512, overlap = 32, max_pixels = hush::io::default_max_pixels;
+};
+
+template <class Net, class Backend>
+int apply(Backend backend, Net net, const apply_args& a, std::int64_t channels) {
+  hush::model<Net, Backend> m({.backend = backend}, std::move(net));
+  cv::Mat raw = hush::io::read_image(a.input, channels == 3 ? cv::IMREAD_COLOR : cv::IMREAD_GRAYSCALE, a.max_pixels);
+  const hush::tensor noisy = hush::io::to_tensor(raw);
+  const auto& s = noisy.shape();
+  m.setup({1, s[0], 32, 32});  // any size the network takes: apply() sets it up for the photo's tiles
+  hush::load_weights(m.net, a.weights, {.strict = false});  // a checkpoint's optimizer state is left aside
+  hush::tensor clean;
+  if (!a.reference.empty()) {  // read before the work, so a bad reference fails fast
+    clean = hush::io::to_tensor(hush::io::read_image(a.reference, channels == 3 ? cv::IMREAD_COLOR : cv::IMREAD_GRAYSCALE, a.max_pixels));
+    if (clean.shape() != noisy.shape())
+      throw hush::shape_error(a.reference + " is " + clean.shape().str() + ", " + a.input + " is " + noisy.shape().str() +
+                              ": a reference must have the noisy photo's size");
+  }
+  const auto start = std::chrono::steady_clock::now();
+  hush::tensor y = hush::denoise::apply(m, noisy, {.tile = a.tile, .overlap = a.overlap, .progress = true, .label = "denoise"});
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (auto& v : y.values()) v = std::clamp(v, 0.0f, 1.0f);
+  hush::io::write_image(a.output, hush::io::to_image(y, CV_8U));
+  std::printf("%s: %lld x %lld pixels in %.2f s (%.2f megapixels/s)\n", a.output.c_str(), static_cast<long long>(s[2]),
+              static_cast<long long>(s[1]), seconds, double(s[1] * s[2]) / seconds / 1e6);
+  if (!a.reference.empty()) {
+    std::printf("noisy: psnr=%.2f ssim=%.4f\n", hush::metrics::psnr(clean, noisy), hush::metrics::ssim(clean, noisy));
+    std::printf("denoised: psnr=%.2f ssim=%.4f\n", hush::metrics::psnr(clean, y), hush::metrics::ssim(clean, y));
+  }
+  return 0;
+}
+
+struct train_args {
+  std::string train, val, out, noise = "seed001", pairs = "supervised", loss = "l2";
+  hush::denoise::model_choice model;
+  hush::train::denoiser_options o;
+  std::int64_t max_side = 0;
+};
+
+template <class Net, class Backend>
+int train(Backend backend, Net net, train_args& a) {
+  hush::model<Net, Backend> m({.seed = a.o.seed, .backend = backend}, std::move(net));
+  const hush::data::photos_options po{.channels = int(a.model.channels), .max_side = a.max_side};
+  const auto train = hush::data::photos::from_folder(a.train, po), val = hush::data::photos::from_folder(a.val, po);
+  std::printf("%s: %lld training photos (%s), %lld validation photos (%s)\n", a.o.title.c_str(),
+              static_cast<long long>(train.size()), a.train.c_str(), static_cast<long long>(val.size()), a.val.c_str());
+  hush::train::fit_denoiser(m, train, val, a.o);
+  std::printf("%s: weights in %s\n", a.o.title.c_str(), (fs::path(a.out) / "weights.safetensors").c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Clean a photo with a trained denoiser (hush-denoise IN OUT), or train one (hush-denoise train ...)"};
+  app.require_subcommand(0, 1);
+  apply_args a;
+  app.add_option("input", a.input, "the noisy photo (PNG, JPEG, BMP, PNM, TIFF or WebP)");
+  app.add_option("output", a.output, "where to write the denoised photo (its extension names the format)");
+  app.add_option("--weights", a.weights, "a weights file written by 'hush-denoise train' (default: the shipped blind denoiser)");
+  app.add_option("--reference", a.reference, "the clean original: prints PSNR and SSIM of the noisy and denoised photos");
+  app.add_option("--tile", a.tile, "the largest side run at once (a multiple of the network's size multiple)")->capture_default_str();
+  app.add_option("--overlap", a.overlap, "context around each tile, computed and discarded")->capture_default_str();
+  app.add_option("--max-pixels", a.max_pixels, "refuse photos above this many pixels")->capture_default_str()->check(CLI::PositiveNumber);
+
+  train_args t;
+  auto* tr = app.add_subcommand("train", "train a denoiser on crops of a folder of photos");
+  tr->add_option("--train", t.train, "folder of training photos")->required();
+  tr->add_option("--val", t.val, "folder of validation photos (scored whole after every epoch; never trained on)")->required();
+  tr->add_option("--out", t.out, "folder for log.csv, curves.png, checkpoint.safetensors and weights.safetensors")->required();
+  tr->add_option("--model", t.model.name, "dncnn17, residual_unet, noise2noise_unet, resnet18_unet or resnet50_unet")->capture_default_str();
+  tr->add_option("--width", t.model.width, "channels of the network's first level (not for the ResNet U-Nets)")->capture_default_str();
+  tr->add_option("--channels", t.model.channels, "3 for colour, 1 for grey")->capture_default_str();
+  tr->add_option("--noise", t.noise, "the noise spec or preset (hush-noise --help lists them)")->capture_default_str();
+  tr->add_option("--pairs", t.pairs, "supervised (noisy -> clean) or noise2noise (noisy -> noisy)")
+      ->capture_default_str()->check(CLI::IsMember({"supervised", "noise2noise"}));
+  tr->add_option("--loss", t.loss, "l2, l1, l0 (annealed) or masked_l2 (Bernoulli noise, noise2noise)")
+      ->capture_default_str()->check(CLI::IsMember({"l2", "l1", "l0", "masked_l2"}));
+  tr->add_option("--epochs", t.o.epochs)->capture_default_str();
+  tr->add_option("--steps", t.o.steps, "steps per epoch")->capture_default_str();
+  tr->add_option("--batch", t.o.batch)->capture_default_str();
+  tr->add_option("--crop", t.o.crop, "side of the random training crops")->capture_default_str();
+  tr->add_option("--lr", t.o.lr, "Adam's learning rate (cosine decay to a hundredth)")->capture_default_str();
+  tr->add_option("--seed", t.o.seed)->capture_default_str();
+  tr->add_option("--max-side", t.max_side, "shrink photos whose longer side is above this (0: keep)")->capture_default_str();
+  tr->add_flag("--resume", t.o.resume, "continue from OUT/checkpoint.safetensors");
+  tr->add_option("--stop-after", t.o.stop_after, "stop after this epoch (resume later)");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    const auto choice = hush::choose_device();
+    std::printf("%s\n", choice.line().c_str());
+    if (tr->parsed()) {
+      t.model.check("--model");
+      t.o.noise = hush::noise::parse_spec(t.noise);
+      t.o.pairs = t.pairs == "supervised" ? hush::train::pairing::supervised : hush::train::pairing::noise2noise;
+      t.o.loss = t.loss == "l2" ? hush::train::image_loss::l2
+               : t.loss == "l1" ? hush::train::image_loss::l1
+               : t.loss == "l0" ? hush::train::image_loss::l0
+                                : hush::train::image_loss::masked_l2;
+      t.o.out = t.out;
+      t.o.title = t.model.name;
+      t.o.metadata = {{"hush.denoiser", t.model.text()}, {"hush.noise", t.o.noise.describe()}};
+      return hush::with_device(choice, [&](auto backend) {
+        return hush::denoise::with_model(t.model, [&](auto net) { return train(backend, std::move(net), t); });
+      });
+    }
+    if (a.input.empty() || a.output.empty()) {
+      std::fprintf(stderr, "hush-denoise: give a noisy photo and an output path (hush-denoise IN OUT), or 'train'\n");
+      return 2;
+    }
+    if (a.weights.empty()) {
+      a.weights = shipped_weights(argv[0]).string();
+      if (!fs::exists(a.weights))
+        throw hush::io_error("no shipped denoiser at " + a.weights + ": give --weights, or train one with 'hush-denoise train'");
+    }
+    hush::io::check_output_path(a.output);  // before any work, and never over an input
+    hush::io::check_not_input(a.output, a.input);
+    hush::io::check_not_input(a.output, a.weights);
+    if (!a.reference.empty()) hush::io::check_not_input(a.output, a.reference);
+    const auto file = hush::io::read_safetensors(a.weights);
+    const auto it = file.metadata.find("hush.denoiser");
+    if (it == file.metadata.end())
+      throw hush::io_error(a.weights + ": not a denoiser's weights (no 'hush.denoiser' metadata; 'hush-denoise train' writes it)");
+    const auto model = hush::denoise::model_choice::parse(it->second, a.weights);
+    std::printf("%s: %s\n", a.weights.c_str(), model.text().c_str());
+    return hush::with_device(choice, [&](auto backend) {
+      return hush::denoise::with_model(model, [&](auto net) { return apply(backend, std::move(net), a, model.channels); });
+    });
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hush-denoise: %s\n", hush::explain(e).c_str());
+    return 1;
+  }
+}
