@@ -98,6 +98,26 @@ check "noise: a folder as the input" 1 "is a directory, not a file" "$bin/hush-n
 check "noise: --max-pixels" 1 "64 x 48 pixels, above the limit of 1000" "$bin/hush-noise" --spec seed001 --max-pixels 1000 "$dir/clean.ppm" "$dir/out19.png"
 check "infer: the weights are checked before any image is read" 1 "missing tensor 'layer1.3.conv1.weight'" "$bin/hush-infer" --model resnet56 --weights "$data/resnet20.weights.safetensors" --image "$dir/claims-huge.ppm"
 check "robustness: fewer images than one batch, found before training" 1 "100 training images do not fill one batch of 128" "$bin/hush-robustness" --regimes clean --limit 100 --test-limit 100 --epochs 1 --batch 128 --out "$dir/out20"
+# hush-denoise: a tiny training run on two photos, then the photo through its weights; bad inputs.
+mkdir -p "$dir/photos/train" "$dir/photos/val"
+"$bin/hush-noise" --spec "gaussian(sigma=0.02)" --seed 1 "$dir/clean.ppm" "$dir/photos/train/a.png" >/dev/null
+"$bin/hush-noise" --spec "gaussian(sigma=0.02)" --seed 2 "$dir/clean.ppm" "$dir/photos/train/b.png" >/dev/null
+cp "$dir/clean.ppm" "$dir/photos/val/c.ppm"
+check "denoise: train" 0 "residual_unet epoch 2: validation PSNR [0-9.]+ dB" "$bin/hush-denoise" train --train "$dir/photos/train" --val "$dir/photos/val" --out "$dir/den" --width 4 --epochs 2 --steps 3 --batch 2 --crop 32 --noise "gaussian(sigma=0.1)"
+check "denoise: its files" 0 "" ls "$dir/den/log.csv" "$dir/den/curves.png" "$dir/den/checkpoint.safetensors" "$dir/den/weights.safetensors"
+check "denoise: a photo, with PSNR and SSIM" 0 "denoised: psnr=[0-9.]+ ssim=[0-9.]+" "$bin/hush-denoise" --weights "$dir/den/weights.safetensors" --reference "$dir/clean.ppm" "$dir/noisy.png" "$dir/denoised.png"
+check "denoise: the noisy line" 0 "noisy: psnr=[0-9.]+ ssim=[0-9.]+" "$bin/hush-denoise" --weights "$dir/den/weights.safetensors" --reference "$dir/clean.ppm" "$dir/noisy.png" "$dir/denoised2.png"
+check "denoise: the output has the photo's size" 0 "^psnr=" "$bin/hush-quality" "$dir/clean.ppm" "$dir/denoised.png"
+check "denoise: a checkpoint serves as weights" 0 "denoised3.png: 64 x 48 pixels" "$bin/hush-denoise" --weights "$dir/den/checkpoint.safetensors" "$dir/noisy.png" "$dir/denoised3.png"
+check "denoise: resume with other settings" 1 "was written by another run" "$bin/hush-denoise" train --train "$dir/photos/train" --val "$dir/photos/val" --out "$dir/den" --width 4 --epochs 2 --steps 3 --batch 2 --crop 32 --lr 0.01 --resume
+check "denoise: not an image" 1 "fake.png: not an image hush reads" "$bin/hush-denoise" --weights "$dir/den/weights.safetensors" "$dir/fake.png" "$dir/out21.png"
+check "denoise: weights of a classifier" 1 "not a denoiser's weights" "$bin/hush-denoise" --weights "$data/resnet20.weights.safetensors" "$dir/noisy.png" "$dir/out22.png"
+check "denoise: output folder missing" 1 "the folder .*/absent does not exist" "$bin/hush-denoise" --weights "$dir/den/weights.safetensors" "$dir/noisy.png" "$dir/absent/out23.png"
+check "denoise: output is the input" 1 "is the input" "$bin/hush-denoise" --weights "$dir/den/weights.safetensors" "$dir/noisy.png" "$dir/noisy.png"
+check "denoise: a reference of another size" 1 "a reference must have the noisy photo's size" "$bin/hush-denoise" --weights "$dir/den/weights.safetensors" --reference "$dir/small.ppm" "$dir/noisy.png" "$dir/out24.png"
+check "denoise: a crop above the photos" 1 "smaller than the 64-pixel crop" "$bin/hush-denoise" train --train "$dir/photos/train" --val "$dir/photos/val" --out "$dir/out25" --width 4 --epochs 1 --steps 1 --crop 64
+check "denoise: masked L2 needs noise2noise" 1 "needs noise2noise pairs" "$bin/hush-denoise" train --train "$dir/photos/train" --val "$dir/photos/val" --out "$dir/out26" --loss masked_l2
+check "denoise: unknown model" 1 "unknown denoiser 'vdsr'" "$bin/hush-denoise" train --train "$dir/photos/train" --val "$dir/photos/val" --out "$dir/out27" --model vdsr
 left=$(ls "$dir" | grep -c '^out' || true)
 if ((left != 0)); then echo "FAIL a failed run left a file behind: $(ls "$dir")"; failures=$((failures + 1)); fi
 echo "$((checks - failures)) passed, $failures failed"
