@@ -2,6 +2,7 @@
 //   hush-denoise noisy.jpg clean.png                        the shipped blind denoiser
 //   hush-denoise --weights run/weights.safetensors --reference original.png noisy.jpg out.png
 //   hush-denoise train --train photos/train --val photos/val --out run --noise seed001
+//   hush-denoise table --val photos/val --set test=photos/test --weights blind=run/weights.safetensors --out t.md
 // A weights file says which network it holds (its "hush.denoiser" metadata, written by
 // `train`); a checkpoint.safetensors serves too. Photos of any size: padded to the network's
 // multiple, cut into overlapping tiles above --tile pixels a side (memory is one tile's).
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include "hush/backend/devices.hpp"
@@ -21,6 +23,7 @@
 #include "hush/io/opencv.hpp"
 #include "hush/metrics/quality.hpp"
 #include "hush/train/denoiser.hpp"
+#include "denoise_table.hpp"
 
 namespace fs = std::filesystem;
 
@@ -70,6 +73,29 @@ int apply(Backend backend, Net net, const apply_args& a, std::int64_t channels) 
     std::printf("denoised: psnr=%.2f ssim=%.4f\n", hush::metrics::psnr(clean, y), hush::metrics::ssim(clean, y));
   }
   return 0;
+}
+
+/// NAME=VALUE, split; `what` names the option in errors.
+std::pair<std::string, std::string> named_value(const std::string& text, const char* what) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+    throw hush::error(std::string(what) + " '" + text + "' is not NAME=VALUE");
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+/// The denoiser a weights file holds, set up on `backend`, as a function of a photo.
+template <class Backend>
+hush::tools::denoiser_fn load_denoiser(Backend backend, const std::string& path) {
+  const auto file = hush::io::read_safetensors(path);
+  const auto it = file.metadata.find("hush.denoiser");
+  if (it == file.metadata.end()) throw hush::io_error(path + ": not a denoiser's weights (no 'hush.denoiser' metadata)");
+  const auto choice = hush::denoise::model_choice::parse(it->second, path);
+  return hush::denoise::with_model(choice, [&]<class Net>(Net net) -> hush::tools::denoiser_fn {
+    auto m = std::make_shared<hush::model<Net, Backend>>(typename hush::model<Net, Backend>::options{.backend = backend}, std::move(net));
+    m->setup({1, choice.channels, 32, 32});
+    hush::load_weights(m->net, path, {.strict = false});
+    return [m](const hush::tensor& noisy) { return hush::denoise::apply(*m, noisy); };
+  });
 }
 
 struct train_args {
@@ -127,6 +153,16 @@ int main(int argc, char** argv) {
   tr->add_option("--max-side", t.max_side, "shrink photos whose longer side is above this (0: keep)")->capture_default_str();
   tr->add_flag("--resume", t.o.resume, "continue from OUT/checkpoint.safetensors");
   tr->add_option("--stop-after", t.o.stop_after, "stop after this epoch (resume later)");
+
+  hush::tools::table_args ta;
+  std::vector<std::string> sets, noises, models;
+  auto* tb = app.add_subcommand("table", "seed 001's tables: PSNR and SSIM per noise and set, noisy vs non-local means vs denoisers");
+  tb->add_option("--val", ta.val, "photos to tune non-local means' strength on (never scored)")->required();
+  tb->add_option("--set", sets, "NAME=FOLDER of photos to score (repeat: train, test, holdout, ...)")->required();
+  tb->add_option("--noise", noises, "NAME=SPEC (repeat; default: seed 001's three at their ranges' mean intensity)");
+  tb->add_option("--weights", models, "NAME=FILE of a trained denoiser (repeat)");
+  tb->add_option("--out", ta.out, "the Markdown file to write")->required();
+  tb->add_option("--seed", ta.seed, "keys the noise")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -145,6 +181,17 @@ int main(int argc, char** argv) {
       t.o.metadata = {{"hush.denoiser", t.model.text()}, {"hush.noise", t.o.noise.describe()}};
       return hush::with_device(choice, [&](auto backend) {
         return hush::denoise::with_model(t.model, [&](auto net) { return train(backend, std::move(net), t); });
+      });
+    }
+    if (tb->parsed()) {
+      for (const auto& text : sets) ta.sets.push_back(named_value(text, "--set"));
+      for (const auto& text : noises) ta.noises.push_back(named_value(text, "--noise"));
+      for (const auto& text : models) ta.models.push_back(named_value(text, "--weights"));
+      if (ta.noises.empty())  // seed 001's ranges (variances for Gaussian and speckle), at their means
+        ta.noises = {{"Gaussian", "gaussian(var=0.0425)"}, {"salt and pepper", "salt_pepper(amount=0.045)"},
+                     {"speckle", "speckle(var=0.1025)"}};
+      return hush::with_device(choice, [&](auto backend) {
+        return hush::tools::run_table(ta, [&](const std::string& path) { return load_denoiser(backend, path); });
       });
     }
     if (a.input.empty() || a.output.empty()) {
