@@ -107,6 +107,9 @@ check "denoise: train" 0 "residual_unet epoch 2: validation PSNR [0-9.]+ dB" "$b
 check "denoise: its files" 0 "" ls "$dir/den/log.csv" "$dir/den/curves.png" "$dir/den/checkpoint.safetensors" "$dir/den/weights.safetensors"
 check "denoise: a photo, with PSNR and SSIM" 0 "denoised: psnr=[0-9.]+ ssim=[0-9.]+" "$bin/hush-denoise" --weights "$dir/den/weights.safetensors" --reference "$dir/clean.ppm" "$dir/noisy.png" "$dir/denoised.png"
 check "denoise: the noisy line" 0 "noisy: psnr=[0-9.]+ ssim=[0-9.]+" "$bin/hush-denoise" --weights "$dir/den/weights.safetensors" --reference "$dir/clean.ppm" "$dir/noisy.png" "$dir/denoised2.png"
+check "denoise: side by side" 0 "compare.png: noisy \| denoised \| clean, side by side" "$bin/hush-denoise" --weights "$dir/den/weights.safetensors" --reference "$dir/clean.ppm" --compare "$dir/compare.png" "$dir/noisy.png" "$dir/denoised4.png"
+png_width() { od -An -tu1 -j16 -N4 "$1" | awk '{print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4}'; }
+check "denoise: three panels of 64 pixels side by side" 0 "^192$" png_width "$dir/compare.png"
 check "denoise: the output has the photo's size" 0 "^psnr=" "$bin/hush-quality" "$dir/clean.ppm" "$dir/denoised.png"
 check "denoise: a checkpoint serves as weights" 0 "denoised3.png: 64 x 48 pixels" "$bin/hush-denoise" --weights "$dir/den/checkpoint.safetensors" "$dir/noisy.png" "$dir/denoised3.png"
 check "denoise: resume with other settings" 1 "was written by another run" "$bin/hush-denoise" train --train "$dir/photos/train" --val "$dir/photos/val" --out "$dir/den" --width 4 --epochs 2 --steps 3 --batch 2 --crop 32 --lr 0.01 --resume

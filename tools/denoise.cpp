@@ -42,7 +42,7 @@ fs::path shipped_weights(const char* argv0) {
 }
 
 struct apply_args {
-  std::string input, output, weights, reference;
+  std::string input, output, weights, reference, compare;
   std::int64_t tile = 512, overlap = 32, max_pixels = hush::io::default_max_pixels;
 };
 
@@ -68,9 +68,35 @@ int apply(Backend backend, Net net, const apply_args& a, std::int64_t channels) 
   hush::io::write_image(a.output, hush::io::to_image(y, CV_8U));
   std::printf("%s: %lld x %lld pixels in %.2f s (%.2f megapixels/s)\n", a.output.c_str(), static_cast<long long>(s[2]),
               static_cast<long long>(s[1]), seconds, double(s[1] * s[2]) / seconds / 1e6);
+  std::string noisy_text = "noisy", denoised_text = "denoised";
   if (!a.reference.empty()) {
-    std::printf("noisy: psnr=%.2f ssim=%.4f\n", hush::metrics::psnr(clean, noisy), hush::metrics::ssim(clean, noisy));
-    std::printf("denoised: psnr=%.2f ssim=%.4f\n", hush::metrics::psnr(clean, y), hush::metrics::ssim(clean, y));
+    char line[96];
+    std::snprintf(line, sizeof line, "psnr=%.2f ssim=%.4f", hush::metrics::psnr(clean, noisy), hush::metrics::ssim(clean, noisy));
+    std::printf("noisy: %s\n", line);
+    noisy_text += ": " + std::string(line);
+    std::snprintf(line, sizeof line, "psnr=%.2f ssim=%.4f", hush::metrics::psnr(clean, y), hush::metrics::ssim(clean, y));
+    std::printf("denoised: %s\n", line);
+    denoised_text += ": " + std::string(line);
+  }
+  if (!a.compare.empty()) {  // noisy | denoised (| clean), each under its caption
+    std::vector<cv::Mat> panels;
+    const auto panel = [&](const hush::tensor& t, const std::string& caption) {
+      const cv::Mat image = hush::io::to_image(t, CV_8U);
+      const int band = std::max(24, image.rows / 16);
+      const double scale = band / 40.0;
+      cv::Mat p(image.rows + band, image.cols, image.type(), cv::Scalar::all(255));
+      image.copyTo(p(cv::Rect(0, band, image.cols, image.rows)));
+      cv::putText(p, caption, {band / 4, band * 3 / 4}, cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar::all(0),
+                  std::max(1, int(2 * scale)), cv::LINE_AA);
+      panels.push_back(p);
+    };
+    panel(noisy, noisy_text);
+    panel(y, denoised_text);
+    if (!a.reference.empty()) panel(clean, "clean");
+    cv::Mat side;
+    cv::hconcat(panels, side);
+    hush::io::write_image(a.compare, side);
+    std::printf("%s: noisy | denoised%s, side by side\n", a.compare.c_str(), a.reference.empty() ? "" : " | clean");
   }
   return 0;
 }
@@ -127,6 +153,7 @@ int main(int argc, char** argv) {
   app.add_option("output", a.output, "where to write the denoised photo (its extension names the format)");
   app.add_option("--weights", a.weights, "a weights file written by 'hush-denoise train' (default: the shipped blind denoiser)");
   app.add_option("--reference", a.reference, "the clean original: prints PSNR and SSIM of the noisy and denoised photos");
+  app.add_option("--compare", a.compare, "also write noisy | denoised (| clean) side by side, captioned, to this file");
   app.add_option("--tile", a.tile, "the largest side run at once (a multiple of the network's size multiple)")->capture_default_str();
   app.add_option("--overlap", a.overlap, "context around each tile, computed and discarded")->capture_default_str();
   app.add_option("--max-pixels", a.max_pixels, "refuse photos above this many pixels")->capture_default_str()->check(CLI::PositiveNumber);
@@ -207,6 +234,11 @@ int main(int argc, char** argv) {
     hush::io::check_not_input(a.output, a.input);
     hush::io::check_not_input(a.output, a.weights);
     if (!a.reference.empty()) hush::io::check_not_input(a.output, a.reference);
+    if (!a.compare.empty()) {
+      hush::io::check_output_path(a.compare);
+      hush::io::check_not_input(a.compare, a.input);
+      if (!a.reference.empty()) hush::io::check_not_input(a.compare, a.reference);
+    }
     const auto file = hush::io::read_safetensors(a.weights);
     const auto it = file.metadata.find("hush.denoiser");
     if (it == file.metadata.end())
