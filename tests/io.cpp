@@ -2,10 +2,12 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
 #include "hush/hush.hpp"
+#include "hush/io/plot.hpp"
 #include "hush/models/fashion_cnn.hpp"
 
 namespace fs = std::filesystem;
@@ -179,4 +181,26 @@ TEST_CASE_TEMPLATE("resuming from a checkpoint gives the same result as never st
   train(b, opt_b, 3);
   CHECK(first_weights(a) == first_weights(b));
   CHECK(copy(a.forward(x)) == copy(b.forward(x)));
+}
+
+// ---- curves (io/plot.hpp) ---------------------------------------------------------------------
+
+TEST_CASE("plots: the legend takes the corner that hides the fewest points") {
+  // The plot area is (70, 40) to (620, 365) in a 640 × 420 chart; values span -0.5 to 10.5
+  // with the 5% margins, so 10 is drawn at y = 55 and 0 at y = 350. A one-line legend box is
+  // 76 × 24 pixels; in the top-right corner it covers x 538..614, y 46..70.
+  const auto at = [](const cv::Mat& m, int x, int y) { return m.at<cv::Vec3b>(y, x); };
+  const cv::Vec3b white(255, 255, 255);
+  const auto curve = [](cv::Vec3b v) { return v[0] > v[2] + 60; };  // the first colour, blue (BGR 180, 119, 31); not the grey grid
+  // A curve that rises at once and stays at the top runs under the top-right corner: the legend
+  // moves to the free bottom-right one, and the curve stays visible where it was hidden.
+  hush::io::chart high{"high", "epoch", "value", {{"train", {0, 2, 4, 6, 8, 10}, {0, 10, 10, 10, 10, 10}}}};
+  const cv::Mat a = hush::io::render(high, 640, 420);
+  CHECK_MESSAGE(curve(at(a, 576, 55)), "the curve is hidden under the legend");
+  CHECK(at(a, 545, 338) == white);  // inside the legend box, bottom right: its white ground
+  // A curve along the bottom leaves the top-right corner free: the legend stays there.
+  hush::io::chart low{"low", "epoch", "value", {{"train", {0, 2, 4, 6, 8, 10}, {10, 0, 0, 0, 0, 0}}}};
+  const cv::Mat b = hush::io::render(low, 640, 420);
+  CHECK(curve(at(b, 576, 350)));
+  CHECK(at(b, 545, 50) == white);  // the legend's white ground, top right
 }

@@ -94,6 +94,7 @@ inline cv::Mat render(const chart& c, int width = 640, int height = 420) {
   const int ly = std::max(0, area.y + area.height / 2 - label.rows / 2);
   if (ly + label.rows <= img.rows) label.copyTo(img(cv::Rect(4, ly, label.cols, label.rows)));
 
+  std::vector<cv::Point> drawn;  // every point and segment midpoint, for placing the legend
   for (std::size_t k = 0; k < c.lines.size(); ++k) {
     const auto& s = c.lines[k];
     std::vector<cv::Point> pts;
@@ -102,12 +103,27 @@ inline cv::Mat render(const chart& c, int width = 640, int height = 420) {
     const auto colour = detail::palette(k);
     if (pts.size() > 1) cv::polylines(img, pts, false, colour, 2, cv::LINE_AA);
     for (const auto& p : pts) cv::circle(img, p, 3, colour, cv::FILLED, cv::LINE_AA);
+    for (std::size_t i = 0; i < pts.size(); ++i) {
+      drawn.push_back(pts[i]);
+      if (i + 1 < pts.size())
+        for (int f = 1; f < 4; ++f) drawn.push_back(pts[i] + (pts[i + 1] - pts[i]) * f / 4);
+    }
   }
-  // The legend on a white box in the top-right corner, readable over the curves it covers.
+  // The legend on a white box in the corner that hides the fewest of the curves' points (the
+  // top-right one when it hides none): a final epoch's value is what a reader looks for.
   int widest = 0;
   for (const auto& s : c.lines) widest = std::max(widest, 8 * static_cast<int>(s.name.size()));
-  const int legend_w = std::min(area.width / 2, 36 + widest);
-  const cv::Rect box(area.x + area.width - legend_w - 6, area.y + 6, legend_w, 18 * static_cast<int>(c.lines.size()) + 6);
+  const int legend_w = std::min(area.width / 2, 36 + widest), legend_h = 18 * static_cast<int>(c.lines.size()) + 6;
+  cv::Rect box;
+  std::size_t least = std::numeric_limits<std::size_t>::max();
+  for (const cv::Point corner : {cv::Point(area.x + area.width - legend_w - 6, area.y + 6), cv::Point(area.x + 6, area.y + 6),
+                                 cv::Point(area.x + area.width - legend_w - 6, area.y + area.height - legend_h - 6),
+                                 cv::Point(area.x + 6, area.y + area.height - legend_h - 6)}) {
+    const cv::Rect candidate(corner.x, corner.y, legend_w, legend_h);
+    const auto hidden = static_cast<std::size_t>(
+        std::count_if(drawn.begin(), drawn.end(), [&](const cv::Point& p) { return candidate.contains(p); }));
+    if (hidden < least) least = hidden, box = candidate;
+  }
   if (!c.lines.empty()) {
     cv::rectangle(img, box, cv::Scalar(255, 255, 255), cv::FILLED);
     cv::rectangle(img, box, grid, 1);
