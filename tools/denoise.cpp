@@ -46,14 +46,43 @@ struct apply_args {
   std::int64_t tile = 512, overlap = 32, max_pixels = hush::io::default_max_pixels;
 };
 
-template <class Net, class Backend>
-int apply(Backend backend, Net net, const apply_args& a, std::int64_t channels) {
-  hush::model<Net, Backend> m({.backend = backend}, std::move(net));
+/// NAME=VALUE, split; `what` names the option in errors.
+std::pair<std::string, std::string> named_value(const std::string& text, const char* what) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+    throw hush::error(std::string(what) + " '" + text + "' is not NAME=VALUE");
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+/// A trained denoiser: the network its weights file names, and that network as a function of a photo.
+struct loaded_denoiser {
+  hush::denoise::model_choice choice;
+  hush::tools::denoiser_fn run;
+};
+
+/// The denoiser a weights file (or a checkpoint) holds, set up on `backend`, run with `how`.
+template <class Backend>
+loaded_denoiser load_denoiser(Backend backend, const std::string& path, const hush::denoise::apply_options& how = {}) {
+  const auto file = hush::io::read_safetensors(path);
+  const auto it = file.metadata.find("hush.denoiser");
+  if (it == file.metadata.end())
+    throw hush::io_error(path + ": not a denoiser's weights (no 'hush.denoiser' metadata; 'hush-denoise train' writes it)");
+  const auto choice = hush::denoise::model_choice::parse(it->second, path);
+  return {choice, hush::denoise::with_model(choice, [&]<class Net>(Net net) -> hush::tools::denoiser_fn {
+            auto m = std::make_shared<hush::model<Net, Backend>>(typename hush::model<Net, Backend>::options{.backend = backend},
+                                                                 std::move(net));
+            m->setup({1, choice.channels, 32, 32});  // any size the network takes: apply() sets it up for each photo
+            hush::load_weights(m->net, path, {.strict = false});  // a checkpoint's optimizer state is left aside
+            return [m, how](const hush::tensor& noisy) { return hush::denoise::apply(*m, noisy, how); };
+          })};
+}
+
+/// The photo through the denoiser; the output, its speed, and with a reference PSNR and SSIM.
+int apply(const loaded_denoiser& d, const apply_args& a) {
+  const auto channels = d.choice.channels;
   cv::Mat raw = hush::io::read_image(a.input, channels == 3 ? cv::IMREAD_COLOR : cv::IMREAD_GRAYSCALE, a.max_pixels);
   const hush::tensor noisy = hush::io::to_tensor(raw);
   const auto& s = noisy.shape();
-  m.setup({1, s[0], 32, 32});  // any size the network takes: apply() sets it up for the photo's tiles
-  hush::load_weights(m.net, a.weights, {.strict = false});  // a checkpoint's optimizer state is left aside
   hush::tensor clean;
   if (!a.reference.empty()) {  // read before the work, so a bad reference fails fast
     clean = hush::io::to_tensor(hush::io::read_image(a.reference, channels == 3 ? cv::IMREAD_COLOR : cv::IMREAD_GRAYSCALE, a.max_pixels));
@@ -62,7 +91,7 @@ int apply(Backend backend, Net net, const apply_args& a, std::int64_t channels) 
                               ": a reference must have the noisy photo's size");
   }
   const auto start = std::chrono::steady_clock::now();
-  hush::tensor y = hush::denoise::apply(m, noisy, {.tile = a.tile, .overlap = a.overlap, .progress = true, .label = "denoise"});
+  hush::tensor y = d.run(noisy);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (auto& v : y.values()) v = std::clamp(v, 0.0f, 1.0f);
   hush::io::write_image(a.output, hush::io::to_image(y, CV_8U));
@@ -99,29 +128,6 @@ int apply(Backend backend, Net net, const apply_args& a, std::int64_t channels) 
     std::printf("%s: noisy | denoised%s, side by side\n", a.compare.c_str(), a.reference.empty() ? "" : " | clean");
   }
   return 0;
-}
-
-/// NAME=VALUE, split; `what` names the option in errors.
-std::pair<std::string, std::string> named_value(const std::string& text, const char* what) {
-  const auto eq = text.find('=');
-  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
-    throw hush::error(std::string(what) + " '" + text + "' is not NAME=VALUE");
-  return {text.substr(0, eq), text.substr(eq + 1)};
-}
-
-/// The denoiser a weights file holds, set up on `backend`, as a function of a photo.
-template <class Backend>
-hush::tools::denoiser_fn load_denoiser(Backend backend, const std::string& path) {
-  const auto file = hush::io::read_safetensors(path);
-  const auto it = file.metadata.find("hush.denoiser");
-  if (it == file.metadata.end()) throw hush::io_error(path + ": not a denoiser's weights (no 'hush.denoiser' metadata)");
-  const auto choice = hush::denoise::model_choice::parse(it->second, path);
-  return hush::denoise::with_model(choice, [&]<class Net>(Net net) -> hush::tools::denoiser_fn {
-    auto m = std::make_shared<hush::model<Net, Backend>>(typename hush::model<Net, Backend>::options{.backend = backend}, std::move(net));
-    m->setup({1, choice.channels, 32, 32});
-    hush::load_weights(m->net, path, {.strict = false});
-    return [m](const hush::tensor& noisy) { return hush::denoise::apply(*m, noisy); };
-  });
 }
 
 struct train_args {
@@ -218,7 +224,7 @@ int main(int argc, char** argv) {
         ta.noises = {{"Gaussian", "gaussian(var=0.0425)"}, {"salt and pepper", "salt_pepper(amount=0.045)"},
                      {"speckle", "speckle(var=0.1025)"}};
       return hush::with_device(choice, [&](auto backend) {
-        return hush::tools::run_table(ta, [&](const std::string& path) { return load_denoiser(backend, path); });
+        return hush::tools::run_table(ta, [&](const std::string& path) { return load_denoiser(backend, path).run; });
       });
     }
     if (a.input.empty() || a.output.empty()) {
@@ -239,14 +245,10 @@ int main(int argc, char** argv) {
       hush::io::check_not_input(a.compare, a.input);
       if (!a.reference.empty()) hush::io::check_not_input(a.compare, a.reference);
     }
-    const auto file = hush::io::read_safetensors(a.weights);
-    const auto it = file.metadata.find("hush.denoiser");
-    if (it == file.metadata.end())
-      throw hush::io_error(a.weights + ": not a denoiser's weights (no 'hush.denoiser' metadata; 'hush-denoise train' writes it)");
-    const auto model = hush::denoise::model_choice::parse(it->second, a.weights);
-    std::printf("%s: %s\n", a.weights.c_str(), model.text().c_str());
     return hush::with_device(choice, [&](auto backend) {
-      return hush::denoise::with_model(model, [&](auto net) { return apply(backend, std::move(net), a, model.channels); });
+      const auto d = load_denoiser(backend, a.weights, {.tile = a.tile, .overlap = a.overlap, .progress = true, .label = "denoise"});
+      std::printf("%s: %s\n", a.weights.c_str(), d.choice.text().c_str());
+      return apply(d, a);
     });
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hush-denoise: %s\n", hush::explain(e).c_str());

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "hush/core/error.hpp"
 #include "hush/io/weights.hpp"
 
 namespace hush {
@@ -37,6 +38,17 @@ std::map<std::string, std::string> load_checkpoint(const std::filesystem::path& 
                   [&](const std::string& name, std::int64_t& n) { plan.counter_target("optimizer." + name, n); });
   plan.commit(true);
   return file.metadata;
+}
+
+/// Throws hush::error unless a checkpoint's metadata `info` was written by the run described by
+/// `run` (a trainer's settings as text): a resumed run must continue the one that stopped.
+inline void require_same_run(const std::map<std::string, std::string>& info, const std::string& run,
+                             const std::filesystem::path& checkpoint) {
+  const auto it = info.find("run");
+  const std::string had = it == info.end() ? std::string() : it->second;
+  if (had != run)
+    throw error(checkpoint.string() + " was written by another run:\n  it has:  " + had + "\n  this is: " + run +
+                "\nremove it, or run with the settings it was written with");
 }
 
 }  // namespace hush

@@ -261,9 +261,7 @@ history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images&
   if (!o.out.empty()) io::check_output_folder(o.out, {"log.csv", "curves.png", "checkpoint.safetensors"});
   if (o.resume && !checkpoint.empty() && fs::exists(checkpoint)) {
     auto info = load_checkpoint(checkpoint, m.net, opt);
-    if (info["run"] != run)
-      throw error(checkpoint.string() + " was written by another run:\n  it has:  " + info["run"] + "\n  this is: " + run +
-                  "\nremove it, or run with the settings it was written with");
+    require_same_run(info, run, checkpoint);
     h = history::parse(info["log"], info["tenths"], checkpoint.string());
     const int done = detail::epoch_of(info["epoch"], checkpoint.string());
     if (done < 1 || done > o.epochs)

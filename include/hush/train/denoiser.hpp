@@ -299,9 +299,7 @@ denoiser_history fit_denoiser(model<Net, Backend>& m, const data::photos& train,
   if (!o.out.empty()) io::check_output_folder(o.out, {"log.csv", "curves.png", "checkpoint.safetensors", "weights.safetensors"});
   if (o.resume && !checkpoint.empty() && fs::exists(checkpoint)) {
     auto info = load_checkpoint(checkpoint, m.net, opt);
-    if (info["run"] != run)
-      throw error(checkpoint.string() + " was written by another run:\n  it has:  " + info["run"] + "\n  this is: " + run +
-                  "\nremove it, or run with the settings it was written with");
+    require_same_run(info, run, checkpoint);
     h = denoiser_history::parse(info["log"], info["tenths"], checkpoint.string());
     const int done = int(h.epochs.size());
     if (done < 1 || done > o.epochs || h.epochs.back().epoch != done)
