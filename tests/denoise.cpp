@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hush/denoise/apply.hpp"
@@ -57,6 +58,13 @@ TEST_CASE("reflect-101 padding indices, and tile starts that cover a side") {
   CHECK(reflect(8, 5) == 0);
   CHECK(reflect(9, 5) == 1);  // far past the edge, mirrored back again
   CHECK(reflect(7, 1) == 0);
+  // A row copied with its mirrored margin: the same as indexing each pixel, wherever it starts.
+  const std::vector<float> row{0, 1, 2, 3, 4};
+  for (const auto& [x0, count] : {std::pair{0, 3}, {0, 5}, {2, 3}, {3, 6}, {0, 12}, {4, 1}, {6, 4}}) {
+    std::vector<float> got(std::size_t(count), -1.0f);
+    hush::denoise::detail::copy_reflected(row.data(), 5, x0, got.data(), count);
+    for (std::int64_t j = 0; j < count; ++j) CHECK(got[std::size_t(j)] == row[std::size_t(reflect(x0 + j, 5))]);
+  }
   const auto starts = hush::denoise::detail::tile_starts(1000, 256, 16);
   CHECK(starts.front() == 0);
   CHECK(starts.back() == 1000 - 256);

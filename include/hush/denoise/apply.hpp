@@ -41,6 +41,13 @@ constexpr std::int64_t reflect(std::int64_t i, std::int64_t n) {
   i %= period;
   return i < n ? i : period - i;
 }
+/// dst[j] = row[reflect(x0 + j, n)] for j < count and x0 >= 0: the part inside the row in one
+/// copy, only the mirrored margin index by index.
+inline void copy_reflected(const float* row, std::int64_t n, std::int64_t x0, float* dst, std::int64_t count) {
+  const auto inside = std::clamp<std::int64_t>(n - x0, 0, count);
+  if (inside > 0) std::copy(row + x0, row + x0 + inside, dst);
+  for (std::int64_t j = inside; j < count; ++j) dst[j] = row[reflect(x0 + j, n)];
+}
 constexpr std::int64_t round_up(std::int64_t v, std::int64_t m) { return (v + m - 1) / m * m; }
 
 /// Tile starts along one side of length n for tiles of t with `overlap`: 0, t - 2·overlap, ...,
@@ -81,12 +88,11 @@ tensor apply(model<Net, Backend>& m, const tensor& image, const apply_options& o
     for (std::size_t b = 0; b < xs.size(); ++b) {
       const auto y0 = ys[a], x0 = xs[b];
       for (std::int64_t k = 0; k < c; ++k)
-        for (std::int64_t i = 0; i < th; ++i) {
-          const float* src = image.data() + (k * h + detail::reflect(y0 + i, h)) * w;
-          float* dst = x.data() + (k * th + i) * tw;
-          for (std::int64_t j = 0; j < tw; ++j) dst[j] = src[detail::reflect(x0 + j, w)];
-        }
-      const tensor y = to_host(m.forward(to(m.ctx.backend, x)));
+        for (std::int64_t i = 0; i < th; ++i)
+          detail::copy_reflected(image.data() + (k * h + detail::reflect(y0 + i, h)) * w, w, x0,
+                                 x.data() + (k * th + i) * tw, tw);
+      // A reference on the CPU (no copy of the tile's output), a copy from a device.
+      const auto& y = to_host(m.forward(to(m.ctx.backend, x)));
       // The tile's centre: all of it at the photo's edges, less `overlap` where a neighbour
       // takes over (the next tile's kept part starts where this one's ends).
       const auto top = a == 0 ? 0 : y0 + o.overlap, left = b == 0 ? 0 : x0 + o.overlap;
