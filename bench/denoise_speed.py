@@ -27,24 +27,7 @@ import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from torch_denoisers import ResidualUNet  # noqa: E402
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = int.from_bytes(f.read(8), "little")
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for k, v in header.items():
-        if k == "__metadata__":
-            continue
-        a, b = v["data_offsets"]
-        if v["dtype"] == "F32":
-            out[k] = torch.from_numpy(np.frombuffer(data[a:b], dtype=np.float32).reshape(v["shape"]).copy())
-        elif v["dtype"] == "I64":
-            out[k] = torch.from_numpy(np.frombuffer(data[a:b], dtype=np.int64).reshape(v["shape"]).copy())
-    return out, header.get("__metadata__", {})
+from torch_denoisers import ResidualUNet, read_safetensors  # noqa: E402
 
 
 def tile_starts(n, t, overlap):
