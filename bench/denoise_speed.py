@@ -27,7 +27,8 @@ import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from torch_denoisers import ResidualUNet, read_safetensors  # noqa: E402
+from safetensors_file import read_safetensors  # noqa: E402
+from torch_denoisers import ResidualUNet  # noqa: E402
 
 
 def tile_starts(n, t, overlap):

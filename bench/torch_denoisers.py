@@ -5,48 +5,10 @@ one loads into the other: DnCNN (include/hush/models/dncnn.hpp), seed 001's resi
 torchvision's resnet18 or resnet50). Used by tests/reference/denoisers.py (reference outputs),
 the PyTorch cross-check of a training recipe and the speed comparison. Run with Debian's
 /usr/bin/python3 (python3-torch, python3-torchvision)."""
-import json
-import struct
-
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
-
-
-def read_safetensors(path):
-    """A safetensors file (F32 and I64 tensors) as ({name: tensor}, metadata)."""
-    with open(path, "rb") as f:
-        n = int.from_bytes(f.read(8), "little")
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for k, v in header.items():
-        if k == "__metadata__":
-            continue
-        a, b = v["data_offsets"]
-        dtype = {"F32": np.float32, "I64": np.int64}[v["dtype"]]
-        out[k] = torch.from_numpy(np.frombuffer(data[a:b], dtype=dtype).reshape(v["shape"]).copy())
-    return out, header.get("__metadata__", {})
-
-
-def write_safetensors(path, tensors, metadata):
-    """{name: tensor} (float32 or int64) and string metadata as a safetensors file (Debian has no
-    python3-safetensors): an 8-byte header length, the JSON header, the raw data."""
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous()
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": {torch.float32: "F32", torch.int64: "I64"}[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = metadata
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
 def _block(**named):

@@ -31,7 +31,8 @@ import torch.nn.functional as F
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from torch_denoisers import ResidualUNet, read_safetensors, write_safetensors  # noqa: E402
+from safetensors_file import read_safetensors, write_safetensors  # noqa: E402
+from torch_denoisers import ResidualUNet  # noqa: E402
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".pnm", ".ppm", ".pgm", ".tif", ".tiff", ".webp")
 

@@ -18,7 +18,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "bench"))
 sys.path.insert(0, HERE)
 from torch_denoisers import DnCNN, ResidualUNet, ResNetUNet  # noqa: E402
-from torchvision_resnets import formula, save  # noqa: E402
+from safetensors_file import write_safetensors  # noqa: E402
+from torchvision_resnets import formula  # noqa: E402
 
 
 GAIN = np.float32(np.sqrt(6.0))
@@ -46,7 +47,7 @@ def main():
             tensors[name + ".input"] = x.clone()
             tensors[name + ".correction"] = net(x) - x
         print(name, sum(p.numel() for p in net.parameters()), tensors[name + ".correction"].flatten()[:3].tolist())
-    save(os.path.join(HERE, "data", "denoisers.safetensors"), tensors)
+    write_safetensors(os.path.join(HERE, "data", "denoisers.safetensors"), tensors)
 
 
 if __name__ == "__main__":

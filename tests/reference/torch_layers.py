@@ -9,31 +9,20 @@ tests/torch_reference.cpp loads the weights with hush::load_weights, runs forwar
 and compares. Run with Debian's python3-torch (CI needs no PyTorch: the files are committed):
   /usr/bin/python3 tests/reference/torch_layers.py
 """
-import json
 import os
-import struct
+import sys
 
 import torch
 import torch.nn as nn
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+from safetensors_file import write_safetensors  # noqa: E402
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
 
-def save_safetensors(path, tensors):
-    """The safetensors format by hand (Debian has no python3-safetensors): JSON header + raw data."""
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous()
-        dtype = {torch.float32: "F32", torch.int64: "I64"}[t.dtype]
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = {"format": "pt", "source": "tests/reference/torch_layers.py"}
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+def save(path, tensors):
+    write_safetensors(path, tensors, {"format": "pt", "source": "tests/reference/torch_layers.py"})
 
 
 def case(name, module, shape, train=True, randomise_affine=False, running=False):
@@ -47,7 +36,7 @@ def case(name, module, shape, train=True, randomise_affine=False, running=False)
             module.running_mean.copy_(torch.randn_like(module.running_mean) * 0.5)
             module.running_var.copy_(torch.rand_like(module.running_var) + 0.5)
     module.train(train)
-    save_safetensors(os.path.join(OUT, name + ".weights.safetensors"), dict(module.state_dict()))
+    save(os.path.join(OUT, name + ".weights.safetensors"), dict(module.state_dict()))
     x = torch.randn(*shape, requires_grad=True)
     y = module(x)
     dy = torch.randn_like(y)
@@ -57,7 +46,7 @@ def case(name, module, shape, train=True, randomise_affine=False, running=False)
         io["grad." + n] = p.grad
     for n, b in module.named_buffers():
         io["after." + n] = b
-    save_safetensors(os.path.join(OUT, name + ".io.safetensors"), io)
+    save(os.path.join(OUT, name + ".io.safetensors"), io)
 
 
 class BasicBlock(nn.Module):

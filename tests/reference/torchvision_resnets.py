@@ -8,9 +8,7 @@ scaled by kind: conv/linear weights 2u/sqrt(fan_in); batch-norm weight 1 + 0.4u,
 running_mean 0.2u, running_var 1 + u; linear bias 0.2u. The input image at index i is u of the
 name "input" + 0.5. Writes tests/reference/data/resnets.safetensors. Run with Debian's
 python3-torch and python3-torchvision: /usr/bin/python3 tests/reference/torchvision_resnets.py"""
-import json
 import os
-import struct
 import sys
 
 import numpy as np
@@ -19,6 +17,7 @@ import torch.nn as nn
 import torchvision
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+from safetensors_file import write_safetensors  # noqa: E402
 from torch_peer import N2NUNet, make_discriminator  # noqa: E402  (the harness's definitions)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
@@ -72,21 +71,6 @@ def cifar_resnet20(classes=10):
     return Net()
 
 
-def save(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for k in sorted(tensors):
-        t = tensors[k].detach().contiguous()
-        dtype = {torch.float32: "F32", torch.int64: "I64"}[t.dtype]
-        b = t.numpy().tobytes()
-        header[k] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(b)]}
-        blobs.append(b)
-        offset += len(b)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-
-
 def main():
     tensors = {}
     for name, net, size in [("resnet18", torchvision.models.resnet18(), 64), ("resnet34", torchvision.models.resnet34(), 64),
@@ -102,9 +86,9 @@ def main():
             tensors[name + ".logits"] = net(x)
         print(name, tensors[name + ".logits"].flatten()[:4].tolist())
         if name == "resnet20":  # a real PyTorch state_dict file (1 MB) and a one-tensor input file
-            save(os.path.join(OUT, "resnet20.weights.safetensors"), dict(net.state_dict()))
-            save(os.path.join(OUT, "resnet20_input.safetensors"), {"images": x})
-    save(os.path.join(OUT, "resnets.safetensors"), tensors)
+            write_safetensors(os.path.join(OUT, "resnet20.weights.safetensors"), dict(net.state_dict()))
+            write_safetensors(os.path.join(OUT, "resnet20_input.safetensors"), {"images": x})
+    write_safetensors(os.path.join(OUT, "resnets.safetensors"), tensors)
 
 
 if __name__ == "__main__":
