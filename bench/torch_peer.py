@@ -181,10 +181,10 @@ class N2NUNet(nn.Module):
         return self.dec_conv1c(u)
 
 
-def make_discriminator(image_size=256):
+def make_discriminator(image_size=256, channels=3, width=64):
     # One nn.Sequential per block, so the state_dict names ("0.0.weight" ... "6.weight") are
     # hush::models::dcgan_discriminator's.
-    channels = [3, 64, 128, 256, 512, 1024]
+    channels = [channels] + [width * 2 ** k for k in range(5)]
     blocks = [nn.Sequential(nn.Conv2d(cin, cout, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(cout),
                             nn.LeakyReLU(0.2))
               for cin, cout in zip(channels[:-1], channels[1:])]

@@ -50,6 +50,55 @@ TEST_CASE_TEMPLATE("pointwise losses: gradients match finite differences", Backe
   CHECK(worst_gradient_error<Backend>(hush::bce_loss{}, prob, target) < 2e-3);
   CHECK(worst_gradient_error<Backend>(hush::weighted_sum<hush::mse_loss, hush::l1_loss>({0.1f, 0.01f}), pred, target) <
         2e-3);
+  CHECK(worst_gradient_error<Backend>(hush::wasserstein_loss{}, pred, target) < 2e-3);
+}
+
+TEST_CASE_TEMPLATE("the WGAN critic's loss: E[D(fake)] - E[D(real)] for the critic, -E[D(G(x))] for the generator",
+                   Backend, hush::backend::reference, hush::backend::cpu, hush::backend::thrust) {
+  hush::context<Backend> ctx;
+  const hush::tensor scores({4, 1}, std::vector<float>{-1.5f, 0.0f, 0.25f, 3.0f});
+  hush::tensor real({4, 1}), fake({4, 1});
+  real.fill(1.0f), fake.fill(0.0f);
+  hush::wasserstein_loss w;
+  CHECK(w.forward(ctx, on(ctx, scores), on(ctx, real)) == doctest::Approx(-(-1.5 + 0.0 + 0.25 + 3.0) / 4));
+  for (int i = 0; i < 4; ++i) CHECK(hush::to_host(w.backward(ctx))[i] == -0.25f);
+  CHECK(w.forward(ctx, on(ctx, scores), on(ctx, fake)) == doctest::Approx((-1.5 + 0.0 + 0.25 + 3.0) / 4));
+  for (int i = 0; i < 4; ++i) CHECK(hush::to_host(w.backward(ctx))[i] == 0.25f);
+}
+
+TEST_CASE_TEMPLATE("weighted terms: each term on its own tensors, each gradient weighted and kept apart", Backend,
+                   hush::backend::reference, hush::backend::cpu, hush::backend::thrust) {
+  // Seed 001's generator loss: content on the image, BCE on the discriminator's score.
+  hush::context<Backend> ctx;
+  const auto image = filled({2, 3, 4, 4}, 1, 0.0f, 1.0f), clean = filled({2, 3, 4, 4}, 2, 0.0f, 1.0f);
+  const auto score = filled({2, 1}, 3, -2.0f, 2.0f);
+  hush::tensor ones({2, 1});
+  ones.fill(1.0f);
+  hush::weighted_terms<hush::mse_loss, hush::bce_with_logits_loss> loss({0.1f, 0.01f});
+  const float total = loss.forward(ctx, on(ctx, image), on(ctx, clean), on(ctx, score), on(ctx, ones));
+
+  hush::mse_loss mse;
+  hush::bce_with_logits_loss bce;
+  const float content = mse.forward(ctx, on(ctx, image), on(ctx, clean));
+  const float adversarial = bce.forward(ctx, on(ctx, score), on(ctx, ones));
+  CHECK(loss.term(0) == doctest::Approx(content));
+  CHECK(loss.term(1) == doctest::Approx(adversarial));
+  CHECK(total == doctest::Approx(0.1 * content + 0.01 * adversarial));
+  const auto d_image = hush::to_host(loss.backward<0>(ctx)), d_score = hush::to_host(loss.backward<1>(ctx));
+  CHECK(d_image.shape() == image.shape());
+  CHECK(d_score.shape() == score.shape());
+  const auto plain_image = hush::to_host(mse.backward(ctx)), plain_score = hush::to_host(bce.backward(ctx));
+  for (std::int64_t i = 0; i < d_image.numel(); ++i) CHECK(d_image[i] == doctest::Approx(0.1 * plain_image[i]));
+  for (std::int64_t i = 0; i < d_score.numel(); ++i) CHECK(d_score[i] == doctest::Approx(0.01 * plain_score[i]));
+
+  // Finite differences of the total in the score, through the second term only.
+  auto moved = score;
+  const float eps = 1e-2f;
+  moved[1] += eps;
+  const float up = loss.forward(ctx, on(ctx, image), on(ctx, clean), on(ctx, moved), on(ctx, ones));
+  moved[1] -= 2 * eps;
+  const float down = loss.forward(ctx, on(ctx, image), on(ctx, clean), on(ctx, moved), on(ctx, ones));
+  CHECK((up - down) / (2 * eps) == doctest::Approx(d_score[1]).epsilon(1e-2));
 }
 
 TEST_CASE_TEMPLATE("pointwise losses: values from torch.nn", Backend, hush::backend::reference, hush::backend::cpu,

@@ -57,11 +57,16 @@ inline void formula(std::string_view name, tensor& t, float gain = 1.0f) {
     t[i] = s.rank > 1 ? static_cast<float>(v) * gain : static_cast<float>(v);
   }
 }
-/// Every parameter and buffer of a set-up host network, by formula().
+/// Every parameter and buffer of a set-up network, by formula(), wherever its backend keeps them.
 template <class Net>
 void fill_by_formula(Net& net, float gain = 1.0f) {
-  for_each_parameter(net, [&](std::string_view n, parameter& p) { formula(n, p.value.host(), gain); });
-  for_each_buffer(net, [&](std::string_view n, kept& t) { formula(n, t.host(), gain); });
+  const auto fill = [&](std::string_view n, kept& k) {
+    tensor t(k.shape());
+    formula(n, t, gain);
+    assign(k, t);
+  };
+  for_each_parameter(net, [&](std::string_view n, parameter& p) { fill(n, p.value); });
+  for_each_buffer(net, fill);
 }
 
 }  // namespace hush::test

@@ -40,6 +40,7 @@
 #include "hush/losses/pivot.hpp"
 #include "hush/losses/pointwise.hpp"
 #include "hush/losses/weighted_sum.hpp"
+#include "hush/losses/weighted_terms.hpp"
 #include "hush/metrics/accuracy.hpp"
 #include "hush/optim/adam.hpp"
 #include "hush/optim/schedule.hpp"

@@ -9,8 +9,10 @@
 #include "hush/hush.hpp"
 #include "hush/metrics/quality.hpp"
 #include "hush/models/discriminator.hpp"
+#include "hush/models/residual_unet.hpp"
 #include "hush/models/resnet.hpp"
 #include "hush/models/unet.hpp"
+#include "hush/train/adversarial.hpp"
 #include "step.hpp"
 
 // ---- ResNet-50 (torchvision's): a training step (cross-entropy, SGD with momentum) and inference
@@ -61,6 +63,21 @@ float train_discriminator(discriminator_model& model, const hush::device_tensor&
   hush::bce_with_logits_loss loss;
   hush::adam opt(model.net, {.lr = 2e-4f});
   return step(model, loss, opt, images, real);
+}
+
+// ---- seed 001's GAN: the generator (residual U-Net) through the discriminator, the WGAN critic's
+// loss with weight clipping on the way (train/adversarial.hpp)
+
+using generator_model = hush::model<hush::models::residual_unet, hush::backend::thrust>;
+using gan_step = hush::train::adversarial_training<hush::models::residual_unet, hush::models::dcgan_discriminator,
+                                                   hush::backend::thrust, hush::l1_loss>;
+
+hush::train::gan_losses hush_cuda_gan_step(generator_model& g, discriminator_model& d, const hush::device_tensor& noisy,
+                                           const hush::device_tensor& clean) {
+  hush::train::adversarial_options o;
+  o.adversarial = hush::train::adversarial_kind::wasserstein, o.clip = 0.01f;
+  gan_step pair(g, d, o);
+  return pair.step([&](int) { return std::pair<const hush::device_tensor&, const hush::device_tensor&>(noisy, clean); });
 }
 
 // ---- layers no shipped model uses: a U-Net level (concat_skip, transposed convolution, GELU,

@@ -53,4 +53,12 @@ struct bce_from_probability {
   }
 };
 
+/// The Wasserstein GAN's critic loss per score (Arjovsky et al. 2017): -p for a real sample
+/// (t = 1), +p for a generated one (t = 0), so that the mean over a batch is
+/// E[D(fake)] - E[D(real)] for the critic and -E[D(G(x))] for the generator (target 1).
+struct wasserstein {
+  HUSH_HD double value(float p, float t) const { return (1.0 - 2.0 * t) * p; }
+  HUSH_HD float grad(float, float t) const { return 1.0f - 2.0f * t; }
+};
+
 }  // namespace hush::ops

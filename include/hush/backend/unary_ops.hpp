@@ -39,6 +39,13 @@ struct scale {
   HUSH_HD float operator()(float x) const { return factor * x; }
   HUSH_HD float grad(float, float) const { return factor; }
 };
+/// min(max(x, lo), hi): the WGAN critic's weight clipping (Arjovsky et al. 2017), applied to
+/// parameters in place after each critic step.
+struct clamp {
+  float lo = -1.0f, hi = 1.0f;
+  HUSH_HD float operator()(float x) const { return x < lo ? lo : (x > hi ? hi : x); }
+  HUSH_HD float grad(float x, float) const { return x < lo || x > hi ? 0.0f : 1.0f; }
+};
 /// GELU with the exact erf form, as torch.nn.GELU() (approximate='none').
 struct gelu {
   HUSH_HD float operator()(float x) const { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)); }

@@ -2,6 +2,11 @@
 // A training checkpoint: the network's weights, its optimizer's state (under "optimizer.") and
 // free-form metadata (epoch, ...), in one safetensors file written atomically. Loading is all or
 // nothing, across the network and the optimizer together.
+//
+// A run that trains several networks (a GAN's generator and discriminator) keeps them in one
+// file, each with its optimizer under its own prefix, so that they can never be restored from
+// different epochs:
+//   save_checkpoint(path, info, trained("generator.", g.net, opt_g), trained("discriminator.", d.net, opt_d));
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -12,32 +17,60 @@
 
 namespace hush {
 
+/// One network and its optimizer in a checkpoint, under `prefix` ("" for a run of one network).
 template <class L, class Optimizer>
-void save_checkpoint(const std::filesystem::path& path, L& net, Optimizer& opt,
-                     const std::map<std::string, std::string>& info = {}) {
+struct trained {
+  std::string prefix;
+  L& net;
+  Optimizer& opt;
+};
+template <class L, class Optimizer>
+trained(std::string, L&, Optimizer&) -> trained<L, Optimizer>;
+
+template <class... L, class... Optimizer>
+void save_checkpoint(const std::filesystem::path& path, const std::map<std::string, std::string>& info,
+                     trained<L, Optimizer>... parts) {
   io::safetensors_writer w;
-  add_weights(w, net);
-  opt.visit_state(
-      [&](const std::string& name, kept& t) {
-        const tensor values = to_host(t);
-        w.add("optimizer." + name, detail::dims_of(values.shape()), values.data());
-      },
-      [&](const std::string& name, std::int64_t& n) { w.add_scalar("optimizer." + name, n); });
+  const auto add = [&](auto& part) {
+    add_weights(w, part.net, part.prefix);
+    part.opt.visit_state(
+        [&](const std::string& name, kept& t) {
+          const tensor values = to_host(t);
+          w.add(part.prefix + "optimizer." + name, detail::dims_of(values.shape()), values.data());
+        },
+        [&](const std::string& name, std::int64_t& n) { w.add_scalar(part.prefix + "optimizer." + name, n); });
+  };
+  (add(parts), ...);
   for (const auto& [k, v] : info) w.metadata(k, v);
   w.write(path);
 }
 
-/// Restores `net` (set up) and `opt` from a checkpoint; returns its metadata.
 template <class L, class Optimizer>
-std::map<std::string, std::string> load_checkpoint(const std::filesystem::path& path, L& net, Optimizer& opt) {
+void save_checkpoint(const std::filesystem::path& path, L& net, Optimizer& opt,
+                     const std::map<std::string, std::string>& info = {}) {
+  save_checkpoint(path, info, trained<L, Optimizer>{"", net, opt});
+}
+
+/// Restores every part (networks set up) from a checkpoint; returns its metadata.
+template <class... L, class... Optimizer>
+std::map<std::string, std::string> load_checkpoint(const std::filesystem::path& path, trained<L, Optimizer>... parts) {
   const auto file = io::read_safetensors(path);
   load_plan plan(file);
-  plan.same_structure(net);
-  plan.network(net);
-  opt.visit_state([&](const std::string& name, kept& t) { plan.tensor_target("optimizer." + name, t); },
-                  [&](const std::string& name, std::int64_t& n) { plan.counter_target("optimizer." + name, n); });
+  const auto add = [&](auto& part) {
+    plan.same_structure(part.net, part.prefix);
+    plan.network(part.net, part.prefix);
+    part.opt.visit_state(
+        [&](const std::string& name, kept& t) { plan.tensor_target(part.prefix + "optimizer." + name, t); },
+        [&](const std::string& name, std::int64_t& n) { plan.counter_target(part.prefix + "optimizer." + name, n); });
+  };
+  (add(parts), ...);
   plan.commit(true);
   return file.metadata;
+}
+
+template <class L, class Optimizer>
+std::map<std::string, std::string> load_checkpoint(const std::filesystem::path& path, L& net, Optimizer& opt) {
+  return load_checkpoint(path, trained<L, Optimizer>{"", net, opt});
 }
 
 /// Throws hush::error unless a checkpoint's metadata `info` was written by the run described by

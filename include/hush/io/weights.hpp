@@ -65,6 +65,15 @@ std::string structure_hash(const L& net) {
   return buf;
 }
 
+namespace detail {
+/// Where a file keeps a network's architecture and structure hash: "hush.structure", or for a
+/// network saved under a prefix (a GAN's two), "hush.structure.generator" for "generator.".
+inline std::string structure_key(const std::string& key, const std::string& prefix) {
+  if (prefix.empty()) return key;
+  return key + "." + (prefix.back() == '.' ? prefix.substr(0, prefix.size() - 1) : prefix);
+}
+}  // namespace detail
+
 /// Adds every parameter, buffer and counter of `net` (set up first) to `w`, under `prefix`.
 template <class L>
 void add_weights(io::safetensors_writer& w, L& net, const std::string& prefix = "") {
@@ -80,8 +89,8 @@ void add_weights(io::safetensors_writer& w, L& net, const std::string& prefix = 
     void counter(std::string_view name, std::int64_t& c) { w.add_scalar(prefix + std::string(name), c); }
   } v{w, prefix};
   net.visit(v);
-  w.metadata("hush.architecture", L::kind);
-  w.metadata("hush.structure", structure_hash(net));
+  w.metadata(detail::structure_key("hush.architecture", prefix), L::kind);
+  w.metadata(detail::structure_key("hush.structure", prefix), structure_hash(net));
   w.metadata("hush.version", version_string);
 }
 
@@ -147,14 +156,16 @@ class load_plan {
     } v{*this, prefix};
     net.visit(v);
   }
-  /// The file's hush structure hash, when it has one, must be `net`'s.
+  /// The file's hush structure hash, when it has one, must be `net`'s (the one saved under
+  /// `prefix`, as add_weights did).
   template <class L>
-  void same_structure(const L& net) {
-    const auto saved = file_.metadata.find("hush.structure");
+  void same_structure(const L& net, const std::string& prefix = "") {
+    const auto saved = file_.metadata.find(detail::structure_key("hush.structure", prefix));
     if (saved == file_.metadata.end() || saved->second == structure_hash(net)) return;
-    const auto arch = file_.metadata.find("hush.architecture");
-    problem("saved from a different structure (" + (arch != file_.metadata.end() ? arch->second : std::string("?")) +
-            ", " + saved->second + ") than this network (" + L::kind + ", " + structure_hash(net) + ")");
+    const auto arch = file_.metadata.find(detail::structure_key("hush.architecture", prefix));
+    problem((prefix.empty() ? std::string() : "'" + prefix + "' ") + "saved from a different structure (" +
+            (arch != file_.metadata.end() ? arch->second : std::string("?")) + ", " + saved->second +
+            ") than this network (" + L::kind + ", " + structure_hash(net) + ")");
   }
   /// Copies everything, or throws io_error naming the file and the first problems.
   load_report commit(bool strict) {

@@ -7,6 +7,7 @@
 //                         discriminators), logs clamped at -100
 //   l0_loss               (|p - t| + 1e-8)^gamma, gamma    Noise2Noise's annealed "L0"
 //                         annealed from 2 to 0 by the trainer
+//   wasserstein_loss      (1 - 2t)·p: -p real, +p fake     the WGAN critic's (Arjovsky et al.)
 // pred and target have the same shape; forward returns the loss and keeps dL/dpred.
 #include <cstdint>
 
@@ -51,6 +52,10 @@ struct bce_with_logits_loss : mean_pointwise_loss<ops::bce_with_logits> {
 };
 struct bce_loss : mean_pointwise_loss<ops::bce_from_probability> {
   static constexpr const char* kind = "bce";
+};
+/// The WGAN critic's loss on raw scores: targets 1 (real) and 0 (generated), as BCE's are.
+struct wasserstein_loss : mean_pointwise_loss<ops::wasserstein> {
+  static constexpr const char* kind = "wasserstein";
 };
 /// Noise2Noise's L0: gamma goes from 2 (L2) at the start of training to 0 at its end, linearly
 /// (Lehtinen et al. 2018, §3.3); anneal(progress) sets it for progress in [0, 1].

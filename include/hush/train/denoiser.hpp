@@ -41,6 +41,7 @@
 #include "hush/noise/spec.hpp"
 #include "hush/optim/adam.hpp"
 #include "hush/optim/schedule.hpp"
+#include "hush/train/log_csv.hpp"
 #include "hush/train/progress.hpp"
 
 namespace hush::train {
@@ -124,41 +125,24 @@ struct denoiser_history {
   }
   /// Reads back what csv() and tenths_csv() wrote; `where` names the checkpoint in errors.
   static denoiser_history parse(const std::string& csv, const std::string& tenths, const std::string& where) {
-    const auto number = [&](const std::string& cell) {
-      try {
-        std::size_t used = 0;
-        const double v = std::stod(cell, &used);
-        if (used == cell.size() && std::isfinite(v)) return v;
-      } catch (const std::exception&) {
-      }
-      throw io_error(where + ": its log's value '" + cell + "' is not a finite number");
-    };
-    const auto cells = [](const std::string& line) {
-      std::vector<std::string> c;
-      std::stringstream ss(line);
-      for (std::string cell; std::getline(ss, cell, ',');) c.push_back(cell);
-      if (!line.empty() && line.back() == ',') c.emplace_back();
-      return c;
-    };
+    const auto number = [&](const std::string& cell) { return detail::csv_number(cell, where); };
     denoiser_history h;
     std::istringstream in(csv);
     std::string line;
     std::getline(in, line);
     if (line != "epoch,train_loss,val_psnr,val_ssim,train_seconds,eval_seconds") throw io_error(where + ": its log has no header");
     while (std::getline(in, line)) {
-      const auto c = cells(line);
+      const auto c = detail::csv_cells(line);
       if (c.size() != 6) throw io_error(where + ": a row of its log has " + std::to_string(c.size()) + " cells, not 6");
       if (c[0] == "0") {
         h.noisy_psnr = number(c[2]), h.noisy_ssim = number(c[3]);
         continue;
       }
-      const double e = number(c[0]);
-      if (!(e >= 1 && e <= 1e6 && e == std::floor(e))) throw io_error(where + ": its log's epoch '" + c[0] + "' is not 1 to 10^6");
-      h.epochs.push_back({int(e), number(c[1]), number(c[2]), number(c[3]), number(c[4]), number(c[5])});
+      h.epochs.push_back({detail::csv_epoch(c[0], where), number(c[1]), number(c[2]), number(c[3]), number(c[4]), number(c[5])});
     }
     std::istringstream tin(tenths);
     while (std::getline(tin, line)) {
-      const auto c = cells(line);
+      const auto c = detail::csv_cells(line);
       if (c.size() == 2) h.tenths.push_back({number(c[0]), number(c[1])});
     }
     return h;

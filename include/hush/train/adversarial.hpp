@@ -1,0 +1,198 @@
+#pragma once
+// One step of adversarial training (Goodfellow et al. 2014) of any generator type against any
+// discriminator type, for restoration: G maps a degraded input to an image, D scores an image as
+// real or made. As seeds 001 and 002 train:
+//   1. fake = G(input)
+//   2. D's update: D(real) toward "real", D(fake) toward "generated", either as two updates in
+//      turn (Keras's train_on_batch on each, seed 001: `separate`) or one on their sum
+//      (PyTorch's DCGAN: `joint`); with the WGAN critic's loss, its weights clipped after each
+//      update and `critic_steps` updates (each on a batch of its own) per generator update
+//   3. G's update through D, whose parameters do not move:
+//        λg·content(fake, real) + λd·adversarial(D(fake), "real")
+//      a weighted_terms loss: its terms are on different tensors (the image, D's score)
+// Each network has its own Adam and schedule. D's batch norm is in training mode throughout (its
+// running statistics follow every batch it sees), as in PyTorch. The epochs, files and
+// validation around these steps are train/gan.hpp's.
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "hush/backend/unary_ops.hpp"
+#include "hush/core/error.hpp"
+#include "hush/graph/model.hpp"
+#include "hush/losses/pointwise.hpp"
+#include "hush/losses/weighted_terms.hpp"
+#include "hush/optim/adam.hpp"
+#include "hush/optim/schedule.hpp"
+
+namespace hush::train {
+
+/// The adversarial loss on D's raw score: binary cross-entropy on a logit (D ends in a linear
+/// layer; its sigmoid is the probability "real"), or the WGAN critic's E[D(fake)] - E[D(real)].
+enum class adversarial_kind { bce, wasserstein };
+/// How D learns from a real and a generated batch: two updates in turn, or one on their sum.
+enum class critic_update { separate, joint };
+
+inline const char* name_of(adversarial_kind k) { return k == adversarial_kind::bce ? "bce" : "wasserstein"; }
+inline const char* name_of(critic_update u) { return u == critic_update::separate ? "separate" : "joint"; }
+
+/// One network's optimizer (Adam) and schedule.
+struct network_recipe {
+  float lr = 2e-4f, beta1 = 0.5f, beta2 = 0.999f;
+  bool cosine = false;  // decay to lr/100 by a cosine over the run; else constant
+};
+
+struct adversarial_options {
+  network_recipe generator, discriminator;
+  float content_weight = 1.0f;       // λg
+  float adversarial_weight = 0.01f;  // λd
+  adversarial_kind adversarial = adversarial_kind::bce;
+  critic_update update = critic_update::separate;
+  int critic_steps = 1;  // D's updates per G update (WGAN: 5)
+  float clip = 0.0f;     // D's weights clipped to [-clip, clip] after each update (WGAN: 0.01); 0: not
+
+  /// Throws hush::error naming the first setting that cannot work.
+  void validate() const {
+    const auto bad = [](const std::string& what) { throw error("GAN training: " + what); };
+    const auto check = [&](const network_recipe& r, const char* who) {
+      if (!(std::isfinite(r.lr) && r.lr > 0)) bad(std::string(who) + "'s learning rate must be a positive number");
+      if (!(r.beta1 >= 0 && r.beta1 < 1 && r.beta2 >= 0 && r.beta2 < 1)) bad(std::string(who) + "'s betas must be in [0, 1)");
+    };
+    check(generator, "the generator");
+    check(discriminator, "the discriminator");
+    if (!(std::isfinite(content_weight) && content_weight >= 0)) bad("the content weight must be >= 0");
+    if (!(std::isfinite(adversarial_weight) && adversarial_weight >= 0)) bad("the adversarial weight must be >= 0");
+    if (critic_steps < 1) bad("critic steps must be at least 1, not " + std::to_string(critic_steps));
+    if (!(std::isfinite(clip) && clip >= 0)) bad("the clip bound must be >= 0 (0: no clipping)");
+  }
+};
+
+/// What one step measured: D's loss on the real and the generated batch (the last critic
+/// update's), G's two terms unweighted.
+struct gan_losses {
+  double d_real = 0, d_fake = 0, g_content = 0, g_adversarial = 0;
+};
+
+/// The adversarial loss a run chose, over one interface.
+class adversarial_loss {
+ public:
+  explicit adversarial_loss(adversarial_kind k = adversarial_kind::bce) : kind_(k) {}
+  template <class Ctx>
+  float forward(Ctx& ctx, const tensor_of<Ctx>& score, const tensor_of<Ctx>& target) {
+    return kind_ == adversarial_kind::bce ? bce_.forward(ctx, score, target) : wgan_.forward(ctx, score, target);
+  }
+  template <class Ctx>
+  const tensor_of<Ctx>& backward(const Ctx& ctx) const {
+    return kind_ == adversarial_kind::bce ? bce_.backward(ctx) : wgan_.backward(ctx);
+  }
+
+ private:
+  adversarial_kind kind_;
+  bce_with_logits_loss bce_;
+  wasserstein_loss wgan_;
+};
+
+/// The two networks, their optimizers and losses: step() is one generator update and the
+/// discriminator's updates before it. `Content` is any loss of (G(x), real): pixel L1 or L2, or
+/// a perceptual loss on a frozen feature network.
+template <class G, class D, class Backend, class Content>
+class adversarial_training {
+ public:
+  using tensor_type = typename context<Backend>::tensor;
+
+  adversarial_training(model<G, Backend>& g, model<D, Backend>& d, const adversarial_options& o, Content content = Content{})
+      : opt_g(g.net, recipe(o.generator)), opt_d(d.net, recipe(o.discriminator)), g_(g), d_(d), o_(o),
+        critic_(o.adversarial),
+        generator_loss_({o.content_weight, o.adversarial_weight}, std::move(content), adversarial_loss(o.adversarial)) {
+    o.validate();
+  }
+
+  /// `batch(i)` gives critic update i's (input, real) as tensors in the backend's memory, for i
+  /// in [0, critic_steps); the generator learns from the last. Learning rates follow each
+  /// optimizer's step count and `total_steps` generator updates in the run.
+  template <class Batch>
+  gan_losses step(Batch&& batch, std::int64_t total_steps = 0) {
+    gan_losses l;
+    const tensor_type* fake = nullptr;
+    const tensor_type* real = nullptr;
+    for (int i = 0; i < o_.critic_steps; ++i) {
+      const auto& [x, r] = batch(i);
+      g_.train(), d_.train();
+      fake = &g_.forward(x);
+      real = &r;
+      update_discriminator(r, *fake, total_steps, l);
+    }
+    // The generator, through D as it is now; D's gradients are cleared at its next update.
+    set_lr(opt_g, o_.generator, total_steps);
+    g_.zero_grad();
+    const auto& score = d_.forward(*fake);
+    set_target(score.shape(), 1.0f);
+    generator_loss_.forward(g_.ctx, *fake, *real, score, d_.ctx[target_]);
+    l.g_content = generator_loss_.term(0), l.g_adversarial = generator_loss_.term(1);
+    const auto& through_d = d_.backward(generator_loss_.template backward<1>(g_.ctx));
+    auto& dfake = g_.ctx[dfake_];
+    const auto& dcontent = generator_loss_.template backward<0>(g_.ctx);
+    dfake.resize(dcontent.shape());
+    dfake.zero();
+    axpy(g_.ctx.backend, dfake.numel(), 1.0f, dcontent.data(), dfake.data());
+    axpy(g_.ctx.backend, dfake.numel(), 1.0f, through_d.data(), dfake.data());
+    g_.backward(dfake);
+    opt_g.step(g_.ctx.backend);
+    ++g_.ctx.step, ++d_.ctx.step;
+    return l;
+  }
+
+  adam opt_g, opt_d;
+
+ private:
+  static adam::options recipe(const network_recipe& r) { return {.lr = r.lr, .beta1 = r.beta1, .beta2 = r.beta2}; }
+  void set_lr(adam& opt, const network_recipe& r, std::int64_t total) {
+    opt.opt.lr = r.cosine && total > 0 ? cosine_schedule{r.lr, total, r.lr / 100}(opt.steps()) : r.lr;
+  }
+  /// D's target: `v` for every score of shape `s`.
+  void set_target(shape s, float v) {
+    auto& t = d_.ctx[target_];
+    t.resize(s);
+    fill(d_.ctx.backend, t.numel(), v, t.data());
+  }
+  /// D's loss on one batch toward `label` (1 real, 0 generated); adds its gradients.
+  double score_and_learn(const tensor_type& images, float label) {
+    const auto& score = d_.forward(images);
+    set_target(score.shape(), label);
+    const double loss = critic_.forward(d_.ctx, score, d_.ctx[target_]);
+    d_.backward(critic_.backward(d_.ctx));
+    return loss;
+  }
+  void update_discriminator(const tensor_type& real, const tensor_type& fake, std::int64_t total, gan_losses& l) {
+    // D's schedule counts its updates: `separate` makes two per critic step.
+    const std::int64_t d_total = total * o_.critic_steps * (o_.update == critic_update::separate ? 2 : 1);
+    const auto update = [&] {
+      set_lr(opt_d, o_.discriminator, d_total);
+      opt_d.step(d_.ctx.backend);
+      if (o_.clip > 0) clip_weights();
+    };
+    d_.zero_grad();
+    l.d_real = score_and_learn(real, 1.0f);
+    if (o_.update == critic_update::separate) update(), d_.zero_grad();
+    l.d_fake = score_and_learn(fake, 0.0f);
+    update();
+  }
+  void clip_weights() {
+    using M = memory_of<Backend>;
+    for_each_parameter(d_.net, [&](std::string_view, parameter& p) {
+      auto& v = p.value.as<M>();
+      unary_forward(d_.ctx.backend, ops::clamp{-o_.clip, o_.clip}, v.numel(), v.data(), v.data());
+    });
+  }
+
+  model<G, Backend>& g_;
+  model<D, Backend>& d_;
+  adversarial_options o_;
+  adversarial_loss critic_;
+  weighted_terms<Content, adversarial_loss> generator_loss_;
+  kept target_, dfake_;
+};
+
+}  // namespace hush::train

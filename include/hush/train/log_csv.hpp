@@ -1,0 +1,42 @@
+#pragma once
+// Reading back the CSV logs the trainers keep in their checkpoints: cells of a line, and numbers
+// that must be finite, with errors that name the checkpoint.
+#include <cmath>
+#include <cstddef>
+#include <exception>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "hush/core/error.hpp"
+
+namespace hush::train::detail {
+
+/// The comma-separated cells of `line`; a trailing comma ends with an empty cell.
+inline std::vector<std::string> csv_cells(const std::string& line) {
+  std::vector<std::string> c;
+  std::stringstream ss(line);
+  for (std::string cell; std::getline(ss, cell, ',');) c.push_back(cell);
+  if (!line.empty() && line.back() == ',') c.emplace_back();
+  return c;
+}
+
+/// `cell` as a finite number, or io_error naming `where`.
+inline double csv_number(const std::string& cell, const std::string& where) {
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(cell, &used);
+    if (used == cell.size() && std::isfinite(v)) return v;
+  } catch (const std::exception&) {
+  }
+  throw io_error(where + ": its log's value '" + cell + "' is not a finite number");
+}
+
+/// `cell` as an epoch number 1 to 10^6, or io_error naming `where`.
+inline int csv_epoch(const std::string& cell, const std::string& where) {
+  const double e = csv_number(cell, where);
+  if (!(e >= 1 && e <= 1e6 && e == std::floor(e))) throw io_error(where + ": its log's epoch '" + cell + "' is not 1 to 10^6");
+  return int(e);
+}
+
+}  // namespace hush::train::detail
