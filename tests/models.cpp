@@ -11,6 +11,7 @@
 #include "hush/models/discriminator.hpp"
 #include "hush/models/resnet.hpp"
 #include "hush/models/unet.hpp"
+#include "hush/models/vgg.hpp"
 #include "support.hpp"
 
 namespace m = hush::models;
@@ -50,7 +51,52 @@ void check_logits(const char* name, Net net, std::int64_t size) {
   CHECK_MESSAGE(worst < 1e-3, name << ": worst relative logit error " << worst);
 }
 
+/// Eval-mode output of `net` against tests/reference/torchvision_vgg.py's: weights by the formula
+/// times sqrt(6), input formula("input") x 16 + 0.5.
+template <class Net>
+void check_vgg(const std::string& name, Net net, hush::shape in) {
+  INFO(name);
+  const auto ref = hush::io::read_safetensors(std::filesystem::path(HUSH_REFERENCE_DATA) / "vgg.safetensors");
+  hush::model<Net, hush::backend::cpu> model({.seed = 1}, std::move(net));
+  model.setup(in);
+  hush::test::fill_by_formula(model.net, std::sqrt(6.0f));
+  hush::tensor x(in);
+  hush::test::formula("input", x);
+  for (auto& v : x.values()) v = v * 16.0f + 0.5f;
+  const auto& stored_x = ref.arrays.at(name + ".input").values;
+  REQUIRE(std::equal(stored_x.begin(), stored_x.end(), x.values().begin()));
+  model.eval();
+  const auto& out = model.forward(x);
+  const auto& want = ref.arrays.at(name + ".output").values;
+  REQUIRE(static_cast<std::size_t>(out.numel()) == want.size());
+  double worst = 0, scale = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) scale = std::max(scale, std::abs(double(want[i])));
+  for (std::size_t i = 0; i < want.size(); ++i) worst = std::max(worst, std::abs(double(out[std::int64_t(i)]) - want[i]) / scale);
+  CHECK_MESSAGE(worst < 1e-4, name << ": worst error " << worst << " of the largest output " << scale);
+}
+
 }  // namespace
+
+TEST_CASE("VGG-16 and VGG-19 match torchvision's: names, sizes, outputs (eval mode)") {
+  static_assert(m::vgg16{}.parameter_count() == 138'357'544);  // torchvision.models.vgg16()
+  static_assert(m::vgg19{}.parameter_count() == 143'667'240);
+  hush::model<m::vgg19, hush::backend::cpu> model;
+  model.setup({1, 3, 32, 32});
+  std::vector<std::string> names;
+  hush::for_each_parameter(model.net, [&](std::string_view n, hush::parameter&) { names.emplace_back(n); });
+  REQUIRE(names.size() == 38);
+  CHECK(names.front() == "features.0.weight");
+  CHECK(names[2] == "features.2.weight");
+  CHECK(names[4] == "features.5.weight");  // after a ReLU and a max pool
+  CHECK(names[31] == "features.34.bias");
+  CHECK(names[32] == "classifier.0.weight");
+  CHECK(names.back() == "classifier.6.bias");
+  check_vgg("vgg16", m::vgg16{}, {1, 3, 32, 32});
+  check_vgg("vgg19", m::vgg19{}, {1, 3, 32, 32});
+  check_vgg("vgg16_features", m::vgg_features<64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0>{},
+            {1, 3, 64, 64});
+  check_vgg("vgg19_features9", m::vgg_features<64, 64, 0, 128, 128>{}, {2, 3, 24, 20});
+}
 
 TEST_CASE("torchvision's state_dict names") {
   hush::model<m::resnet50, hush::backend::cpu> model;

@@ -126,6 +126,8 @@ TEST_CASE("activations, softmax, pooling, upsampling and flatten against PyTorch
   check("max_pool2d_3_stride2_pad1", hush::max_pool2d({.kernel = 3, .stride = 2, .padding = 1}));
   check("avg_pool2d_3_stride2_pad1", hush::avg_pool2d({.kernel = 3, .stride = 2, .padding = 1}));
   check("global_avg_pool", hush::global_avg_pool{});
+  check("adaptive_avg_pool2d_overlapping", hush::adaptive_avg_pool2d({.height = 4, .width = 3}));
+  check("adaptive_avg_pool2d_7_from_3x2", hush::adaptive_avg_pool2d({.height = 7, .width = 7}));
   check("upsample_nearest_2", hush::upsample({.scale = 2}));
   check("upsample_bilinear_2", hush::upsample({.scale = 2, .interpolation = hush::upsample::interpolation::bilinear}));
   check("upsample_bilinear_4", hush::upsample({.scale = 4, .interpolation = hush::upsample::interpolation::bilinear}));

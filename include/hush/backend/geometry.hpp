@@ -45,6 +45,17 @@ struct pool_geometry {
   }
 };
 
+/// Adaptive average pooling x (N,C,H,W) -> y (N,C,P,Q), torch.nn.AdaptiveAvgPool2d: output row p
+/// averages input rows [floor(p·H/P), ceil((p+1)·H/P)), and likewise for columns. Windows may
+/// overlap (H not a multiple of P) or repeat rows (H < P).
+struct adaptive_pool_geometry {
+  std::int64_t n, c, h, w, p, q;
+  static constexpr HUSH_HD std::int64_t begin(std::int64_t o, std::int64_t in, std::int64_t out) { return o * in / out; }
+  static constexpr HUSH_HD std::int64_t end(std::int64_t o, std::int64_t in, std::int64_t out) {
+    return ((o + 1) * in + out - 1) / out;
+  }
+};
+
 /// Upsampling x (N,C,H,W) by an integer factor -> y (N,C,H·scale,W·scale).
 struct upsample_geometry {
   std::int64_t n, c, h, w, scale;

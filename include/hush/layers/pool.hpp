@@ -1,6 +1,7 @@
 #pragma once
 // Pooling: x (N,C,H,W) -> y (N,C,P,Q). torch.nn.MaxPool2d / AvgPool2d (count_include_pad=False),
-// and global average pooling x (N,C,H,W) -> y (N,C) as torchvision's avgpool + flatten.
+// AdaptiveAvgPool2d((P, Q)) (a fixed output size from any input, as torchvision's VGG), and
+// global average pooling x (N,C,H,W) -> y (N,C) as torchvision's ResNet avgpool + flatten.
 #include <cstdint>
 #include <string>
 
@@ -91,6 +92,49 @@ struct avg_pool2d : detail::pool2d<avg_pool2d> {
 }  // namespace hush
 
 namespace hush {
+
+/// adaptive_avg_pool2d({.height = 7, .width = 7}): x (N,C,H,W) -> y (N,C,7,7) for any H, W, as
+/// torch.nn.AdaptiveAvgPool2d((7, 7)); the identity when the input is 7×7 already.
+struct adaptive_avg_pool2d {
+  static constexpr const char* kind = "adaptive_avg_pool2d";
+  struct options {
+    std::int64_t height, width;
+  };
+  constexpr explicit adaptive_avg_pool2d(options o) : opt(o) {}
+  constexpr std::int64_t parameter_count() const { return 0; }
+  shape output_shape(shape in) const {
+    if (in.rank != 4) throw shape_error("adaptive_avg_pool2d: expected (N, C, H, W), got " + in.str());
+    if (opt.height < 1 || opt.width < 1)
+      throw shape_error("adaptive_avg_pool2d: the output size " + std::to_string(opt.height) + "x" + std::to_string(opt.width) +
+                        " must be at least 1x1");
+    return {in.n(), in.c(), opt.height, opt.width};
+  }
+  template <class Ctx>
+  void setup(Ctx& ctx, shape in) {
+    ctx.keep(y_, output_shape(in), buffer_role::output);
+    ctx.keep(dx_, in, buffer_role::input_gradient);
+    geom_ = adaptive_pool_geometry{in.n(), in.c(), in.h(), in.w(), opt.height, opt.width};
+  }
+  template <class Ctx>
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
+    adaptive_avg_pool2d_forward(ctx.backend, geom_, x.data(), ctx[y_].data());
+    return ctx[y_];
+  }
+  template <class Ctx>
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>&, const tensor_of<Ctx>& dy) {
+    adaptive_avg_pool2d_backward(ctx.backend, geom_, dy.data(), ctx[dx_].data());
+    return ctx[dx_];
+  }
+  template <class V>
+  void visit(V&&) {}
+  std::string describe() const { return std::to_string(opt.height) + "x" + std::to_string(opt.width); }
+
+  options opt;
+
+ private:
+  adaptive_pool_geometry geom_{};
+  kept y_, dx_;
+};
 
 /// global_avg_pool: x (N,C,H,W) -> y (N,C), the mean of each plane: torchvision's
 /// AdaptiveAvgPool2d(1) followed by flatten. An average pool with the whole plane as its window.

@@ -66,4 +66,20 @@ inline void avg_pool2d_backward(cpu, const pool_geometry& g, const float* dy, fl
   detail::per_plane(g, [&](auto& one, auto xo, auto yo) { avg_pool2d_backward(reference{}, one, dy + yo, dx + xo); });
 }
 
+/// One plane per thread, the reference's loops within it.
+inline void adaptive_avg_pool2d_forward(cpu, const adaptive_pool_geometry& g, const float* x, float* y) {
+  adaptive_pool_geometry one = g;
+  one.n = 1, one.c = 1;
+  const std::int64_t planes = g.n * g.c;
+#pragma omp parallel for if (planes > 1 && planes * g.h * g.w > 16384)
+  for (std::int64_t i = 0; i < planes; ++i) adaptive_avg_pool2d_forward(reference{}, one, x + i * g.h * g.w, y + i * g.p * g.q);
+}
+inline void adaptive_avg_pool2d_backward(cpu, const adaptive_pool_geometry& g, const float* dy, float* dx) {
+  adaptive_pool_geometry one = g;
+  one.n = 1, one.c = 1;
+  const std::int64_t planes = g.n * g.c;
+#pragma omp parallel for if (planes > 1 && planes * g.h * g.w > 16384)
+  for (std::int64_t i = 0; i < planes; ++i) adaptive_avg_pool2d_backward(reference{}, one, dy + i * g.p * g.q, dx + i * g.h * g.w);
+}
+
 }  // namespace hush::backend

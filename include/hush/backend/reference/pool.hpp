@@ -69,4 +69,30 @@ inline void avg_pool2d_backward(reference, const pool_geometry& g, const float* 
   });
 }
 
+/// The mean of each adaptive window (backend/geometry.hpp).
+inline void adaptive_avg_pool2d_forward(reference, const adaptive_pool_geometry& g, const float* x, float* y) {
+  using G = adaptive_pool_geometry;
+  for (std::int64_t plane = 0; plane < g.n * g.c; ++plane)
+    for (std::int64_t p = 0; p < g.p; ++p)
+      for (std::int64_t q = 0; q < g.q; ++q) {
+        const auto h0 = G::begin(p, g.h, g.p), h1 = G::end(p, g.h, g.p), w0 = G::begin(q, g.w, g.q), w1 = G::end(q, g.w, g.q);
+        double s = 0;
+        for (auto i = h0; i < h1; ++i)
+          for (auto j = w0; j < w1; ++j) s += x[(plane * g.h + i) * g.w + j];
+        y[(plane * g.p + p) * g.q + q] = static_cast<float>(s / double((h1 - h0) * (w1 - w0)));
+      }
+}
+inline void adaptive_avg_pool2d_backward(reference, const adaptive_pool_geometry& g, const float* dy, float* dx) {
+  using G = adaptive_pool_geometry;
+  for (std::int64_t i = 0; i < g.n * g.c * g.h * g.w; ++i) dx[i] = 0.0f;
+  for (std::int64_t plane = 0; plane < g.n * g.c; ++plane)
+    for (std::int64_t p = 0; p < g.p; ++p)
+      for (std::int64_t q = 0; q < g.q; ++q) {
+        const auto h0 = G::begin(p, g.h, g.p), h1 = G::end(p, g.h, g.p), w0 = G::begin(q, g.w, g.q), w1 = G::end(q, g.w, g.q);
+        const float share = dy[(plane * g.p + p) * g.q + q] / float((h1 - h0) * (w1 - w0));
+        for (auto i = h0; i < h1; ++i)
+          for (auto j = w0; j < w1; ++j) dx[(plane * g.h + i) * g.w + j] += share;
+      }
+}
+
 }  // namespace hush::backend

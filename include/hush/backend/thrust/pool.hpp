@@ -81,4 +81,33 @@ inline void avg_pool2d_backward(thrust, const pool_geometry& g, const float* dy,
   });
 }
 
+inline void adaptive_avg_pool2d_forward(thrust, const adaptive_pool_geometry& g, const float* x, float* y) {
+  detail::for_each_index(g.n * g.c * g.p * g.q, [=] HUSH_HD(std::int64_t i) {
+    using G = adaptive_pool_geometry;
+    const auto plane = i / (g.p * g.q), p = (i / g.q) % g.p, q = i % g.q;
+    const auto h0 = G::begin(p, g.h, g.p), h1 = G::end(p, g.h, g.p), w0 = G::begin(q, g.w, g.q), w1 = G::end(q, g.w, g.q);
+    float s = 0.0f;
+    for (auto a = h0; a < h1; ++a)
+      for (auto b = w0; b < w1; ++b) s += x[(plane * g.h + a) * g.w + b];
+    y[i] = s / static_cast<float>((h1 - h0) * (w1 - w0));
+  });
+}
+/// Gather form: each input element sums the shares of the windows that cover it.
+inline void adaptive_avg_pool2d_backward(thrust, const adaptive_pool_geometry& g, const float* dy, float* dx) {
+  detail::for_each_index(g.n * g.c * g.h * g.w, [=] HUSH_HD(std::int64_t i) {
+    using G = adaptive_pool_geometry;
+    const auto plane = i / (g.h * g.w), ih = (i / g.w) % g.h, iw = i % g.w;
+    float s = 0.0f;
+    for (std::int64_t p = 0; p < g.p; ++p) {
+      const auto h0 = G::begin(p, g.h, g.p), h1 = G::end(p, g.h, g.p);
+      if (ih < h0 || ih >= h1) continue;
+      for (std::int64_t q = 0; q < g.q; ++q) {
+        const auto w0 = G::begin(q, g.w, g.q), w1 = G::end(q, g.w, g.q);
+        if (iw >= w0 && iw < w1) s += dy[(plane * g.p + p) * g.q + q] / static_cast<float>((h1 - h0) * (w1 - w0));
+      }
+    }
+    dx[i] = s;
+  });
+}
+
 }  // namespace hush::backend
