@@ -59,6 +59,7 @@ check "infer: HUSH_DEVICE of no device" 1 "HUSH_DEVICE=tpu is not a device: use 
 check "infer: weights of another model" 1 "missing tensor 'layer1.3.conv1.weight'" "$bin/hush-infer" --model resnet56 --weights "$data/resnet20.weights.safetensors" --input "$data/resnet20_input.safetensors" --output "$dir/out8.safetensors"
 check "infer: input of the wrong shape" 1 "must be \(N, 3, H, W\)" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --input "$dir/logits.safetensors" --output "$dir/out9.safetensors"
 check "infer: several tensors in the input" 1 "expected exactly one tensor, found 5" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --input "$data/quality_grey.safetensors" --output "$dir/out10.safetensors"
+check "infer: a VGG given a ResNet's weights" 1 "missing tensor 'features.0.weight' \(is this a vgg16\?\)" "$bin/hush-infer" --model vgg16 --weights "$data/resnet20.weights.safetensors" --image "$dir/clean.ppm"
 check "infer: missing weights" 1 "absent.safetensors: no such file" "$bin/hush-infer" --model resnet20 --weights "$dir/absent.safetensors" --image "$dir/clean.ppm"
 check "robustness: unknown regime" 1 "unknown regime 'fancy'" "$bin/hush-robustness" --regimes clean,fancy --out "$dir/out11"
 check "robustness: unknown training noise" 1 "unknown noise 'blur'" "$bin/hush-robustness" --train-noise "blur(size=3)" --out "$dir/out12"

@@ -1,8 +1,9 @@
-// hush-infer: runs a ResNet from a safetensors state_dict (torchvision's names) on a tensor file
-// or on images.
+// hush-infer: runs a ResNet or a VGG from a safetensors state_dict (torchvision's names) on a
+// tensor file or on images.
 //   hush-infer --model resnet50 --weights resnet50.safetensors --input x.safetensors --output y.safetensors
-//   hush-infer --model resnet18 --weights resnet18.safetensors --image cat.jpg dog.png
-// Input channels and classes are read from the weights (conv1.weight, fc.weight).
+//   hush-infer --model vgg16 --weights vgg16.safetensors --image cat.jpg dog.png
+// Input channels and classes are read from the weights (the first convolution's and the last
+// linear layer's). scripts/torchvision_weights.py writes torchvision's models in this form.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "hush/hush.hpp"
 #include "hush/io/opencv.hpp"
 #include "hush/models/resnet.hpp"
+#include "hush/models/vgg.hpp"
 
 namespace {
 
@@ -35,11 +37,15 @@ hush::tensor preprocess(const std::string& path, int resize, int crop, std::int6
   return t;
 }
 
+/// What the weights say about the network: its input channels and classes.
+struct io_sizes {
+  std::int64_t channels, classes;
+};
+
 template <class Net, class Backend>
-int run(Backend backend, const hush::io::safetensors_file& weights, const std::string& weights_path, m::resnet_options opt,
-        const std::string& input, const std::string& output, const std::vector<std::string>& images, bool cifar,
-        std::int64_t max_pixels) {
-  hush::model<Net, Backend> model({.backend = backend}, Net(opt));
+int run(Backend backend, const std::string& weights_path, Net net, io_sizes opt, const std::string& input,
+        const std::string& output, const std::vector<std::string>& images, bool cifar, std::int64_t max_pixels) {
+  hush::model<Net, Backend> model({.backend = backend}, std::move(net));
   hush::tensor x;
   if (!input.empty()) {
     const auto file = hush::io::read_safetensors(input);
@@ -62,7 +68,6 @@ int run(Backend backend, const hush::io::safetensors_file& weights, const std::s
       std::copy(t.values().begin(), t.values().end(), x.data() + std::int64_t(i) * t.numel());
     }
   }
-  (void)weights;
   model.infer();
   const auto& xb = hush::to(backend, x);  // where the model runs
   const hush::tensor& logits = hush::to_host(model.forward(xb));
@@ -96,12 +101,12 @@ int run(Backend backend, const hush::io::safetensors_file& weights, const std::s
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Run a ResNet from PyTorch weights (safetensors, torchvision's names) on a tensor file or on images"};
+  CLI::App app{"Run a ResNet or a VGG from PyTorch weights (safetensors, torchvision's names) on a tensor file or on images"};
   std::string name, weights_path, input, output;
   std::vector<std::string> images;
-  app.add_option("--model", name, "resnet18, resnet34, resnet50, resnet20, resnet56 or resnet110")
+  app.add_option("--model", name, "resnet18, resnet34, resnet50, resnet20, resnet56, resnet110, vgg16 or vgg19")
       ->required()
-      ->check(CLI::IsMember({"resnet18", "resnet34", "resnet50", "resnet20", "resnet56", "resnet110"}));
+      ->check(CLI::IsMember({"resnet18", "resnet34", "resnet50", "resnet20", "resnet56", "resnet110", "vgg16", "vgg19"}));
   app.add_option("--weights", weights_path,
                  "the state_dict as safetensors; F32, F64, F16 and BF16 tensors are read (converted to float32 exactly, "
                  "F64 rounded)")
@@ -136,20 +141,27 @@ int main(int argc, char** argv) {
         throw hush::io_error(weights_path + ": missing tensor '" + tensor + "' (is this a " + name + "?)");
       return it->second.dims[axis];
     };
-    const m::resnet_options opt{.channels = dim("conv1.weight", 1), .classes = dim("fc.weight", 0)};
+    const bool vgg = name.rfind("vgg", 0) == 0;
+    const io_sizes opt{.channels = dim(vgg ? "features.0.weight" : "conv1.weight", 1),
+                       .classes = dim(vgg ? "classifier.6.weight" : "fc.weight", 0)};
     if (opt.channels < 1 || opt.channels > 64 || opt.classes < 1)
-      throw hush::io_error(weights_path + ": conv1.weight gives " + std::to_string(opt.channels) + " input channels and fc.weight " +
-                           std::to_string(opt.classes) + " classes: not a ResNet's weights");
+      throw hush::io_error(weights_path + ": the first convolution gives " + std::to_string(opt.channels) +
+                           " input channels and the last layer " + std::to_string(opt.classes) + " classes: not a " + name +
+                           "'s weights");
+    const m::resnet_options resnet{.channels = opt.channels, .classes = opt.classes};
+    const m::vgg_options vgg_sizes{.channels = opt.channels, .classes = opt.classes};
     return hush::with_device(choice, [&](auto backend) {
-      const auto go = [&]<class Net>(bool cifar) {
-        return run<Net>(backend, weights, weights_path, opt, input, output, images, cifar, max_pixels);
+      const auto go = [&](auto net, bool cifar) {
+        return run(backend, weights_path, std::move(net), opt, input, output, images, cifar, max_pixels);
       };
-      if (name == "resnet18") return go.template operator()<m::resnet18>(false);
-      if (name == "resnet34") return go.template operator()<m::resnet34>(false);
-      if (name == "resnet50") return go.template operator()<m::resnet50>(false);
-      if (name == "resnet20") return go.template operator()<m::resnet20>(true);
-      if (name == "resnet56") return go.template operator()<m::resnet56>(true);
-      return go.template operator()<m::resnet110>(true);
+      if (name == "resnet18") return go(m::resnet18(resnet), false);
+      if (name == "resnet34") return go(m::resnet34(resnet), false);
+      if (name == "resnet50") return go(m::resnet50(resnet), false);
+      if (name == "resnet20") return go(m::resnet20(resnet), true);
+      if (name == "resnet56") return go(m::resnet56(resnet), true);
+      if (name == "resnet110") return go(m::resnet110(resnet), true);
+      if (name == "vgg16") return go(m::vgg16(vgg_sizes), false);
+      return go(m::vgg19(vgg_sizes), false);
     });
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hush-infer: %s\n", hush::explain(e).c_str());
