@@ -107,6 +107,8 @@ TEST_CASE("pooling and flatten") {
   check_layer(hush::avg_pool2d({.kernel = 3, .stride = 2, .padding = 1}), {1, 2, 7, 7});
   check_layer(hush::adaptive_avg_pool2d({.height = 4, .width = 3}), {2, 3, 10, 9});  // overlapping windows
   check_layer(hush::adaptive_avg_pool2d({.height = 7, .width = 7}), {1, 2, 3, 2});   // rows and columns repeated
+  check_layer(hush::imagenet_normalize{}, {2, 3, 4, 5});
+  check_layer(hush::imagenet_normalize{}, {2, 1, 4, 5});  // grey, repeated to three channels
   check_layer(hush::flatten{}, {2, 3, 4, 4});
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "hush/hush.hpp"
+#include "hush/losses/perceptual.hpp"
 #include "hush/models/discriminator.hpp"
 #include "hush/models/resnet.hpp"
 #include "hush/models/unet.hpp"
@@ -96,6 +97,50 @@ TEST_CASE("VGG-16 and VGG-19 match torchvision's: names, sizes, outputs (eval mo
   check_vgg("vgg16_features", m::vgg_features<64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0>{},
             {1, 3, 64, 64});
   check_vgg("vgg19_features9", m::vgg_features<64, 64, 0, 128, 128>{}, {2, 3, 24, 20});
+}
+
+TEST_CASE("the content loss on VGG-19's first nine layers: value and gradient from PyTorch, colour and grey") {
+  const auto ref = hush::io::read_safetensors(std::filesystem::path(HUSH_REFERENCE_DATA) / "vgg.safetensors");
+  for (const auto& [name, channels] : {std::pair{std::string("perceptual"), 3}, std::pair{std::string("perceptual_grey"), 1}}) {
+    INFO(name);
+    const hush::shape in{2, channels, 24, 20};
+    hush::perceptual_loss<m::vgg_features<64, 64, 0, 128, 128>, hush::backend::cpu> loss;
+    loss.setup(in);
+    hush::test::fill_by_formula(loss.features.net, std::sqrt(6.0f));
+    hush::tensor pred(in), target(in);
+    hush::test::formula(name + ".pred", pred), hush::test::formula(name + ".target", target);
+    for (auto& v : pred.values()) v = v * 16.0f + 0.5f;
+    for (auto& v : target.values()) v = v * 16.0f + 0.5f;
+    const float value = loss.forward(loss.features.ctx, pred, target);
+    CHECK(value == doctest::Approx(ref.arrays.at(name + ".loss").values[0]).epsilon(1e-4));
+    const auto& grad = loss.backward(loss.features.ctx);
+    const auto& want = ref.arrays.at(name + ".grad").values;
+    REQUIRE(std::size_t(grad.numel()) == want.size());
+    double worst = 0, scale = 0;
+    for (std::size_t i = 0; i < want.size(); ++i) scale = std::max(scale, std::abs(double(want[i])));
+    for (std::size_t i = 0; i < want.size(); ++i) worst = std::max(worst, std::abs(grad[std::int64_t(i)] - double(want[i])) / scale);
+    CHECK_MESSAGE(worst < 1e-4, "worst gradient error " << worst << " of the largest " << scale);
+  }
+}
+
+TEST_CASE("the content loss takes a torchvision file's tensors by name, and names a file that does not fit") {
+  hush::test::temp_dir dir("perceptual");
+  // A "torchvision" file: VGG-19's first two convolutions and a classifier tensor the loss ignores.
+  hush::model<m::vgg_features<64, 64>, hush::backend::cpu> source({.seed = 7});
+  source.setup({1, 3, 8, 8});
+  hush::io::safetensors_writer w;
+  hush::add_weights(w, source.net);
+  const std::vector<float> extra(10, 1.0f);
+  w.add("classifier.6.bias", {10}, extra.data());
+  w.write(dir.path / "vgg.safetensors");
+  hush::perceptual_loss<m::vgg_features<64, 64>, hush::backend::cpu> loss({.weights = dir.path / "vgg.safetensors"});
+  loss.setup({1, 3, 8, 8});
+  std::vector<float> a, b;
+  hush::for_each_parameter(source.net, [&](std::string_view, hush::parameter& p) { a.insert(a.end(), p.value.host().values().begin(), p.value.host().values().end()); });
+  hush::for_each_parameter(loss.features.net, [&](std::string_view, hush::parameter& p) { b.insert(b.end(), p.value.host().values().begin(), p.value.host().values().end()); });
+  CHECK(a == b);
+  hush::perceptual_loss<m::vgg_features<64, 64, 0, 128>, hush::backend::cpu> deeper({.weights = dir.path / "vgg.safetensors"});
+  CHECK_THROWS_WITH_AS(deeper.setup({1, 3, 8, 8}), doctest::Contains("missing tensor 'features.5.weight'"), hush::io_error);
 }
 
 TEST_CASE("torchvision's state_dict names") {

@@ -29,6 +29,7 @@
 #include "hush/layers/dropout.hpp"
 #include "hush/layers/flatten.hpp"
 #include "hush/layers/identity.hpp"
+#include "hush/layers/imagenet_normalize.hpp"
 #include "hush/layers/linear.hpp"
 #include "hush/layers/norm.hpp"
 #include "hush/layers/pool.hpp"

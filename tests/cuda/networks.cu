@@ -7,11 +7,13 @@
 
 #include "hush/backend/thrust.hpp"
 #include "hush/hush.hpp"
+#include "hush/losses/perceptual.hpp"
 #include "hush/metrics/quality.hpp"
 #include "hush/models/discriminator.hpp"
 #include "hush/models/residual_unet.hpp"
 #include "hush/models/resnet.hpp"
 #include "hush/models/unet.hpp"
+#include "hush/models/vgg.hpp"
 #include "hush/train/adversarial.hpp"
 #include "step.hpp"
 
@@ -65,12 +67,13 @@ float train_discriminator(discriminator_model& model, const hush::device_tensor&
   return step(model, loss, opt, images, real);
 }
 
-// ---- seed 001's GAN: the generator (residual U-Net) through the discriminator, the WGAN critic's
-// loss with weight clipping on the way (train/adversarial.hpp)
+// ---- seed 001's GAN: the generator (residual U-Net) through the discriminator, a VGG content
+// loss, and the WGAN critic's loss with weight clipping on the way (train/adversarial.hpp)
 
 using generator_model = hush::model<hush::models::residual_unet, hush::backend::thrust>;
+using vgg_content = hush::perceptual_loss<hush::models::vgg_features<64, 64, 0, 128, 128>, hush::backend::thrust>;
 using gan_step = hush::train::adversarial_training<hush::models::residual_unet, hush::models::dcgan_discriminator,
-                                                   hush::backend::thrust, hush::l1_loss>;
+                                                   hush::backend::thrust, vgg_content>;
 
 hush::train::gan_losses hush_cuda_gan_step(generator_model& g, discriminator_model& d, const hush::device_tensor& noisy,
                                            const hush::device_tensor& clean) {

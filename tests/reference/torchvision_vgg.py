@@ -4,7 +4,8 @@
 formula of torchvision_resnets.py (no weight file committed) times sqrt(6) on weights of rank 2
 and more (variance 2/fan_in: the activations keep their scale through 16 layers, where the plain
 formula's fade to the biases). VGG-16 and VGG-19 at 32x32 (the adaptive pool repeats features'
-1x1 output to 7x7), VGG-16's features at 64x64, VGG-19's first nine at 24x20. Writes tests/reference/data/vgg.safetensors.
+1x1 output to 7x7), VGG-16's features at 64x64, VGG-19's first nine at 24x20; and the content
+loss on those nine (losses/perceptual.hpp) with its gradient, on colour and grey images. Writes tests/reference/data/vgg.safetensors.
 Run: /usr/bin/python3 tests/reference/torchvision_vgg.py"""
 import os
 import sys
@@ -41,6 +42,22 @@ def main():
             tensors[name + ".input"] = x.clone()
             tensors[name + ".output"] = net(x)
         print(name, list(tensors[name + ".output"].shape), tensors[name + ".output"].flatten()[:3].tolist())
+    # The content loss mean((F(n(p)) - F(n(t)))^2), F = VGG-19's features[:9] (the weights above), n
+    # torchvision's ImageNet normalisation, grey images repeated to three channels: value and dL/dp.
+    f = torch.nn.Sequential(*vgg19.features[:9]).eval()
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    for name, channels in (("perceptual", 3), ("perceptual_grey", 1)):
+        shape = [2, channels, 24, 20]
+        p = torch.from_numpy(formula(name + ".pred", shape) * np.float32(16) + np.float32(0.5)).requires_grad_()
+        t = torch.from_numpy(formula(name + ".target", shape) * np.float32(16) + np.float32(0.5))
+        def n(x):
+            return (x.expand(-1, 3, -1, -1) - mean) / std
+        loss = torch.nn.functional.mse_loss(f(n(p)), f(n(t)))
+        loss.backward()
+        tensors[name + ".loss"] = loss.detach().reshape(1)
+        tensors[name + ".grad"] = p.grad
+        print(name, loss.item())
     write_safetensors(os.path.join(HERE, "data", "vgg.safetensors"), tensors)
 
 
