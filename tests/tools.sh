@@ -122,6 +122,12 @@ check "denoise: a reference of another size" 1 "a reference must have the noisy 
 check "denoise: a crop above the photos" 1 "smaller than the 64-pixel crop" "$bin/hush-denoise" train --train "$dir/photos/train" --val "$dir/photos/val" --out "$dir/out25" --width 4 --epochs 1 --steps 1 --crop 64
 check "denoise: masked L2 needs noise2noise" 1 "needs noise2noise pairs" "$bin/hush-denoise" train --train "$dir/photos/train" --val "$dir/photos/val" --out "$dir/out26" --loss masked_l2
 check "denoise: unknown model" 1 "unknown denoiser 'vdsr'" "$bin/hush-denoise" train --train "$dir/photos/train" --val "$dir/photos/val" --out "$dir/out27" --model vdsr
+# Seed 001's GAN through the same command: the generator's weights serve hush-denoise.
+check "denoise: a GAN run" 0 "residual_unet gan epoch 2: validation PSNR [0-9.]+ dB" "$bin/hush-denoise" train --gan --recipe seed001 --content l1 --train "$dir/photos/train" --val "$dir/photos/val" --out "$dir/gan" --width 4 --d-width 4 --epochs 2 --steps 2 --batch 2 --crop 32 --noise "gaussian(sigma=0.1)"
+check "denoise: the GAN run's files" 0 "" ls "$dir/gan/log.csv" "$dir/gan/curves.png" "$dir/gan/checkpoint.safetensors" "$dir/gan/generator.safetensors" "$dir/gan/discriminator.safetensors" "$dir/gan/grids/epoch_002.png"
+check "denoise: a GAN generator's weights" 0 "denoised: psnr=[0-9.]+" "$bin/hush-denoise" --weights "$dir/gan/generator.safetensors" --reference "$dir/clean.ppm" "$dir/noisy.png" "$dir/denoised5.png"
+check "denoise: GAN options need --gan" 1 "--content requires --gan" "$bin/hush-denoise" train --content vgg --train "$dir/photos/train" --val "$dir/photos/val" --out "$dir/out28"
+check "denoise: a VGG file that is not one" 1 "missing tensor 'features.0.weight'" "$bin/hush-denoise" train --gan --content vgg --vgg-weights "$data/resnet20.weights.safetensors" --train "$dir/photos/train" --val "$dir/photos/val" --out "$dir/out29" --width 4 --d-width 4 --epochs 1 --steps 1 --batch 2 --crop 32
 left=$(ls "$dir" | grep -c '^out' || true)
 if ((left != 0)); then echo "FAIL a failed run left a file behind: $(ls "$dir")"; failures=$((failures + 1)); fi
 echo "$((checks - failures)) passed, $failures failed"

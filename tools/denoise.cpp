@@ -2,6 +2,7 @@
 //   hush-denoise noisy.jpg clean.png                        the shipped blind denoiser
 //   hush-denoise --weights run/weights.safetensors --reference original.png noisy.jpg out.png
 //   hush-denoise train --train photos/train --val photos/val --out run --noise seed001
+//   hush-denoise train --gan --recipe seed001 --content vgg --vgg-weights vgg19.safetensors ...   seed 001's GAN
 //   hush-denoise table --val photos/val --set test=photos/test --weights blind=run/weights.safetensors --out t.md
 // A weights file says which network it holds (its "hush.denoiser" metadata, written by
 // `train`); a checkpoint.safetensors serves too. Photos of any size: padded to the network's
@@ -22,7 +23,11 @@
 #include "hush/hush.hpp"
 #include "hush/io/opencv.hpp"
 #include "hush/metrics/quality.hpp"
+#include "hush/losses/perceptual.hpp"
+#include "hush/models/discriminator.hpp"
+#include "hush/models/vgg.hpp"
 #include "hush/train/denoiser.hpp"
+#include "hush/train/gan_denoiser.hpp"
 #include "denoise_table.hpp"
 
 namespace fs = std::filesystem;
@@ -135,6 +140,42 @@ struct train_args {
   hush::denoise::model_choice model;
   hush::train::denoiser_options o;
   std::int64_t max_side = 0;
+  // Against a discriminator (--gan): seed 001's DCGAN-style one, `d_width` channels at its first block.
+  bool gan = false;
+  std::string content = "l2", vgg_weights, adversarial = "bce", critic = "separate", schedule = "cosine";
+  std::int64_t d_width = 16;
+  float beta1 = 0.9f;
+  hush::train::adversarial_options recipe;
+};
+
+/// The generator's content term, chosen at run time: L2, L1, or VGG features up to relu2_1.
+/// Seed 001 uses "the 4th layer of a VGG network": read as Keras's VGG19 layers[4], block2_conv1
+/// with its ReLU, which is torchvision's features[:7].
+template <class Backend>
+class content_loss {
+ public:
+  using vgg_relu2_1 = hush::perceptual_loss<hush::models::vgg_features<64, 64, 0, 128>, Backend>;
+  content_loss(const std::string& kind, const std::string& vgg_weights, Backend backend, hush::shape batch) : kind_(kind) {
+    if (kind_ != "vgg") return;
+    vgg_ = std::make_shared<vgg_relu2_1>(typename vgg_relu2_1::options{.weights = vgg_weights, .seed = 1, .backend = backend});
+    vgg_->setup(batch);  // a bad weights file stops the run before it starts
+  }
+  template <class Ctx>
+  float forward(Ctx& ctx, const hush::tensor_of<Ctx>& pred, const hush::tensor_of<Ctx>& target) {
+    if (kind_ == "vgg") return vgg_->forward(ctx, pred, target);
+    return kind_ == "l1" ? l1_.forward(ctx, pred, target) : l2_.forward(ctx, pred, target);
+  }
+  template <class Ctx>
+  const hush::tensor_of<Ctx>& backward(const Ctx& ctx) const {
+    if (kind_ == "vgg") return vgg_->backward(ctx);
+    return kind_ == "l1" ? l1_.backward(ctx) : l2_.backward(ctx);
+  }
+
+ private:
+  std::string kind_;
+  hush::mse_loss l2_;
+  hush::l1_loss l1_;
+  std::shared_ptr<vgg_relu2_1> vgg_;
 };
 
 template <class Net, class Backend>
@@ -144,8 +185,19 @@ int train(Backend backend, Net net, train_args& a) {
   const auto train = hush::data::photos::from_folder(a.train, po), val = hush::data::photos::from_folder(a.val, po);
   std::printf("%s: %lld training photos (%s), %lld validation photos (%s)\n", a.o.title.c_str(),
               static_cast<long long>(train.size()), a.train.c_str(), static_cast<long long>(val.size()), a.val.c_str());
-  hush::train::fit_denoiser(m, train, val, a.o);
-  std::printf("%s: weights in %s\n", a.o.title.c_str(), (fs::path(a.out) / "weights.safetensors").c_str());
+  if (!a.gan) {
+    hush::train::fit_denoiser(m, train, val, a.o);
+    std::printf("%s: weights in %s\n", a.o.title.c_str(), (fs::path(a.out) / "weights.safetensors").c_str());
+    return 0;
+  }
+  using discriminator = hush::models::dcgan_discriminator;
+  if (a.o.crop % 32 != 0) throw hush::error("--gan: the crop must be a multiple of 32 (the discriminator halves it five times)");
+  hush::model<discriminator, Backend> d({.seed = a.o.seed + 1, .backend = backend},
+                                        discriminator({.channels = a.model.channels, .size = a.o.crop, .width = a.d_width}));
+  content_loss<Backend> content(a.content, a.vgg_weights, backend, {a.o.batch, a.model.channels, a.o.crop, a.o.crop});
+  hush::train::fit_gan_denoiser(m, d, train, val, a.o, a.recipe, std::move(content));
+  std::printf("%s: weights in %s (hush-denoise --weights reads them)\n", a.o.title.c_str(),
+              (fs::path(a.out) / "generator.safetensors").c_str());
   return 0;
 }
 
@@ -181,11 +233,40 @@ int main(int argc, char** argv) {
   tr->add_option("--steps", t.o.steps, "steps per epoch")->capture_default_str();
   tr->add_option("--batch", t.o.batch)->capture_default_str();
   tr->add_option("--crop", t.o.crop, "side of the random training crops")->capture_default_str();
-  tr->add_option("--lr", t.o.lr, "Adam's learning rate (cosine decay to a hundredth)")->capture_default_str();
+  auto* o_lr = tr->add_option("--lr", t.o.lr, "Adam's learning rate (cosine decay to a hundredth)")->capture_default_str();
   tr->add_option("--seed", t.o.seed)->capture_default_str();
   tr->add_option("--max-side", t.max_side, "shrink photos whose longer side is above this (0: keep)")->capture_default_str();
   tr->add_flag("--resume", t.o.resume, "continue from OUT/checkpoint.safetensors");
   tr->add_option("--stop-after", t.o.stop_after, "stop after this epoch (resume later)");
+  // Adversarial training (train/adversarial.hpp): supervised pairs, the clean crops are D's real images.
+  auto* o_gan = tr->add_flag("--gan", t.gan, "train against seed 001's discriminator (writes generator.safetensors and grids/)");
+  std::string recipe;
+  const auto gan_option = [&](const std::string& name, auto& value, const std::string& help) {
+    return tr->add_option(name, value, help)->capture_default_str()->needs(o_gan);
+  };
+  gan_option("--recipe", recipe,
+             "seed001: seed 001's recipe (generator lr 0.005 beta1 0.5, discriminator lr 0.009 beta1 0.9, content weight 0.1, "
+             "adversarial weight 0.01, VGG content, constant rates); options given beside it win")
+      ->check(CLI::IsMember({"seed001"}));
+  auto* o_content = gan_option("--content", t.content, "the generator's content term: l2, l1 or vgg (VGG features to relu2_1)")
+                        ->check(CLI::IsMember({"l2", "l1", "vgg"}));
+  gan_option("--vgg-weights", t.vgg_weights,
+             "a torchvision VGG-16 or VGG-19 state_dict as safetensors (scripts/torchvision_weights.py); without it the VGG is "
+             "randomly initialised");
+  auto* o_cw = gan_option("--content-weight", t.recipe.content_weight, "lambda_g, the content term's weight");
+  auto* o_aw = gan_option("--adversarial-weight", t.recipe.adversarial_weight, "lambda_d, the adversarial term's weight");
+  auto* o_beta1 = gan_option("--beta1", t.beta1, "the generator's Adam beta1 (its learning rate is --lr)");
+  auto* o_dlr = gan_option("--d-lr", t.recipe.discriminator.lr, "the discriminator's Adam learning rate");
+  auto* o_db1 = gan_option("--d-beta1", t.recipe.discriminator.beta1, "the discriminator's Adam beta1");
+  gan_option("--d-width", t.d_width, "the discriminator's channels at its first block (the seed's is 64)");
+  gan_option("--adversarial", t.adversarial, "bce (on a logit) or wasserstein (the WGAN critic's)")
+      ->check(CLI::IsMember({"bce", "wasserstein"}));
+  gan_option("--critic", t.critic, "the discriminator's update: separate (real, then generated) or joint (their sum)")
+      ->check(CLI::IsMember({"separate", "joint"}));
+  gan_option("--critic-steps", t.recipe.critic_steps, "discriminator updates per generator update");
+  gan_option("--clip", t.recipe.clip, "clip the discriminator's weights to [-clip, clip] (WGAN; 0: no)");
+  auto* o_schedule = gan_option("--schedule", t.schedule, "both networks' rates: cosine (to a hundredth) or constant")
+                         ->check(CLI::IsMember({"cosine", "constant"}));
 
   hush::tools::table_args ta;
   std::vector<std::string> sets, noises, models;
@@ -209,8 +290,24 @@ int main(int argc, char** argv) {
                : t.loss == "l1" ? hush::train::image_loss::l1
                : t.loss == "l0" ? hush::train::image_loss::l0
                                 : hush::train::image_loss::masked_l2;
+      if (recipe == "seed001") {  // what the seed's Table 3 and section 3.6 give, where not given here
+        if (!o_lr->count()) t.o.lr = 0.005f;
+        if (!o_beta1->count()) t.beta1 = 0.5f;
+        if (!o_dlr->count()) t.recipe.discriminator.lr = 0.009f;
+        if (!o_db1->count()) t.recipe.discriminator.beta1 = 0.9f;
+        if (!o_cw->count()) t.recipe.content_weight = 0.1f;
+        if (!o_aw->count()) t.recipe.adversarial_weight = 0.01f;
+        if (!o_content->count()) t.content = "vgg";
+        if (!o_schedule->count()) t.schedule = "constant";
+      }
+      t.recipe.generator = {.lr = t.o.lr, .beta1 = t.beta1, .cosine = t.schedule == "cosine"};
+      t.recipe.discriminator.cosine = t.schedule == "cosine";
+      t.recipe.adversarial = t.adversarial == "bce" ? hush::train::adversarial_kind::bce : hush::train::adversarial_kind::wasserstein;
+      t.recipe.update = t.critic == "separate" ? hush::train::critic_update::separate : hush::train::critic_update::joint;
+      if (t.gan && t.content == "vgg" && t.vgg_weights.empty())
+        std::printf("note: --content vgg without --vgg-weights: the VGG's features are random, not ImageNet's\n");
       t.o.out = t.out;
-      t.o.title = t.model.name;
+      t.o.title = t.gan ? t.model.name + " gan" : t.model.name;
       t.o.metadata = {{"hush.denoiser", t.model.text()}, {"hush.noise", t.o.noise.describe()}};
       return hush::with_device(choice, [&](auto backend) {
         return hush::denoise::with_model(t.model, [&](auto net) { return train(backend, std::move(net), t); });

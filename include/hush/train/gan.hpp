@@ -6,7 +6,9 @@
 //   curves.png                the losses per tenth of an epoch, validation PSNR and SSIM
 //   grids/epoch_NNN.png       a fixed batch: input / generated / real
 //   checkpoint.safetensors    both networks and both optimizers ("generator.", "discriminator.")
-//   generator.safetensors, discriminator.safetensors   the weights alone, with `metadata`
+//   generator.safetensors     the generator's weights alone, with `metadata` (hush-denoise reads
+//                             a denoiser's from there)
+//   discriminator.safetensors the discriminator's
 // Batch k of the run is a function of k alone, so resuming from the checkpoint equals an
 // uninterrupted run. Needs hush::opencv (grids, curves).
 #include <algorithm>
@@ -45,7 +47,8 @@ struct gan_options : adversarial_options {
   int stop_after = 0;  // stop after this epoch, as an interrupted run would (0: run to the end)
   bool continue_on_non_finite = false;
   std::string title = "gan";
-  std::map<std::string, std::string> metadata;  // into the weights files and the checkpoint
+  std::map<std::string, std::string> metadata;  // into the generator's weights file and the checkpoint
+  std::string data;  // what the batches are (photos, noise): part of the run's identity, for resume
 
   /// Throws hush::error naming the first setting that cannot work.
   void validate() const {
@@ -178,15 +181,15 @@ gan_history fit_gan(model<G, Backend>& g, model<D, Backend>& d, const gan_data<G
   adversarial_training<G, D, Backend, Content> pair(g, d, o, std::move(content));
   const std::int64_t total = std::int64_t(o.epochs) * o.steps;
 
-  char run_text[768];
+  char run_text[1536];
   std::snprintf(run_text, sizeof run_text,
                 "%s against %s; %s loss, %s critic updates x%d, clip %g; content %g, adversarial %g; G Adam lr %g "
-                "(%g, %g)%s, D Adam lr %g (%g, %g)%s; %d epochs of %lld steps, input %s; seed %llu",
+                "(%g, %g)%s, D Adam lr %g (%g, %g)%s; %d epochs of %lld steps, input %s; %s; seed %llu",
                 G::kind, D::kind, name_of(o.adversarial), name_of(o.update), o.critic_steps, double(o.clip),
                 double(o.content_weight), double(o.adversarial_weight), double(o.generator.lr), double(o.generator.beta1),
                 double(o.generator.beta2), o.generator.cosine ? " cosine" : "", double(o.discriminator.lr),
                 double(o.discriminator.beta1), double(o.discriminator.beta2), o.discriminator.cosine ? " cosine" : "",
-                o.epochs, static_cast<long long>(o.steps), input.shape().str().c_str(),
+                o.epochs, static_cast<long long>(o.steps), input.shape().str().c_str(), o.data.c_str(),
                 static_cast<unsigned long long>(o.seed));
   const std::string run = run_text;
 
@@ -265,15 +268,16 @@ gan_history fit_gan(model<G, Backend>& g, model<D, Backend>& d, const gan_data<G
       auto info = o.metadata;
       info.insert({{"epoch", std::to_string(epoch)}, {"run", run}, {"log", h.csv()}, {"tenths", h.tenths_csv()}});
       save_checkpoint(checkpoint, info, trained{"generator.", g.net, pair.opt_g}, trained{"discriminator.", d.net, pair.opt_d});
-      const auto weights = [&](auto& net, const char* file) {
+      const auto weights = [&](auto& net, const char* file, bool with_metadata) {
         io::safetensors_writer w;
         add_weights(w, net);
-        for (const auto& [k, v] : o.metadata) w.metadata(k, v);
+        if (with_metadata)
+          for (const auto& [k, v] : o.metadata) w.metadata(k, v);
         w.metadata("hush.epoch", std::to_string(epoch));
         w.write(o.out / file);
       };
-      weights(g.net, "generator.safetensors");
-      weights(d.net, "discriminator.safetensors");
+      weights(g.net, "generator.safetensors", true);
+      weights(d.net, "discriminator.safetensors", false);
       io::write_file_atomically(o.out / "log.csv", h.csv());
       h.plot(o.out / "curves.png", o.title);
       if (!data.grid_input.empty()) {

@@ -21,6 +21,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 
@@ -248,10 +249,14 @@ struct geometry_descs {
   dnnl_dims_t strides{}, dilates{}, pad_l{}, pad_r{};
 
   /// x and y (and their gradients) in the user's buffers: NCHW, or blocked when `layouts` says.
-  explicit geometry_descs(const conv_geometry& g, conv_layouts layouts = {}) {
-    any_x = desc({g.n, g.c, g.h, g.w}, activation_layout(g.c)), any_y = desc({g.n, g.k, g.p, g.q}, activation_layout(g.k));
-    x = layouts.x ? any_x : desc({g.n, g.c, g.h, g.w}, dnnl_nchw);
-    y = layouts.y ? any_y : desc({g.n, g.k, g.p, g.q}, dnnl_nchw);
+  /// `free`: the primitive's activations in layouts of oneDNN's choosing, even where the channels
+  /// fill blocks (see fastest()).
+  explicit geometry_descs(const conv_geometry& g, conv_layouts layouts = {}, bool free = false) {
+    const auto tag_x = activation_layout(g.c), tag_y = activation_layout(g.k);
+    any_x = desc({g.n, g.c, g.h, g.w}, free ? dnnl_format_tag_any : tag_x);
+    any_y = desc({g.n, g.k, g.p, g.q}, free ? dnnl_format_tag_any : tag_y);
+    x = layouts.x ? desc({g.n, g.c, g.h, g.w}, tag_x) : desc({g.n, g.c, g.h, g.w}, dnnl_nchw);
+    y = layouts.y ? desc({g.n, g.k, g.p, g.q}, tag_y) : desc({g.n, g.k, g.p, g.q}, dnnl_nchw);
     if (g.groups == 1) {
       w = desc({g.k, g.c, g.r, g.s}, dnnl_oihw), any_w = desc({g.k, g.c, g.r, g.s}, dnnl_format_tag_any);
     } else {
@@ -281,6 +286,25 @@ struct geometry_descs {
   }
 };
 
+/// Whether oneDNN gave its reference (unoptimised, loop-nest) implementation.
+inline bool is_reference(const primitive_desc& pd) {
+  const char* impl = nullptr;
+  check(dnnl_primitive_desc_query(pd.get(), dnnl_query_impl_info_str, 0, &impl), "implementation name");
+  return impl && std::string_view(impl).rfind("ref", 0) == 0;
+}
+
+/// make(descs) for the layouts hush asks for; where that gets oneDNN's reference kernel, make
+/// again with every activation layout left to oneDNN, whose optimised kernel is worth the
+/// reorders. A 4x4/2 convolution from 8 to 16 channels asked for plain x and blocked dy took its
+/// reference weight-gradient kernel at 58 ms, against about 1 ms (a width-8 GAN discriminator).
+template <class Make>
+primitive_desc fastest(const conv_geometry& g, conv_layouts layouts, Make&& make) {
+  auto pd = make(geometry_descs(g, layouts));
+  if (!is_reference(pd)) return pd;
+  auto free = make(geometry_descs(g, layouts, true));
+  return is_reference(free) ? std::move(pd) : std::move(free);
+}
+
 /// Attributes holding a (leaky) ReLU post-op, or none.
 inline handle<dnnl_primitive_attr_t, dnnl_primitive_attr_destroy> relu_post_op(const ops::fused_relu* act) {
   handle<dnnl_primitive_attr_t, dnnl_primitive_attr_destroy> attr;
@@ -303,7 +327,8 @@ struct forward_plan {
   memory bias;
   forward_plan(const conv_geometry& g, bool with_bias, const ops::fused_relu* act, conv_layouts layouts) {
     const geometry_descs d(g, layouts);
-    const auto pd = d.forward(with_bias, relu_post_op(act).get());
+    const auto attr = relu_post_op(act);
+    const auto pd = fastest(g, layouts, [&](const geometry_descs& o) { return o.forward(with_bias, attr.get()); });
     conv = make_primitive(pd);
     x = operand(pd, dnnl_query_src_md, d.x, copy_in::source);
     w = operand(pd, dnnl_query_weights_md, d.w, copy_in::weights);
@@ -323,12 +348,15 @@ struct inference_plan {
   std::uint64_t weights_version = 0;
   inference_plan(const conv_geometry& g, bool with_bias, const ops::fused_relu* act, conv_layouts layouts) {
     const geometry_descs d(g, layouts);
-    dnnl_convolution_desc_t op;
-    check(dnnl_dilated_convolution_forward_desc_init(&op, dnnl_forward_inference, dnnl_convolution_direct, &d.any_x,
-                                                     &d.any_w, with_bias ? &d.bias : nullptr, &d.any_y, d.strides,
-                                                     d.dilates, d.pad_l, d.pad_r),
-          "inference convolution");
-    const auto pd = geometry_descs::create(&op, nullptr, relu_post_op(act).get());
+    const auto attr = relu_post_op(act);
+    const auto pd = fastest(g, layouts, [&](const geometry_descs& o) {
+      dnnl_convolution_desc_t op;
+      check(dnnl_dilated_convolution_forward_desc_init(&op, dnnl_forward_inference, dnnl_convolution_direct, &o.any_x,
+                                                       &o.any_w, with_bias ? &o.bias : nullptr, &o.any_y, o.strides,
+                                                       o.dilates, o.pad_l, o.pad_r),
+            "inference convolution");
+      return geometry_descs::create(&op, nullptr, attr.get());
+    });
     conv = make_primitive(pd);
     x = operand(pd, dnnl_query_src_md, d.x, copy_in::source);
     w = operand(pd, dnnl_query_weights_md, d.w, copy_in::own);  // kept between calls
@@ -343,12 +371,14 @@ struct backward_data_plan {
   operand w, dy, dx;
   backward_data_plan(const conv_geometry& g, conv_layouts layouts) {
     const geometry_descs d(g, layouts);
-    dnnl_convolution_desc_t op;
-    check(dnnl_dilated_convolution_backward_data_desc_init(&op, dnnl_convolution_direct, &d.any_x, &d.any_w, &d.any_y,
-                                                           d.strides, d.dilates, d.pad_l, d.pad_r),
-          "backward-data convolution");
-    const auto hint = d.forward(false);
-    const auto pd = geometry_descs::create(&op, &hint);
+    const auto pd = fastest(g, layouts, [&](const geometry_descs& o) {
+      dnnl_convolution_desc_t op;
+      check(dnnl_dilated_convolution_backward_data_desc_init(&op, dnnl_convolution_direct, &o.any_x, &o.any_w, &o.any_y,
+                                                             o.strides, o.dilates, o.pad_l, o.pad_r),
+            "backward-data convolution");
+      const auto hint = o.forward(false);
+      return geometry_descs::create(&op, &hint);
+    });
     conv = make_primitive(pd);
     w = operand(pd, dnnl_query_weights_md, d.w, copy_in::weights);
     dy = operand(pd, dnnl_query_diff_dst_md, d.y, copy_in::gradient);
@@ -362,12 +392,14 @@ struct backward_weight_plan {
   operand x, dy, dw;
   backward_weight_plan(const conv_geometry& g, conv_layouts layouts) {
     const geometry_descs d(g, layouts);
-    dnnl_convolution_desc_t op;
-    check(dnnl_dilated_convolution_backward_weights_desc_init(&op, dnnl_convolution_direct, &d.any_x, &d.any_w, nullptr,
-                                                              &d.any_y, d.strides, d.dilates, d.pad_l, d.pad_r),
-          "backward-weights convolution");
-    const auto hint = d.forward(false);
-    const auto pd = geometry_descs::create(&op, &hint);
+    const auto pd = fastest(g, layouts, [&](const geometry_descs& o) {
+      dnnl_convolution_desc_t op;
+      check(dnnl_dilated_convolution_backward_weights_desc_init(&op, dnnl_convolution_direct, &o.any_x, &o.any_w, nullptr,
+                                                                &o.any_y, o.strides, o.dilates, o.pad_l, o.pad_r),
+            "backward-weights convolution");
+      const auto hint = o.forward(false);
+      return geometry_descs::create(&op, &hint);
+    });
     conv = make_primitive(pd);
     x = operand(pd, dnnl_query_src_md, d.x, copy_in::source);
     dy = operand(pd, dnnl_query_diff_dst_md, d.y, copy_in::gradient);
