@@ -11,9 +11,13 @@
 #include <utility>
 
 #include "hush/hush.hpp"
+#include "hush/losses/perceptual.hpp"
 #include "hush/models/discriminator.hpp"
+#include "hush/models/residual_unet.hpp"
 #include "hush/models/resnet.hpp"
 #include "hush/models/unet.hpp"
+#include "hush/models/vgg.hpp"
+#include "hush/train/adversarial.hpp"
 
 namespace hush::bench {
 
@@ -35,7 +39,7 @@ inline tensor filled(shape s, std::uint64_t salt = 0) {
 /// ResNet-50 inference at batch 1 and 8 (224×224) and batch 32 at 64×64; its training step at
 /// batch 8 (cross-entropy, SGD with momentum 0.9); the Noise2Noise U-Net's inference and step
 /// (MSE, Adam) at batch 4, 256×256; the DCGAN discriminator's step (BCE with logits, Adam) at
-/// batch 8, 256×256. Forward workloads run in inference mode (as torch.inference_mode), or in eval
+/// batch 8, 256×256; seed 001's GAN step (gan_step()). Forward workloads run in inference mode (as torch.inference_mode), or in eval
 /// mode when `eval_mode`, to measure what inference mode's fusion gives.
 template <class Backend>
 struct model_workloads {
@@ -59,6 +63,42 @@ struct model_workloads {
     for (std::int64_t i = 0; i < 8; ++i) real_fake.data()[i] = i < 4 ? 1.0f : 0.0f;
     w["disc_train_b8"] = train<m::dcgan_discriminator, bce_with_logits_loss, adam>(
         m::dcgan_discriminator(), {8, 3, 256, 256}, real_fake, adam::options{.lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f});
+    w["gan_train_b8"] = gan_step();
+  }
+
+  /// Seed 001's GAN step at batch 8, 256×256 (train/adversarial.hpp): its generator (the residual
+  /// U-Net, width 64) and discriminator (DCGAN, width 64); D updated on the real batch, then on
+  /// the generated one; G through D with 0.1·VGG content (features to relu2_1) + 0.01·BCE; Adam
+  /// 0.005 (beta1 0.5) for G and 0.009 (0.9) for D.
+  workload gan_step() const {
+    return {[b = backend]() -> std::function<void()> {
+      namespace m = hush::models;
+      using content = perceptual_loss<m::vgg_features<64, 64, 0, 128>, Backend>;
+      using step_type = train::adversarial_training<m::residual_unet, m::dcgan_discriminator, Backend, content>;
+      struct state {
+        model<m::residual_unet, Backend> g;
+        model<m::dcgan_discriminator, Backend> d;
+        basic_tensor<memory_of<Backend>> x, real;
+        step_type pair;
+        static train::adversarial_options recipe() {
+          train::adversarial_options o;
+          o.generator = {.lr = 0.005f, .beta1 = 0.5f}, o.discriminator = {.lr = 0.009f, .beta1 = 0.9f};
+          o.content_weight = 0.1f, o.adversarial_weight = 0.01f;
+          return o;
+        }
+        explicit state(Backend bb)
+            : g({.seed = 1, .backend = bb}, m::residual_unet({.channels = 3, .width = 64})),
+              d({.seed = 2, .backend = bb}, m::dcgan_discriminator({.channels = 3, .size = 256, .width = 64})),
+              x(to(bb, filled({8, 3, 256, 256}, 3))), real(to(bb, filled({8, 3, 256, 256}, 5))),
+              pair(g, d, recipe(), content({.weights = {}, .seed = 3, .backend = bb})) {}
+      };
+      auto s = std::make_shared<state>(b);
+      using T = basic_tensor<memory_of<Backend>>;
+      return [s] {
+        s->pair.step([&](int) { return std::pair<const T&, const T&>(s->x, s->real); });
+        synchronize(s->g.ctx.backend);
+      };
+    }};
   }
 
   template <class Net>

@@ -8,6 +8,7 @@
 //   resnet50_train_b8                  forward, cross-entropy, backward, SGD (momentum 0.9)
 //   unet_fwd_b4, unet_train_b4         Noise2Noise U-Net at 256×256; MSE and Adam
 //   disc_train_b8                      DCGAN discriminator at 256×256; BCE with logits and Adam
+//   gan_train_b8                       seed 001's GAN step at 256×256 (model_workloads.hpp's gan_step)
 //   conv_<name>                        each of ResNet-50's 23 convolutions alone, forward, batch 8
 //   sgemm_1024, sgemm_2048             hush's GEMM path (backend::gemm) on square matrices
 //   dnnl_sgemm_1024, dnnl_sgemm_2048   oneDNN's sgemm, a candidate for the machine's best

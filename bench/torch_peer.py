@@ -56,6 +56,13 @@ Workloads (inputs uniform random in [0, 1))
   disc_train_b8                      discriminator train step, (8, 3, 256, 256),
       targets 1.0 for the first half, 0.0 for the second, mean
       BCEWithLogitsLoss, Adam(lr=2e-4, betas=(0.5, 0.999))
+  gan_train_b8                       seed 001's GAN step, (8, 3, 256, 256): the
+      residual U-Net generator (bench/torch_denoisers.py, width 64) and the
+      discriminator above; D: BCEWithLogits on the real batch toward 1, an Adam
+      step (lr 0.009, betas (0.9, 0.999)), then on G(x).detach() toward 0, a
+      step; G: 0.1 * MSE of VGG-19 features[:7] (to relu2_1, frozen, ImageNet-
+      normalised input) of G(x) and of the real batch + 0.01 * BCEWithLogits of
+      D(G(x)) toward 1, Adam (lr 0.005, betas (0.5, 0.999))
   conv_<name>                        one F.conv2d forward of one of ResNet-50's
       23 distinct convolutions (CONV_SHAPES below), N=8, no bias,
       padding kernel//2, inference_mode; flop = 2*N*K*P*Q*C*R*S
@@ -271,6 +278,39 @@ def build_disc_train_b8():
     return train_step(model, opt, nn.BCEWithLogitsLoss(), x, target), None
 
 
+def build_gan_train_b8():
+    from torch_denoisers import ResidualUNet
+    g, d = ResidualUNet(channels=3, width=64), make_discriminator(256)
+    vgg = torchvision.models.vgg19().features[:7].eval()
+    for p in vgg.parameters():
+        p.requires_grad_(False)  # frozen, as a content loss's network is
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    opt_g = torch.optim.Adam(g.parameters(), lr=0.005, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(d.parameters(), lr=0.009, betas=(0.9, 0.999))
+    bce = nn.BCEWithLogitsLoss()
+    x, real = torch.rand(8, 3, 256, 256), torch.rand(8, 3, 256, 256)
+    ones, zeros = torch.ones(8, 1), torch.zeros(8, 1)
+
+    def step():
+        g.train(), d.train()
+        fake = g(x)
+        opt_d.zero_grad()
+        bce(d(real), ones).backward()
+        opt_d.step()
+        opt_d.zero_grad()
+        bce(d(fake.detach()), zeros).backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        with torch.no_grad():
+            target = vgg((real - mean) / std)
+        content = F.mse_loss(vgg((fake - mean) / std), target)
+        (0.1 * content + 0.01 * bce(d(fake), ones)).backward()
+        opt_g.step()
+
+    return step, None
+
+
 def conv_workload(c_in, h_in, c_out, kernel, stride):
     def build():
         pad = kernel // 2
@@ -312,6 +352,7 @@ def all_workloads():
         "unet_fwd_b4": build_unet_fwd_b4,
         "unet_train_b4": build_unet_train_b4,
         "disc_train_b8": build_disc_train_b8,
+        "gan_train_b8": build_gan_train_b8,
     }
     for name, c_in, h_in, c_out, kernel, stride in CONV_SHAPES:
         table["conv_" + name] = conv_workload(c_in, h_in, c_out, kernel, stride)
