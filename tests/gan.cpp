@@ -63,25 +63,51 @@ difference compare(Net& net, const hush::io::safetensors_file& file, const std::
   return d;
 }
 
-template <class Backend, class Content>
-void check_trace(const std::string& name, const hush::train::gan_options& o) {
+/// tests/reference/gan.py's conditional case: image j of batch k has class (4k + j) mod K.
+hush::tensor traced_condition(int k, std::int64_t classes) {
+  hush::tensor c({4, classes});
+  c.fill(0.0f);
+  for (std::int64_t j = 0; j < 4; ++j) c[j * classes + (4 * k + j) % classes] = 1.0f;
+  return c;
+}
+/// (N, C, H, W) images and an (N, K) condition as (N, C + K, H, W): the generator's input.
+hush::tensor joined(const hush::tensor& images, const hush::tensor& condition) {
+  hush::tensor out;
+  hush::train::detail::join_condition(hush::backend::cpu{}, images, condition, out);
+  return out;
+}
+
+template <class Backend, class Content, class GNet = m::residual_unet>
+void check_trace(const std::string& name, const hush::train::gan_options& o, GNet gnet = m::residual_unet({.channels = 1, .width = 2}),
+                 std::int64_t classes = 0) {
   INFO(name);
   const auto file = hush::io::read_safetensors(trace);
-  hush::model<m::residual_unet, Backend> g({}, m::residual_unet({.channels = 1, .width = 2}));
-  hush::model<m::dcgan_discriminator, Backend> d({}, m::dcgan_discriminator({.channels = 1, .size = 32, .width = 2}));
-  g.setup({4, 1, 32, 32}), d.setup({4, 1, 32, 32});
+  hush::model<GNet, Backend> g({}, std::move(gnet));
+  hush::model<m::dcgan_discriminator, Backend> d({}, m::dcgan_discriminator({.channels = 1 + classes, .size = 32, .width = 2}));
+  g.setup({4, 1 + classes, 32, 32}), d.setup({4, 1 + classes, 32, 32});
   hush::test::fill_by_formula(g.net), hush::test::fill_by_formula(d.net);
-  hush::train::adversarial_training<m::residual_unet, m::dcgan_discriminator, Backend, Content> pair(g, d, o);
+  hush::train::adversarial_training<GNet, m::dcgan_discriminator, Backend, Content> pair(g, d, o);
   const auto& losses = file.arrays.at(name + ".losses").values;
   using T = hush::tensor_of<hush::context<Backend>>;
-  std::vector<T> inputs, reals;
+  std::vector<T> inputs, reals, conditions;
   for (int step = 0; step < 3; ++step) {
-    inputs.clear(), reals.clear();
+    inputs.clear(), reals.clear(), conditions.clear();
     for (int i = 0; i < o.critic_steps; ++i) {
-      auto [x, y] = traced_batch(name, step * o.critic_steps + i);
+      const int k = step * o.critic_steps + i;
+      auto [x, y] = traced_batch(name, k);
+      if (classes) {
+        const auto c = traced_condition(k, classes);
+        x = joined(x, c);
+        conditions.push_back(on(g.ctx, c));
+      }
       inputs.push_back(on(g.ctx, x)), reals.push_back(on(g.ctx, y));
     }
-    const auto l = pair.step([&](int i) -> std::pair<const T&, const T&> { return {inputs[std::size_t(i)], reals[std::size_t(i)]}; }, 3);
+    const auto l = pair.step(
+        [&](int i) {
+          const auto at = std::size_t(i);
+          return hush::train::gan_batch<T>{inputs[at], reals[at], classes ? &conditions[at] : nullptr};
+        },
+        3);
     const double want[4] = {losses[std::size_t(4 * step)], losses[std::size_t(4 * step + 1)], losses[std::size_t(4 * step + 2)],
                             losses[std::size_t(4 * step + 3)]};
     CHECK(l.d_real == doctest::Approx(want[0]).epsilon(1e-4));
@@ -179,6 +205,18 @@ TEST_CASE_TEMPLATE("the alternating update equals PyTorch's, step by step (tests
   wgan.critic_steps = 2, wgan.clip = 0.05f;
   wgan.content_weight = 1.0f, wgan.adversarial_weight = 0.1f;
   check_trace<Backend, hush::l1_loss>("wgan", wgan);
+
+  // A conditional GAN: three classes, one-hot, joined to G's input and to every image D scores.
+  hush::train::gan_options conditional;
+  conditional.generator = {.lr = 0.002f, .beta1 = 0.5f};
+  conditional.discriminator = {.lr = 0.002f, .beta1 = 0.5f};
+  conditional.content_weight = 1.0f, conditional.adversarial_weight = 0.5f;
+  using small_generator = hush::seq<hush::conv2d, hush::leaky_relu, hush::conv2d>;
+  check_trace<Backend, hush::mse_loss>("conditional", conditional,
+                                       small_generator(hush::conv2d({.in = 4, .out = 8, .kernel = 3, .padding = 1}),
+                                                       hush::leaky_relu(0.2f),
+                                                       hush::conv2d({.in = 8, .out = 1, .kernel = 3, .padding = 1})),
+                                       3);
 }
 
 TEST_CASE("a small GAN: the content loss falls, the discriminator learns, validation PSNR rises; resume is exact") {
@@ -283,6 +321,46 @@ TEST_CASE("a GAN checkpoint holds both networks and optimizers, and loads all or
   generator g3({.seed = 3}, m::residual_unet({.channels = 1, .width = 4}));
   discriminator d3({.seed = 4}, m::dcgan_discriminator({.channels = 1, .size = 32, .width = 4}));
   CHECK_THROWS_WITH(hush::train::fit_gan(g3, d3, data, other, hush::mse_loss{}), doctest::Contains("written by another run"));
+}
+
+TEST_CASE("a conditional run: the condition joins G's input and every image D scores") {
+  // Two classes, one-hot: the class turns the waves' direction.
+  hush::train::gan_data<hush::seq<hush::conv2d, hush::leaky_relu, hush::conv2d>, hush::backend::cpu> data;
+  const auto condition_of = [](std::uint64_t k, hush::tensor& c) {
+    c.resize({4, 2});
+    for (std::int64_t n = 0; n < 4; ++n) c[n * 2] = float((k + std::uint64_t(n)) % 2), c[n * 2 + 1] = 1.0f - c[n * 2];
+  };
+  data.condition = condition_of;
+  data.batch = [&](std::uint64_t k, hush::tensor& input, hush::tensor& real) {
+    hush::tensor noisy, c;
+    waves(k, noisy, real);
+    condition_of(k, c);
+    for (std::int64_t n = 0; n < 4; ++n)
+      if (c[n * 2] > 0.5f)  // class 0: the waves transposed
+        for (std::int64_t y = 0; y < 32; ++y)
+          for (std::int64_t x = y + 1; x < 32; ++x) std::swap(real[(n * 32 + y) * 32 + x], real[(n * 32 + x) * 32 + y]);
+    input = joined(noisy, c);
+  };
+  data.validate = [](auto&) { return std::array<double, 2>{0.0, 0.0}; };
+  auto o = wave_options();
+  o.epochs = 1, o.steps = 3;
+  using small = hush::seq<hush::conv2d, hush::leaky_relu, hush::conv2d>;
+  hush::model<small, hush::backend::cpu> g({.seed = 1}, small(hush::conv2d({.in = 3, .out = 8, .kernel = 3, .padding = 1}),
+                                                              hush::leaky_relu(0.2f),
+                                                              hush::conv2d({.in = 8, .out = 1, .kernel = 3, .padding = 1})));
+  discriminator d({.seed = 2}, m::dcgan_discriminator({.channels = 3, .size = 32, .width = 4}));
+  const auto h = hush::train::fit_gan(g, d, data, o, hush::mse_loss{});
+  REQUIRE(h.epochs.size() == 1);
+  CHECK(std::isfinite(h.epochs[0].d_real + h.epochs[0].d_fake + h.epochs[0].g_adversarial));
+  CHECK(d.input_shape() == hush::shape{4, 3, 32, 32});  // one image channel and two condition planes
+
+  // A condition for other images than the batch's is named.
+  data.condition = [](std::uint64_t, hush::tensor& c) { c.resize({3, 2}); };
+  hush::model<small, hush::backend::cpu> g2({.seed = 1}, small(hush::conv2d({.in = 3, .out = 8, .kernel = 3, .padding = 1}),
+                                                               hush::leaky_relu(0.2f),
+                                                               hush::conv2d({.in = 8, .out = 1, .kernel = 3, .padding = 1})));
+  discriminator d2({.seed = 2}, m::dcgan_discriminator({.channels = 3, .size = 32, .width = 4}));
+  CHECK_THROWS_WITH(hush::train::fit_gan(g2, d2, data, o, hush::mse_loss{}), doctest::Contains("the condition must be (N, K)"));
 }
 
 TEST_CASE("GAN options: a setting that cannot work is named") {

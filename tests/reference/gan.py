@@ -13,6 +13,11 @@ it (not from hush's code):
             on its own batch, weights clipped to [-0.05, 0.05], L1 content, lambda 1 and 0.1,
             Adam beta1 0.5 for both, lr 0.002 (D) and 0.001 (G), both decayed by a cosine to
             lr/100 over the run (hush's network_recipe.cosine)
+  conditional  a conditional GAN (Mirza & Osindero): image k of batch b has class (4b + k) mod 3,
+            one-hot, joined to the generator's input and to every image the discriminator
+            scores as 3 constant planes; the generator is a small nn.Sequential (conv 3x3
+            4->8, leaky ReLU 0.2, conv 3x3 8->1); otherwise as `separate` with lambda_g 1,
+            lambda_d 0.5, Adam lr 0.002 beta1 0.5 for both
 
 D's batch norm is in training mode throughout, also while G learns through it. Initial weights
 come from torchvision_resnets.py's formula (tests/support.hpp's formula() in C++), at the scale
@@ -43,7 +48,14 @@ CASES = {
                      lambda_d=0.5, d=(0.009, 0.9), g=(0.005, 0.5), cosine=False),
     "wgan": dict(adversarial="wasserstein", separate=False, critic_steps=2, clip=0.05, content="l1", lambda_g=1.0,
                  lambda_d=0.1, d=(0.002, 0.5), g=(0.001, 0.5), cosine=True),
+    "conditional": dict(adversarial="bce", separate=True, critic_steps=1, clip=0.0, content="mse", lambda_g=1.0,
+                        lambda_d=0.5, d=(0.002, 0.5), g=(0.002, 0.5), cosine=False, classes=3),
 }
+
+
+def planes(condition):
+    """(N, K) -> (N, K, SIZE, SIZE): each value as a constant plane."""
+    return condition[:, :, None, None].expand(-1, -1, SIZE, SIZE)
 
 
 def adversarial(kind, score, real):
@@ -57,8 +69,13 @@ def cosine(lr, t, total):
 
 
 def run(name, c, out):
-    g = ResidualUNet(channels=1, width=2)
-    d = make_discriminator(SIZE, channels=1, width=2)
+    k_classes = c.get("classes", 0)
+    if k_classes:
+        g = torch.nn.Sequential(torch.nn.Conv2d(1 + k_classes, 8, 3, padding=1), torch.nn.LeakyReLU(0.2),
+                                torch.nn.Conv2d(8, 1, 3, padding=1))
+    else:
+        g = ResidualUNet(channels=1, width=2)
+    d = make_discriminator(SIZE, channels=1 + k_classes, width=2)
     for net in (g, d):
         net.load_state_dict({k: torch.from_numpy(formula(k, list(v.shape))) if v.dtype == torch.float32 else v
                              for k, v in net.state_dict().items()})
@@ -67,7 +84,15 @@ def run(name, c, out):
     for k in range(STEPS * c["critic_steps"]):
         real = formula(f"{name}.real.{k}", shape) * np.float32(16) + np.float32(0.5)
         noisy = np.clip(real + np.float32(0.4) * (formula(f"{name}.noise.{k}", shape) * np.float32(16)), 0, 1)
-        batches.append((torch.from_numpy(noisy), torch.from_numpy(real)))
+        noisy, real = torch.from_numpy(noisy), torch.from_numpy(real)
+        if k_classes:
+            condition = torch.zeros(BATCH, k_classes)
+            for n in range(BATCH):
+                condition[n, (4 * k + n) % k_classes] = 1.0
+            noisy = torch.cat([noisy, planes(condition)], 1)
+        else:
+            condition = None
+        batches.append((noisy, real, condition))
 
     opt_g = torch.optim.Adam(g.parameters(), lr=c["g"][0], betas=(c["g"][1], 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=c["d"][0], betas=(c["d"][1], 0.999))
@@ -88,26 +113,30 @@ def run(name, c, out):
     opt_d_steps = [0]
     for step in range(STEPS):
         for i in range(c["critic_steps"]):
-            x, real = batches[step * c["critic_steps"] + i]
+            x, real, condition = batches[step * c["critic_steps"] + i]
+
+            def scored(images):  # what D sees: the images, joined to the condition's planes
+                return d(images if condition is None else torch.cat([images, planes(condition)], 1))
+
             g.train(), d.train()
             fake = g(x)
             opt_d.zero_grad()
-            l_real = adversarial(c["adversarial"], d(real), True)
+            l_real = adversarial(c["adversarial"], scored(real), True)
             if c["separate"]:
                 l_real.backward()
                 d_step()
                 opt_d.zero_grad()
-                l_fake = adversarial(c["adversarial"], d(fake.detach()), False)
+                l_fake = adversarial(c["adversarial"], scored(fake.detach()), False)
                 l_fake.backward()
             else:
-                l_fake = adversarial(c["adversarial"], d(fake.detach()), False)
+                l_fake = adversarial(c["adversarial"], scored(fake.detach()), False)
                 (l_real + l_fake).backward()
             d_step()
         if c["cosine"]:
             opt_g.param_groups[0]["lr"] = cosine(c["g"][0], step, STEPS)
         opt_g.zero_grad()
         l_content = content(fake, real)
-        l_adv = adversarial(c["adversarial"], d(fake), True)
+        l_adv = adversarial(c["adversarial"], scored(fake), True)
         (c["lambda_g"] * l_content + c["lambda_d"] * l_adv).backward()
         opt_g.step()
         losses.append([l_real.item(), l_fake.item(), l_content.item(), l_adv.item()])

@@ -10,6 +10,8 @@
 //   3. G's update through D, whose parameters do not move:
 //        λg·content(fake, real) + λd·adversarial(D(fake), "real")
 //      a weighted_terms loss: its terms are on different tensors (the image, D's score)
+// A conditional GAN's batches carry a condition (a class or attribute vector) that D sees joined
+// to every image it scores (gan_batch).
 // Each network has its own Adam and schedule. D's batch norm is in training mode throughout (its
 // running statistics follow every batch it sees), as in PyTorch. The epochs, files and
 // validation around these steps are train/gan.hpp's.
@@ -75,6 +77,37 @@ struct gan_losses {
   double d_real = 0, d_fake = 0, g_content = 0, g_adversarial = 0;
 };
 
+/// One batch of a step: the generator's input, the real images and, for a conditional GAN
+/// (Mirza & Osindero 2014), a condition (N, K) (a class as one-hot, or attributes) that the
+/// discriminator sees joined to every image it scores as K constant planes; the generator's
+/// input carries it as its data function joined it (for example as planes, by the same rule).
+template <class T>
+struct gan_batch {
+  const T& input;
+  const T& real;
+  const T* condition = nullptr;
+};
+
+namespace detail {
+/// out = (images, the condition's K values each as a constant plane): (N, C + K, H, W). (A free
+/// function: nvcc takes no device lambda in a class's private member.)
+template <class Backend, class T>
+void join_condition(Backend backend, const T& images, const T& condition, T& out) {
+  const auto& s = images.shape();
+  if (condition.shape().rank != 2 || condition.shape()[0] != s.n())
+    throw shape_error("GAN: the condition must be (N, K) for images " + s.str() + ", not " + condition.shape().str());
+  const std::int64_t k = condition.shape()[1], plane = s.h() * s.w(), image = s.c() * plane, channels = s.c();
+  out.resize({s.n(), s.c() + k, s.h(), s.w()});
+  copy_blocks(backend, s.n(), image, images.data(), image, out.data(), image + k * plane);
+  const float* c = condition.data();
+  float* y = out.data();
+  for_each_index(backend, s.n() * k * plane, [=] HUSH_HD(std::int64_t i) {
+    const auto n = i / (k * plane), j = (i / plane) % k;
+    y[n * (channels + k) * plane + (channels + j) * plane + i % plane] = c[n * k + j];
+  });
+}
+}  // namespace detail
+
 /// The adversarial loss a run chose, over one interface.
 class adversarial_loss {
  public:
@@ -109,25 +142,30 @@ class adversarial_training {
     o.validate();
   }
 
-  /// `batch(i)` gives critic update i's (input, real) as tensors in the backend's memory, for i
-  /// in [0, critic_steps); the generator learns from the last. Learning rates follow each
-  /// optimizer's step count and `total_steps` generator updates in the run.
+  /// `batch(i)` gives critic update i's batch, for i in [0, critic_steps): a gan_batch, or a pair
+  /// (input, real), of tensors in the backend's memory; the generator learns from the last.
+  /// Learning rates follow each optimizer's step count and `total_steps` generator updates.
   template <class Batch>
   gan_losses step(Batch&& batch, std::int64_t total_steps = 0) {
     gan_losses l;
     const tensor_type* fake = nullptr;
     const tensor_type* real = nullptr;
+    const tensor_type* condition = nullptr;
     for (int i = 0; i < o_.critic_steps; ++i) {
-      const auto& [x, r] = batch(i);
+      const gan_batch<tensor_type> b = as_batch(batch(i));
       g_.train(), d_.train();
-      fake = &g_.forward(x);
-      real = &r;
-      update_discriminator(r, *fake, total_steps, l);
+      fake = &g_.forward(b.input);
+      real = &b.real, condition = b.condition;
+      if (condition) {
+        join(*real, *condition, joined_real_);
+        join(*fake, *condition, joined_fake_);
+      }
+      update_discriminator(condition ? d_.ctx[joined_real_] : *real, condition ? d_.ctx[joined_fake_] : *fake, total_steps, l);
     }
     // The generator, through D as it is now; D's gradients are cleared at its next update.
     set_lr(opt_g, o_.generator, total_steps);
     g_.zero_grad();
-    const auto& score = d_.forward(*fake);
+    const auto& score = d_.forward(condition ? d_.ctx[joined_fake_] : *fake);
     set_target(score.shape(), 1.0f);
     generator_loss_.forward(g_.ctx, *fake, *real, score, d_.ctx[target_]);
     l.g_content = generator_loss_.term(0), l.g_adversarial = generator_loss_.term(1);
@@ -137,7 +175,16 @@ class adversarial_training {
     dfake.resize(dcontent.shape());
     dfake.zero();
     axpy(g_.ctx.backend, dfake.numel(), 1.0f, dcontent.data(), dfake.data());
-    axpy(g_.ctx.backend, dfake.numel(), 1.0f, through_d.data(), dfake.data());
+    if (condition) {  // D saw (image, condition planes): the image's share of its input gradient
+      const auto& s = fake->shape();
+      const std::int64_t image = s.c() * s.h() * s.w(), joined = through_d.numel() / s.n();
+      auto& part = g_.ctx[dfake_image_];
+      part.resize(s);
+      copy_blocks(g_.ctx.backend, s.n(), image, through_d.data(), joined, part.data(), image);
+      axpy(g_.ctx.backend, dfake.numel(), 1.0f, part.data(), dfake.data());
+    } else {
+      axpy(g_.ctx.backend, dfake.numel(), 1.0f, through_d.data(), dfake.data());
+    }
     g_.backward(dfake);
     opt_g.step(g_.ctx.backend);
     ++g_.ctx.step, ++d_.ctx.step;
@@ -148,6 +195,13 @@ class adversarial_training {
 
  private:
   static adam::options recipe(const network_recipe& r) { return {.lr = r.lr, .beta1 = r.beta1, .beta2 = r.beta2}; }
+  static gan_batch<tensor_type> as_batch(const gan_batch<tensor_type>& b) { return b; }
+  static gan_batch<tensor_type> as_batch(const std::pair<const tensor_type&, const tensor_type&>& p) {
+    return {p.first, p.second, nullptr};
+  }
+  void join(const tensor_type& images, const tensor_type& condition, kept& out) {
+    detail::join_condition(d_.ctx.backend, images, condition, d_.ctx[out]);
+  }
   void set_lr(adam& opt, const network_recipe& r, std::int64_t total) {
     opt.opt.lr = r.cosine && total > 0 ? cosine_schedule{r.lr, total, r.lr / 100}(opt.steps()) : r.lr;
   }
@@ -192,7 +246,7 @@ class adversarial_training {
   adversarial_options o_;
   adversarial_loss critic_;
   weighted_terms<Content, adversarial_loss> generator_loss_;
-  kept target_, dfake_;
+  kept target_, dfake_, dfake_image_, joined_real_, joined_fake_;
 };
 
 }  // namespace hush::train

@@ -141,6 +141,9 @@ template <class G, class Backend>
 struct gan_data {
   /// Fills batch k of the run (input, real) in host memory; the same k always gives the same batch.
   std::function<void(std::uint64_t k, tensor& input, tensor& real)> batch;
+  /// A conditional GAN's: fills batch k's condition (N, K), which the discriminator sees joined
+  /// to the images (adversarial.hpp's gan_batch). Empty: not conditional.
+  std::function<void(std::uint64_t k, tensor& condition)> condition;
   /// Drawn after each epoch (input, G's output, real): a few images, (N, C, H, W) in [0, 1].
   tensor grid_input, grid_real;
   /// Validation (PSNR, SSIM) of the generator as it is (its mode is set back to train after).
@@ -177,7 +180,16 @@ gan_history fit_gan(model<G, Backend>& g, model<D, Backend>& d, const gan_data<G
   if (g.net.output_shape(input.shape()) != real.shape())
     throw shape_error(std::string("fit_gan: ") + G::kind + " gives " + g.net.output_shape(input.shape()).str() + " for " +
                       input.shape().str() + ", the real images are " + real.shape().str());
-  d.setup(real.shape());
+  if (data.condition) {  // D sees the images joined to the condition's K planes
+    tensor condition;
+    data.condition(0, condition);
+    const auto& r = real.shape();
+    if (condition.shape().rank != 2 || condition.shape()[0] != r.n())
+      throw shape_error("fit_gan: the condition must be (N, K) for real images " + r.str() + ", not " + condition.shape().str());
+    d.setup({r.n(), r.c() + condition.shape()[1], r.h(), r.w()});
+  } else {
+    d.setup(real.shape());
+  }
   adversarial_training<G, D, Backend, Content> pair(g, d, o, std::move(content));
   const std::int64_t total = std::int64_t(o.epochs) * o.steps;
 
@@ -214,13 +226,19 @@ gan_history fit_gan(model<G, Backend>& g, model<D, Backend>& d, const gan_data<G
   }
 
   using T = typename context<Backend>::tensor;
-  std::vector<T> inputs(std::size_t(o.critic_steps)), reals(std::size_t(o.critic_steps));
+  const auto slots = std::size_t(o.critic_steps);
+  std::vector<T> inputs(slots), reals(slots), conditions(slots);
+  tensor condition;
   std::uint64_t step_key = 0;
-  const auto batch = [&](int i) -> std::pair<const T&, const T&> {
+  const auto batch = [&](int i) -> gan_batch<T> {
     const auto k = step_key * std::uint64_t(o.critic_steps) + std::uint64_t(i);
+    const auto at = std::size_t(i);
     data.batch(k, input, real);
-    inputs[std::size_t(i)] = to(g.ctx.backend, input), reals[std::size_t(i)] = to(g.ctx.backend, real);
-    return {inputs[std::size_t(i)], reals[std::size_t(i)]};
+    inputs[at] = to(g.ctx.backend, input), reals[at] = to(g.ctx.backend, real);
+    if (!data.condition) return {inputs[at], reals[at], nullptr};
+    data.condition(k, condition);
+    conditions[at] = to(g.ctx.backend, condition);
+    return {inputs[at], reals[at], &conditions[at]};
   };
 
   const int last_epoch = o.stop_after > 0 ? std::min(o.stop_after, o.epochs) : o.epochs;
