@@ -188,7 +188,7 @@ class N2NUNet(nn.Module):
         return self.dec_conv1c(u)
 
 
-def make_discriminator(image_size=256, channels=3, width=64):
+def make_discriminator(image_size=256, channels=3, width=64, outputs=1):
     # One nn.Sequential per block, so the state_dict names ("0.0.weight" ... "6.weight") are
     # hush::models::dcgan_discriminator's.
     channels = [channels] + [width * 2 ** k for k in range(5)]
@@ -196,7 +196,7 @@ def make_discriminator(image_size=256, channels=3, width=64):
                             nn.LeakyReLU(0.2))
               for cin, cout in zip(channels[:-1], channels[1:])]
     final_size = image_size // 2 ** (len(channels) - 1)  # 8 at 256x256
-    return nn.Sequential(*blocks, nn.Flatten(), nn.Linear(channels[-1] * final_size * final_size, 1))
+    return nn.Sequential(*blocks, nn.Flatten(), nn.Linear(channels[-1] * final_size * final_size, outputs))
 
 
 def param_count(model):

@@ -77,21 +77,25 @@ hush::tensor joined(const hush::tensor& images, const hush::tensor& condition) {
   return out;
 }
 
+/// `classes`: a conditional GAN's (one-hot classes joined to both networks' inputs); o.classes: a
+/// classifier in the discriminator.
 template <class Backend, class Content, class GNet = m::residual_unet>
 void check_trace(const std::string& name, const hush::train::gan_options& o, GNet gnet = m::residual_unet({.channels = 1, .width = 2}),
                  std::int64_t classes = 0) {
   INFO(name);
   const auto file = hush::io::read_safetensors(trace);
   hush::model<GNet, Backend> g({}, std::move(gnet));
-  hush::model<m::dcgan_discriminator, Backend> d({}, m::dcgan_discriminator({.channels = 1 + classes, .size = 32, .width = 2}));
+  hush::model<m::dcgan_discriminator, Backend> d(
+      {}, m::dcgan_discriminator({.channels = 1 + classes, .size = 32, .width = 2, .outputs = 1 + o.classes}));
   g.setup({4, 1 + classes, 32, 32}), d.setup({4, 1 + classes, 32, 32});
   hush::test::fill_by_formula(g.net), hush::test::fill_by_formula(d.net);
   hush::train::adversarial_training<GNet, m::dcgan_discriminator, Backend, Content> pair(g, d, o);
   const auto& losses = file.arrays.at(name + ".losses").values;
   using T = hush::tensor_of<hush::context<Backend>>;
-  std::vector<T> inputs, reals, conditions;
+  std::vector<T> inputs, reals, conditions, labels;
+  const std::size_t columns = o.classes ? 6 : 4;
   for (int step = 0; step < 3; ++step) {
-    inputs.clear(), reals.clear(), conditions.clear();
+    inputs.clear(), reals.clear(), conditions.clear(), labels.clear();
     for (int i = 0; i < o.critic_steps; ++i) {
       const int k = step * o.critic_steps + i;
       auto [x, y] = traced_batch(name, k);
@@ -100,20 +104,29 @@ void check_trace(const std::string& name, const hush::train::gan_options& o, GNe
         x = joined(x, c);
         conditions.push_back(on(g.ctx, c));
       }
+      if (o.classes) {
+        hush::tensor ks({4});
+        for (std::int64_t n = 0; n < 4; ++n) ks[n] = float((4 * k + n) % o.classes);
+        labels.push_back(on(g.ctx, ks));
+      }
       inputs.push_back(on(g.ctx, x)), reals.push_back(on(g.ctx, y));
     }
     const auto l = pair.step(
         [&](int i) {
           const auto at = std::size_t(i);
-          return hush::train::gan_batch<T>{inputs[at], reals[at], classes ? &conditions[at] : nullptr};
+          return hush::train::gan_batch<T>{inputs[at], reals[at], classes ? &conditions[at] : nullptr,
+                                           o.classes ? &labels[at] : nullptr};
         },
         3);
-    const double want[4] = {losses[std::size_t(4 * step)], losses[std::size_t(4 * step + 1)], losses[std::size_t(4 * step + 2)],
-                            losses[std::size_t(4 * step + 3)]};
-    CHECK(l.d_real == doctest::Approx(want[0]).epsilon(1e-4));
-    CHECK(l.d_fake == doctest::Approx(want[1]).epsilon(1e-4));
-    CHECK(l.g_content == doctest::Approx(want[2]).epsilon(1e-4));
-    CHECK(l.g_adversarial == doctest::Approx(want[3]).epsilon(1e-4));
+    const auto want = [&](std::size_t column) { return double(losses[std::size_t(step) * columns + column]); };
+    CHECK(l.d_real == doctest::Approx(want(0)).epsilon(1e-4));
+    CHECK(l.d_fake == doctest::Approx(want(1)).epsilon(1e-4));
+    CHECK(l.g_content == doctest::Approx(want(2)).epsilon(1e-4));
+    CHECK(l.g_adversarial == doctest::Approx(want(3)).epsilon(1e-4));
+    if (o.classes) {
+      CHECK(l.d_class == doctest::Approx(want(4)).epsilon(1e-4));
+      CHECK(l.g_class == doctest::Approx(want(5)).epsilon(1e-4));
+    }
   }
   // Three updates of Adam from the same start: weights and running statistics agree far below
   // a step (the learning rate). Except where a gradient cancels to rounding: the WGAN critic's
@@ -217,6 +230,11 @@ TEST_CASE_TEMPLATE("the alternating update equals PyTorch's, step by step (tests
                                                        hush::leaky_relu(0.2f),
                                                        hush::conv2d({.in = 8, .out = 1, .kernel = 3, .padding = 1})),
                                        3);
+
+  // A classifier in the discriminator (AC-GAN; seed 002's ResGAN): 1 + 3 scores per image.
+  auto embedded = conditional;
+  embedded.classes = 3;
+  check_trace<Backend, hush::mse_loss>("classifier", embedded);
 }
 
 TEST_CASE("a small GAN: the content loss falls, the discriminator learns, validation PSNR rises; resume is exact") {
@@ -353,6 +371,29 @@ TEST_CASE("a conditional run: the condition joins G's input and every image D sc
   REQUIRE(h.epochs.size() == 1);
   CHECK(std::isfinite(h.epochs[0].d_real + h.epochs[0].d_fake + h.epochs[0].g_adversarial));
   CHECK(d.input_shape() == hush::shape{4, 3, 32, 32});  // one image channel and two condition planes
+
+  // A classifier in D instead: two classes, 1 + 2 scores; its accuracy on the real images is logged.
+  auto classified = o;
+  classified.classes = 2;
+  classified.out = std::filesystem::temp_directory_path() / ("hush-gan-classes-" + std::to_string(::getpid()));
+  auto waves_by_class = wave_data();
+  waves_by_class.labels = [](std::uint64_t k, hush::tensor& labels) {
+    labels.resize({4});
+    for (std::int64_t n = 0; n < 4; ++n) labels[n] = float((k + std::uint64_t(n)) % 2);
+  };
+  generator gc({.seed = 3}, m::residual_unet({.channels = 1, .width = 4}));
+  discriminator dc({.seed = 4}, m::dcgan_discriminator({.channels = 1, .size = 32, .width = 4, .outputs = 3}));
+  const auto hc = hush::train::fit_gan(gc, dc, waves_by_class, classified, hush::mse_loss{});
+  CHECK(hc.epochs[0].d_class > 0);
+  CHECK(hc.epochs[0].class_accuracy >= 0);
+  CHECK(hush::io::read_safetensors(classified.out / "checkpoint.safetensors").metadata.at("log").find("class_accuracy") !=
+        std::string::npos);
+  std::filesystem::remove_all(classified.out);
+  generator gn({.seed = 3}, m::residual_unet({.channels = 1, .width = 4}));
+  discriminator dn({.seed = 4}, m::dcgan_discriminator({.channels = 1, .size = 32, .width = 4, .outputs = 3}));
+  waves_by_class.labels = {};
+  CHECK_THROWS_WITH(hush::train::fit_gan(gn, dn, waves_by_class, classified, hush::mse_loss{}),
+                    doctest::Contains("needs the data's labels"));
 
   // A condition for other images than the batch's is named.
   data.condition = [](std::uint64_t, hush::tensor& c) { c.resize({3, 2}); };

@@ -18,6 +18,13 @@ it (not from hush's code):
             scores as 3 constant planes; the generator is a small nn.Sequential (conv 3x3
             4->8, leaky ReLU 0.2, conv 3x3 8->1); otherwise as `separate` with lambda_g 1,
             lambda_d 0.5, Adam lr 0.002 beta1 0.5 for both
+  classifier  a classifier in the discriminator (AC-GAN, Odena et al.; seed 002's ResGAN): D gives
+            1 + 3 scores, the real/generated logit and class logits; D's loss on each batch is
+            BCE on the logit + cross-entropy of the classes against the batch's labels (class
+            (4b + k) mod 3), on the real and the generated batch; G's adversarial term is BCE
+            toward real + that cross-entropy on its images; otherwise as `conditional` with
+            seed 001's generator. Its losses have two more columns: D's cross-entropy on the
+            real batch, G's on its images
 
 D's batch norm is in training mode throughout, also while G learns through it. Initial weights
 come from torchvision_resnets.py's formula (tests/support.hpp's formula() in C++), at the scale
@@ -50,6 +57,8 @@ CASES = {
                  lambda_d=0.1, d=(0.002, 0.5), g=(0.001, 0.5), cosine=True),
     "conditional": dict(adversarial="bce", separate=True, critic_steps=1, clip=0.0, content="mse", lambda_g=1.0,
                         lambda_d=0.5, d=(0.002, 0.5), g=(0.002, 0.5), cosine=False, classes=3),
+    "classifier": dict(adversarial="bce", separate=True, critic_steps=1, clip=0.0, content="mse", lambda_g=1.0,
+                       lambda_d=0.5, d=(0.002, 0.5), g=(0.002, 0.5), cosine=False, embedded=3),
 }
 
 
@@ -75,7 +84,8 @@ def run(name, c, out):
                                 torch.nn.Conv2d(8, 1, 3, padding=1))
     else:
         g = ResidualUNet(channels=1, width=2)
-    d = make_discriminator(SIZE, channels=1 + k_classes, width=2)
+    embedded = c.get("embedded", 0)
+    d = make_discriminator(SIZE, channels=1 + k_classes, width=2, outputs=1 + embedded)
     for net in (g, d):
         net.load_state_dict({k: torch.from_numpy(formula(k, list(v.shape))) if v.dtype == torch.float32 else v
                              for k, v in net.state_dict().items()})
@@ -85,14 +95,13 @@ def run(name, c, out):
         real = formula(f"{name}.real.{k}", shape) * np.float32(16) + np.float32(0.5)
         noisy = np.clip(real + np.float32(0.4) * (formula(f"{name}.noise.{k}", shape) * np.float32(16)), 0, 1)
         noisy, real = torch.from_numpy(noisy), torch.from_numpy(real)
+        labels = torch.tensor([(4 * k + n) % max(k_classes, embedded, 1) for n in range(BATCH)])
         if k_classes:
-            condition = torch.zeros(BATCH, k_classes)
-            for n in range(BATCH):
-                condition[n, (4 * k + n) % k_classes] = 1.0
+            condition = torch.nn.functional.one_hot(labels, k_classes).float()
             noisy = torch.cat([noisy, planes(condition)], 1)
         else:
             condition = None
-        batches.append((noisy, real, condition))
+        batches.append((noisy, real, condition, labels))
 
     opt_g = torch.optim.Adam(g.parameters(), lr=c["g"][0], betas=(c["g"][1], 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=c["d"][0], betas=(c["d"][1], 0.999))
@@ -113,33 +122,42 @@ def run(name, c, out):
     opt_d_steps = [0]
     for step in range(STEPS):
         for i in range(c["critic_steps"]):
-            x, real, condition = batches[step * c["critic_steps"] + i]
+            x, real, condition, labels = batches[step * c["critic_steps"] + i]
 
             def scored(images):  # what D sees: the images, joined to the condition's planes
                 return d(images if condition is None else torch.cat([images, planes(condition)], 1))
 
+            def judged(images, real_or_not):  # D's loss: the logit's and, with a classifier, the classes'
+                s = scored(images)
+                adv = adversarial(c["adversarial"], s[:, :1], real_or_not)
+                if not embedded:
+                    return adv, adv, None
+                ce = F.cross_entropy(s[:, 1:], labels)
+                return adv + ce, adv, ce
+
             g.train(), d.train()
             fake = g(x)
             opt_d.zero_grad()
-            l_real = adversarial(c["adversarial"], scored(real), True)
+            total_real, l_real, ce_real = judged(real, True)
             if c["separate"]:
-                l_real.backward()
+                total_real.backward()
                 d_step()
                 opt_d.zero_grad()
-                l_fake = adversarial(c["adversarial"], scored(fake.detach()), False)
-                l_fake.backward()
+                total_fake, l_fake, _ = judged(fake.detach(), False)
+                total_fake.backward()
             else:
-                l_fake = adversarial(c["adversarial"], scored(fake.detach()), False)
-                (l_real + l_fake).backward()
+                total_fake, l_fake, _ = judged(fake.detach(), False)
+                (total_real + total_fake).backward()
             d_step()
         if c["cosine"]:
             opt_g.param_groups[0]["lr"] = cosine(c["g"][0], step, STEPS)
         opt_g.zero_grad()
         l_content = content(fake, real)
-        l_adv = adversarial(c["adversarial"], scored(fake), True)
-        (c["lambda_g"] * l_content + c["lambda_d"] * l_adv).backward()
+        total_adv, l_adv, ce_g = judged(fake, True)
+        (c["lambda_g"] * l_content + c["lambda_d"] * total_adv).backward()
         opt_g.step()
-        losses.append([l_real.item(), l_fake.item(), l_content.item(), l_adv.item()])
+        losses.append([l_real.item(), l_fake.item(), l_content.item(), l_adv.item()]
+                      + ([ce_real.item(), ce_g.item()] if embedded else []))
         print(name, step, ["%.6f" % v for v in losses[-1]])
     out[f"{name}.losses"] = torch.tensor(losses, dtype=torch.float32)
     for prefix, net in (("g", g), ("d", d)):

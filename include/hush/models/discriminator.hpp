@@ -2,7 +2,7 @@
 // A DCGAN-style discriminator (Radford et al. 2016; seed 001's "five groups of convolution, batch
 // normalisation and leaky ReLU"): five 4×4 stride-2 convolutions, each followed by batch norm and
 // leaky ReLU (slope 0.2), channels doubling from `width`, then one linear layer to a logit.
-// x (N,C,S,S) -> logit (N,1), S = the image size given in the options (a multiple of 32).
+// x (N,C,S,S) -> logit (N,1) (or (N,outputs)), S = the image size given in the options (a multiple of 32).
 #include <cstdint>
 
 #include "hush/graph/repeat.hpp"
@@ -17,6 +17,9 @@ namespace hush::models {
 
 struct discriminator_options {
   std::int64_t channels = 3, size = 256, width = 64;
+  /// Scores per image: 1 (real or generated), or 1 + K with a classifier of K classes beside it
+  /// (AC-GAN; seed 002's ResGAN).
+  std::int64_t outputs = 1;
 };
 
 /// conv 4×4/2 (no bias: batch norm follows) - batch norm - leaky ReLU(0.2): halves the image.
@@ -34,7 +37,7 @@ struct dcgan_discriminator : seq<down_block, down_block, down_block, down_block,
   constexpr explicit dcgan_discriminator(discriminator_options o)
       : base(down(o.channels, o.width), down(o.width, 2 * o.width), down(2 * o.width, 4 * o.width),
              down(4 * o.width, 8 * o.width), down(8 * o.width, 16 * o.width), flatten{},
-             linear({.in = 16 * o.width * (o.size / 32) * (o.size / 32), .out = 1})) {}
+             linear({.in = 16 * o.width * (o.size / 32) * (o.size / 32), .out = o.outputs})) {}
 };
 
 }  // namespace hush::models

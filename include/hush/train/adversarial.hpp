@@ -24,7 +24,9 @@
 #include "hush/backend/unary_ops.hpp"
 #include "hush/core/error.hpp"
 #include "hush/graph/model.hpp"
+#include "hush/losses/cross_entropy.hpp"
 #include "hush/losses/pointwise.hpp"
+#include "hush/metrics/accuracy.hpp"
 #include "hush/losses/weighted_terms.hpp"
 #include "hush/optim/adam.hpp"
 #include "hush/optim/schedule.hpp"
@@ -53,6 +55,12 @@ struct adversarial_options {
   adversarial_kind adversarial = adversarial_kind::bce;
   critic_update update = critic_update::separate;
   int critic_steps = 1;  // D's updates per G update (WGAN: 5)
+  /// A classifier in the discriminator (AC-GAN, Odena et al. 2017; seed 002's ResGAN): D gives
+  /// 1 + classes scores, the real/generated logit then class logits, and learns the classes of
+  /// the real and the generated images (cross-entropy against the batch's labels, weighted by
+  /// class_weight); G learns to make D see its images' labels. 0: no classifier.
+  std::int64_t classes = 0;
+  float class_weight = 1.0f;
   float clip = 0.0f;     // D's weights clipped to [-clip, clip] after each update (WGAN: 0.01); 0: not
 
   /// Throws hush::error naming the first setting that cannot work.
@@ -68,6 +76,8 @@ struct adversarial_options {
     if (!(std::isfinite(adversarial_weight) && adversarial_weight >= 0)) bad("the adversarial weight must be >= 0");
     if (critic_steps < 1) bad("critic steps must be at least 1, not " + std::to_string(critic_steps));
     if (!(std::isfinite(clip) && clip >= 0)) bad("the clip bound must be >= 0 (0: no clipping)");
+    if (classes < 0) bad("classes must be >= 0 (0: no classifier in the discriminator)");
+    if (!(std::isfinite(class_weight) && class_weight >= 0)) bad("the class weight must be >= 0");
   }
 };
 
@@ -75,6 +85,9 @@ struct adversarial_options {
 /// update's), G's two terms unweighted.
 struct gan_losses {
   double d_real = 0, d_fake = 0, g_content = 0, g_adversarial = 0;
+  /// With a classifier in D: its cross-entropy on the real batch, on the generated one (as G
+  /// learned from it), and the share of the real batch it classifies right.
+  double d_class = 0, g_class = 0, class_accuracy = 0;
 };
 
 /// One batch of a step: the generator's input, the real images and, for a conditional GAN
@@ -86,6 +99,7 @@ struct gan_batch {
   const T& input;
   const T& real;
   const T* condition = nullptr;
+  const T* labels = nullptr;  // (N) class indices as floats, for a classifier in D
 };
 
 namespace detail {
@@ -153,9 +167,10 @@ class adversarial_training {
     const tensor_type* condition = nullptr;
     for (int i = 0; i < o_.critic_steps; ++i) {
       const gan_batch<tensor_type> b = as_batch(batch(i));
+      if (o_.classes > 0 && !b.labels) throw error("GAN: a discriminator with a classifier needs the batch's labels");
       g_.train(), d_.train();
       fake = &g_.forward(b.input);
-      real = &b.real, condition = b.condition;
+      real = &b.real, condition = b.condition, labels_ = b.labels;
       if (condition) {
         join(*real, *condition, joined_real_);
         join(*fake, *condition, joined_fake_);
@@ -166,10 +181,16 @@ class adversarial_training {
     set_lr(opt_g, o_.generator, total_steps);
     g_.zero_grad();
     const auto& score = d_.forward(condition ? d_.ctx[joined_fake_] : *fake);
-    set_target(score.shape(), 1.0f);
-    generator_loss_.forward(g_.ctx, *fake, *real, score, d_.ctx[target_]);
+    const auto& logit = realness(score);
+    set_target(logit.shape(), 1.0f);
+    generator_loss_.forward(g_.ctx, *fake, *real, logit, d_.ctx[target_]);
     l.g_content = generator_loss_.term(0), l.g_adversarial = generator_loss_.term(1);
-    const auto& through_d = d_.backward(generator_loss_.template backward<1>(g_.ctx));
+    const tensor_type* dscore = &generator_loss_.template backward<1>(g_.ctx);
+    if (o_.classes > 0) {  // and D's classes of G's images toward their labels, weighted as the adversarial term
+      l.g_class = classify(score, o_.adversarial_weight * o_.class_weight);
+      dscore = &joined_gradient(*dscore);
+    }
+    const auto& through_d = d_.backward(*dscore);
     auto& dfake = g_.ctx[dfake_];
     const auto& dcontent = generator_loss_.template backward<0>(g_.ctx);
     dfake.resize(dcontent.shape());
@@ -211,13 +232,57 @@ class adversarial_training {
     t.resize(s);
     fill(d_.ctx.backend, t.numel(), v, t.data());
   }
-  /// D's loss on one batch toward `label` (1 real, 0 generated); adds its gradients.
-  double score_and_learn(const tensor_type& images, float label) {
+  /// D's loss on one batch toward `label` (1 real, 0 generated); adds its gradients. With a
+  /// classifier, its cross-entropy on the batch's labels too (into `class_loss`).
+  double score_and_learn(const tensor_type& images, float label, double* class_loss = nullptr, gan_losses* l = nullptr) {
     const auto& score = d_.forward(images);
-    set_target(score.shape(), label);
-    const double loss = critic_.forward(d_.ctx, score, d_.ctx[target_]);
-    d_.backward(critic_.backward(d_.ctx));
+    const auto& logit = realness(score);
+    set_target(logit.shape(), label);
+    const double loss = critic_.forward(d_.ctx, logit, d_.ctx[target_]);
+    if (o_.classes == 0) {
+      d_.backward(critic_.backward(d_.ctx));
+      return loss;
+    }
+    const double c = classify(score, o_.class_weight);
+    if (class_loss) *class_loss = c;
+    if (l && label == 1.0f) l->class_accuracy = double(metrics::correct(d_.ctx.backend, d_.ctx[class_logits_], *labels_)) / double(score.shape()[0]);
+    d_.backward(joined_gradient(critic_.backward(d_.ctx)));
     return loss;
+  }
+  /// D's real/generated logit: the score itself, or its first column when D also classifies.
+  const tensor_type& realness(const tensor_type& score) {
+    if (o_.classes == 0) return score;
+    const auto n = score.shape()[0], width = 1 + o_.classes;
+    if (score.shape().rank != 2 || score.shape()[1] != width)
+      throw shape_error("GAN: a discriminator with " + std::to_string(o_.classes) + " classes must give (N, " +
+                        std::to_string(width) + ") scores, not " + score.shape().str());
+    auto& t = d_.ctx[logit_];
+    t.resize({n, 1});
+    copy_blocks(d_.ctx.backend, n, 1, score.data(), width, t.data(), 1);
+    return t;
+  }
+  /// The class logits' cross-entropy against the batch's labels; keeps `weight` times its
+  /// gradient for joined_gradient.
+  double classify(const tensor_type& score, float weight) {
+    const auto n = score.shape()[0], width = 1 + o_.classes;
+    auto& logits = d_.ctx[class_logits_];
+    logits.resize({n, o_.classes});
+    copy_blocks(d_.ctx.backend, n, o_.classes, score.data() + 1, width, logits.data(), o_.classes);
+    const double loss = classes_.forward(d_.ctx, logits, *labels_);
+    auto& g = d_.ctx[class_grad_];
+    g.resize(logits.shape());
+    g.zero();
+    axpy(d_.ctx.backend, g.numel(), weight, classes_.backward(d_.ctx).data(), g.data());
+    return loss;
+  }
+  /// dL/dscore: the logit's gradient in column 0, the kept class gradient beside it.
+  const tensor_type& joined_gradient(const tensor_type& dlogit) {
+    const auto n = dlogit.shape()[0], width = 1 + o_.classes;
+    auto& t = d_.ctx[dscore_];
+    t.resize({n, width});
+    copy_blocks(d_.ctx.backend, n, 1, dlogit.data(), 1, t.data(), width);
+    copy_blocks(d_.ctx.backend, n, o_.classes, d_.ctx[class_grad_].data(), o_.classes, t.data() + 1, width);
+    return t;
   }
   void update_discriminator(const tensor_type& real, const tensor_type& fake, std::int64_t total, gan_losses& l) {
     // D's schedule counts its updates: `separate` makes two per critic step.
@@ -228,7 +293,7 @@ class adversarial_training {
       if (o_.clip > 0) clip_weights();
     };
     d_.zero_grad();
-    l.d_real = score_and_learn(real, 1.0f);
+    l.d_real = score_and_learn(real, 1.0f, &l.d_class, &l);
     if (o_.update == critic_update::separate) update(), d_.zero_grad();
     l.d_fake = score_and_learn(fake, 0.0f);
     update();
@@ -246,7 +311,9 @@ class adversarial_training {
   adversarial_options o_;
   adversarial_loss critic_;
   weighted_terms<Content, adversarial_loss> generator_loss_;
-  kept target_, dfake_, dfake_image_, joined_real_, joined_fake_;
+  cross_entropy classes_;
+  const tensor_type* labels_ = nullptr;
+  kept target_, dfake_, dfake_image_, joined_real_, joined_fake_, logit_, class_logits_, class_grad_, dscore_;
 };
 
 }  // namespace hush::train

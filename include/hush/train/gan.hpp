@@ -2,7 +2,8 @@
 // fit_gan: epochs of adversarial steps (train/adversarial.hpp) over numbered batches, with the
 // denoiser trainer's care: a progress line, and after every epoch, written atomically into `out`:
 //   log.csv                   per epoch: D's loss on real and generated, G's content and
-//                             adversarial terms, validation PSNR and SSIM, times
+//                             adversarial terms, validation PSNR and SSIM, times; with a
+//                             classifier in D its cross-entropies and accuracy on real images
 //   curves.png                the losses per tenth of an epoch, validation PSNR and SSIM
 //   grids/epoch_NNN.png       a fixed batch: input / generated / real
 //   checkpoint.safetensors    both networks and both optimizers ("generator.", "discriminator.")
@@ -17,6 +18,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -66,6 +68,7 @@ struct gan_history {
     int epoch = 0;
     double d_real = 0, d_fake = 0, g_content = 0, g_adversarial = 0, val_psnr = 0, val_ssim = 0, train_seconds = 0,
            eval_seconds = 0;
+    double d_class = 0, g_class = 0, class_accuracy = 0;  // with a classifier in D (else 0)
   };
   std::vector<epoch_row> epochs;
   /// (epoch as a fraction, D's loss (real + generated), G's adversarial term, G's content term),
@@ -73,14 +76,16 @@ struct gan_history {
   std::vector<std::array<double, 4>> tenths;
 
   static constexpr const char* header =
-      "epoch,d_loss_real,d_loss_fake,g_content,g_adversarial,val_psnr,val_ssim,train_seconds,eval_seconds";
+      "epoch,d_loss_real,d_loss_fake,g_content,g_adversarial,val_psnr,val_ssim,train_seconds,eval_seconds,d_class,g_class,"
+      "class_accuracy";
 
   std::string csv() const {
     std::string s = std::string(header) + "\n";
     for (const auto& e : epochs) {
       char row[256];
-      std::snprintf(row, sizeof row, "%d,%.6f,%.6f,%.6f,%.6f,%.4f,%.5f,%.1f,%.1f\n", e.epoch, e.d_real, e.d_fake,
-                    e.g_content, e.g_adversarial, e.val_psnr, e.val_ssim, e.train_seconds, e.eval_seconds);
+      std::snprintf(row, sizeof row, "%d,%.6f,%.6f,%.6f,%.6f,%.4f,%.5f,%.1f,%.1f,%.6f,%.6f,%.5f\n", e.epoch, e.d_real,
+                    e.d_fake, e.g_content, e.g_adversarial, e.val_psnr, e.val_ssim, e.train_seconds, e.eval_seconds,
+                    e.d_class, e.g_class, e.class_accuracy);
       s += row;
     }
     return s;
@@ -104,9 +109,10 @@ struct gan_history {
     if (line != header) throw io_error(where + ": its log has no header");
     while (std::getline(in, line)) {
       const auto c = detail::csv_cells(line);
-      if (c.size() != 9) throw io_error(where + ": a row of its log has " + std::to_string(c.size()) + " cells, not 9");
+      if (c.size() != 12) throw io_error(where + ": a row of its log has " + std::to_string(c.size()) + " cells, not 12");
       h.epochs.push_back({detail::csv_epoch(c[0], where), number(c[1]), number(c[2]), number(c[3]), number(c[4]),
-                          number(c[5]), number(c[6]), number(c[7]), number(c[8])});
+                          number(c[5]), number(c[6]), number(c[7]), number(c[8]), number(c[9]), number(c[10]),
+                          number(c[11])});
     }
     std::istringstream tin(tenths);
     while (std::getline(tin, line)) {
@@ -128,10 +134,16 @@ struct gan_history {
     io::series psnr{"validation", {}, {}}, ssim{"validation", {}, {}};
     for (const auto& e : epochs)
       psnr.x.push_back(e.epoch), psnr.y.push_back(e.val_psnr), ssim.x.push_back(e.epoch), ssim.y.push_back(e.val_ssim);
-    io::save_charts(path, {{title + ": adversarial losses", "epoch", "loss", {d, g}},
-                           {title + ": content loss", "epoch", "loss", {content}},
-                           {title + ": validation PSNR", "epoch", "PSNR (dB)", {psnr}},
-                           {title + ": validation SSIM", "epoch", "SSIM", {ssim}}});
+    std::vector<io::chart> charts{{title + ": adversarial losses", "epoch", "loss", {d, g}},
+                                  {title + ": content loss", "epoch", "loss", {content}},
+                                  {title + ": validation PSNR", "epoch", "PSNR (dB)", {psnr}},
+                                  {title + ": validation SSIM", "epoch", "SSIM", {ssim}}};
+    io::series accuracy{"real images", {}, {}};
+    for (const auto& e : epochs)
+      if (e.class_accuracy > 0) accuracy.x.push_back(e.epoch), accuracy.y.push_back(e.class_accuracy);
+    if (!accuracy.x.empty())  // seed 002's Figure 6: the classifier in D, as training goes
+      charts.push_back({title + ": the discriminator's classifier", "epoch", "accuracy", {accuracy}});
+    io::save_charts(path, charts);
   }
 };
 
@@ -144,6 +156,9 @@ struct gan_data {
   /// A conditional GAN's: fills batch k's condition (N, K), which the discriminator sees joined
   /// to the images (adversarial.hpp's gan_batch). Empty: not conditional.
   std::function<void(std::uint64_t k, tensor& condition)> condition;
+  /// With a classifier in the discriminator (adversarial_options::classes): fills batch k's
+  /// labels (N), class indices as floats.
+  std::function<void(std::uint64_t k, tensor& labels)> labels;
   /// Drawn after each epoch (input, G's output, real): a few images, (N, C, H, W) in [0, 1].
   tensor grid_input, grid_real;
   /// Validation (PSNR, SSIM) of the generator as it is (its mode is set back to train after).
@@ -227,18 +242,18 @@ gan_history fit_gan(model<G, Backend>& g, model<D, Backend>& d, const gan_data<G
 
   using T = typename context<Backend>::tensor;
   const auto slots = std::size_t(o.critic_steps);
-  std::vector<T> inputs(slots), reals(slots), conditions(slots);
-  tensor condition;
+  std::vector<T> inputs(slots), reals(slots), conditions(slots), labels(slots);
+  tensor condition, label;
+  if (o.classes > 0 && !data.labels) throw error("fit_gan: a discriminator with a classifier needs the data's labels");
   std::uint64_t step_key = 0;
   const auto batch = [&](int i) -> gan_batch<T> {
     const auto k = step_key * std::uint64_t(o.critic_steps) + std::uint64_t(i);
     const auto at = std::size_t(i);
     data.batch(k, input, real);
     inputs[at] = to(g.ctx.backend, input), reals[at] = to(g.ctx.backend, real);
-    if (!data.condition) return {inputs[at], reals[at], nullptr};
-    data.condition(k, condition);
-    conditions[at] = to(g.ctx.backend, condition);
-    return {inputs[at], reals[at], &conditions[at]};
+    if (data.condition) data.condition(k, condition), conditions[at] = to(g.ctx.backend, condition);
+    if (o.classes > 0) data.labels(k, label), labels[at] = to(g.ctx.backend, label);
+    return {inputs[at], reals[at], data.condition ? &conditions[at] : nullptr, o.classes > 0 ? &labels[at] : nullptr};
   };
 
   const int last_epoch = o.stop_after > 0 ? std::min(o.stop_after, o.epochs) : o.epochs;
@@ -256,6 +271,7 @@ gan_history fit_gan(model<G, Backend>& g, model<D, Backend>& d, const gan_data<G
                       std::to_string(s + 1) + (o.out.empty() ? std::string() : "; the checkpoint of the last whole epoch is kept") +
                       " (lower learning rates may help)");
       row.d_real += l.d_real, row.d_fake += l.d_fake, row.g_content += l.g_content, row.g_adversarial += l.g_adversarial;
+      row.d_class += l.d_class, row.g_class += l.g_class, row.class_accuracy += l.class_accuracy;
       window[0] += l.d_real + l.d_fake, window[1] += l.g_adversarial, window[2] += l.g_content, ++window_steps;
       if ((s + 1) * 10 / o.steps != s * 10 / o.steps) {
         const double n = double(window_steps);
@@ -266,10 +282,15 @@ gan_history fit_gan(model<G, Backend>& g, model<D, Backend>& d, const gan_data<G
       const double n = double(s + 1);
       std::snprintf(text, sizeof text, "D %.4f + %.4f  G content %.5f adversarial %.4f", row.d_real / n, row.d_fake / n,
                     row.g_content / n, row.g_adversarial / n);
+      if (o.classes > 0) {
+        const auto used = std::strlen(text);
+        std::snprintf(text + used, sizeof text - used, "  classes %.3f", row.class_accuracy / n);
+      }
       bar.update(s + 1, text);
     }
     const double steps = double(o.steps);
     row.d_real /= steps, row.d_fake /= steps, row.g_content /= steps, row.g_adversarial /= steps;
+    row.d_class /= steps, row.g_class /= steps, row.class_accuracy /= steps;
     row.train_seconds = bar.seconds();
 
     const auto eval_start = std::chrono::steady_clock::now();
