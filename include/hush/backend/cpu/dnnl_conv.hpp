@@ -296,7 +296,8 @@ inline bool is_reference(const primitive_desc& pd) {
 /// make(descs) for the layouts hush asks for; where that gets oneDNN's reference kernel, make
 /// again with every activation layout left to oneDNN, whose optimised kernel is worth the
 /// reorders. A 4x4/2 convolution from 8 to 16 channels asked for plain x and blocked dy took its
-/// reference weight-gradient kernel at 58 ms, against about 1 ms (a width-8 GAN discriminator).
+/// reference weight-gradient kernel at 58 ms a call, against 0.05 ms for the one oneDNN then
+/// picks (jit:avx2; ONEDNN_VERBOSE, batch 4, a width-8 GAN discriminator).
 template <class Make>
 primitive_desc fastest(const conv_geometry& g, conv_layouts layouts, Make&& make) {
   auto pd = make(geometry_descs(g, layouts));
