@@ -26,8 +26,8 @@
 #include "hush/graph/model.hpp"
 #include "hush/losses/cross_entropy.hpp"
 #include "hush/losses/pointwise.hpp"
-#include "hush/metrics/accuracy.hpp"
 #include "hush/losses/weighted_terms.hpp"
+#include "hush/metrics/accuracy.hpp"
 #include "hush/optim/adam.hpp"
 #include "hush/optim/schedule.hpp"
 
