@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A committed PyTorch trace of adversarial training, for tests/gan.cpp's known-answer check of
+"""A committed PyTorch trace of adversarial training, for tests/gan_reference.cpp's known-answer check of
 hush::train::adversarial_training: seed 001's residual U-Net generator (bench/torch_denoisers.py,
 1 channel, width 2) against the DCGAN discriminator (bench/torch_peer.py, width 2), on 32x32
 images, batch 4, three generator updates, written here from the algorithm as PyTorch users write

@@ -1,6 +1,9 @@
 #pragma once
-// flatten: x (N, C, H, W) -> y (N, C·H·W), torch.nn.Flatten(). identity: y = x.
+// flatten: x (N, C, H, W) -> y (N, C·H·W), torch.nn.Flatten(); unflatten, its inverse:
+// x (N, C·H·W) -> y (N, C, H, W), torch.nn.Unflatten(1, (C, H, W)) (a fully connected
+// generator's vector back to an image).
 #include <cstdint>
+#include <string>
 
 #include "hush/core/context.hpp"
 #include "hush/core/error.hpp"
@@ -34,6 +37,47 @@ struct flatten {
   }
   template <class V>
   void visit(V&&) {}
+
+ private:
+  kept y_, dx_;
+};
+
+struct unflatten {
+  static constexpr const char* kind = "unflatten";
+  struct options {
+    std::int64_t channels, height, width;
+  };
+  constexpr explicit unflatten(options o) : opt(o) {}
+  constexpr std::int64_t parameter_count() const { return 0; }
+  shape output_shape(shape in) const {
+    if (in.rank != 2 || in[1] != opt.channels * opt.height * opt.width)
+      throw shape_error("unflatten: expected (N, " + std::to_string(opt.channels * opt.height * opt.width) + ") for (" +
+                        std::to_string(opt.channels) + ", " + std::to_string(opt.height) + ", " + std::to_string(opt.width) +
+                        ") images, got " + in.str());
+    return {in[0], opt.channels, opt.height, opt.width};
+  }
+  template <class Ctx>
+  void setup(Ctx& ctx, shape in) {
+    ctx.keep(y_, output_shape(in), buffer_role::output);
+    ctx.keep(dx_, in, buffer_role::input_gradient);
+  }
+  template <class Ctx>
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
+    copy_blocks(ctx.backend, 1, x.numel(), x.data(), x.numel(), ctx[y_].data(), x.numel());
+    return ctx[y_];
+  }
+  template <class Ctx>
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>&, const tensor_of<Ctx>& dy) {
+    copy_blocks(ctx.backend, 1, dy.numel(), dy.data(), dy.numel(), ctx[dx_].data(), dy.numel());
+    return ctx[dx_];
+  }
+  template <class V>
+  void visit(V&&) {}
+  std::string describe() const {
+    return std::to_string(opt.channels) + "x" + std::to_string(opt.height) + "x" + std::to_string(opt.width);
+  }
+
+  options opt;
 
  private:
   kept y_, dx_;

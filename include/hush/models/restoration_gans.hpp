@@ -1,0 +1,103 @@
+#pragma once
+// Seed 002's networks for restoring coarse images (Fashion-MNIST's 28×28 here), as types. Every
+// generator takes the coarse image brought back to full size (nearest, so its blocks are the
+// coarse pixels) and gives an image in [0, 1]:
+//   mlp_generator      the plain GAN's shallow generator: two fully connected layers
+//   conv_generator     DCGAN's (and WGAN's; CGAN's with the class planes as extra input
+//                      channels): 3×3 convolutions with batch norm and ReLU, then a sigmoid
+//   resgan_generator   ResGAN's X_g = f(g(X_r) ⊕ X_r): g (the conv_generator's trunk) sees the
+//                      coarse image X_r, its features are concatenated with X_r itself (the
+//                      pass-through channel of the seed's Fig. 2), and f, a 3×3 convolution and a
+//                      sigmoid, maps both to the image
+// and the discriminators, whose `outputs` is 1 + K with a classifier of K classes beside the
+// real/generated logit (ResGAN's embedded classifier, train/adversarial.hpp's `classes`):
+//   mlp_discriminator    the plain GAN's: two fully connected layers
+//   small_discriminator  DCGAN's for small images: two 4×4/2 convolutions (batch norm on the
+//                        second), leaky ReLU 0.2, a linear layer
+// The seed gives no layer sizes; these are DCGAN's conventions at Fashion-MNIST's scale.
+#include <cstdint>
+
+#include "hush/graph/parallel.hpp"
+#include "hush/graph/seq.hpp"
+#include "hush/layers/activation.hpp"
+#include "hush/layers/conv.hpp"
+#include "hush/layers/flatten.hpp"
+#include "hush/layers/linear.hpp"
+#include "hush/layers/norm.hpp"
+
+namespace hush::models {
+
+struct mlp_generator_options {
+  std::int64_t in_channels = 1, out_channels = 1, size = 28, hidden = 512;
+};
+struct mlp_generator : seq<flatten, linear, relu, linear, sigmoid, unflatten> {
+  static constexpr const char* kind = "mlp_generator";
+  using base = seq<flatten, linear, relu, linear, sigmoid, unflatten>;
+  constexpr mlp_generator() : mlp_generator(mlp_generator_options{}) {}
+  constexpr explicit mlp_generator(mlp_generator_options o)
+      : base(flatten{}, linear({.in = o.in_channels * o.size * o.size, .out = o.hidden}), relu{},
+             linear({.in = o.hidden, .out = o.out_channels * o.size * o.size}), sigmoid{},
+             unflatten({.channels = o.out_channels, .height = o.size, .width = o.size})) {}
+};
+
+struct conv_generator_options {
+  std::int64_t in_channels = 1, out_channels = 1, width = 64;
+};
+namespace gan_detail {
+/// conv 3×3 (no bias: batch norm follows), batch norm, ReLU: twice, to `width` channels.
+using trunk = seq<conv2d, batch_norm2d, relu, conv2d, batch_norm2d, relu>;
+constexpr trunk make_trunk(std::int64_t in, std::int64_t width) {
+  return trunk(conv2d({.in = in, .out = width, .kernel = 3, .padding = 1, .bias = false}), batch_norm2d(width), relu{},
+               conv2d({.in = width, .out = width, .kernel = 3, .padding = 1, .bias = false}), batch_norm2d(width), relu{});
+}
+constexpr conv2d head(std::int64_t in, std::int64_t out) { return conv2d({.in = in, .out = out, .kernel = 3, .padding = 1}); }
+}  // namespace gan_detail
+
+struct conv_generator : seq<gan_detail::trunk, conv2d, sigmoid> {
+  static constexpr const char* kind = "conv_generator";
+  using base = seq<gan_detail::trunk, conv2d, sigmoid>;
+  constexpr conv_generator() : conv_generator(conv_generator_options{}) {}
+  constexpr explicit conv_generator(conv_generator_options o)
+      : base(gan_detail::make_trunk(o.in_channels, o.width), gan_detail::head(o.width, o.out_channels), sigmoid{}) {}
+};
+
+struct resgan_generator_options {
+  std::int64_t channels = 1, width = 64;
+};
+/// f(g(X_r) ⊕ X_r): concat_skip puts X_r first, then g's `width` channels.
+struct resgan_generator : seq<concat_skip<gan_detail::trunk>, conv2d, sigmoid> {
+  static constexpr const char* kind = "resgan_generator";
+  using base = seq<concat_skip<gan_detail::trunk>, conv2d, sigmoid>;
+  constexpr resgan_generator() : resgan_generator(resgan_generator_options{}) {}
+  constexpr explicit resgan_generator(resgan_generator_options o)
+      : base(concat_skip<gan_detail::trunk>(gan_detail::make_trunk(o.channels, o.width)),
+             gan_detail::head(o.channels + o.width, o.channels), sigmoid{}) {}
+};
+
+struct small_discriminator_options {
+  std::int64_t channels = 1, size = 28, width = 64, outputs = 1;
+};
+struct mlp_discriminator : seq<flatten, linear, leaky_relu, linear> {
+  static constexpr const char* kind = "mlp_discriminator";
+  using base = seq<flatten, linear, leaky_relu, linear>;
+  constexpr mlp_discriminator() : mlp_discriminator(small_discriminator_options{}) {}
+  /// `width` is its hidden layer's size here.
+  constexpr explicit mlp_discriminator(small_discriminator_options o)
+      : base(flatten{}, linear({.in = o.channels * o.size * o.size, .out = 8 * o.width}), leaky_relu(0.2f),
+             linear({.in = 8 * o.width, .out = o.outputs})) {}
+};
+
+/// x (N, C, S, S) -> (N, outputs), S a multiple of 4.
+struct small_discriminator
+    : seq<conv2d, leaky_relu, conv2d, batch_norm2d, leaky_relu, flatten, linear> {
+  static constexpr const char* kind = "small_discriminator";
+  using base = seq<conv2d, leaky_relu, conv2d, batch_norm2d, leaky_relu, flatten, linear>;
+  constexpr small_discriminator() : small_discriminator(small_discriminator_options{}) {}
+  constexpr explicit small_discriminator(small_discriminator_options o)
+      : base(conv2d({.in = o.channels, .out = o.width, .kernel = 4, .stride = 2, .padding = 1}), leaky_relu(0.2f),
+             conv2d({.in = o.width, .out = 2 * o.width, .kernel = 4, .stride = 2, .padding = 1, .bias = false}),
+             batch_norm2d(2 * o.width), leaky_relu(0.2f), flatten{},
+             linear({.in = 2 * o.width * (o.size / 4) * (o.size / 4), .out = o.outputs})) {}
+};
+
+}  // namespace hush::models
