@@ -207,6 +207,10 @@ TEST_CASE("noise spec: empty, repeated, non-finite and range-on-a-number values 
   refused("gaussian(sigma=1e39)", "is not a number");  // beyond float
   refused("salt_pepper(salt=0.2..0.8)", "salt_pepper: salt is one number, not a range");
   CHECK_NOTHROW(hush::noise::parse_spec("salt_pepper(amount=0.1..0.2, salt=0.3)"));
+  refused("low_res(factor=1)", "factor must be a whole number from 2 to 16");
+  refused("low_res(factor=2.5)", "factor must be a whole number from 2 to 16");
+  refused("low_res(factor=17)", "factor must be a whole number from 2 to 16");
+  CHECK(hush::noise::parse_spec("low_res(factor=7)").describe() == "low_res(factor=7, upsampling=nearest)");  // seed 002's
 }
 
 TEST_CASE("noise spec: a parsed noise knows whether it must run on the host (text, drawn by OpenCV)") {

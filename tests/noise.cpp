@@ -143,6 +143,15 @@ TEST_CASE("low_res and mixed_res") {
       CHECK(y[i * 8 + j] == doctest::Approx(block));
       CHECK(y[(i + 1) * 8 + j + 1] == y[i * 8 + j]);
     }
+  // Seed 002's x7: Fashion-MNIST's 28 pixels to 4, each 7 x 7 block its mean.
+  hush::tensor digit({1, 1, 28, 28}), coarse;
+  for (std::int64_t i = 0; i < digit.numel(); ++i) digit[i] = rng.uniform(5, static_cast<std::uint64_t>(i));
+  nz::apply_to_batch(hush::backend::cpu{}, nz::low_res{7, nz::upsampling::nearest}, rng, digit, coarse, 0);
+  double block = 0;
+  for (std::int64_t i = 7; i < 14; ++i)
+    for (std::int64_t j = 14; j < 21; ++j) block += digit[i * 28 + j];
+  CHECK(coarse[10 * 28 + 17] == doctest::Approx(block / 49).epsilon(1e-6));
+  CHECK(coarse[7 * 28 + 14] == coarse[13 * 28 + 20]);
   const auto flat = corrupt(nz::low_res{4, nz::upsampling::bicubic}, {3, 16, 16}, 0.3f);
   CHECK(fraction(flat, [](float v) { return std::abs(v - 0.3f) > 1e-6f; }) == 0.0);  // a constant stays constant
   hush::tensor noisy({1, 32, 32});

@@ -1,5 +1,6 @@
 #pragma once
-// Resolution loss (seed 004): down-sample by 2 or 4 (box average over each block), then
+// Resolution loss (seed 004; seed 002's coarse images): down-sample by a whole factor, 2 and 4
+// in seed 004, 7 for seed 002's 28-pixel images (box average over each block), then
 // up-sample back with nearest or bicubic interpolation (Keys' cubic, a = -0.75, as OpenCV's
 // INTER_CUBIC and PyTorch's bicubic). `factor = 0` or `upsampling = random` draw per image.
 // mixed_res keeps one random rectangle sharp and lowers the resolution of the rest, as a
@@ -78,7 +79,7 @@ inline std::string upsampling_name(upsampling u) {
 
 struct low_res {
   static constexpr const char* kind = "low_res";
-  std::int64_t factor = 2;  // 2 or 4; 0: either, per image
+  std::int64_t factor = 2;  // any whole factor >= 2 (seed 004: 2 or 4); 0: 2 or 4, per image
   noise::upsampling upsampling = noise::upsampling::nearest;
 
   template <class B>

@@ -10,6 +10,7 @@
 // Includes the text noise, hence OpenCV: link hush::opencv.
 #include <cctype>
 #include <cmath>
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -99,7 +100,7 @@ inline std::string models_help() {
          "  bernoulli(p=P)                   pixels dropped to 0 with probability P in [0,1]\n"
          "  impulse(amount=A)                values replaced by U(0,1) with probability A in [0,1]\n"
          "  text(count=N, size=F)            N random strings, glyphs F of the image height\n"
-         "  low_res(factor=2|4|random, upsampling=nearest|bicubic|random)\n"
+         "  low_res(factor=2..16|random, upsampling=nearest|bicubic|random)\n"
          "  mixed_res(factor=2|4, upsampling=..., sharp=F)  area fraction F kept sharp\n"
          "  a+b+c                            every noise in turn;  one_of(a, b, ...)  one per image\n"
          "  any number may be a range lo..hi, drawn uniformly per image\n";
@@ -247,8 +248,11 @@ class spec_parser {
     else if (name == "text") m = text{opt("count", range(5.0f, 15.0f), 0, 1000, name), opt("size", range(0.04f, 0.12f), 0.001f, 1, name)};
     else if (name == "low_res" || name == "mixed_res") {
       const auto f = take("factor");
-      const std::int64_t factor = f.empty() ? (name == "low_res" ? 2 : 4) : f == "random" ? 0 : f == "2" ? 2 : f == "4" ? 4 : -1;
-      if (factor < 0 || (name == "mixed_res" && factor == 0)) fail(name + ": factor must be 2 or 4" + (name == "low_res" ? std::string(" or random") : ""));
+      std::int64_t factor = f.empty() ? (name == "low_res" ? 2 : 4) : f == "random" ? 0 : -1;
+      if (factor < 0 && f.size() <= 2 && std::all_of(f.begin(), f.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
+        factor = std::stoll(f);  // any whole factor: seed 004's 2 and 4, seed 002's 7 (Fashion-MNIST's 28 to 4)
+      if (factor == 1 || factor < 0 || factor > 16 || (name == "mixed_res" && factor == 0))
+        fail(name + ": factor must be a whole number from 2 to 16" + (name == "low_res" ? std::string(", or random (2 or 4)") : ""));
       const auto u = take("upsampling");
       const auto method = u.empty() ? upsampling::nearest : up(u, *this);
       if (name == "low_res") m = low_res{factor, method};
