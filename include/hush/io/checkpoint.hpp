@@ -6,7 +6,7 @@
 // A run that trains several networks (a GAN's generator and discriminator) keeps them in one
 // file, each with its optimizer under its own prefix, so that they can never be restored from
 // different epochs:
-//   save_checkpoint(path, info, trained("generator.", g.net, opt_g), trained("discriminator.", d.net, opt_d));
+//   save_checkpoint(path, info, trained{"generator.", g.net, opt_g}, trained{"discriminator.", d.net, opt_d});
 #include <cstdint>
 #include <filesystem>
 #include <map>
