@@ -11,20 +11,18 @@
 
 namespace hush {
 
-struct flatten {
-  static constexpr const char* kind = "flatten";
+namespace detail {
+/// A layer that only reshapes: its output is a copy of its input under another shape (a backend
+/// kernel: the values may live on the device), since every layer owns its output.
+/// Derived gives kind and output_shape.
+template <class Derived>
+struct reshape_copy {
   constexpr std::int64_t parameter_count() const { return 0; }
-  shape output_shape(shape in) const {
-    if (in.rank < 2) throw shape_error("flatten: expected (N, ...), got " + in.str());
-    return {in[0], in.per_sample()};
-  }
   template <class Ctx>
   void setup(Ctx& ctx, shape in) {
-    ctx.keep(y_, output_shape(in), buffer_role::output);
+    ctx.keep(y_, static_cast<const Derived&>(*this).output_shape(in), buffer_role::output);
     ctx.keep(dx_, in, buffer_role::input_gradient);
   }
-  /// A copy (a backend kernel: the values may live on the device), since every layer owns its
-  /// output.
   template <class Ctx>
   const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
     copy_blocks(ctx.backend, 1, x.numel(), x.data(), x.numel(), ctx[y_].data(), x.numel());
@@ -41,14 +39,22 @@ struct flatten {
  private:
   kept y_, dx_;
 };
+}  // namespace detail
 
-struct unflatten {
+struct flatten : detail::reshape_copy<flatten> {
+  static constexpr const char* kind = "flatten";
+  shape output_shape(shape in) const {
+    if (in.rank < 2) throw shape_error("flatten: expected (N, ...), got " + in.str());
+    return {in[0], in.per_sample()};
+  }
+};
+
+struct unflatten : detail::reshape_copy<unflatten> {
   static constexpr const char* kind = "unflatten";
   struct options {
     std::int64_t channels, height, width;
   };
   constexpr explicit unflatten(options o) : opt(o) {}
-  constexpr std::int64_t parameter_count() const { return 0; }
   shape output_shape(shape in) const {
     if (in.rank != 2 || in[1] != opt.channels * opt.height * opt.width)
       throw shape_error("unflatten: expected (N, " + std::to_string(opt.channels * opt.height * opt.width) + ") for (" +
@@ -56,31 +62,11 @@ struct unflatten {
                         ") images, got " + in.str());
     return {in[0], opt.channels, opt.height, opt.width};
   }
-  template <class Ctx>
-  void setup(Ctx& ctx, shape in) {
-    ctx.keep(y_, output_shape(in), buffer_role::output);
-    ctx.keep(dx_, in, buffer_role::input_gradient);
-  }
-  template <class Ctx>
-  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
-    copy_blocks(ctx.backend, 1, x.numel(), x.data(), x.numel(), ctx[y_].data(), x.numel());
-    return ctx[y_];
-  }
-  template <class Ctx>
-  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>&, const tensor_of<Ctx>& dy) {
-    copy_blocks(ctx.backend, 1, dy.numel(), dy.data(), dy.numel(), ctx[dx_].data(), dy.numel());
-    return ctx[dx_];
-  }
-  template <class V>
-  void visit(V&&) {}
   std::string describe() const {
     return std::to_string(opt.channels) + "x" + std::to_string(opt.height) + "x" + std::to_string(opt.width);
   }
 
   options opt;
-
- private:
-  kept y_, dx_;
 };
 
 }  // namespace hush

@@ -11,9 +11,11 @@
 namespace hush::backend {
 
 namespace detail {
-template <class F>
-void per_plane(const pool_geometry& g, F&& f) {
-  pool_geometry one = g;
+/// f(geometry of one plane, its input offset, its output offset) for every (sample, channel)
+/// plane, on the OpenMP threads; G is a pool_geometry or an adaptive_pool_geometry.
+template <class G, class F>
+void per_plane(const G& g, F&& f) {
+  G one = g;
   one.n = 1, one.c = 1;
   const std::int64_t planes = g.n * g.c;
 #pragma omp parallel for if (planes > 1 && planes * g.h * g.w > 16384)
@@ -66,20 +68,11 @@ inline void avg_pool2d_backward(cpu, const pool_geometry& g, const float* dy, fl
   detail::per_plane(g, [&](auto& one, auto xo, auto yo) { avg_pool2d_backward(reference{}, one, dy + yo, dx + xo); });
 }
 
-/// One plane per thread, the reference's loops within it.
 inline void adaptive_avg_pool2d_forward(cpu, const adaptive_pool_geometry& g, const float* x, float* y) {
-  adaptive_pool_geometry one = g;
-  one.n = 1, one.c = 1;
-  const std::int64_t planes = g.n * g.c;
-#pragma omp parallel for if (planes > 1 && planes * g.h * g.w > 16384)
-  for (std::int64_t i = 0; i < planes; ++i) adaptive_avg_pool2d_forward(reference{}, one, x + i * g.h * g.w, y + i * g.p * g.q);
+  detail::per_plane(g, [&](auto& one, auto xo, auto yo) { adaptive_avg_pool2d_forward(reference{}, one, x + xo, y + yo); });
 }
 inline void adaptive_avg_pool2d_backward(cpu, const adaptive_pool_geometry& g, const float* dy, float* dx) {
-  adaptive_pool_geometry one = g;
-  one.n = 1, one.c = 1;
-  const std::int64_t planes = g.n * g.c;
-#pragma omp parallel for if (planes > 1 && planes * g.h * g.w > 16384)
-  for (std::int64_t i = 0; i < planes; ++i) adaptive_avg_pool2d_backward(reference{}, one, dy + i * g.p * g.q, dx + i * g.h * g.w);
+  detail::per_plane(g, [&](auto& one, auto xo, auto yo) { adaptive_avg_pool2d_backward(reference{}, one, dy + yo, dx + xo); });
 }
 
 }  // namespace hush::backend
