@@ -128,6 +128,18 @@ check "denoise: the GAN run's files" 0 "" ls "$dir/gan/log.csv" "$dir/gan/curves
 check "denoise: a GAN generator's weights" 0 "denoised: psnr=[0-9.]+" "$bin/hush-denoise" --weights "$dir/gan/generator.safetensors" --reference "$dir/clean.ppm" "$dir/noisy.png" "$dir/denoised5.png"
 check "denoise: GAN options need --gan" 1 "--content requires --gan" "$bin/hush-denoise" train --content vgg --train "$dir/photos/train" --val "$dir/photos/val" --out "$dir/out28"
 check "denoise: a VGG file that is not one" 1 "missing tensor 'features.0.weight'" "$bin/hush-denoise" train --gan --content vgg --vgg-weights "$data/resnet20.weights.safetensors" --train "$dir/photos/train" --val "$dir/photos/val" --out "$dir/out29" --width 4 --d-width 4 --epochs 1 --steps 1 --batch 2 --crop 32
+# Seed 002's study (hush-resgan): two tiny runs on Fashion-MNIST, their table and figure; bad inputs.
+tiny=(--factor 7 --epochs 2 --steps 3 --batch 8 --width 4 --test-limit 40 --validation 20)
+check "resgan: a ResGAN run" 0 "resgan x7: test PSNR [0-9.]+ dB, SSIM 0\.[0-9]+ \(nearest [0-9.]+" "$bin/hush-resgan" train --variant resgan "${tiny[@]}" --out "$dir/resgan"
+check "resgan: its files" 0 "" ls "$dir/resgan/log.csv" "$dir/resgan/curves.png" "$dir/resgan/grids/epoch_002.png" "$dir/resgan/generator.safetensors" "$dir/resgan/discriminator.safetensors" "$dir/resgan/score.json"
+check "resgan: a conditional GAN run" 0 "cgan x7: test PSNR" "$bin/hush-resgan" train --variant cgan "${tiny[@]}" --out "$dir/cgan"
+check "resgan: the table and figure" 0 "figure: .*restorations.png" "$bin/hush-resgan" table --out "$dir/table.md" --grid "$dir/restorations.png" "$dir/resgan" "$dir/cgan"
+check "resgan: the table's rows" 0 "\| resgan \| x7 \| 6 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+% \|" cat "$dir/table.md"
+check "resgan: the conditional GAN's row" 0 "\| cgan \| x7 \| 6 \| .* \| — \|" cat "$dir/table.md"
+check "resgan: unknown variant" 1 "fancy not in" "$bin/hush-resgan" train --variant fancy --out "$dir/out30"
+check "resgan: a classifier for colour images, found before training" 1 "conv1.weight' has shape \(16, 3, 3, 3\), expected \(16, 1, 3, 3\)" "$bin/hush-resgan" train --variant dcgan "${tiny[@]}" --classifier "$data/resnet20.weights.safetensors" --out "$dir/out31"
+check "resgan: the table of a run that has not finished" 1 "out32/score.json: cannot read it" "$bin/hush-resgan" table "$dir/out32"
+check "resgan: missing data" 1 "nodata/train-images-idx3-ubyte.gz: no such file" "$bin/hush-resgan" train --data "$dir/nodata" --out "$dir/out33"
 left=$(ls "$dir" | grep -c '^out' || true)
 if ((left != 0)); then echo "FAIL a failed run left a file behind: $(ls "$dir")"; failures=$((failures + 1)); fi
 echo "$((checks - failures)) passed, $failures failed"
