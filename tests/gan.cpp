@@ -256,8 +256,8 @@ TEST_CASE("a conditional run: the condition joins G's input and every image D sc
 }
 
 TEST_CASE("seed 002's networks: sizes, shapes and gradients") {
-  static_assert(m::conv_generator{}.parameter_count() == 38'273);
-  static_assert(m::resgan_generator{}.parameter_count() == 38'282);  // f sees X_r's channel and g's 64
+  static_assert(m::conv_generator{}.parameter_count() == 329'857);
+  static_assert(m::resgan_generator{}.parameter_count() == 329'866);  // f sees X_r's channel and g's 64
   static_assert(m::mlp_generator{}.parameter_count() == 804'112);
   static_assert(m::small_discriminator{}.parameter_count() == 138'689);
   static_assert(m::mlp_discriminator{}.parameter_count() == 402'433);
@@ -269,21 +269,17 @@ TEST_CASE("seed 002's networks: sizes, shapes and gradients") {
   CHECK(m::mlp_discriminator{}.output_shape(in) == hush::shape{2, 1});
   CHECK_THROWS_WITH(hush::unflatten({.channels = 1, .height = 28, .width = 28}).output_shape({2, 700}),
                     doctest::Contains("unflatten: expected (N, 784)"));
-  // Gradients against finite differences, at small widths; a small step, since a difference
-  // across a ReLU's kink measures neither side's derivative, and a 5% tolerance: two batch
-  // norms in training mode before ReLUs move every activation with every weight, and
-  // conv_generator's worst error falls from 39% to 11% to 2.5-5.7% as the step goes from 1e-2
-  // to 1e-3 to 3e-4 (seeds 7-9): kinks, not a wrong derivative. conv_generator is checked in
-  // eval mode (2.4% at 1e-3), its trunk (resgan_generator's) in training mode.
-  const auto check = [](const char* name, auto net, hush::shape s, hush::mode mode) {
-    const auto r = hush::testing::gradcheck(net, s, {.eps = 1e-3, .tolerance = 5e-2, .mode = mode});
+  // Gradients against finite differences, at small widths. The convolutional generators are
+  // checked against PyTorch instead (tests/torch_reference.cpp): their four batch norms before
+  // (leaky) ReLUs put a kink within any useful step of some activation, so that a difference
+  // measures neither side's derivative (worst errors of 0.6% to 64% at width 3 on 8 x 8 images,
+  // steps 1e-2 to 1e-4, train or eval mode, shrinking with the step).
+  const auto check = [](const char* name, auto net, hush::shape s) {
+    const auto r = hush::testing::gradcheck(net, s, {.eps = 1e-3, .tolerance = 5e-2});
     CHECK_MESSAGE(r.ok(), std::string(name) << ": " << r.report());
   };
-  constexpr auto train = hush::mode::train;
-  check("resgan_generator", m::resgan_generator({.channels = 1, .width = 3}), {2, 1, 8, 8}, train);
-  check("conv_generator", m::conv_generator({.in_channels = 3, .width = 3}), {2, 3, 8, 8}, hush::mode::eval);
-  check("mlp_generator", m::mlp_generator({.size = 4, .hidden = 5}), {2, 1, 4, 4}, train);
-  check("small_discriminator", m::small_discriminator({.channels = 1, .size = 8, .width = 2, .outputs = 3}), {2, 1, 8, 8}, train);
+  check("mlp_generator", m::mlp_generator({.size = 4, .hidden = 5}), {2, 1, 4, 4});
+  check("small_discriminator", m::small_discriminator({.channels = 1, .size = 8, .width = 2, .outputs = 3}), {2, 1, 8, 8});
 }
 
 TEST_CASE("GAN options: a setting that cannot work is named") {

@@ -10,6 +10,7 @@
 
 #include "hush/backend/thrust.hpp"
 #include "hush/hush.hpp"
+#include "hush/models/restoration_gans.hpp"
 
 namespace {
 
@@ -152,4 +153,13 @@ TEST_CASE("a small residual network against PyTorch, in train and eval mode") {
   } v{tracked};
   net.visit(v);
   CHECK(tracked == 0);  // PyTorch's counter, loaded as an integer
+}
+
+TEST_CASE("seed 002's convolutional generators against PyTorch, in train and eval mode") {
+  // Finite differences cannot check these closely (four batch norms before leaky ReLUs and ReLUs
+  // put kinks within any useful step of some activation); PyTorch's own gradients can.
+  namespace m = hush::models;
+  check("resgan_generator_train", m::resgan_generator({.channels = 1, .width = 3}));
+  check("conv_generator_train", m::conv_generator({.in_channels = 3, .width = 3}));
+  check("conv_generator_eval", m::conv_generator({.in_channels = 3, .width = 3}), hush::mode::eval);
 }

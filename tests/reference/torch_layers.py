@@ -94,6 +94,27 @@ class Pooled(nn.Module):
         return torch.flatten(self.pool(x), 1)
 
 
+class ConcatSkip(nn.Module):
+    """hush's concat_skip: the input, then its child's output, joined on channels (the child
+    named "1", as hush's parallel<identity, Inner> names it)."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.add_module("1", inner)
+
+    def forward(self, x):
+        return torch.cat([x, getattr(self, "1")(x)], 1)
+
+
+def gan_trunk(cin, w):
+    """models/restoration_gans.hpp's trunk: down by 4 with strided convolutions, back up with
+    transposed ones."""
+    return nn.Sequential(nn.Conv2d(cin, w, 4, 2, 1), nn.LeakyReLU(0.2),
+                         nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * w), nn.LeakyReLU(0.2),
+                         nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(),
+                         nn.ConvTranspose2d(w, w, 4, 2, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU())
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     case("conv2d_3x3_pad1", nn.Conv2d(3, 4, 3, padding=1), (2, 3, 6, 5))
@@ -125,6 +146,13 @@ def main():
     case("flatten", nn.Flatten(), (2, 3, 2, 2))
     case("small_resnet_train", SmallResNet(), (2, 3, 8, 8))
     case("small_resnet_eval", SmallResNet(), (2, 3, 8, 8), train=False)
+    # Seed 002's generators (models/restoration_gans.hpp) at width 3.
+    case("resgan_generator_train", nn.Sequential(ConcatSkip(gan_trunk(1, 3)), nn.Conv2d(4, 1, 3, padding=1), nn.Sigmoid()),
+         (2, 1, 8, 8), randomise_affine=True)
+    case("conv_generator_train", nn.Sequential(gan_trunk(3, 3), nn.Conv2d(3, 1, 3, padding=1), nn.Sigmoid()), (2, 3, 8, 8),
+         randomise_affine=True)
+    case("conv_generator_eval", nn.Sequential(gan_trunk(3, 3), nn.Conv2d(3, 1, 3, padding=1), nn.Sigmoid()), (2, 3, 8, 8),
+         train=False, randomise_affine=True)
     print("wrote to", OUT)
 
 

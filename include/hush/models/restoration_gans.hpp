@@ -4,7 +4,11 @@
 // coarse pixels) and gives an image in [0, 1]:
 //   mlp_generator      the plain GAN's shallow generator: two fully connected layers
 //   conv_generator     DCGAN's (and WGAN's; CGAN's with the class planes as extra input
-//                      channels): 3×3 convolutions with batch norm and ReLU, then a sigmoid
+//                      channels): two 4×4/2 convolutions down to a quarter of the size, two 4×4/2
+//                      transposed convolutions (DCGAN's "deconvolution layers") back up, batch
+//                      norm after all but the first, then a 3×3 convolution and a sigmoid. Its
+//                      view spans the whole 28-pixel image, as a restorer of 4×4-pixel inputs
+//                      needs (a stack of 3×3 convolutions at full size sees 7 pixels)
 //   resgan_generator   ResGAN's X_g = f(g(X_r) ⊕ X_r): g (the conv_generator's trunk) sees the
 //                      coarse image X_r, its features are concatenated with X_r itself (the
 //                      pass-through channel of the seed's Fig. 2), and f, a 3×3 convolution and a
@@ -14,13 +18,15 @@
 //   mlp_discriminator    the plain GAN's: two fully connected layers
 //   small_discriminator  DCGAN's for small images: two 4×4/2 convolutions (batch norm on the
 //                        second), leaky ReLU 0.2, a linear layer
-// The seed gives no layer sizes; these are DCGAN's conventions at Fashion-MNIST's scale.
+// The seed gives no layer sizes; these are DCGAN's conventions at Fashion-MNIST's scale. The
+// convolutional generators take sizes that are multiples of 4.
 #include <cstdint>
 
 #include "hush/graph/parallel.hpp"
 #include "hush/graph/seq.hpp"
 #include "hush/layers/activation.hpp"
 #include "hush/layers/conv.hpp"
+#include "hush/layers/conv_transpose.hpp"
 #include "hush/layers/flatten.hpp"
 #include "hush/layers/linear.hpp"
 #include "hush/layers/norm.hpp"
@@ -44,11 +50,19 @@ struct conv_generator_options {
   std::int64_t in_channels = 1, out_channels = 1, width = 64;
 };
 namespace gan_detail {
-/// conv 3×3 (no bias: batch norm follows), batch norm, ReLU: twice, to `width` channels.
-using trunk = seq<conv2d, batch_norm2d, relu, conv2d, batch_norm2d, relu>;
+/// Down by 4 and back: (N, in, S, S) -> (N, width, S, S), S a multiple of 4. Leaky ReLU going
+/// down and ReLU coming up, as DCGAN's discriminator and generator; no bias before batch norm.
+using trunk = seq<conv2d, leaky_relu, conv2d, batch_norm2d, leaky_relu,  //
+                  conv_transpose2d, batch_norm2d, relu, conv_transpose2d, batch_norm2d, relu>;
 constexpr trunk make_trunk(std::int64_t in, std::int64_t width) {
-  return trunk(conv2d({.in = in, .out = width, .kernel = 3, .padding = 1, .bias = false}), batch_norm2d(width), relu{},
-               conv2d({.in = width, .out = width, .kernel = 3, .padding = 1, .bias = false}), batch_norm2d(width), relu{});
+  const auto down = [](std::int64_t from, std::int64_t to, bool bias) {
+    return conv2d({.in = from, .out = to, .kernel = 4, .stride = 2, .padding = 1, .bias = bias});
+  };
+  const auto up = [](std::int64_t from, std::int64_t to) {
+    return conv_transpose2d({.in = from, .out = to, .kernel = 4, .stride = 2, .padding = 1, .bias = false});
+  };
+  return trunk(down(in, width, true), leaky_relu(0.2f), down(width, 2 * width, false), batch_norm2d(2 * width), leaky_relu(0.2f),
+               up(2 * width, width), batch_norm2d(width), relu{}, up(width, width), batch_norm2d(width), relu{});
 }
 constexpr conv2d head(std::int64_t in, std::int64_t out) { return conv2d({.in = in, .out = out, .kernel = 3, .padding = 1}); }
 }  // namespace gan_detail
