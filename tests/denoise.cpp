@@ -176,6 +176,9 @@ TEST_CASE("the denoiser trainer: validation PSNR rises; log, curves and checkpoi
   const auto parsed = hush::train::denoiser_history::parse(h.csv(), h.tenths_csv(), "test");
   CHECK(parsed.csv() == h.csv());
   CHECK(parsed.tenths.size() == h.tenths.size());
+  CHECK_THROWS_WITH(hush::train::denoiser_history::parse(h.csv(), "0.1000,0.5,7\n", "ckpt"),
+                    "ckpt: a row of its loss tenths has 3 cells, not 2");
+  CHECK_THROWS_WITH(hush::train::denoiser_history::parse("epoch,loss\n", "", "ckpt"), "ckpt: its log has no header");
 }
 
 TEST_CASE("the denoiser trainer resumes exactly, and refuses a checkpoint of another run") {

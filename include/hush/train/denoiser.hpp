@@ -23,7 +23,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -127,24 +126,18 @@ struct denoiser_history {
   static denoiser_history parse(const std::string& csv, const std::string& tenths, const std::string& where) {
     const auto number = [&](const std::string& cell) { return detail::csv_number(cell, where); };
     denoiser_history h;
-    std::istringstream in(csv);
-    std::string line;
-    std::getline(in, line);
-    if (line != "epoch,train_loss,val_psnr,val_ssim,train_seconds,eval_seconds") throw io_error(where + ": its log has no header");
-    while (std::getline(in, line)) {
-      const auto c = detail::csv_cells(line);
-      if (c.size() != 6) throw io_error(where + ": a row of its log has " + std::to_string(c.size()) + " cells, not 6");
-      if (c[0] == "0") {
-        h.noisy_psnr = number(c[2]), h.noisy_ssim = number(c[3]);
-        continue;
-      }
-      h.epochs.push_back({detail::csv_epoch(c[0], where), number(c[1]), number(c[2]), number(c[3]), number(c[4]), number(c[5])});
-    }
-    std::istringstream tin(tenths);
-    while (std::getline(tin, line)) {
-      const auto c = detail::csv_cells(line);
-      if (c.size() == 2) h.tenths.push_back({number(c[0]), number(c[1])});
-    }
+    detail::csv_rows(csv, "epoch,train_loss,val_psnr,val_ssim,train_seconds,eval_seconds", 6, where, "log",
+                     [&](const std::vector<std::string>& c) {
+                       if (c[0] == "0") {  // the noisy input's row
+                         h.noisy_psnr = number(c[2]), h.noisy_ssim = number(c[3]);
+                         return;
+                       }
+                       h.epochs.push_back({detail::csv_epoch(c[0], where), number(c[1]), number(c[2]), number(c[3]),
+                                           number(c[4]), number(c[5])});
+                     });
+    detail::csv_rows(tenths, "", 2, where, "loss tenths", [&](const std::vector<std::string>& c) {
+      h.tenths.push_back({number(c[0]), number(c[1])});
+    });
     return h;
   }
 

@@ -22,7 +22,6 @@
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -103,23 +102,14 @@ struct gan_history {
   static gan_history parse(const std::string& csv, const std::string& tenths, const std::string& where) {
     const auto number = [&](const std::string& cell) { return detail::csv_number(cell, where); };
     gan_history h;
-    std::istringstream in(csv);
-    std::string line;
-    std::getline(in, line);
-    if (line != header) throw io_error(where + ": its log has no header");
-    while (std::getline(in, line)) {
-      const auto c = detail::csv_cells(line);
-      if (c.size() != 12) throw io_error(where + ": a row of its log has " + std::to_string(c.size()) + " cells, not 12");
+    detail::csv_rows(csv, header, 12, where, "log", [&](const std::vector<std::string>& c) {
       h.epochs.push_back({detail::csv_epoch(c[0], where), number(c[1]), number(c[2]), number(c[3]), number(c[4]),
                           number(c[5]), number(c[6]), number(c[7]), number(c[8]), number(c[9]), number(c[10]),
                           number(c[11])});
-    }
-    std::istringstream tin(tenths);
-    while (std::getline(tin, line)) {
-      const auto c = detail::csv_cells(line);
-      if (c.size() != 4) throw io_error(where + ": a row of its loss tenths has " + std::to_string(c.size()) + " cells, not 4");
+    });
+    detail::csv_rows(tenths, "", 4, where, "loss tenths", [&](const std::vector<std::string>& c) {
       h.tenths.push_back({number(c[0]), number(c[1]), number(c[2]), number(c[3])});
-    }
+    });
     return h;
   }
 

@@ -1,6 +1,7 @@
 #pragma once
-// Reading back the CSV logs the trainers keep in their checkpoints: cells of a line, and numbers
-// that must be finite, with errors that name the checkpoint.
+// Reading back the CSV logs the trainers keep in their checkpoints: rows of a fixed number of
+// cells under a known header, and numbers that must be finite, with errors that name the
+// checkpoint.
 #include <cmath>
 #include <cstddef>
 #include <exception>
@@ -30,6 +31,22 @@ inline double csv_number(const std::string& cell, const std::string& where) {
   } catch (const std::exception&) {
   }
   throw io_error(where + ": its log's value '" + cell + "' is not a finite number");
+}
+
+/// Calls row(cells) for every line of `text` after its header line, which must be `header` (none
+/// when empty), each of `count` cells; io_error naming `where` and `what` otherwise.
+template <class Row>
+void csv_rows(const std::string& text, const std::string& header, std::size_t count, const std::string& where,
+              const std::string& what, Row&& row) {
+  std::istringstream in(text);
+  std::string line;
+  if (!header.empty() && (!std::getline(in, line) || line != header)) throw io_error(where + ": its " + what + " has no header");
+  while (std::getline(in, line)) {
+    const auto c = csv_cells(line);
+    if (c.size() != count)
+      throw io_error(where + ": a row of its " + what + " has " + std::to_string(c.size()) + " cells, not " + std::to_string(count));
+    row(c);
+  }
 }
 
 /// `cell` as an epoch number 1 to 10^6, or io_error naming `where`.
