@@ -381,7 +381,8 @@ int table(const std::vector<std::string>& runs, const std::string& out, const st
                                    {"original", grid_row(j, "real", path.string())}}});
         at = figure.end() - 1;
       }
-      at->second.insert(at->second.end() - 1, {j.at("variant").get<std::string>(), grid_row(j, "restored", path.string())});
+      const auto label = j.at("variant").get<std::string>() + (j.value("adversarial_weight", 1.0) == 0.0 ? " (L1)" : "");
+      at->second.insert(at->second.end() - 1, {label, grid_row(j, "restored", path.string())});
     }
   }
   if (!grid.empty()) {
