@@ -46,6 +46,7 @@
 #include "hush/models/resnet.hpp"
 #include "hush/models/restoration_gans.hpp"
 #include "hush/noise/spec.hpp"
+#include "hush/train/classifier.hpp"  // test_accuracy
 #include "hush/train/gan.hpp"
 
 namespace fs = std::filesystem;
@@ -113,7 +114,7 @@ quality score(const hush::tensor& originals, const hush::tensor& images, const h
     q.psnr += std::min(hush::metrics::psnr(a, b), 100.0), q.ssim += hush::metrics::ssim(a, b);
   }
   q.psnr /= double(n), q.ssim /= double(n);
-  if (auto hits = classify(images, labels)) q.accuracy = 100.0 * double(*hits) / double(n);
+  if (auto accuracy = classify(images, labels)) q.accuracy = *accuracy;
   return q;
 }
 
@@ -216,7 +217,7 @@ int train(Backend backend, const train_args& a) {
     };
     data.validate = [&](hush::model<G, Backend>& m) -> std::array<double, 2> {
       const auto q = score(val_set.images, restore(m, val_input), val_set.labels,
-                           [](const hush::tensor&, const hush::tensor&) { return std::optional<std::int64_t>{}; });
+                           [](const hush::tensor&, const hush::tensor&) { return std::optional<double>{}; });
       return {q.psnr, q.ssim};
     };
     // The classifier (hush-robustness's ResNet-20) that scores the test images: a bad file stops
@@ -233,16 +234,11 @@ int train(Backend backend, const train_args& a) {
     const auto h = hush::train::fit_gan(g, d, data, o, hush::l1_loss{});
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-    const auto classify = [&](const hush::tensor& images, const hush::tensor& labels) -> std::optional<std::int64_t> {
+    // The classifier's accuracy (%) on images with the test labels: the classifier trainer's own count.
+    const auto classify = [&](const hush::tensor& images, const hush::tensor& labels) -> std::optional<double> {
       if (!net) return std::nullopt;
-      std::int64_t hits = 0;
       hush::tensor x, y;
-      for (std::int64_t b = 0; b < images.shape()[0]; b += 500) {
-        const auto e = std::min<std::int64_t>(b + 500, images.shape()[0]);
-        hush::data::slice(images, b, e, x), hush::data::slice(labels, b, e, y);
-        hits += hush::metrics::correct(backend, net->forward(hush::to(backend, x)), hush::to(backend, y));
-      }
-      return hits;
+      return hush::train::detail::test_accuracy(*net, {images, labels}, 0, 500, x, y);
     };
     const auto test_low = coarse(test_set.images, a.factor, "nearest");
     const auto restored = restore(g, generator_input(test_low, test_set.labels, conditional));
