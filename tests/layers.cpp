@@ -88,7 +88,66 @@ TEST_CASE("conv2d: a wrong channel count names both shapes") {
 TEST_CASE("linear") {
   check_layer(hush::linear({.in = 7, .out = 5}), {3, 7});
   check_layer(hush::linear({.in = 4, .out = 2, .bias = false}), {2, 4});
+  check_layer(hush::linear({.in = 4, .out = 6}), {2, 3, 4});  // over the last axis of tokens
   CHECK_THROWS_WITH(hush::linear({.in = 7, .out = 5}).output_shape({3, 8}), "linear: expected (N, 7), got (3, 8)");
+  CHECK_THROWS_WITH(hush::linear({.in = 7, .out = 5}).output_shape({3, 4, 8}), "linear: expected (N, ..., 7), got (3, 4, 8)");
+}
+
+TEST_CASE("attention: the fused kernel, one head and several, and the block with its projections") {
+  check_layer(hush::scaled_dot_product_attention({.heads = 1}), {2, 5, 3 * 4});
+  check_layer(hush::scaled_dot_product_attention({.heads = 3}), {2, 7, 3 * 3 * 2});
+  check_layer(hush::scaled_dot_product_attention({.heads = 2}), {1, 1, 3 * 2 * 3});  // one token: the softmax is 1
+  check_layer(hush::self_attention({.dim = 6, .heads = 2}), {2, 4, 6});
+  check_layer(hush::self_attention({.dim = 4, .heads = 1, .qkv_bias = false}), {1, 3, 4});
+  CHECK_THROWS_WITH(hush::scaled_dot_product_attention({.heads = 2}).output_shape({2, 5, 9}),
+                    "scaled_dot_product_attention: expected (N, T, 3·heads·D) with 2 heads, got (2, 5, 9)");
+}
+
+TEST_CASE("tokens: image to tokens, patch embedding, patches back to an image, class token, position embeddings") {
+  check_layer(hush::to_tokens{}, {2, 3, 4, 5});
+  check_layer(hush::patch_embed({.channels = 3, .dim = 6, .patch = 2}), {2, 3, 4, 6});
+  check_layer(hush::unpatchify({.patch = 2, .channels = 3}), {2, 4, 12});
+  check_layer(hush::unpatchify({.patch = 2, .channels = 1, .rows = 2}), {1, 6, 4});  // a 2x3 grid
+  check_layer(hush::class_token(5), {3, 4, 5});
+  check_layer(hush::take_class_token{}, {3, 4, 5});
+  check_layer(hush::position_embedding({.tokens = 4, .dim = 6}), {2, 4, 6});
+  check_layer(hush::sincos_position_embedding({.grid = 2, .dim = 8}), {2, 4, 8});
+  check_layer(hush::sincos_position_embedding({.grid = 2, .dim = 8}), {2, 5, 8});
+  CHECK_THROWS_WITH(hush::unpatchify({.patch = 2, .channels = 3}).output_shape({2, 5, 12}),
+                    "unpatchify: expected (N, T, 12) with T a square, got (2, 5, 12)");
+}
+
+TEST_CASE("patchify is unpatchify's inverse, in the MAE's patch layout") {
+  hush::tensor images({2, 3, 4, 6});
+  for (std::int64_t i = 0; i < images.numel(); ++i) images[i] = float(i);
+  hush::tensor patches;
+  hush::patchify(hush::backend::cpu{}, images, 2, patches);
+  REQUIRE(patches.shape() == hush::shape{2, 6, 12});
+  // Token 1 of image 0 is the patch at rows 0-1, columns 2-3; its values run (row, column, channel).
+  const auto value = [&](int token, int v) { return patches[token * 12 + v]; };
+  const auto pixel = [&](int c, int y, int x) { return images[(c * 4 + y) * 6 + x]; };
+  CHECK(value(1, 0) == pixel(0, 0, 2));
+  CHECK(value(1, 1) == pixel(1, 0, 2));
+  CHECK(value(1, 3) == pixel(0, 0, 3));
+  CHECK(value(1, 6) == pixel(0, 1, 2));
+  CHECK(value(5, 11) == pixel(2, 3, 5));
+  hush::context<hush::backend::cpu> ctx;
+  hush::unpatchify back({.patch = 2, .channels = 3, .rows = 2});
+  back.setup(ctx, patches.shape());
+  const auto& round = back.forward(ctx, patches);
+  CHECK(std::equal(round.values().begin(), round.values().end(), images.values().begin()));
+}
+
+TEST_CASE("the MAE's sine-cosine table: zero class row, sin and cos of the column then of the row") {
+  const auto t = hush::sincos_table(3, 8);  // quarter 2: ω = 1, 1/100
+  CHECK(t.shape() == hush::shape{1, 10, 8});
+  for (int c = 0; c < 8; ++c) CHECK(t[c] == 0.0f);
+  const float* patch = t.data() + (1 + 1 * 3 + 2) * 8;  // row 1, column 2
+  CHECK(patch[0] == doctest::Approx(std::sin(2.0)));
+  CHECK(patch[1] == doctest::Approx(std::sin(0.02)));
+  CHECK(patch[2] == doctest::Approx(std::cos(2.0)));
+  CHECK(patch[4] == doctest::Approx(std::sin(1.0)));
+  CHECK(patch[7] == doctest::Approx(std::cos(0.01)));
 }
 
 TEST_CASE("activations") {

@@ -24,6 +24,8 @@
 #include "hush/graph/visit.hpp"
 
 #include "hush/layers/activation.hpp"
+#include "hush/layers/attention.hpp"
+#include "hush/layers/class_token.hpp"
 #include "hush/layers/conv.hpp"
 #include "hush/layers/conv_transpose.hpp"
 #include "hush/layers/dropout.hpp"
@@ -33,7 +35,9 @@
 #include "hush/layers/linear.hpp"
 #include "hush/layers/norm.hpp"
 #include "hush/layers/pool.hpp"
+#include "hush/layers/position_embedding.hpp"
 #include "hush/layers/softmax.hpp"
+#include "hush/layers/tokens.hpp"
 #include "hush/layers/upsample.hpp"
 
 #include "hush/losses/cross_entropy.hpp"

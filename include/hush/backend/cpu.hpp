@@ -1,5 +1,6 @@
 #pragma once
 // hush::backend::cpu: xtensor buffers, im2col + sgemm over OpenBLAS, OpenMP threads.
+#include "hush/backend/cpu/attention.hpp"
 #include "hush/backend/cpu/conv.hpp"
 #include "hush/backend/cpu/dense.hpp"
 #include "hush/backend/cpu/elementwise.hpp"

@@ -78,4 +78,17 @@ struct bilinear_taps {
   }
 };
 
+/// Multi-head scaled dot-product attention over a sequence: qkv (N, T, 3·H·D) holds, per token,
+/// the queries, then the keys, then the values, each head's D values together (PyTorch's
+/// in_proj and timm's qkv layout); out (N, T, H·D) the heads side by side; probs (N, H, T, T)
+/// the softmax weights, softmax(Q·Kᵀ·scale) row by row.
+struct attention_geometry {
+  std::int64_t n, tokens, heads, head_dim;
+  float scale;  // 1/√D
+  constexpr HUSH_HD std::int64_t width() const { return heads * head_dim; }      // C
+  constexpr HUSH_HD std::int64_t qkv_row() const { return 3 * heads * head_dim; }  // 3C
+  constexpr HUSH_HD std::int64_t probs_per_head() const { return tokens * tokens; }
+  constexpr HUSH_HD std::int64_t probs_count() const { return n * heads * tokens * tokens; }
+};
+
 }  // namespace hush

@@ -1,5 +1,6 @@
 #pragma once
 // hush::backend::reference: plain loops, the oracle every other backend is tested against.
+#include "hush/backend/reference/attention.hpp"
 #include "hush/backend/reference/conv.hpp"
 #include "hush/backend/reference/dense.hpp"
 #include "hush/backend/reference/elementwise.hpp"

@@ -1,5 +1,6 @@
 #pragma once
 // hush::backend::thrust: single-source Thrust kernels (target hush::thrust, or hush::cuda with nvcc).
+#include "hush/backend/thrust/attention.hpp"
 #include "hush/backend/thrust/conv.hpp"
 #include "hush/backend/thrust/dense.hpp"
 #include "hush/backend/thrust/elementwise.hpp"

@@ -16,7 +16,20 @@ struct uniform_draw {
     return bound * (2.0f * rng.uniform(stream, i) - 1.0f);
   }
 };
+struct normal_draw {
+  float std;
+  HUSH_HD float operator()(float, const counter_rng& rng, std::uint64_t stream, std::uint64_t i) const {
+    return std * rng.normal(stream, i);
+  }
+};
 }  // namespace detail
+
+/// N(0, std²) into the parameter tensor `k` (the ViT's tokens and position embeddings).
+template <class Ctx>
+void init_normal(Ctx& ctx, kept& k, std::uint64_t stream, float std) {
+  auto& t = ctx[k];
+  random_map(ctx.backend, detail::normal_draw{std}, t.numel(), ctx.rng, stream, t.data(), t.data());
+}
 
 /// U(-bound, bound) into the parameter tensor `k`.
 template <class Ctx>

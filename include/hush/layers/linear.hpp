@@ -1,6 +1,7 @@
 #pragma once
-// linear: x (N, in) -> y (N, out) = x·Wᵀ + b, weight (out, in) as torch.nn.Linear stores it and
-// initialised as PyTorch does: U(-b, b), b = 1/sqrt(in).
+// linear: x (..., in) -> y (..., out) = x·Wᵀ + b over the last axis, every leading index a row
+// ((N, in) after flatten, (N, T, in) for tokens), weight (out, in) as torch.nn.Linear stores it
+// and initialised as PyTorch does: U(-b, b), b = 1/sqrt(in).
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -26,9 +27,12 @@ struct linear {
   constexpr std::int64_t parameter_count() const { return opt.out * opt.in + (opt.bias ? opt.out : 0); }
 
   shape output_shape(shape in) const {
-    if (in.rank != 2 || in[1] != opt.in)
-      throw shape_error("linear: expected (N, " + std::to_string(opt.in) + "), got " + in.str());
-    return {in[0], opt.out};
+    if (in.rank < 2 || in[in.rank - 1] != opt.in)
+      throw shape_error("linear: expected (N, " + std::string(in.rank > 2 ? "..., " : "") + std::to_string(opt.in) +
+                        "), got " + in.str());
+    shape out = in;
+    out[in.rank - 1] = opt.out;
+    return out;
   }
 
   template <class Ctx>
@@ -44,7 +48,7 @@ struct linear {
 
   template <class Ctx>
   const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
-    const auto n = x.shape()[0];
+    const auto n = x.numel() / opt.in;
     gemm(ctx.backend, false, true, n, opt.out, opt.in, 1.0f, x.data(), ctx[weight.value].data(), 0.0f, ctx[y_].data());
     if (opt.bias) add_bias(ctx.backend, n, opt.out, 1, ctx[bias.value].data(), ctx[y_].data());
     return ctx[y_];
@@ -52,7 +56,7 @@ struct linear {
 
   template <class Ctx>
   const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>& x, const tensor_of<Ctx>& dy) {
-    const auto n = x.shape()[0];
+    const auto n = x.numel() / opt.in;
     gemm(ctx.backend, true, false, opt.out, opt.in, n, 1.0f, dy.data(), x.data(), 1.0f, ctx[weight.grad].data());
     if (opt.bias) sum_into_bias(ctx.backend, n, opt.out, 1, dy.data(), ctx[bias.grad].data());
     gemm(ctx.backend, false, false, n, opt.in, opt.out, 1.0f, dy.data(), ctx[weight.value].data(), 0.0f, ctx[dx_].data());

@@ -10,17 +10,26 @@
 
 namespace hush::backend {
 
-/// C (M×N) = alpha · op(A) · op(B) + beta · C, row-major, op(A) M×K and op(B) K×N.
-inline void gemm(cpu, bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
-                 const float* a, const float* b, float beta, float* c) {
+/// The same product on sub-matrices of larger row-major arrays: row i of A starts at a + i·lda
+/// (of B at b + i·ldb, of C at c + i·ldc), as BLAS's leading dimensions. Inside an OpenMP
+/// parallel region OpenBLAS (its OpenMP build) runs it on the calling thread.
+inline void gemm_strided(cpu, bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+                         const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
+                         std::int64_t ldc) {
   static const auto kernels = ensure_fast_blas();
   (void)kernels;
   using cxxblas::Transpose;
-  using index = xt::blas_index_t;  // BLAS takes int extents
+  using index = xt::blas_index_t;
   const auto i = [](std::int64_t v) { return static_cast<index>(v); };
   cxxblas::gemm<index>(cxxblas::StorageOrder::RowMajor, trans_a ? Transpose::Trans : Transpose::NoTrans,
-                       trans_b ? Transpose::Trans : Transpose::NoTrans, i(m), i(n), i(k), alpha, a, i(trans_a ? m : k),
-                       b, i(trans_b ? k : n), beta, c, i(n));
+                       trans_b ? Transpose::Trans : Transpose::NoTrans, i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb),
+                       beta, c, i(ldc));
+}
+
+/// C (M×N) = alpha · op(A) · op(B) + beta · C, row-major, op(A) M×K and op(B) K×N.
+inline void gemm(cpu, bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+                 const float* a, const float* b, float beta, float* c) {
+  gemm_strided(cpu{}, trans_a, trans_b, m, n, k, alpha, a, trans_a ? m : k, b, trans_b ? k : n, beta, c, n);
 }
 
 inline void add_bias(cpu, std::int64_t rows, std::int64_t cols, std::int64_t inner, const float* bias, float* y) {

@@ -1,0 +1,113 @@
+#pragma once
+// The ViT's class token (Dosovitskiy et al. 2021), a learned vector in front of the sequence:
+//   class_token<Name>: x (N, T, C) -> (N, 1 + T, C), the token first; its parameter is `Name`
+//     ("cls_token" in the MAE code, "class_token" in torchvision's), (1, 1, C), N(0, 0.02²).
+//   take_class_token: x (N, T, C) -> (N, C), token 0: what a ViT's classifier head reads.
+#include <cstdint>
+#include <string>
+
+#include "hush/core/context.hpp"
+#include "hush/core/error.hpp"
+#include "hush/core/fixed_string.hpp"
+#include "hush/core/parameter.hpp"
+#include "hush/core/random.hpp"  // HUSH_HD
+#include "hush/layers/init.hpp"
+
+namespace hush {
+
+template <fixed_string Name = "cls_token">
+struct class_token {
+  static constexpr const char* kind = "class_token";
+  constexpr explicit class_token(std::int64_t dim) : dim(dim) {}
+  constexpr std::int64_t parameter_count() const { return dim; }
+
+  shape output_shape(shape in) const {
+    if (in.rank != 3 || in[2] != dim)
+      throw shape_error("class_token: expected (N, T, " + std::to_string(dim) + "), got " + in.str());
+    return {in[0], in[1] + 1, in[2]};
+  }
+  template <class Ctx>
+  void setup(Ctx& ctx, shape in) {
+    ctx.keep(y_, output_shape(in), buffer_role::output);
+    ctx.keep(dx_, in, buffer_role::input_gradient);
+    if (token.allocate(ctx, {1, 1, dim})) init_normal(ctx, token.value, ctx.next_stream(), 0.02f);
+  }
+  template <class Ctx>
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
+    const std::int64_t t = x.shape()[1], c = dim;
+    const float *in = x.data(), *tok = ctx[token.value].data();
+    float* y = ctx[y_].data();
+    for_each_index(ctx.backend, ctx[y_].numel(), [=] HUSH_HD(std::int64_t i) {
+      const std::int64_t ch = i % c, s = (i / c) % (t + 1), n = i / (c * (t + 1));
+      y[i] = s == 0 ? tok[ch] : in[(n * t + s - 1) * c + ch];
+    });
+    return ctx[y_];
+  }
+  template <class Ctx>
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>& x, const tensor_of<Ctx>& dy) {
+    const std::int64_t n = x.shape()[0], t = x.shape()[1], c = dim;
+    const float* g = dy.data();
+    float *dx = ctx[dx_].data(), *dtok = ctx[token.grad].data();
+    for_each_index(ctx.backend, x.numel(), [=] HUSH_HD(std::int64_t i) {
+      const std::int64_t ch = i % c, s = (i / c) % t, b = i / (c * t);
+      dx[i] = g[(b * (t + 1) + s + 1) * c + ch];
+    });
+    for_each_index(ctx.backend, c, [=] HUSH_HD(std::int64_t ch) {  // one thread per channel sums the batch
+      double sum = 0;
+      for (std::int64_t b = 0; b < n; ++b) sum += g[b * (t + 1) * c + ch];
+      dtok[ch] += static_cast<float>(sum);
+    });
+    return ctx[dx_];
+  }
+  template <class V>
+  void visit(V&& v) {
+    v.parameter(std::string_view(Name), token);
+  }
+  std::string describe() const { return std::to_string(dim); }
+
+  std::int64_t dim;
+  parameter token;
+
+ private:
+  kept y_, dx_;
+};
+
+struct take_class_token {
+  static constexpr const char* kind = "take_class_token";
+  constexpr std::int64_t parameter_count() const { return 0; }
+  shape output_shape(shape in) const {
+    if (in.rank != 3 || in[1] < 1) throw shape_error("take_class_token: expected (N, T, C), got " + in.str());
+    return {in[0], in[2]};
+  }
+  template <class Ctx>
+  void setup(Ctx& ctx, shape in) {
+    ctx.keep(y_, output_shape(in), buffer_role::output);
+    ctx.keep(dx_, in, buffer_role::input_gradient);
+  }
+  template <class Ctx>
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
+    const std::int64_t t = x.shape()[1], c = x.shape()[2];
+    const float* in = x.data();
+    float* y = ctx[y_].data();
+    for_each_index(ctx.backend, ctx[y_].numel(), [=] HUSH_HD(std::int64_t i) { y[i] = in[(i / c) * t * c + i % c]; });
+    return ctx[y_];
+  }
+  template <class Ctx>
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>& x, const tensor_of<Ctx>& dy) {
+    const std::int64_t t = x.shape()[1], c = x.shape()[2];
+    const float* g = dy.data();
+    float* dx = ctx[dx_].data();
+    for_each_index(ctx.backend, x.numel(), [=] HUSH_HD(std::int64_t i) {
+      const std::int64_t s = (i / c) % t;
+      dx[i] = s == 0 ? g[(i / (t * c)) * c + i % c] : 0.0f;
+    });
+    return ctx[dx_];
+  }
+  template <class V>
+  void visit(V&&) {}
+
+ private:
+  kept y_, dx_;
+};
+
+}  // namespace hush
