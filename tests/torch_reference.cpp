@@ -11,6 +11,7 @@
 #include "hush/backend/thrust.hpp"
 #include "hush/hush.hpp"
 #include "hush/models/restoration_gans.hpp"
+#include "hush/models/vit.hpp"
 
 namespace {
 
@@ -162,4 +163,19 @@ TEST_CASE("seed 002's convolutional generators against PyTorch, in train and eva
   check("resgan_generator_train", m::resgan_generator({.channels = 1, .width = 3}));
   check("conv_generator_train", m::conv_generator({.in_channels = 3, .width = 3}));
   check("conv_generator_eval", m::conv_generator({.in_channels = 3, .width = 3}), hush::mode::eval);
+}
+
+TEST_CASE("token layers, attention, the ViT's blocks and a small torchvision VisionTransformer against PyTorch") {
+  namespace m = hush::models;
+  check("linear_tokens", hush::linear({.in = 4, .out = 6}));
+  check("self_attention", hush::self_attention({.dim = 6, .heads = 2}));
+  check("patch_embed", hush::patch_embed({.channels = 3, .dim = 6, .patch = 2}));
+  check("unpatchify", hush::unpatchify({.patch = 2, .channels = 3}));
+  check("class_token", hush::class_token(5));
+  check("sincos_position_embedding", hush::sincos_position_embedding({.grid = 3, .dim = 8}));
+  check("vit_block", m::vit_block({.dim = 8, .heads = 2, .mlp = 16}));
+  check("vision_transformer", m::vision_transformer<2>({.image = 16, .patch = 4, .dim = 8, .heads = 2, .mlp = 16, .classes = 5}));
+  // The sincos case loads PyTorch's table over hush's: compare the two directly.
+  const auto weights = hush::io::read_safetensors(data_dir / "sincos_position_embedding.weights.safetensors");
+  compare("sincos_table", hush::sincos_table(3, 8), weights.arrays.at("pos_embed"), 1e-6);
 }

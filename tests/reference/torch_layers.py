@@ -16,6 +16,7 @@ import sys
 
 import torch
 import torch.nn as nn
+import torchvision
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
 from safetensors_file import write_safetensors  # noqa: E402
@@ -115,6 +116,122 @@ def gan_trunk(cin, w):
                          nn.ConvTranspose2d(w, w, 4, 2, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU())
 
 
+class Attention(nn.Module):
+    """Multi-head self-attention as the MAE code's Block uses it (timm's): one qkv projection,
+    heads split as (3, heads, head_dim) along its output, softmax(q·kᵀ/√d)·v, the heads joined,
+    proj. Written out, not through a fused PyTorch op, so the reference is the definition."""
+
+    def __init__(self, dim, heads, qkv_bias=True):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x):
+        n, t, c = x.shape
+        d = c // self.heads
+        q, k, v = self.qkv(x).reshape(n, t, 3, self.heads, d).permute(2, 0, 3, 1, 4)
+        a = torch.softmax(q @ k.transpose(-2, -1) * d ** -0.5, dim=-1)
+        return self.proj((a @ v).transpose(1, 2).reshape(n, t, c))
+
+
+class Mlp(nn.Module):
+    def __init__(self, dim, hidden):
+        super().__init__()
+        self.fc1 = nn.Linear(dim, hidden)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(hidden, dim)
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class Block(nn.Module):
+    """The MAE code's pre-norm transformer block (timm's Block, no drop path)."""
+
+    def __init__(self, dim, heads, hidden):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
+        self.attn = Attention(dim, heads)
+        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
+        self.mlp = Mlp(dim, hidden)
+
+    def forward(self, x):
+        x = x + self.attn(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class PatchEmbed(nn.Module):
+    def __init__(self, channels, dim, patch):
+        super().__init__()
+        self.proj = nn.Conv2d(channels, dim, patch, stride=patch)
+
+    def forward(self, x):
+        return self.proj(x).flatten(2).transpose(1, 2)
+
+
+class Unpatchify(nn.Module):
+    """The MAE code's unpatchify: (N, h·w, p·p·C) -> (N, C, h·p, w·p), square grids."""
+
+    def __init__(self, patch, channels):
+        super().__init__()
+        self.p, self.c = patch, channels
+
+    def forward(self, x):
+        n, t, _ = x.shape
+        h = int(round(t ** 0.5))
+        x = x.reshape(n, h, h, self.p, self.p, self.c)
+        return torch.einsum("nhwpqc->nchpwq", x).reshape(n, self.c, h * self.p, h * self.p)
+
+
+class ClassToken(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.cls_token = nn.Parameter(torch.randn(1, 1, dim) * 0.02)
+
+    def forward(self, x):
+        return torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
+
+
+def sincos_table(grid, dim):
+    """The MAE paper's fixed 2-D position embedding, from its description: half of the channels
+    encode the column, half the row, each as sines then cosines of pos·10000^(-k/(dim/4)); a
+    zero row in front for the class token."""
+    quarter = dim // 4
+    omega = 1.0 / 10000 ** (torch.arange(quarter, dtype=torch.float64) / quarter)
+    rows, cols = torch.meshgrid(torch.arange(grid, dtype=torch.float64), torch.arange(grid, dtype=torch.float64),
+                                indexing="ij")
+    col = cols.reshape(-1, 1) * omega
+    row = rows.reshape(-1, 1) * omega
+    table = torch.cat([col.sin(), col.cos(), row.sin(), row.cos()], dim=1)
+    return torch.cat([torch.zeros(1, dim, dtype=torch.float64), table]).float().unsqueeze(0)
+
+
+class SincosPosition(nn.Module):
+    """Adds the table's patch rows, as the MAE encoder does before masking."""
+
+    def __init__(self, grid, dim):
+        super().__init__()
+        self.register_buffer("pos_embed", sincos_table(grid, dim))
+
+    def forward(self, x):
+        return x + self.pos_embed[:, 1:, :]
+
+
+def with_random_norms(module):
+    """Non-trivial layer norm affines (and a non-zero classifier head, which torchvision
+    initialises to zero), leaving the other layers as PyTorch initialised them."""
+    torch.manual_seed(7)
+    with torch.no_grad():
+        for name, m in module.named_modules():
+            if isinstance(m, nn.LayerNorm):
+                m.weight.copy_(torch.rand_like(m.weight) + 0.5)
+                m.bias.copy_(torch.randn_like(m.bias) * 0.5)
+            elif name == "heads.head":
+                m.weight.copy_(torch.randn_like(m.weight) * 0.3)
+    return module
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     case("conv2d_3x3_pad1", nn.Conv2d(3, 4, 3, padding=1), (2, 3, 6, 5))
@@ -153,6 +270,18 @@ def main():
          randomise_affine=True)
     case("conv_generator_eval", nn.Sequential(gan_trunk(3, 3), nn.Conv2d(3, 1, 3, padding=1), nn.Sigmoid()), (2, 3, 8, 8),
          train=False, randomise_affine=True)
+    # Token layers, the ViT's blocks and a small torchvision VisionTransformer (models/vit.hpp).
+    case("linear_tokens", nn.Linear(4, 6), (2, 3, 4))
+    case("self_attention", Attention(6, 2), (2, 5, 6))
+    case("patch_embed", PatchEmbed(3, 6, 2), (2, 3, 4, 6))
+    case("unpatchify", Unpatchify(2, 3), (2, 4, 12))
+    case("class_token", ClassToken(5), (3, 4, 5))
+    case("sincos_position_embedding", SincosPosition(3, 8), (2, 9, 8))
+    case("vit_block", with_random_norms(Block(8, 2, 16)), (2, 5, 8))
+    case("vision_transformer",
+         with_random_norms(torchvision.models.VisionTransformer(image_size=16, patch_size=4, num_layers=2, num_heads=2,
+                                                                hidden_dim=8, mlp_dim=16, num_classes=5)),
+         (2, 3, 16, 16))
     print("wrote to", OUT)
 
 

@@ -22,6 +22,37 @@ struct named : L {
   constexpr named() requires std::default_initializable<L> = default;
 };
 
+/// underscored<"in_proj", L>: L's parameters and buffers named Prefix_<name> ("in_proj_weight",
+/// "in_proj_bias") with no prefix of its own, as nn.MultiheadAttention names its input
+/// projection, which it holds as two tensors rather than as a Linear submodule.
+template <fixed_string Prefix, class L>
+struct underscored : L {
+  static constexpr std::string_view name = "";
+  using layer_type = L;
+  using L::L;
+  constexpr underscored(L l) : L(std::move(l)) {}  // NOLINT(google-explicit-constructor)
+  constexpr underscored() requires std::default_initializable<L> = default;
+
+  template <class V>
+  void visit(V&& v) {
+    renamed<std::remove_reference_t<V>> r{v};
+    L::visit(r);
+  }
+
+ private:
+  template <class V>
+  struct renamed {
+    V& inner;
+    static std::string full(std::string_view n) { return std::string(std::string_view(Prefix)) + "_" + std::string(n); }
+    template <class P>
+    void parameter(std::string_view n, P& p) { inner.parameter(full(n), p); }
+    template <class B>
+    void buffer(std::string_view n, B& b) { inner.buffer(full(n), b); }
+    template <class C>
+    void counter(std::string_view n, C& c) { inner.counter(full(n), c); }
+  };
+};
+
 /// The name a child has inside its parent: its own, or its index.
 template <class L>
 std::string child_name(std::size_t index) {

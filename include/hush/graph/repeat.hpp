@@ -1,5 +1,7 @@
 #pragma once
-// repeat<N, L, First = L>: N blocks in sequence, y = L_N(...L_2(First(x))), children named 0..N-1.
+// repeat<N, L, First = L, Prefix = "">: N blocks in sequence, y = L_N(...L_2(First(x))), children
+// named Prefix + 0..N-1 (torchvision names its ResNet stages' blocks 0, 1, ..., its ViT's
+// encoder_layer_0, encoder_layer_1, ...).
 // The first block may be of another type (a ResNet stage starts with the block that strides and
 // projects); the others are N-1 copies of one block type, each with its own parameters
 // (initialised from its own random stream). One type per kind of block, instantiated once.
@@ -20,7 +22,7 @@
 namespace hush {
 
 
-template <std::size_t N, class L, class First = L>
+template <std::size_t N, class L, class First = L, fixed_string Prefix = "">
 struct repeat {
   static_assert(N > 0, "hush::repeat: needs at least one block");
   static_assert(check_layer<L>() && check_layer<First>());
@@ -35,10 +37,10 @@ struct repeat {
 
   template <class F>
   constexpr void for_each_child(F&& f, shape in = {}) {
-    f(std::string("0"), head, in);
+    f(label(0), head, in);
     if (!in.empty()) in = head.output_shape(in);
     each_tail([&](std::size_t i, auto& block) {
-      f(std::to_string(i + 1), block, in);
+      f(label(i + 1), block, in);
       if (!in.empty()) in = block.output_shape(in);
     });
   }
@@ -54,9 +56,9 @@ struct repeat {
   }
 
   shape output_shape(shape in) const {
-    in = within("0", [&] { return head.output_shape(in); });
+    in = within(label(0), [&] { return head.output_shape(in); });
     const_cast<repeat*>(this)->each_tail([&](std::size_t i, auto& block) {
-      in = within(std::to_string(i + 1), [&] { return block.output_shape(in); });
+      in = within(label(i + 1), [&] { return block.output_shape(in); });
     });
     return in;
   }
@@ -64,10 +66,10 @@ struct repeat {
   template <class Ctx>
   void setup(Ctx& ctx, shape in) {
     head_edge_ = {}, tail_edges_ = {};  // all NCHW until planned
-    within("0", [&] { head.setup(ctx, in); });
+    within(label(0), [&] { head.setup(ctx, in); });
     in = head.output_shape(in);
     each_tail([&](std::size_t i, auto& block) {
-      within(std::to_string(i + 1), [&] { block.setup(ctx, in); });
+      within(label(i + 1), [&] { block.setup(ctx, in); });
       in = block.output_shape(in);
     });
   }
@@ -85,21 +87,21 @@ struct repeat {
       for (std::size_t i = block + 1; i < N; ++i) w = hush::prefers_blocked<L>(w);
       return w;
     };
-    in = within("0", [&] { return plan_child(ctx, head, head_edge_, in, wanted(0)); });
+    in = within(label(0), [&] { return plan_child(ctx, head, head_edge_, in, wanted(0)); });
     each_tail([&](auto i, auto& block) {
-      in = within(std::to_string(i + 1), [&] { return plan_child(ctx, block, std::get<i>(tail_edges_), in, wanted(i + 1)); });
+      in = within(label(i + 1), [&] { return plan_child(ctx, block, std::get<i>(tail_edges_), in, wanted(i + 1)); });
     });
     return in;
   }
 
   template <class Ctx>
   const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
-    const tensor_of<Ctx>* cur = &within("0", [&]() -> const tensor_of<Ctx>& {
+    const tensor_of<Ctx>* cur = &within(label(0), [&]() -> const tensor_of<Ctx>& {
       inputs_[0] = &head_edge_.forward(ctx, x);
       return head.forward(ctx, ctx[inputs_[0]]);
     });
     each_tail([&](auto i, auto& block) {
-      cur = &within([i] { return std::to_string(i + 1); }, [&]() -> const tensor_of<Ctx>& {
+      cur = &within([i] { return label(i + 1); }, [&]() -> const tensor_of<Ctx>& {
         inputs_[i + 1] = &std::get<i>(tail_edges_).forward(ctx, *cur);
         return block.forward(ctx, ctx[inputs_[i + 1]]);
       });
@@ -112,12 +114,12 @@ struct repeat {
     const tensor_of<Ctx>* grad = &dy;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       constexpr std::size_t last = N - 2;
-      ((grad = &within([] { return std::to_string(last - I + 1); }, [&]() -> const tensor_of<Ctx>& {
+      ((grad = &within([] { return label(last - I + 1); }, [&]() -> const tensor_of<Ctx>& {
           return std::get<last - I>(tail_edges_).backward(ctx, std::get<last - I>(tail).backward(ctx, ctx[inputs_[last - I + 1]], *grad));
         })),
        ...);
     }(std::make_index_sequence<N - 1>{});
-    return within("0", [&]() -> const tensor_of<Ctx>& { return head_edge_.backward(ctx, head.backward(ctx, ctx[inputs_[0]], *grad)); });
+    return within(label(0), [&]() -> const tensor_of<Ctx>& { return head_edge_.backward(ctx, head.backward(ctx, ctx[inputs_[0]], *grad)); });
   }
 
   template <class V>
@@ -129,6 +131,7 @@ struct repeat {
   detail::tuple_n<L, N - 1> tail;
 
  private:
+  static std::string label(std::size_t i) { return std::string(std::string_view(Prefix)) + std::to_string(i); }
   template <std::size_t... I>
   static constexpr detail::tuple_n<L, N - 1> copies(const L& block, std::index_sequence<I...>) {
     return {((void)I, block)...};
