@@ -10,6 +10,8 @@
 
 #include "hush/backend/thrust.hpp"
 #include "hush/hush.hpp"
+#include "hush/losses/masked_patch_mse.hpp"
+#include "hush/models/mae.hpp"
 #include "hush/models/restoration_gans.hpp"
 #include "hush/models/vit.hpp"
 
@@ -178,4 +180,41 @@ TEST_CASE("token layers, attention, the ViT's blocks and a small torchvision Vis
   // The sincos case loads PyTorch's table over hush's: compare the two directly.
   const auto weights = hush::io::read_safetensors(data_dir / "sincos_position_embedding.weights.safetensors");
   compare("sincos_table", hush::sincos_table(3, 8), weights.arrays.at("pos_embed"), 1e-6);
+}
+
+namespace {
+/// tests/reference/mae.py's model: the same weights and the same mask (hush's generator, which
+/// the script re-implements), prediction, norm_pix loss and every gradient.
+template <class Backend>
+void check_mae(Backend backend = {}) {
+  INFO("masked autoencoder on " << Backend::name);
+  const auto io = hush::io::read_safetensors(data_dir / "mae.io.safetensors");
+  const auto x = as_tensor(io.arrays.at("x"));
+  hush::models::masked_autoencoder<2, 1> net({.image = 8, .patch = 2, .channels = 3, .dim = 8, .heads = 2, .mlp = 16,
+                                               .decoder_dim = 8, .decoder_heads = 2, .decoder_mlp = 16});
+  hush::context<Backend> ctx(1);
+  ctx.backend = backend;
+  net.setup(ctx, x.shape());
+  hush::load_weights(net, data_dir / "mae.weights.safetensors");
+  hush::zero_grad(net);
+  const auto& xb = hush::to(backend, x);
+  const auto& y = net.forward(ctx, xb);
+  compare("y", hush::to_host(y), io.arrays.at("y"), 1e-4);
+  compare("mask", hush::to_host(net.mask(ctx)), io.arrays.at("mask"), 0);
+  hush::tensor_of<decltype(ctx)> patches;
+  hush::patchify(backend, xb, 2, patches);
+  hush::masked_patch_mse loss({.norm_pix = true});
+  const float l = loss.forward(ctx, y, patches, net.mask(ctx));
+  CHECK(l == doctest::Approx(io.arrays.at("loss").values[0]).epsilon(1e-5));
+  compare("dx", hush::to_host(net.backward(ctx, xb, loss.backward(ctx))), io.arrays.at("dx"), 1e-4);
+  hush::for_each_parameter(net, [&](std::string_view p, hush::parameter& param) {
+    compare("grad." + std::string(p), hush::to_host(param.grad), io.arrays.at("grad." + std::string(p)), 1e-4);
+  });
+}
+}  // namespace
+
+TEST_CASE("a small masked autoencoder against PyTorch: its mask, prediction, norm_pix loss and gradients") {
+  check_mae<hush::backend::reference>();
+  check_mae<hush::backend::cpu>();
+  check_mae<hush::backend::thrust>();
 }

@@ -3,6 +3,7 @@
 // mode, the random seed and step, and a scratch workspace shared by all layers of one network.
 #include <cstdint>
 
+#include "hush/core/index_tensor.hpp"
 #include "hush/core/kept.hpp"
 #include "hush/core/memory.hpp"
 #include "hush/core/random.hpp"
@@ -68,6 +69,15 @@ class context {
     (role == buffer_role::output ? buffers.output : role == buffer_role::input_gradient ? buffers.input_gradient : buffers.saved) += bytes;
     return t;
   }
+  /// Sizes an integer buffer (token indices) in this backend's memory, counted as saved.
+  basic_index_tensor<memory>& keep(kept_indices& k, shape s) {
+    auto& t = k.in<memory>();
+    if (t.shape() != s) t = basic_index_tensor<memory>(s);
+    buffers.saved += s.numel() * std::int64_t(sizeof(std::int32_t));
+    return t;
+  }
+  basic_index_tensor<memory>& operator[](kept_indices& k) const { return k.in<memory>(); }
+  const basic_index_tensor<memory>& operator[](const kept_indices& k) const { return k.in<memory>(); }
   /// A kept buffer, as this backend's tensor.
   tensor& operator[](kept& k) const { return k.in<memory>(); }
   const tensor& operator[](const kept& k) const { return k.in<memory>(); }
