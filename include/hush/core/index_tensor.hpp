@@ -15,7 +15,7 @@ namespace hush {
 template <class Memory>
 class basic_index_tensor {
  public:
-  basic_index_tensor() = default;
+  constexpr basic_index_tensor() = default;
   explicit basic_index_tensor(hush::shape s) : shape_(s), values_(s.numel()) {}
 
   const hush::shape& shape() const { return shape_; }

@@ -18,9 +18,11 @@ class memory_array {
   static_assert(std::is_trivially_copyable_v<T>, "hush::memory_array holds plain values (copied as bytes)");
 
  public:
-  explicit memory_array(std::int64_t n)
+  // constexpr while empty, so that a layer holding one is still a literal type (compile-time
+  // parameter counts).
+  constexpr explicit memory_array(std::int64_t n)
       : n_(n), data_(n > 0 ? static_cast<T*>(Memory::allocate(bytes())) : nullptr) {}
-  memory_array(memory_array&& o) noexcept : n_(std::exchange(o.n_, 0)), data_(std::exchange(o.data_, nullptr)) {}
+  constexpr memory_array(memory_array&& o) noexcept : n_(std::exchange(o.n_, 0)), data_(std::exchange(o.data_, nullptr)) {}
   memory_array& operator=(memory_array&& o) noexcept {
     std::swap(n_, o.n_);
     std::swap(data_, o.data_);
@@ -28,7 +30,7 @@ class memory_array {
   }
   memory_array(const memory_array&) = delete;
   memory_array& operator=(const memory_array&) = delete;
-  ~memory_array() {
+  constexpr ~memory_array() {
     if (data_) Memory::release(data_, bytes());
   }
 
