@@ -18,7 +18,7 @@ namespace hush {
 template <fixed_string Name = "cls_token">
 struct class_token {
   static constexpr const char* kind = "class_token";
-  constexpr explicit class_token(std::int64_t dim) : dim(dim) {}
+  constexpr explicit class_token(std::int64_t width) : dim(width) {}
   constexpr std::int64_t parameter_count() const { return dim; }
 
   shape output_shape(shape in) const {
