@@ -11,12 +11,15 @@
 #include <utility>
 
 #include "hush/hush.hpp"
+#include "hush/losses/masked_patch_mse.hpp"
 #include "hush/losses/perceptual.hpp"
 #include "hush/models/discriminator.hpp"
+#include "hush/models/mae.hpp"
 #include "hush/models/residual_unet.hpp"
 #include "hush/models/resnet.hpp"
 #include "hush/models/unet.hpp"
 #include "hush/models/vgg.hpp"
+#include "hush/models/vit.hpp"
 #include "hush/train/adversarial.hpp"
 
 namespace hush::bench {
@@ -26,6 +29,12 @@ struct workload {
   std::function<std::function<void()>()> make;
   double flop = 0;  // per iteration, for the convolutions and products only
 };
+
+/// Multiply-adds of `depth` pre-norm transformer blocks over `tokens` tokens of width `dim` with
+/// an MLP of `mlp`: the qkv, output and MLP products and the two attention products.
+constexpr double transformer_macs(double tokens, double dim, double mlp, double depth) {
+  return depth * (tokens * dim * (4 * dim + 2 * mlp) + 2 * tokens * tokens * dim);
+}
 
 /// Deterministic values in [0, 1): the workloads time arithmetic, not data.
 inline tensor filled(shape s, std::uint64_t salt = 0) {
@@ -64,6 +73,45 @@ struct model_workloads {
     w["disc_train_b8"] = train<m::dcgan_discriminator, bce_with_logits_loss, adam>(
         m::dcgan_discriminator(), {8, 3, 256, 256}, real_fake, adam::options{.lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f});
     w["gan_train_b8"] = gan_step();
+    // ViT-B/16 at batch 8: 196 patches and the class token, 12 blocks, the patch embedding.
+    w["vit_b16_fwd_b8"] = forward(m::vit_b_16(), {8, 3, 224, 224});
+    w["vit_b16_fwd_b8"].flop = 2 * 8 * (transformer_macs(197, 768, 3072, 12) + 196.0 * 768 * 768 + 768.0 * 1000);
+    w["mae_train_b64"] = mae_step();
+  }
+
+  /// The MAE's pre-training step (models/mae.hpp's mae_small: 32×32 RGB in 4×4 patches, 75%
+  /// masked, encoder 192 × 6, decoder 96 × 2) at batch 64: the masked norm_pix loss, Adam (0.9,
+  /// 0.95); a new mask every step. Its work is about three forwards' (forward, then backward's
+  /// two products per product), counted below.
+  workload mae_step() const {
+    constexpr double per_image = 64.0 * 48 * 192 + transformer_macs(17, 192, 768, 6) + 17.0 * 192 * 96 +
+                                 transformer_macs(65, 96, 384, 2) + 65.0 * 96 * 48;
+    return {[b = backend]() -> std::function<void()> {
+              struct state {
+                model<models::mae_small, Backend> m;
+                basic_tensor<memory_of<Backend>> x, target;
+                masked_patch_mse loss{{.norm_pix = true}};
+                adam opt;
+                explicit state(Backend bb)
+                    : m({.seed = 1, .backend = bb}, models::mae_small()), x(to(bb, filled({64, 3, 32, 32}, 11))),
+                      opt((m.setup({64, 3, 32, 32}), m.net), adam::options{.lr = 1.5e-4f, .beta1 = 0.9f, .beta2 = 0.95f}) {
+                  patchify(bb, x, 4, target);
+                }
+              };
+              auto s = std::make_shared<state>(b);
+              s->m.train();
+              return [s] {
+                auto& ctx = s->m.ctx;
+                s->m.zero_grad();
+                const auto& y = s->m.forward(s->x);
+                s->loss.forward(ctx, y, s->target, s->m.net.mask(ctx));
+                s->m.backward(s->loss.backward(ctx));
+                s->opt.step(ctx.backend);
+                ++ctx.step;
+                synchronize(ctx.backend);
+              };
+            },
+            2 * 3 * 64 * per_image};
   }
 
   /// Seed 001's GAN step at batch 8, 256×256 (train/adversarial.hpp): its generator (the residual

@@ -63,6 +63,12 @@ Workloads (inputs uniform random in [0, 1))
       step; G: 0.1 * MSE of VGG-19 features[:7] (to relu2_1, frozen, ImageNet-
       normalised input) of G(x) and of the real batch + 0.01 * BCEWithLogits of
       D(G(x)) toward 1, Adam (lr 0.005, betas (0.5, 0.999))
+  vit_b16_fwd_b8                     torchvision's vit_b_16, eval + inference_mode,
+      (8, 3, 224, 224)
+  mae_train_b64                      the MAE step (tests/reference/mae.py's MAE, as
+      hush's mae_small): (64, 3, 32, 32), 75% of the 64 patches masked by
+      torch.rand and a sort, norm_pix loss on the masked patches, Adam (lr
+      1.5e-4, betas (0.9, 0.95))
   conv_<name>                        one F.conv2d forward of one of ResNet-50's
       23 distinct convolutions (CONV_SHAPES below), N=8, no bias,
       padding kernel//2, inference_mode; flop = 2*N*K*P*Q*C*R*S
@@ -73,6 +79,7 @@ Workloads (inputs uniform random in [0, 1))
 import argparse
 import gc
 import json
+import os
 import resource
 import sys
 import time
@@ -311,6 +318,32 @@ def build_gan_train_b8():
     return step, None
 
 
+def build_vit_b16_fwd_b8():
+    return inference_step(torchvision.models.vit_b_16(), torch.rand(8, 3, 224, 224)), None
+
+
+def build_mae_train_b64():
+    """The MAE of tests/reference/mae.py (written from He et al. 2022, the timm block), hush's
+    mae_small: 32x32 RGB, patch 4, encoder 192 x 6 x 3 heads, decoder 96 x 2 x 3 heads, 75%
+    masked by torch.rand + sort as the MAE code does; the norm_pix loss; Adam (0.9, 0.95)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
+    from mae import MAE, loss_fn
+    model = MAE(image=32, patch=4, channels=3, dim=192, heads=3, mlp=768, depth=6, ddim=96, dheads=3, dmlp=384,
+                ddepth=2, ratio=0.75)
+    opt = torch.optim.Adam(model.parameters(), lr=1.5e-4, betas=(0.9, 0.95))
+    x = torch.rand(64, 3, 32, 32)
+    target = model.patchify(x)
+    model.train()
+
+    def step():
+        opt.zero_grad(set_to_none=False)
+        pred, mask = model(x, torch.rand(64, 64))
+        loss_fn(pred, target, mask).backward()
+        opt.step()
+
+    return step, None
+
+
 def conv_workload(c_in, h_in, c_out, kernel, stride):
     def build():
         pad = kernel // 2
@@ -353,6 +386,8 @@ def all_workloads():
         "unet_train_b4": build_unet_train_b4,
         "disc_train_b8": build_disc_train_b8,
         "gan_train_b8": build_gan_train_b8,
+        "vit_b16_fwd_b8": build_vit_b16_fwd_b8,
+        "mae_train_b64": build_mae_train_b64,
     }
     for name, c_in, h_in, c_out, kernel, stride in CONV_SHAPES:
         table["conv_" + name] = conv_workload(c_in, h_in, c_out, kernel, stride)

@@ -27,7 +27,7 @@ HUSH = os.path.join(ROOT, "build", "bin", "hush-bench-peer")
 TORCH = [sys.executable if sys.executable.startswith("/usr/bin/") else "/usr/bin/python3",
          os.path.join(ROOT, "bench", "torch_peer.py")]
 MODELS = ["resnet50_fwd_b1", "resnet50_fwd_b8", "resnet50_fwd_b32_64", "resnet50_train_b8",
-          "unet_fwd_b4", "unet_train_b4", "disc_train_b8", "gan_train_b8"]
+          "unet_fwd_b4", "unet_train_b4", "disc_train_b8", "gan_train_b8", "vit_b16_fwd_b8", "mae_train_b64"]
 SGEMM = ["sgemm_1024", "sgemm_2048"]
 
 

@@ -14,7 +14,6 @@ y, loss, mask, dx, grad.<parameter>). Run with Debian's python3-torch:
 import os
 import sys
 
-import numpy as np
 import torch
 import torch.nn as nn
 
@@ -59,7 +58,7 @@ class MAE(nn.Module):
         tokens = self.patch_embed(x) + self.pos_embed[:, 1:, :]
         n, t, c = tokens.shape
         keep = int(t * (1 - self.ratio))
-        ids_shuffle = torch.from_numpy(np.argsort(noise.numpy(), axis=1, kind="stable"))
+        ids_shuffle = torch.sort(noise, dim=1, stable=True).indices  # lowest draws first, ties by index
         ids_restore = torch.argsort(ids_shuffle, dim=1)
         ids_keep = ids_shuffle[:, :keep]
         visible = torch.gather(tokens, 1, ids_keep.unsqueeze(-1).expand(-1, -1, c))
