@@ -144,3 +144,65 @@ TEST_CASE("masked autoencoder: a tiny one learns to fill in smooth images (the m
   INFO("first ten steps " << mean(0) << ", last ten " << mean(losses.size() - 10));
   CHECK(mean(losses.size() - 10) < 0.2 * mean(0));
 }
+
+TEST_CASE("mae_reconstruction: one pass at ratio 0; at ratio r each patch is the mean of its masked predictions") {
+  const hush::shape in{2, 2, 8, 8};
+  const auto x = images(in, 3);
+  SUBCASE("ratio 0: the MAE's prediction as an image") {
+    auto o = tiny;
+    o.mask_ratio = 0.0f;
+    hush::models::mae_reconstruction<tiny_mae> rec(tiny_mae{o});
+    hush::context<hush::backend::cpu> ctx(3);
+    rec.setup(ctx, in);
+    const auto y = rec.forward(ctx, x);
+    tiny_mae same(o);
+    hush::context<hush::backend::cpu> ctx2(3);
+    same.setup(ctx2, in);
+    hush::unpatchify back({.patch = 2, .channels = 2});
+    back.setup(ctx2, same.output_shape(in));
+    const auto& want = back.forward(ctx2, same.forward(ctx2, x));
+    CHECK(std::equal(y.values().begin(), y.values().end(), want.values().begin()));
+    CHECK_THROWS_WITH(rec.backward(ctx, x, y), doctest::Contains("no backward"));
+  }
+  SUBCASE("ratio 0.75: four passes over disjoint windows, each patch masked in three") {
+    auto o = tiny;
+    o.mask_ratio = 0.75f;  // 4 of 16 visible
+    hush::models::mae_reconstruction<tiny_mae> rec(tiny_mae{o});
+    hush::context<hush::backend::cpu> ctx(3);
+    rec.setup(ctx, in);
+    const auto y = rec.forward(ctx, x);
+    // The same passes by hand.
+    tiny_mae same(o);
+    hush::context<hush::backend::cpu> ctx2(3);
+    same.setup(ctx2, in);
+    std::vector<double> sum(2 * 16 * 8, 0.0), count(2 * 16, 0.0), visible(2 * 16, 0.0);
+    for (int pass = 0; pass < 4; ++pass) {
+      same.opt.mask_shift = pass * 4;
+      const auto& pred = same.forward(ctx2, x);
+      const auto& mask = same.mask(ctx2);
+      for (int r = 0; r < 32; ++r) {
+        visible[std::size_t(r)] += mask[r] == 0.0f;
+        if (mask[r] == 0.0f) continue;
+        count[std::size_t(r)] += 1;
+        for (int j = 0; j < 8; ++j) sum[std::size_t(r * 8 + j)] += pred[r * 8 + j];
+      }
+    }
+    for (int r = 0; r < 32; ++r) CHECK(visible[std::size_t(r)] == 1.0);  // disjoint windows cover every patch once
+    hush::tensor mean({2, 16, 8});
+    for (int i = 0; i < 256; ++i) mean[i] = float(sum[std::size_t(i)] / count[std::size_t(i / 8)]);
+    hush::unpatchify back({.patch = 2, .channels = 2});
+    back.setup(ctx2, mean.shape());
+    const auto& want = back.forward(ctx2, mean);
+    double worst = 0;
+    for (std::int64_t i = 0; i < y.numel(); ++i) worst = std::max(worst, double(std::abs(y[i] - want[i])));
+    CHECK(worst < 1e-6);
+    // The same on the thrust backend.
+    hush::models::mae_reconstruction<tiny_mae> on_thrust(tiny_mae{o});
+    hush::context<hush::backend::thrust> ctx3(3);
+    on_thrust.setup(ctx3, in);
+    const auto t = hush::to_host(on_thrust.forward(ctx3, hush::to(ctx3.backend, x)));
+    worst = 0;
+    for (std::int64_t i = 0; i < y.numel(); ++i) worst = std::max(worst, double(std::abs(y[i] - t[i])));
+    CHECK(worst < 1e-4);
+  }
+}

@@ -5,7 +5,9 @@
 //   hush-denoise train --gan --recipe seed001 --content vgg --vgg-weights vgg19.safetensors ...   seed 001's GAN
 //   hush-denoise table --val photos/val --set test=photos/test --weights blind=run/weights.safetensors --out t.md
 // A weights file says which network it holds (its "hush.denoiser" metadata, written by
-// `train`); a checkpoint.safetensors serves too. Photos of any size: padded to the network's
+// `train`); a checkpoint.safetensors serves too, and so do hush-mae's weights (an MAE trained on
+// 32-pixel photo crops, run as models/mae.hpp's mae_reconstruction in 32-pixel tiles at
+// --mae-ratio). Photos of any size: padded to the network's
 // multiple, cut into overlapping tiles above --tile pixels a side (memory is one tile's).
 #include <CLI/CLI.hpp>
 
@@ -25,6 +27,7 @@
 #include "hush/metrics/quality.hpp"
 #include "hush/losses/perceptual.hpp"
 #include "hush/models/discriminator.hpp"
+#include "hush/models/mae.hpp"
 #include "hush/models/vgg.hpp"
 #include "hush/train/denoiser.hpp"
 #include "hush/train/gan_denoiser.hpp"
@@ -65,10 +68,38 @@ struct loaded_denoiser {
   hush::tools::denoiser_fn run;
 };
 
+/// hush-mae's MAE as a denoiser: its reconstruction of each 32-pixel tile at `ratio`.
+template <class Backend>
+loaded_denoiser load_mae(Backend backend, const std::string& path, const hush::io::safetensors_file& file,
+                         hush::denoise::apply_options how, float ratio) {
+  using net_type = hush::models::mae_reconstruction<hush::models::mae_small>;
+  const auto number = [&](const char* key) {
+    const auto it = file.metadata.find(key);
+    if (it == file.metadata.end()) throw hush::io_error(path + ": no '" + key + "' in its metadata (is it hush-mae's?)");
+    return std::stoll(it->second);
+  };
+  const auto channels = number("hush.channels"), image = number("hush.image");
+  if (image != net_type::size_multiple || number("hush.patch") != 4 || (channels != 1 && channels != 3))
+    throw hush::io_error(path + ": an MAE of " + std::to_string(image) + "-pixel images; hush-denoise runs mae_small trained on " +
+                         std::to_string(net_type::size_multiple) + "-pixel photo crops (hush-mae train --data photos)");
+  hush::models::mae_options o{.image = image, .patch = 4, .channels = channels, .mask_ratio = ratio};
+  auto m = std::make_shared<hush::model<net_type, Backend>>(typename hush::model<net_type, Backend>::options{.backend = backend},
+                                                            net_type(hush::models::mae_small(o)));
+  m->setup({1, channels, image, image});
+  hush::load_weights(m->net, path, {.strict = false});
+  how.tile = image, how.overlap = image / 4;  // the MAE takes its own side only
+  hush::denoise::model_choice choice;
+  choice.name = "mae_small (mask ratio " + std::to_string(ratio).substr(0, 4) + ")", choice.channels = channels, choice.width = 1;
+  return {choice, [m, how](const hush::tensor& noisy) { return hush::denoise::apply(*m, noisy, how); }};
+}
+
 /// The denoiser a weights file (or a checkpoint) holds, set up on `backend`, run with `how`.
 template <class Backend>
-loaded_denoiser load_denoiser(Backend backend, const std::string& path, const hush::denoise::apply_options& how = {}) {
+loaded_denoiser load_denoiser(Backend backend, const std::string& path, const hush::denoise::apply_options& how = {},
+                              float mae_ratio = 0.75f) {
   const auto file = hush::io::read_safetensors(path);
+  if (const auto net = file.metadata.find("hush.network"); net != file.metadata.end() && net->second == "mae_small")
+    return load_mae(backend, path, file, how, mae_ratio);
   const auto it = file.metadata.find("hush.denoiser");
   if (it == file.metadata.end())
     throw hush::io_error(path + ": not a denoiser's weights (no 'hush.denoiser' metadata; 'hush-denoise train' writes it)");
@@ -210,6 +241,10 @@ int main(int argc, char** argv) {
   app.add_option("input", a.input, "the noisy photo (PNG, JPEG, BMP, PNM, TIFF or WebP)");
   app.add_option("output", a.output, "where to write the denoised photo (its extension names the format)");
   app.add_option("--weights", a.weights, "a weights file written by 'hush-denoise train' (default: the shipped blind denoiser)");
+  float mae_ratio = 0.75f;
+  app.add_option("--mae-ratio", mae_ratio, "an MAE's mask ratio when it denoises (0: one pass, every patch seen)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0f, 0.99f));
   app.add_option("--reference", a.reference, "the clean original: prints PSNR and SSIM of the noisy and denoised photos");
   app.add_option("--compare", a.compare, "also write noisy | denoised (| clean) side by side, captioned, to this file");
   app.add_option("--tile", a.tile, "the largest side run at once (a multiple of the network's size multiple)")->capture_default_str();
@@ -276,6 +311,9 @@ int main(int argc, char** argv) {
   tb->add_option("--noise", noises, "NAME=SPEC (repeat; default: seed 001's three at their ranges' mean intensity)");
   tb->add_option("--weights", models, "NAME=FILE of a trained denoiser (repeat)");
   tb->add_option("--out", ta.out, "the Markdown file to write")->required();
+  tb->add_option("--mae-ratio", mae_ratio, "an MAE's mask ratio when it denoises (0: one pass, every patch seen)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0f, 0.99f));
   tb->add_option("--seed", ta.seed, "keys the noise")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
@@ -321,7 +359,7 @@ int main(int argc, char** argv) {
         ta.noises = {{"Gaussian", "gaussian(var=0.0425)"}, {"salt and pepper", "salt_pepper(amount=0.045)"},
                      {"speckle", "speckle(var=0.1025)"}};
       return hush::with_device(choice, [&](auto backend) {
-        return hush::tools::run_table(ta, [&](const std::string& path) { return load_denoiser(backend, path).run; });
+        return hush::tools::run_table(ta, [&](const std::string& path) { return load_denoiser(backend, path, {}, mae_ratio).run; });
       });
     }
     if (a.input.empty() || a.output.empty()) {
@@ -343,7 +381,8 @@ int main(int argc, char** argv) {
       if (!a.reference.empty()) hush::io::check_not_input(a.compare, a.reference);
     }
     return hush::with_device(choice, [&](auto backend) {
-      const auto d = load_denoiser(backend, a.weights, {.tile = a.tile, .overlap = a.overlap, .progress = true, .label = "denoise"});
+      const auto d = load_denoiser(backend, a.weights, {.tile = a.tile, .overlap = a.overlap, .progress = true, .label = "denoise"},
+                                   mae_ratio);
       std::printf("%s: %s\n", a.weights.c_str(), d.choice.text().c_str());
       return apply(d, a);
     });

@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "hush/core/context.hpp"
 #include "hush/core/error.hpp"
@@ -50,6 +51,9 @@ struct mae_options {
   /// With the model's seed and ctx.step, what the masks are drawn from (give two MAEs in one
   /// network different ones).
   std::uint64_t mask_seed = 0x6d61736b;  // "mask"
+  /// Rotates every rank by this much (mod T): shifts of 0, k, 2k, ... (k visible tokens) show
+  /// the encoder disjoint windows of one random order (mae_reconstruction's passes).
+  std::int64_t mask_shift = 0;
   constexpr std::int64_t grid() const { return image / patch; }
   constexpr std::int64_t tokens() const { return grid() * grid(); }
   /// Tokens the encoder sees: the MAE code's int(T·(1 - ratio)).
@@ -249,6 +253,7 @@ struct masked_autoencoder {
     const std::int64_t t = opt.tokens(), k = opt.visible();
     const auto rng = ctx.rng;
     const auto key = counter_rng::mix(opt.mask_seed ^ counter_rng::mix(ctx.step));
+    const std::int64_t shift = ((opt.mask_shift % t) + t) % t;
     std::int32_t *rank = ctx[rank_].data(), *keep = ctx[keep_].data();
     float* mask = ctx[mask_].data();
     for_each_index(ctx.backend, n * t, [=] HUSH_HD(std::int64_t i) {
@@ -259,6 +264,7 @@ struct masked_autoencoder {
         const float other = rng.uniform(key, static_cast<std::uint64_t>(b * t + u));
         r += other < mine || (other == mine && u < s);
       }
+      r = static_cast<std::int32_t>((r + shift) % t);
       rank[i] = r;
       mask[i] = r < k ? 0.0f : 1.0f;
       if (r < k) keep[b * k + r] = static_cast<std::int32_t>(s);
@@ -273,6 +279,79 @@ struct masked_autoencoder {
   kept_indices rank_, keep_;
   kept mask_, visible_, full_, y_, dpred_, dshort_, dtokens_;
   tensor_ptr encoded_;
+};
+
+/// The MAE as an image-to-image network (a denoising front end): x (N, C, H, W) -> the MAE's
+/// reconstruction (N, C, H, W).
+///   mask ratio 0: one pass with every patch visible (the prediction of patches the encoder
+///     saw, which the masked loss never trained);
+///   mask ratio r > 0: ⌈T/k⌉ passes (k visible tokens) over disjoint windows of one random order
+///     (mask_shift), so every patch is predicted from the others in several passes; each patch
+///     is the mean of its predictions while masked. Inference only: backward throws.
+/// size_multiple is the configuration's image side: hush::denoise::apply runs it on photos of
+/// any size in tiles of exactly that side (apply_options::tile = the image side).
+template <class Mae>
+struct mae_reconstruction {
+  static constexpr const char* kind = "mae_reconstruction";
+  static constexpr std::int64_t size_multiple = Mae{}.opt.image;
+  constexpr mae_reconstruction() = default;
+  constexpr explicit mae_reconstruction(Mae m) : mae(std::move(m)) {}
+
+  constexpr std::int64_t parameter_count() const { return mae.parameter_count(); }
+  shape output_shape(shape in) const {
+    mae.output_shape(in);
+    return in;
+  }
+  template <class F>
+  constexpr void for_each_child(F&& f, shape in = {}) {
+    f(std::string(), mae, in);
+  }
+  template <class Ctx>
+  void setup(Ctx& ctx, shape in) {
+    within("", [&] { mae.setup(ctx, in); });
+    const auto p = mae.output_shape(in);
+    ctx.keep(sum_, p, buffer_role::saved);
+    ctx.keep(count_, {p[0], p[1]}, buffer_role::saved);
+    images_ = unpatchify({.patch = mae.opt.patch, .channels = in.c(), .rows = in.h() / mae.opt.patch});
+    images_.setup(ctx, p);
+  }
+  template <class Ctx>
+  const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
+    if (mae.opt.mask_ratio == 0.0f) return images_.forward(ctx, within("", [&]() -> const tensor_of<Ctx>& { return mae.forward(ctx, x); }));
+    const auto t = mae.opt.tokens(), k = mae.opt.visible(), passes = (t + k - 1) / k;
+    const auto p = ctx[sum_].shape()[2];
+    float *sum = ctx[sum_].data(), *count = ctx[count_].data();
+    fill(ctx.backend, ctx[sum_].numel(), 0.0f, sum);
+    fill(ctx.backend, ctx[count_].numel(), 0.0f, count);
+    const auto saved_shift = mae.opt.mask_shift;
+    for (std::int64_t pass = 0; pass < passes; ++pass) {
+      mae.opt.mask_shift = pass * k;
+      const float* pred = within("", [&]() -> const tensor_of<Ctx>& { return mae.forward(ctx, x); }).data();
+      const float* mask = mae.mask(ctx).data();
+      for_each_index(ctx.backend, ctx[count_].numel(), [=] HUSH_HD(std::int64_t r) {
+        if (mask[r] == 0.0f) return;
+        for (std::int64_t j = 0; j < p; ++j) sum[r * p + j] += pred[r * p + j];
+        count[r] += 1.0f;
+      });
+    }
+    mae.opt.mask_shift = saved_shift;
+    for_each_index(ctx.backend, ctx[sum_].numel(), [=] HUSH_HD(std::int64_t i) { sum[i] /= count[i / p]; });
+    return images_.forward(ctx, ctx[sum_]);
+  }
+  template <class Ctx>
+  const tensor_of<Ctx>& backward(Ctx&, const tensor_of<Ctx>&, const tensor_of<Ctx>&) {
+    throw error("mae_reconstruction: no backward (it averages several masked passes); run the MAE itself to train it");
+  }
+  template <class V>
+  void visit(V&& v) {
+    mae.visit(v);
+  }
+
+  Mae mae;
+
+ private:
+  unpatchify images_{{.patch = 1, .channels = 1}};
+  kept sum_, count_;
 };
 
 /// The small configuration this machine trains: 32×32 images in 4×4 patches (64 tokens),
