@@ -60,6 +60,7 @@ check "infer: weights of another model" 1 "missing tensor 'layer1.3.conv1.weight
 check "infer: input of the wrong shape" 1 "must be \(N, 3, H, W\)" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --input "$dir/logits.safetensors" --output "$dir/out9.safetensors"
 check "infer: several tensors in the input" 1 "expected exactly one tensor, found 5" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --input "$data/quality_grey.safetensors" --output "$dir/out10.safetensors"
 check "infer: a VGG given a ResNet's weights" 1 "missing tensor 'features.0.weight' \(is this a vgg16\?\)" "$bin/hush-infer" --model vgg16 --weights "$data/resnet20.weights.safetensors" --image "$dir/clean.ppm"
+check "infer: a ViT given a ResNet's weights" 1 "missing tensor 'conv_proj.weight' \(is this a vit_b_16\?\)" "$bin/hush-infer" --model vit_b_16 --weights "$data/resnet20.weights.safetensors" --image "$dir/clean.ppm"
 check "infer: missing weights" 1 "absent.safetensors: no such file" "$bin/hush-infer" --model resnet20 --weights "$dir/absent.safetensors" --image "$dir/clean.ppm"
 check "robustness: unknown regime" 1 "unknown regime 'fancy'" "$bin/hush-robustness" --regimes clean,fancy --out "$dir/out11"
 check "robustness: unknown training noise" 1 "unknown noise 'blur'" "$bin/hush-robustness" --train-noise "blur(size=3)" --out "$dir/out12"
@@ -140,6 +141,21 @@ check "resgan: unknown variant" 1 "fancy not in" "$bin/hush-resgan" train --vari
 check "resgan: a classifier for colour images, found before training" 1 "conv1.weight' has shape \(16, 3, 3, 3\), expected \(16, 1, 3, 3\)" "$bin/hush-resgan" train --variant dcgan "${tiny[@]}" --classifier "$data/resnet20.weights.safetensors" --out "$dir/out31"
 check "resgan: the table of a run that has not finished" 1 "out32/score.json: cannot read it" "$bin/hush-resgan" table "$dir/out32"
 check "resgan: missing data" 1 "nodata/train-images-idx3-ubyte.gz: no such file" "$bin/hush-resgan" train --data "$dir/nodata" --out "$dir/out33"
+# The MAE (hush-mae): tiny runs on Fashion-MNIST and on photo crops, resume, eval, figure, the
+# photo MAE as hush-denoise's denoiser; bad inputs.
+small=(--epochs 3 --stop-after 2 --steps 3 --batch 8 --validation 16 --test 16)
+check "mae: a Fashion-MNIST run" 0 "mae \(fashion-mnist\) epoch 2: validation loss [0-9.]+, dropped patches MSE [0-9.]+, PSNR [0-9.]+ dB" "$bin/hush-mae" train --data fashion-mnist "${small[@]}" --out "$dir/mae"
+check "mae: its files" 0 "" ls "$dir/mae/log.csv" "$dir/mae/curves.png" "$dir/mae/checkpoint.safetensors" "$dir/mae/weights.safetensors" "$dir/mae/reconstruction.png"
+check "mae: resume" 0 "resuming after epoch 2 of 3" "$bin/hush-mae" train --data fashion-mnist --epochs 3 --steps 3 --batch 8 --validation 16 --test 16 --out "$dir/mae" --resume
+check "mae: eval at two ratios" 0 "\| 0\.75 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|" "$bin/hush-mae" eval --weights "$dir/mae/weights.safetensors" --validation 16 --test 16 --ratios 0,0.75
+check "mae: figure" 0 "fig.png" "$bin/hush-mae" figure --weights "$dir/mae/weights.safetensors" --validation 16 --test 16 --out "$dir/fig.png" --count 4
+mkdir -p "$dir/photos/test" && cp "$dir/clean.ppm" "$dir/photos/test/d.ppm"
+check "mae: a photo run" 0 "mae \(photos\) epoch 1" "$bin/hush-mae" train --data photos --dir "$dir/photos" --epochs 1 --steps 2 --batch 4 --validation 4 --test 4 --out "$dir/maep"
+check "mae: as hush-denoise's denoiser" 0 "mae_small \(mask ratio 0\.75\)" "$bin/hush-denoise" --weights "$dir/maep/weights.safetensors" "$dir/clean.ppm" "$dir/mae_denoised.png"
+check "mae: a Fashion-MNIST MAE cannot denoise photos" 1 "an MAE of 28-pixel images" "$bin/hush-denoise" --weights "$dir/mae/weights.safetensors" "$dir/clean.ppm" "$dir/out34.png"
+check "mae: weights that are not an MAE's" 1 "no 'hush.network' in its metadata" "$bin/hush-mae" eval --weights "$data/resnet20.weights.safetensors"
+check "mae: a ratio out of range" 1 "'1.2' is not a ratio in \[0, 1\)" "$bin/hush-mae" eval --weights "$dir/mae/weights.safetensors" --ratios 0.5,1.2
+check "mae: photos without their folders" 1 "nodata: no val folder" "$bin/hush-mae" train --data photos --dir "$dir/nodata" --out "$dir/out35"
 left=$(ls "$dir" | grep -c '^out' || true)
 if ((left != 0)); then echo "FAIL a failed run left a file behind: $(ls "$dir")"; failures=$((failures + 1)); fi
 echo "$((checks - failures)) passed, $failures failed"

@@ -86,7 +86,7 @@ loaded_denoiser load_mae(Backend backend, const std::string& path, const hush::i
   auto m = std::make_shared<hush::model<net_type, Backend>>(typename hush::model<net_type, Backend>::options{.backend = backend},
                                                             net_type(hush::models::mae_small(o)));
   m->setup({1, channels, image, image});
-  hush::load_weights(m->net, path, {.strict = false});
+  hush::load_weights(m->net.mae, path, {.strict = false});  // the MAE's own structure, as hush-mae saved it
   how.tile = image, how.overlap = image / 4;  // the MAE takes its own side only
   hush::denoise::model_choice choice;
   choice.name = "mae_small (mask ratio " + std::to_string(ratio).substr(0, 4) + ")", choice.channels = channels, choice.width = 1;

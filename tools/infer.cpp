@@ -1,7 +1,8 @@
-// hush-infer: runs a ResNet or a VGG from a safetensors state_dict (torchvision's names) on a
-// tensor file or on images.
+// hush-infer: runs a ResNet, a VGG or a ViT-B/16 from a safetensors state_dict (torchvision's
+// names) on a tensor file or on images.
 //   hush-infer --model resnet50 --weights resnet50.safetensors --input x.safetensors --output y.safetensors
 //   hush-infer --model vgg16 --weights vgg16.safetensors --image cat.jpg dog.png
+//   hush-infer --model vit_b_16 --weights vit_b_16.safetensors --image cat.jpg     (224 x 224 input only)
 // Input channels and classes are read from the weights (the first convolution's and the last
 // linear layer's). scripts/torchvision_weights.py writes torchvision's models in this form.
 #include <CLI/CLI.hpp>
@@ -16,6 +17,7 @@
 #include "hush/io/opencv.hpp"
 #include "hush/models/resnet.hpp"
 #include "hush/models/vgg.hpp"
+#include "hush/models/vit.hpp"
 
 namespace {
 
@@ -104,9 +106,9 @@ int main(int argc, char** argv) {
   CLI::App app{"Run a ResNet or a VGG from PyTorch weights (safetensors, torchvision's names) on a tensor file or on images"};
   std::string name, weights_path, input, output;
   std::vector<std::string> images;
-  app.add_option("--model", name, "resnet18, resnet34, resnet50, resnet20, resnet56, resnet110, vgg16 or vgg19")
+  app.add_option("--model", name, "resnet18, resnet34, resnet50, resnet20, resnet56, resnet110, vgg16, vgg19 or vit_b_16")
       ->required()
-      ->check(CLI::IsMember({"resnet18", "resnet34", "resnet50", "resnet20", "resnet56", "resnet110", "vgg16", "vgg19"}));
+      ->check(CLI::IsMember({"resnet18", "resnet34", "resnet50", "resnet20", "resnet56", "resnet110", "vgg16", "vgg19", "vit_b_16"}));
   app.add_option("--weights", weights_path,
                  "the state_dict as safetensors; F32, F64, F16 and BF16 tensors are read (converted to float32 exactly, "
                  "F64 rounded)")
@@ -141,9 +143,9 @@ int main(int argc, char** argv) {
         throw hush::io_error(weights_path + ": missing tensor '" + tensor + "' (is this a " + name + "?)");
       return it->second.dims[axis];
     };
-    const bool vgg = name.rfind("vgg", 0) == 0;
-    const io_sizes opt{.channels = dim(vgg ? "features.0.weight" : "conv1.weight", 1),
-                       .classes = dim(vgg ? "classifier.6.weight" : "fc.weight", 0)};
+    const bool vgg = name.rfind("vgg", 0) == 0, vit = name == "vit_b_16";
+    const io_sizes opt{.channels = dim(vgg ? "features.0.weight" : vit ? "conv_proj.weight" : "conv1.weight", 1),
+                       .classes = dim(vgg ? "classifier.6.weight" : vit ? "heads.head.weight" : "fc.weight", 0)};
     if (opt.channels < 1 || opt.channels > 64 || opt.classes < 1)
       throw hush::io_error(weights_path + ": the first convolution gives " + std::to_string(opt.channels) +
                            " input channels and the last layer " + std::to_string(opt.classes) + " classes: not a " + name +
@@ -161,6 +163,7 @@ int main(int argc, char** argv) {
       if (name == "resnet56") return go(m::resnet56(resnet), true);
       if (name == "resnet110") return go(m::resnet110(resnet), true);
       if (name == "vgg16") return go(m::vgg16(vgg_sizes), false);
+      if (vit) return go(m::vit_b_16({.channels = opt.channels, .classes = opt.classes}), false);
       return go(m::vgg19(vgg_sizes), false);
     });
   } catch (const std::exception& e) {

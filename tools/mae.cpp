@@ -51,6 +51,7 @@ struct train_args {
   std::int64_t steps = 200, batch = 64;
   float lr = 1e-3f, mask_ratio = 0.75f;
   bool norm_pix = false, resume = false;
+  int stop_after = 0;
 };
 
 /// The held-out and training images of a data choice.
@@ -147,7 +148,7 @@ int train(Backend backend, const train_args& a) {
                                                   hush::models::mae_small(options_for(s, a.mask_ratio)));
   hush::train::mae_training_options o;
   o.epochs = a.epochs, o.steps = a.steps, o.batch = a.batch, o.lr = a.lr, o.norm_pix = a.norm_pix, o.seed = a.d.seed;
-  o.out = a.out, o.resume = a.resume;
+  o.out = a.out, o.resume = a.resume, o.stop_after = a.stop_after;
   o.title = "mae (" + a.d.data + ")";
   o.metadata = {{"hush.network", "mae_small"}, {"hush.image", std::to_string(s.image)}, {"hush.patch", "4"},
                 {"hush.channels", std::to_string(s.channels)}, {"hush.norm_pix", a.norm_pix ? "yes" : "no"},
@@ -210,6 +211,9 @@ int main(int argc, char** argv) try {
   tr->add_option("--mask-ratio", a.mask_ratio, "share of patches dropped")->capture_default_str()->check(CLI::Range(0.0f, 0.99f));
   tr->add_flag("--norm-pix", a.norm_pix, "predict each patch normalised by its own mean and spread (the MAE paper's option)");
   tr->add_flag("--resume", a.resume, "continue from OUT's checkpoint");
+  tr->add_option("--stop-after", a.stop_after, "stop after this epoch, as an interrupted run would (0: run to the end)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   tr->add_option("--threads", threads, "threads for OpenMP and BLAS (0: all cores)")->capture_default_str();
 
   std::string weights, out, ratios = "0,0.25,0.5,0.75,0.9";

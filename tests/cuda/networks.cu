@@ -9,11 +9,14 @@
 #include "hush/hush.hpp"
 #include "hush/losses/perceptual.hpp"
 #include "hush/metrics/quality.hpp"
+#include "hush/losses/masked_patch_mse.hpp"
 #include "hush/models/discriminator.hpp"
+#include "hush/models/mae.hpp"
 #include "hush/models/residual_unet.hpp"
 #include "hush/models/resnet.hpp"
 #include "hush/models/unet.hpp"
 #include "hush/models/vgg.hpp"
+#include "hush/models/vit.hpp"
 #include "hush/train/adversarial.hpp"
 #include "step.hpp"
 
@@ -136,4 +139,38 @@ using conv_bn_relu = hush::seq<hush::conv2d, hush::batch_norm2d, hush::relu>;
 hush::device_tensor hush_cuda_fused_inference(hush::model<conv_bn_relu, hush::backend::thrust>& model, const hush::device_tensor& x) {
   model.infer();
   return model.forward(x);
+}
+
+// ---- the token layers: ViT-B/16 inference (torchvision's) and the MAE's pre-training step
+// (masked patch loss, Adam), with the attention kernels' strided batched cuBLAS products, and
+// the MAE as a denoising front end
+
+using vit_model = hush::model<hush::models::vit_b_16, hush::backend::thrust>;
+
+std::unique_ptr<vit_model> make_vit_b_16(std::int64_t classes) {
+  return std::make_unique<vit_model>(vit_model::options{.seed = 1}, hush::models::vit_b_16({.classes = classes}));
+}
+hush::tensor classify_vit(vit_model& model, const hush::device_tensor& x) {
+  model.infer();
+  return hush::to_host(model.forward(x));
+}
+
+using mae_model = hush::model<hush::models::mae_small, hush::backend::thrust>;
+
+float hush_cuda_mae_step(mae_model& model, const hush::device_tensor& images) {
+  hush::masked_patch_mse loss({.norm_pix = true});
+  hush::adam opt(model.net, {.lr = 1.5e-4f, .beta2 = 0.95f});
+  hush::device_tensor target;
+  hush::patchify(model.ctx.backend, images, model.net.opt.patch, target);
+  model.zero_grad();
+  const float l = loss.forward(model.ctx, model.forward(images), target, model.net.mask(model.ctx));
+  model.backward(loss.backward(model.ctx));
+  opt.step(model.ctx.backend);
+  return l;
+}
+
+hush::tensor hush_cuda_mae_denoise(hush::model<hush::models::mae_reconstruction<hush::models::mae_small>, hush::backend::thrust>& model,
+                                   const hush::device_tensor& noisy) {
+  model.infer();
+  return hush::to_host(model.forward(noisy));
 }

@@ -15,6 +15,33 @@
 
 namespace hush {
 
+namespace detail {
+// The kernels, outside the class template: nvcc cannot name a device lambda inside a template
+// with a string argument (its host stub fails to spell fixed_string's value).
+template <class Backend>
+void prepend_token(Backend backend, std::int64_t n, std::int64_t t, std::int64_t c, const float* token, const float* in,
+                   float* y) {
+  for_each_index(backend, n * (t + 1) * c, [=] HUSH_HD(std::int64_t i) {
+    const std::int64_t ch = i % c, s = (i / c) % (t + 1), b = i / (c * (t + 1));
+    y[i] = s == 0 ? token[ch] : in[(b * t + s - 1) * c + ch];
+  });
+}
+/// dx from dy without the token's row; the token's gradient summed over the batch (a thread per channel).
+template <class Backend>
+void prepend_token_backward(Backend backend, std::int64_t n, std::int64_t t, std::int64_t c, const float* dy, float* dx,
+                            float* dtoken) {
+  for_each_index(backend, n * t * c, [=] HUSH_HD(std::int64_t i) {
+    const std::int64_t ch = i % c, s = (i / c) % t, b = i / (c * t);
+    dx[i] = dy[(b * (t + 1) + s + 1) * c + ch];
+  });
+  for_each_index(backend, c, [=] HUSH_HD(std::int64_t ch) {
+    double sum = 0;
+    for (std::int64_t b = 0; b < n; ++b) sum += dy[b * (t + 1) * c + ch];
+    dtoken[ch] += static_cast<float>(sum);
+  });
+}
+}  // namespace detail
+
 template <fixed_string Name = "cls_token">
 struct class_token {
   static constexpr const char* kind = "class_token";
@@ -34,29 +61,13 @@ struct class_token {
   }
   template <class Ctx>
   const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
-    const std::int64_t t = x.shape()[1], c = dim;
-    const float *in = x.data(), *tok = ctx[token.value].data();
-    float* y = ctx[y_].data();
-    for_each_index(ctx.backend, ctx[y_].numel(), [=] HUSH_HD(std::int64_t i) {
-      const std::int64_t ch = i % c, s = (i / c) % (t + 1), n = i / (c * (t + 1));
-      y[i] = s == 0 ? tok[ch] : in[(n * t + s - 1) * c + ch];
-    });
+    detail::prepend_token(ctx.backend, x.shape()[0], x.shape()[1], dim, ctx[token.value].data(), x.data(), ctx[y_].data());
     return ctx[y_];
   }
   template <class Ctx>
   const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>& x, const tensor_of<Ctx>& dy) {
-    const std::int64_t n = x.shape()[0], t = x.shape()[1], c = dim;
-    const float* g = dy.data();
-    float *dx = ctx[dx_].data(), *dtok = ctx[token.grad].data();
-    for_each_index(ctx.backend, x.numel(), [=] HUSH_HD(std::int64_t i) {
-      const std::int64_t ch = i % c, s = (i / c) % t, b = i / (c * t);
-      dx[i] = g[(b * (t + 1) + s + 1) * c + ch];
-    });
-    for_each_index(ctx.backend, c, [=] HUSH_HD(std::int64_t ch) {  // one thread per channel sums the batch
-      double sum = 0;
-      for (std::int64_t b = 0; b < n; ++b) sum += g[b * (t + 1) * c + ch];
-      dtok[ch] += static_cast<float>(sum);
-    });
+    detail::prepend_token_backward(ctx.backend, x.shape()[0], x.shape()[1], dim, dy.data(), ctx[dx_].data(),
+                                   ctx[token.grad].data());
     return ctx[dx_];
   }
   template <class V>

@@ -43,6 +43,29 @@
 
 namespace hush::models {
 
+namespace detail {
+/// Each image's token ranks by draw (ties by index, rotated by `shift`), the k lowest kept in
+/// rank order, and the loss's mask (1 where dropped): a token per thread, no sort.
+template <class Backend>
+void draw_token_mask(Backend backend, counter_rng rng, std::uint64_t key, std::int64_t n, std::int64_t t, std::int64_t k,
+                     std::int64_t shift, std::int32_t* rank, std::int32_t* keep, float* mask) {
+  shift = ((shift % t) + t) % t;
+  for_each_index(backend, n * t, [=] HUSH_HD(std::int64_t i) {
+    const std::int64_t b = i / t, s = i % t;
+    const float mine = rng.uniform(key, static_cast<std::uint64_t>(i));
+    std::int64_t r = 0;
+    for (std::int64_t u = 0; u < t; ++u) {
+      const float other = rng.uniform(key, static_cast<std::uint64_t>(b * t + u));
+      r += other < mine || (other == mine && u < s);
+    }
+    r = (r + shift) % t;
+    rank[i] = static_cast<std::int32_t>(r);
+    mask[i] = r < k ? 0.0f : 1.0f;
+    if (r < k) keep[b * k + r] = static_cast<std::int32_t>(s);
+  });
+}
+}  // namespace detail
+
 struct mae_options {
   std::int64_t image = 32, patch = 4, channels = 3;
   std::int64_t dim = 192, heads = 3, mlp = 768;                         // encoder
@@ -247,28 +270,11 @@ struct masked_autoencoder {
   parameter mask_token;
 
  private:
-  /// Ranks of each image's draws, the kept tokens in rank order, and the loss's mask.
   template <class Ctx>
   void draw_mask(Ctx& ctx, std::int64_t n) {
-    const std::int64_t t = opt.tokens(), k = opt.visible();
-    const auto rng = ctx.rng;
-    const auto key = counter_rng::mix(opt.mask_seed ^ counter_rng::mix(ctx.step));
-    const std::int64_t shift = ((opt.mask_shift % t) + t) % t;
-    std::int32_t *rank = ctx[rank_].data(), *keep = ctx[keep_].data();
-    float* mask = ctx[mask_].data();
-    for_each_index(ctx.backend, n * t, [=] HUSH_HD(std::int64_t i) {
-      const std::int64_t b = i / t, s = i % t;
-      const float mine = rng.uniform(key, static_cast<std::uint64_t>(i));
-      std::int32_t r = 0;
-      for (std::int64_t u = 0; u < t; ++u) {
-        const float other = rng.uniform(key, static_cast<std::uint64_t>(b * t + u));
-        r += other < mine || (other == mine && u < s);
-      }
-      r = static_cast<std::int32_t>((r + shift) % t);
-      rank[i] = r;
-      mask[i] = r < k ? 0.0f : 1.0f;
-      if (r < k) keep[b * k + r] = static_cast<std::int32_t>(s);
-    });
+    detail::draw_token_mask(ctx.backend, ctx.rng, counter_rng::mix(opt.mask_seed ^ counter_rng::mix(ctx.step)), n,
+                            opt.tokens(), opt.visible(), opt.mask_shift, ctx[rank_].data(), ctx[keep_].data(),
+                            ctx[mask_].data());
   }
 
   struct setup_key {
