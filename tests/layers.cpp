@@ -181,6 +181,13 @@ TEST_CASE_TEMPLATE("cross_entropy: value and gradient against a hand computation
   const double l0 = -std::log(std::exp(3.0) / (std::exp(1.0) + std::exp(2.0) + std::exp(3.0))), l1 = std::log(3.0);
   CHECK(ce.forward(ctx, logits, labels) == doctest::Approx((l0 + l1) / 2).epsilon(1e-6));
   CHECK(hush::to_host(ce.backward(ctx))[3] == doctest::Approx((1.0 / 3 - 1) / 2).epsilon(1e-6));
+  // Integer labels give the same loss and gradient, and the same accuracy.
+  const auto grad = hush::to_host(ce.backward(ctx));
+  const hush::basic_index_tensor<typename decltype(ctx)::memory> indices({2}, {2, 0});
+  CHECK(ce.forward(ctx, logits, indices) == doctest::Approx((l0 + l1) / 2).epsilon(1e-6));
+  const auto again = hush::to_host(ce.backward(ctx));
+  CHECK(std::equal(again.values().begin(), again.values().end(), grad.values().begin(), grad.values().end()));
+  CHECK(hush::metrics::correct(ctx.backend, logits, indices) == hush::metrics::correct(ctx.backend, logits, labels));
   hush::cross_entropy smooth({.label_smoothing = 0.1f});
   // With smoothing ε the target of a wrong class is ε/K: uniform logits give loss log K whatever ε.
   CHECK(smooth.forward(ctx, on(hush::tensor({1, 4}, 0.0f)), on(hush::tensor({1}, 0.0f))) ==

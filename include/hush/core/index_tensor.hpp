@@ -4,8 +4,11 @@
 // kept_indices is kept's counterpart: a layer holds one and the context hands out the index
 // tensor in its backend's memory (ctx.keep(k, shape) at setup, ctx[k] afterwards).
 #include <cstdint>
+#include <cstring>
+#include <string>
 #include <vector>
 
+#include "hush/core/error.hpp"
 #include "hush/core/memory.hpp"
 #include "hush/core/memory_array.hpp"
 #include "hush/core/shape.hpp"
@@ -17,6 +20,14 @@ class basic_index_tensor {
  public:
   constexpr basic_index_tensor() = default;
   explicit basic_index_tensor(hush::shape s) : shape_(s), values_(s.numel()) {}
+  /// `values` (on the host) copied into this memory.
+  basic_index_tensor(hush::shape s, const std::vector<std::int32_t>& values) : basic_index_tensor(s) {
+    if (std::int64_t(values.size()) != s.numel())
+      throw shape_error("index tensor: " + std::to_string(values.size()) + " values for shape " + s.str());
+    if (values.empty()) return;
+    if constexpr (Memory::host_accessible) std::memcpy(data(), values.data(), values.size() * sizeof(std::int32_t));
+    else Memory::from_host(data(), values.data(), values.size() * sizeof(std::int32_t));
+  }
 
   const hush::shape& shape() const { return shape_; }
   std::int64_t numel() const { return shape_.numel(); }

@@ -1,19 +1,22 @@
 #pragma once
 // Top-1 accuracy: how many rows of logits (N, K) have their arg-max at the label.
+#include <concepts>
 #include <cstdint>
 #include <string>
 
 #include "hush/backend/reference/metrics.hpp"
 #include "hush/core/error.hpp"
+#include "hush/core/index_tensor.hpp"
 #include "hush/core/memory.hpp"
 #include "hush/core/tensor.hpp"
 
 namespace hush::metrics {
 
-/// On `backend`, where the logits and labels live (a kernel: they may be on the device).
-template <class Backend>
-std::int64_t correct(Backend backend, const basic_tensor<memory_of<Backend>>& logits,
-                     const basic_tensor<memory_of<Backend>>& labels) {
+/// On `backend`, where the logits and labels live (a kernel: they may be on the device); labels
+/// as floats or as an integer tensor.
+template <class Backend, class Labels>
+  requires std::same_as<Labels, basic_tensor<memory_of<Backend>>> || std::same_as<Labels, basic_index_tensor<memory_of<Backend>>>
+std::int64_t correct(Backend backend, const basic_tensor<memory_of<Backend>>& logits, const Labels& labels) {
   const auto n = logits.shape()[0], k = logits.shape()[1];
   if (logits.shape().rank != 2 || labels.numel() != n)
     throw shape_error("accuracy: expected logits (N, K) and N labels, got logits " + logits.shape().str() +

@@ -6,8 +6,9 @@
 
 namespace hush::backend {
 
-inline double softmax_cross_entropy(cpu, std::int64_t n, std::int64_t k, const float* logits, const float* labels,
-                                    float smoothing, float grad_scale, float* dlogits) {
+template <class Label>
+double softmax_cross_entropy(cpu, std::int64_t n, std::int64_t k, const float* logits, const Label* labels,
+                             float smoothing, float grad_scale, float* dlogits) {
   double total = 0;
 #pragma omp parallel for reduction(+ : total) if (n * k > 16384)
   for (std::int64_t i = 0; i < n; ++i)

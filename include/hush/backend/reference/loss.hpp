@@ -7,11 +7,12 @@
 
 namespace hush::backend {
 
-/// Softmax cross-entropy over rows of `logits` (N×K) against class indices `labels` (stored as
-/// float, exact below 2^24), with label smoothing ε: target = (1-ε)·onehot + ε/K.
+/// Softmax cross-entropy over rows of `logits` (N×K) against class indices `labels` (int32, or
+/// float: exact below 2^24), with label smoothing ε: target = (1-ε)·onehot + ε/K.
 /// Writes d(loss)/d(logits) · grad_scale into dlogits and returns the summed loss.
-inline double softmax_cross_entropy(reference, std::int64_t n, std::int64_t k, const float* logits,
-                                    const float* labels, float smoothing, float grad_scale, float* dlogits) {
+template <class Label>
+double softmax_cross_entropy(reference, std::int64_t n, std::int64_t k, const float* logits, const Label* labels,
+                             float smoothing, float grad_scale, float* dlogits) {
   double total = 0;
   for (std::int64_t i = 0; i < n; ++i) {
     const float* z = logits + i * k;

@@ -12,8 +12,9 @@
 namespace hush::backend {
 
 /// One row per index: log-sum-exp, loss and gradient; the batch loss is a Thrust reduction.
-inline double softmax_cross_entropy(thrust, std::int64_t n, std::int64_t k, const float* logits, const float* labels,
-                                    float smoothing, float grad_scale, float* dlogits) {
+template <class Label>
+double softmax_cross_entropy(thrust, std::int64_t n, std::int64_t k, const float* logits, const Label* labels,
+                             float smoothing, float grad_scale, float* dlogits) {
   auto row_loss = [=] HUSH_HD(std::int64_t i) -> double {
     const float* z = logits + i * k;
     float m = z[0];
