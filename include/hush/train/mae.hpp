@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "hush/backend/cpu.hpp"  // patchify and figures on the host
 #include "hush/core/error.hpp"
 #include "hush/core/tensor.hpp"
 #include "hush/graph/model.hpp"
