@@ -43,6 +43,7 @@
 #include "hush/optim/schedule.hpp"
 #include "hush/train/log_csv.hpp"
 #include "hush/train/progress.hpp"
+#include "hush/train/run_files.hpp"
 
 namespace hush::train {
 
@@ -278,15 +279,8 @@ mae_history fit_mae(model<Net, Backend>& m, Batches&& batches, const tensor& val
   const fs::path checkpoint = o.out.empty() ? fs::path{} : o.out / "checkpoint.safetensors";
   if (!o.out.empty()) io::check_output_folder(o.out, {"log.csv", "curves.png", "checkpoint.safetensors", "weights.safetensors"});
   if (o.resume && !checkpoint.empty() && fs::exists(checkpoint)) {
-    auto info = load_checkpoint(checkpoint, m.net, opt);
-    require_same_run(info, run, checkpoint);
-    h = mae_history::parse(info["log"], info["tenths"], checkpoint.string());
-    const int done = int(h.epochs.size());
-    if (done < 1 || done > o.epochs || h.epochs.back().epoch != done)
-      throw io_error(checkpoint.string() + ": its log ends at epoch " + std::to_string(done) + ", not one of this run's 1 to " +
-                     std::to_string(o.epochs));
-    first_epoch = done + 1;
-    std::printf("%s: resuming after epoch %d of %d (%s)\n", o.title.c_str(), done, o.epochs, checkpoint.c_str());
+    h = detail::resume_run<mae_history>(checkpoint, m.net, opt, run, o.epochs, o.title);
+    first_epoch = int(h.epochs.size()) + 1;
   }
 
   tensor batch(in);
@@ -353,19 +347,7 @@ mae_history fit_mae(model<Net, Backend>& m, Batches&& batches, const tensor& val
                 o.title.c_str(), epoch, val_loss, score.mse, score.psnr, static_cast<long long>(score.images), train_seconds,
                 eval_seconds);
     std::fflush(stdout);
-    if (!o.out.empty()) {  // the checkpoint first: the log and curves are never ahead of it
-      fs::create_directories(o.out);
-      auto info = o.metadata;
-      info.insert({{"epoch", std::to_string(epoch)}, {"run", run}, {"log", h.csv()}, {"tenths", h.tenths_csv()}});
-      save_checkpoint(checkpoint, m.net, opt, info);
-      io::safetensors_writer w;
-      add_weights(w, m.net);
-      for (const auto& [k, v] : o.metadata) w.metadata(k, v);
-      w.metadata("hush.epoch", std::to_string(epoch));
-      w.write(o.out / "weights.safetensors");
-      io::write_file_atomically(o.out / "log.csv", h.csv());
-      h.plot(o.out / "curves.png", o.title);
-    }
+    if (!o.out.empty()) detail::write_run_files(o.out, m.net, opt, o.metadata, epoch, run, h, o.title);
   }
   return h;
 }
