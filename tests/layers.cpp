@@ -286,4 +286,8 @@ TEST_CASE("inference mode: convolution with a folded batch norm and a fused (lea
   check_inference("conv, leaky ReLU", cl(conv(true), hush::leaky_relu(0.2f)), {2, 3, 6, 6});
   using cr = hush::seq<hush::conv2d, hush::relu>;
   check_inference("conv without bias, ReLU", cr(conv(false), {}), {2, 3, 6, 6});
+  // Attention keeps its softmax weights in the context's scratch when no backward follows.
+  using tokens = hush::seq<hush::patch_embed, hush::self_attention>;
+  check_inference("patch embedding, attention", tokens(hush::patch_embed({.channels = 3, .dim = 6, .patch = 2}),
+                                                       hush::self_attention({.dim = 6, .heads = 3})), {2, 3, 6, 8});
 }
