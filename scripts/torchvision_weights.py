@@ -38,6 +38,12 @@ def main():
     net = getattr(torchvision.models, a.model)()
     if a.state_dict:
         net.load_state_dict(torch.load(a.state_dict, map_location="cpu"))
+    else:  # torchvision starts vit_b_16's head at zero: every logit would be 0 and --check would check nothing
+        with torch.no_grad():
+            for name, p in net.named_parameters():
+                if p.dim() >= 2 and not p.any():
+                    p.normal_(0, 0.02)
+                    print(f"{name}: all zeros at initialisation, drawn from N(0, 0.02^2) instead")
     state = {k: v.float() if v.is_floating_point() else v for k, v in net.state_dict().items()}
     write_safetensors(a.out, state, {"format": "pt", "source": f"torchvision.models.{a.model}"
                                      + (f" from {os.path.basename(a.state_dict)}" if a.state_dict else ", random init, seed 0")})
