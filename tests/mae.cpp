@@ -63,8 +63,9 @@ double difference(const std::vector<float>& a, const std::vector<float>& b) {
 
 TEST_CASE("masked autoencoder: gradients against finite differences, every backend against the reference") {
   // The class token starts at N(0, 0.02²): its row's layer norm divides by a spread of about
-  // 0.02, so the default step of 1e-2 is far outside the linear range there.
-  const auto r = hush::testing::gradcheck(tiny_mae(tiny), {2, 2, 8, 8}, {.eps = 1e-3, .tolerance = 2e-2});
+  // 0.02, so the default step of 1e-2 is far outside the linear range there (13.7% off); at 1e-3
+  // the worst of the 824 derivatives is 0.2% off.
+  const auto r = hush::testing::gradcheck(tiny_mae(tiny), {2, 2, 8, 8}, {.eps = 1e-3});
   CHECK_MESSAGE(r.ok(), r.report());
   const auto ref = run<hush::backend::reference>({2, 2, 8, 8}, 4);
   CHECK(difference(ref, run<hush::backend::cpu>({2, 2, 8, 8}, 4)) < 1e-4);
