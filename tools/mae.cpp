@@ -258,8 +258,8 @@ int main(int argc, char** argv) try {
         table += row;
       }
       char tail[160];
-      std::snprintf(tail, sizeof tail, "\n%lld held-out %s images; %s\n", static_cast<long long>(s.test.shape()[0]),
-                    t.data.c_str(), weights.c_str());
+      std::snprintf(tail, sizeof tail, "\n%lld held-out %s; %s\n", static_cast<long long>(s.test.shape()[0]),
+                    t.data == "photos" ? "32 x 32 crops of the test photos" : "Fashion-MNIST test images", weights.c_str());
       table += tail;
       if (out.empty()) std::printf("%s", table.c_str());
       else hush::io::write_file_atomically(out, table), std::printf("hush-mae: %s\n", out.c_str());

@@ -256,10 +256,12 @@ struct masked_autoencoder {
   const tensor_of<Ctx>& mask(Ctx& ctx) const {
     return ctx[mask_];
   }
+  /// The structure (what the weights' structure hash covers): not the mask ratio, which a trained
+  /// MAE is run at as its user likes.
   std::string describe() const {
     return std::to_string(opt.image) + "px, patch " + std::to_string(opt.patch) + ", encoder " + std::to_string(opt.dim) +
            " x " + std::to_string(EncoderDepth) + ", decoder " + std::to_string(opt.decoder_dim) + " x " +
-           std::to_string(DecoderDepth) + ", mask " + std::to_string(opt.mask_ratio).substr(0, 4);
+           std::to_string(DecoderDepth);
   }
 
   mae_options opt;
