@@ -12,13 +12,13 @@
 // MLP and a sixteenth of its attention. The mask is drawn per image from (the model's seed,
 // mask_seed, ctx.step, image, token): token t of image b draws ctx.rng.uniform(key, b·T + t)
 // with key = counter_rng::mix(mask_seed ^ counter_rng::mix(step)), the same on every backend
-// and thread count, another one each step; `mask()`
-// gives it ((N, T), 1 where a patch was dropped) for the loss (losses/masked_patch_mse.hpp).
+// and thread count, another one each step; `mask()` gives it ((N, T), 1 where a patch was
+// dropped) for the loss (losses/masked_patch_mse.hpp).
 // Which tokens stay is decided by rank: token t's rank is the number of tokens whose draw is
 // smaller (ties by index), the lowest (1 - ratio)·T ranks stay, as the MAE code's argsort of
 // noise does, but in one pass a token per thread with no sort, on every backend.
-// mask_ratio may be changed between calls (0 shows the encoder every patch: the MAE as a
-// denoising front end); the buffers follow on the next forward.
+// mask_ratio may be changed between calls (evaluation at several ratios; mae_reconstruction
+// below, the MAE as a denoising front end); the buffers follow on the next forward.
 #include <cstddef>
 #include <cstdint>
 #include <string>
