@@ -114,15 +114,7 @@ struct denoiser_history {
     }
     return s;
   }
-  std::string tenths_csv() const {
-    std::string s;
-    for (const auto& t : tenths) {
-      char row[64];
-      std::snprintf(row, sizeof row, "%.4f,%.7f\n", t[0], t[1]);
-      s += row;
-    }
-    return s;
-  }
+  std::string tenths_csv() const { return detail::tenths_rows(tenths); }
   /// Reads back what csv() and tenths_csv() wrote; `where` names the checkpoint in errors.
   static denoiser_history parse(const std::string& csv, const std::string& tenths, const std::string& where) {
     const auto number = [&](const std::string& cell) { return detail::csv_number(cell, where); };
@@ -136,9 +128,7 @@ struct denoiser_history {
                        h.epochs.push_back({detail::csv_epoch(c[0], where), number(c[1]), number(c[2]), number(c[3]),
                                            number(c[4]), number(c[5])});
                      });
-    detail::csv_rows(tenths, "", 2, where, "loss tenths", [&](const std::vector<std::string>& c) {
-      h.tenths.push_back({number(c[0]), number(c[1])});
-    });
+    h.tenths = detail::parse_tenths(tenths, where);
     return h;
   }
 

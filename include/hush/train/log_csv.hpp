@@ -2,8 +2,10 @@
 // Reading back the CSV logs the trainers keep in their checkpoints: rows of a fixed number of
 // cells under a known header, and numbers that must be finite, with errors that name the
 // checkpoint.
+#include <array>
 #include <cmath>
 #include <cstddef>
+#include <cstdio>
 #include <exception>
 #include <sstream>
 #include <string>
@@ -54,6 +56,25 @@ inline int csv_epoch(const std::string& cell, const std::string& where) {
   const double e = csv_number(cell, where);
   if (!(e >= 1 && e <= 1e6 && e == std::floor(e))) throw io_error(where + ": its log's epoch '" + cell + "' is not 1 to 10^6");
   return int(e);
+}
+
+/// The training loss per tenth of an epoch as a checkpoint keeps it: rows "epoch,loss" (the
+/// denoiser's and the MAE's histories), and read back, naming `where` in errors.
+inline std::string tenths_rows(const std::vector<std::array<double, 2>>& tenths) {
+  std::string s;
+  for (const auto& t : tenths) {
+    char row[64];
+    std::snprintf(row, sizeof row, "%.4f,%.7f\n", t[0], t[1]);
+    s += row;
+  }
+  return s;
+}
+inline std::vector<std::array<double, 2>> parse_tenths(const std::string& text, const std::string& where) {
+  std::vector<std::array<double, 2>> out;
+  csv_rows(text, "", 2, where, "loss tenths", [&](const std::vector<std::string>& c) {
+    out.push_back({csv_number(c[0], where), csv_number(c[1], where)});
+  });
+  return out;
 }
 
 }  // namespace hush::train::detail

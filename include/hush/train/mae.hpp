@@ -107,15 +107,7 @@ struct mae_history {
     }
     return s;
   }
-  std::string tenths_csv() const {
-    std::string s;
-    for (const auto& t : tenths) {
-      char row[64];
-      std::snprintf(row, sizeof row, "%.4f,%.7f\n", t[0], t[1]);
-      s += row;
-    }
-    return s;
-  }
+  std::string tenths_csv() const { return detail::tenths_rows(tenths); }
   static mae_history parse(const std::string& csv, const std::string& tenths, const std::string& where) {
     const auto number = [&](const std::string& cell) { return detail::csv_number(cell, where); };
     mae_history h;
@@ -123,9 +115,7 @@ struct mae_history {
       h.epochs.push_back({detail::csv_epoch(c[0], where), number(c[1]), number(c[2]), number(c[3]), number(c[4]),
                           number(c[5]), number(c[6])});
     });
-    detail::csv_rows(tenths, "", 2, where, "loss tenths", [&](const std::vector<std::string>& c) {
-      h.tenths.push_back({number(c[0]), number(c[1])});
-    });
+    h.tenths = detail::parse_tenths(tenths, where);
     return h;
   }
   /// The training loss per tenth of an epoch with the validation loss per epoch; the validation
