@@ -279,8 +279,7 @@ denoiser_history fit_denoiser(model<Net, Backend>& m, const data::photos& train,
   const int last_epoch = o.stop_after > 0 ? std::min(o.stop_after, o.epochs) : o.epochs;
   for (int epoch = first_epoch; epoch <= last_epoch; ++epoch) {
     progress bar(o.title + " epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs), o.steps);
-    double loss_sum = 0, window = 0;
-    std::int64_t window_steps = 0;
+    detail::epoch_loss losses{epoch, o.steps};
     m.train();
     for (std::int64_t s = 0; s < o.steps; ++s) {
       // Crop k of the run (any epoch) has its own key: its photo, place, flip and both noises.
@@ -307,22 +306,13 @@ denoiser_history fit_denoiser(model<Net, Backend>& m, const data::photos& train,
       loss.at(double(step) / double(total));
       m.zero_grad();
       const double l = loss.forward(m.ctx, m.forward(x), t, mk);
-      if (!std::isfinite(l) && !o.continue_on_non_finite)
-        throw error(o.title + ": the loss is " + std::to_string(l) + " at epoch " + std::to_string(epoch) + ", step " +
-                    std::to_string(s + 1) + (o.out.empty() ? std::string() : "; the checkpoint of the last whole epoch is kept") +
-                    " (a lower learning rate may help)");
+      if (!std::isfinite(l) && !o.continue_on_non_finite) throw detail::non_finite_loss(o.title, l, epoch, s + 1, !o.out.empty());
       m.backward(loss.backward(m.ctx));
       opt.step(m.ctx.backend);
       ++m.ctx.step;
 
-      loss_sum += l, window += l, ++window_steps;
-      if ((s + 1) * 10 / o.steps != s * 10 / o.steps) {
-        h.tenths.push_back({epoch - 1 + double(s + 1) / double(o.steps), window / double(window_steps)});
-        window = 0, window_steps = 0;
-      }
-      char text[64];
-      std::snprintf(text, sizeof text, "loss %.5f", loss_sum / double(s + 1));
-      bar.update(s + 1, text);
+      losses.add(l, h.tenths);
+      bar.update(s + 1, losses.text());
     }
     const double train_seconds = bar.seconds();
 
@@ -330,7 +320,7 @@ denoiser_history fit_denoiser(model<Net, Backend>& m, const data::photos& train,
     const auto [p, q] = score(m, val_clean, val_noisy, o.validation);
     m.train();
     const double eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
-    h.epochs.push_back({epoch, loss_sum / double(o.steps), p, q, train_seconds, eval_seconds});
+    h.epochs.push_back({epoch, losses.mean(), p, q, train_seconds, eval_seconds});
     std::printf("%s epoch %d: validation PSNR %.2f dB, SSIM %.4f (noisy %.2f dB, %.4f; %lld photos; train %.1f s, eval %.1f s)\n",
                 o.title.c_str(), epoch, p, q, h.noisy_psnr, h.noisy_ssim, static_cast<long long>(val_clean.size()),
                 train_seconds, eval_seconds);

@@ -7,13 +7,13 @@
 //   seeded order), so a resumed run sees what an uninterrupted one would. Adam (β2 = 0.95, as
 //   the MAE paper's AdamW) with a linear warm-up over the first 5% of the steps and a cosine
 //   decay to lr/100; the masked patch loss (pixels, or per-patch normalised with norm_pix).
-//   After each epoch: the validation images' masked loss and reconstruction (evaluate_mae),
-//   then the files.
+//   After each epoch: the validation images' loss and reconstruction (evaluate_mae), then the
+//   files.
 //
 //   evaluate_mae(model, images, ratio): the reconstruction of held-out images at a mask ratio
-//   (masks fixed by image number, not by the training step): mean squared error over the
-//   dropped patches, in pixels; PSNR over them per image, averaged; and the PSNR of the whole
-//   image with the visible patches pasted back. A norm_pix model's predictions are put back in
+//   (masks fixed by image number, not by the training step), from one forward per batch: the
+//   training loss; mean squared error over the dropped patches, in pixels; PSNR over them per
+//   image, averaged; and the PSNR of the whole image with the visible patches pasted back. A norm_pix model's predictions are put back in
 //   pixels with each target patch's own mean and spread (as the MAE paper's figures are).
 //
 //   reconstruct(model, images, ratio): the rows of the MAE paper's figures: original, masked
@@ -82,6 +82,7 @@ struct warmup_cosine {
 };
 
 struct reconstruction_score {
+  double loss = 0;         // the training loss (masked patch loss, norm_pix as trained), per image
   double mse = 0;          // over the dropped patches, pixels in [0, 1]
   double psnr = 0;         // over the dropped patches, per image, averaged
   double pasted_psnr = 0;  // the whole image, visible patches pasted back, per image, averaged
@@ -146,18 +147,26 @@ inline void unnormalise_patches(tensor& pred, const tensor& target) {
 }
 
 /// Runs the MAE on images [first, first + n) at its current ratio, in eval mode with the mask of
-/// batch number `key`; gives the prediction in pixels, the target patches and the mask (host).
+/// batch number `key`; gives the prediction in pixels, the target patches and the mask (host),
+/// and returns the training loss on them (the masked patch loss, norm_pix as trained).
 template <class Net, class Backend>
-void predict_patches(model<Net, Backend>& m, const tensor& images, std::int64_t first, std::int64_t n, std::uint64_t key,
-                     bool norm_pix, tensor& pred, tensor& target, tensor& mask) {
+double predict_patches(model<Net, Backend>& m, const tensor& images, std::int64_t first, std::int64_t n, std::uint64_t key,
+                       bool norm_pix, tensor& pred, tensor& target, tensor& mask) {
   const auto& s = images.shape();
   tensor batch({n, s[1], s[2], s[3]},
                std::vector<float>(images.data() + first * s.per_sample(), images.data() + (first + n) * s.per_sample()));
   m.ctx.step = key;
-  pred = to_host(m.forward(to(m.ctx.backend, batch)));
+  const auto& x = to(m.ctx.backend, batch);
+  const auto& y = m.forward(x);
+  tensor_of<decltype(m.ctx)> patches;
+  patchify(m.ctx.backend, x, m.net.opt.patch, patches);
+  masked_patch_mse loss({.norm_pix = norm_pix});
+  const double l = loss.forward(m.ctx, y, patches, m.net.mask(m.ctx));
+  pred = to_host(y);
   mask = to_host(m.net.mask(m.ctx));
-  patchify(backend::cpu{}, batch, m.net.opt.patch, target);
+  target = to_host(patches);
   if (norm_pix) unnormalise_patches(pred, target);
+  return l;
 }
 }  // namespace detail
 
@@ -178,8 +187,8 @@ reconstruction_score evaluate_mae(model<Net, Backend>& m, const tensor& images, 
   tensor pred, target, mask;
   for (std::int64_t first = 0; first < n; first += batch) {
     const auto k = std::min(batch, n - first);
-    detail::predict_patches(m, images, first, k, evaluation_mask_key + std::uint64_t(first / batch), norm_pix, pred, target,
-                            mask);
+    r.loss += double(k) * detail::predict_patches(m, images, first, k, evaluation_mask_key + std::uint64_t(first / batch),
+                                                  norm_pix, pred, target, mask);
     const auto t = pred.shape()[1], p = pred.shape()[2];
     for (std::int64_t b = 0; b < k; ++b) {
       double dropped_sq = 0, dropped = 0, pasted_sq = 0;
@@ -199,7 +208,7 @@ reconstruction_score evaluate_mae(model<Net, Backend>& m, const tensor& images, 
     r.images += k;
   }
   r.mse = sq_sum / std::max(count, 1.0);
-  r.psnr /= double(r.images), r.pasted_psnr /= double(r.images);
+  r.loss /= double(r.images), r.psnr /= double(r.images), r.pasted_psnr /= double(r.images);
   m.net.opt.mask_ratio = saved_ratio;
   m.ctx.step = saved_step;
   m.ctx.mode = saved_mode;
@@ -277,8 +286,7 @@ mae_history fit_mae(model<Net, Backend>& m, Batches&& batches, const tensor& val
   const int last_epoch = o.stop_after > 0 ? std::min(o.stop_after, o.epochs) : o.epochs;
   for (int epoch = first_epoch; epoch <= last_epoch; ++epoch) {
     progress bar(o.title + " epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs), o.steps);
-    double loss_sum = 0, window = 0;
-    std::int64_t window_steps = 0;
+    detail::epoch_loss losses{epoch, o.steps};
     m.train();
     for (std::int64_t s = 0; s < o.steps; ++s) {
       batches(batch, epoch, s);
@@ -291,48 +299,21 @@ mae_history fit_mae(model<Net, Backend>& m, Batches&& batches, const tensor& val
       tensor_of<decltype(m.ctx)> target;
       patchify(m.ctx.backend, x, opt_net.patch, target);
       const double l = loss.forward(m.ctx, y, target, m.net.mask(m.ctx));
-      if (!std::isfinite(l))
-        throw error(o.title + ": the loss is " + std::to_string(l) + " at epoch " + std::to_string(epoch) + ", step " +
-                    std::to_string(s + 1) + (o.out.empty() ? std::string() : "; the checkpoint of the last whole epoch is kept") +
-                    " (a lower learning rate may help)");
+      if (!std::isfinite(l)) throw detail::non_finite_loss(o.title, l, epoch, s + 1, !o.out.empty());
       m.backward(loss.backward(m.ctx));
       opt.step(m.ctx.backend);
 
-      loss_sum += l, window += l, ++window_steps;
-      if ((s + 1) * 10 / o.steps != s * 10 / o.steps) {
-        h.tenths.push_back({epoch - 1 + double(s + 1) / double(o.steps), window / double(window_steps)});
-        window = 0, window_steps = 0;
-      }
-      char text[64];
-      std::snprintf(text, sizeof text, "loss %.5f", loss_sum / double(s + 1));
-      bar.update(s + 1, text);
+      losses.add(l, h.tenths);
+      bar.update(s + 1, losses.text());
     }
     const double train_seconds = bar.seconds();
 
     const auto eval_start = std::chrono::steady_clock::now();
-    double val_loss = 0;
-    {  // the training loss on the validation images, with evaluation masks
-      m.eval();
-      const auto n = validation.shape()[0];
-      std::int64_t batches_seen = 0;
-      for (std::int64_t first = 0; first < n; first += o.batch, ++batches_seen) {
-        const auto k = std::min(o.batch, n - first);
-        const auto& s = validation.shape();
-        tensor part({k, s[1], s[2], s[3]}, std::vector<float>(validation.data() + first * s.per_sample(),
-                                                               validation.data() + (first + k) * s.per_sample()));
-        m.ctx.step = evaluation_mask_key + std::uint64_t(first / o.batch);
-        const auto& x = to(m.ctx.backend, part);
-        const auto& y = m.forward(x);
-        tensor_of<decltype(m.ctx)> target;
-        patchify(m.ctx.backend, x, opt_net.patch, target);
-        val_loss += loss.forward(m.ctx, y, target, m.net.mask(m.ctx)) * double(k);
-      }
-      val_loss /= double(n);
-    }
     const auto score = evaluate_mae(m, validation, opt_net.mask_ratio, o.batch, o.norm_pix);
+    const double val_loss = score.loss;
     m.train();
     const double eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
-    h.epochs.push_back({epoch, loss_sum / double(o.steps), val_loss, score.mse, score.psnr, train_seconds, eval_seconds});
+    h.epochs.push_back({epoch, losses.mean(), val_loss, score.mse, score.psnr, train_seconds, eval_seconds});
     std::printf("%s epoch %d: validation loss %.5f, dropped patches MSE %.5f, PSNR %.2f dB (%lld images; train %.1f s, eval %.1f s)\n",
                 o.title.c_str(), epoch, val_loss, score.mse, score.psnr, static_cast<long long>(score.images), train_seconds,
                 eval_seconds);

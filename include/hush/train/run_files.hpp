@@ -1,14 +1,18 @@
 #pragma once
-// The files a single-network trainer keeps in its output folder, shared by fit_denoiser and
-// fit_mae: after each epoch the checkpoint (weights, optimizer, the run's settings and its
+// What fit_denoiser and fit_mae share: the running loss of an epoch (its mean for the progress
+// line, the mean of each tenth for the curves), and the files kept in the output folder: after each epoch the checkpoint (weights, optimizer, the run's settings and its
 // history as CSV) first, so that the log and curves are never ahead of it, then weights.safetensors
 // (with the run's metadata), log.csv and curves.png; and the resume that reads them back.
 // A History has csv(), tenths_csv(), plot(path, title), a vector `epochs` whose rows have
 // `epoch`, and a static parse(csv, tenths, where).
+#include <array>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "hush/core/error.hpp"
 #include "hush/io/atomic_file.hpp"
@@ -16,6 +20,38 @@
 #include "hush/io/weights.hpp"
 
 namespace hush::train::detail {
+
+/// The error that stops a run whose loss is not finite, naming where (`kept`: a checkpoint exists).
+inline error non_finite_loss(const std::string& title, double l, int epoch, std::int64_t step, bool kept) {
+  return error(title + ": the loss is " + std::to_string(l) + " at epoch " + std::to_string(epoch) + ", step " +
+               std::to_string(step) + (kept ? "; the checkpoint of the last whole epoch is kept" : "") +
+               " (a lower learning rate may help)");
+}
+
+/// One epoch's losses, step by step.
+struct epoch_loss {
+  int epoch;
+  std::int64_t steps;
+  double sum = 0, window = 0;
+  std::int64_t seen = 0, window_steps = 0;
+
+  /// Adds the next step's loss; closes a tenth of the epoch into `tenths` (epoch as a fraction, mean).
+  void add(double l, std::vector<std::array<double, 2>>& tenths) {
+    const auto s = seen++;
+    sum += l, window += l, ++window_steps;
+    if ((s + 1) * 10 / steps != s * 10 / steps) {
+      tenths.push_back({epoch - 1 + double(s + 1) / double(steps), window / double(window_steps)});
+      window = 0, window_steps = 0;
+    }
+  }
+  double mean() const { return seen ? sum / double(seen) : 0.0; }
+  /// "loss 0.01234", for the progress line.
+  std::string text() const {
+    char t[64];
+    std::snprintf(t, sizeof t, "loss %.5f", mean());
+    return t;
+  }
+};
 
 template <class Net, class Optimizer, class History>
 void write_run_files(const std::filesystem::path& out, Net& net, Optimizer& opt,
