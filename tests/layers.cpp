@@ -6,8 +6,11 @@
 #include "hush/backend/thrust.hpp"
 #include "hush/hush.hpp"
 #include "hush/testing/gradcheck.hpp"
+#include "support.hpp"
 
 namespace {
+
+using hush::test::difference;
 
 using hush::shape;
 
@@ -34,15 +37,6 @@ std::vector<float> run(L layer, shape in, Backend backend = {}) {
     out.insert(out.end(), g.values().begin(), g.values().end());
   });
   return out;
-}
-
-/// Largest relative difference between two backends' results.
-double difference(const std::vector<float>& a, const std::vector<float>& b) {
-  REQUIRE(a.size() == b.size());
-  double worst = 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    worst = std::max(worst, std::abs(double(a[i]) - b[i]) / std::max(1.0, std::abs(double(a[i]))));
-  return worst;
 }
 
 /// All checks for one layer: gradcheck on the reference backend, then cpu (with each convolution

@@ -11,8 +11,11 @@
 #include "hush/losses/masked_patch_mse.hpp"
 #include "hush/models/mae.hpp"
 #include "hush/testing/gradcheck.hpp"
+#include "support.hpp"
 
 namespace {
+
+using hush::test::difference;
 
 namespace m = hush::models;
 using tiny_mae = m::masked_autoencoder<1, 1>;
@@ -49,14 +52,6 @@ std::vector<float> run(hush::shape in, std::uint64_t step) {
     out.insert(out.end(), g.values().begin(), g.values().end());
   });
   return out;
-}
-
-double difference(const std::vector<float>& a, const std::vector<float>& b) {
-  REQUIRE(a.size() == b.size());
-  double worst = 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    worst = std::max(worst, std::abs(double(a[i]) - b[i]) / std::max(1.0, std::abs(double(a[i]))));
-  return worst;
 }
 
 }  // namespace

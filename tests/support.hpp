@@ -2,11 +2,13 @@
 // What several test files share.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "hush/core/context.hpp"
 #include "hush/core/tensor.hpp"
@@ -18,6 +20,16 @@ namespace hush::test {
 template <class Ctx>
 tensor_of<Ctx> on(const Ctx& ctx, const tensor& t) {
   return tensor_of<Ctx>(to(ctx.backend, t));
+}
+
+/// Largest difference of `got` from `reference`, relative where the reference exceeds 1: how two
+/// backends' results (forward, input and parameter gradients, concatenated) are compared.
+inline double difference(const std::vector<float>& reference, const std::vector<float>& got) {
+  if (reference.size() != got.size()) return INFINITY;
+  double worst = 0;
+  for (std::size_t i = 0; i < reference.size(); ++i)
+    worst = std::max(worst, std::abs(double(reference[i]) - got[i]) / std::max(1.0, std::abs(double(reference[i]))));
+  return worst;
 }
 
 /// A fresh folder under the system's temporary one, removed with everything in it at scope exit.
