@@ -17,7 +17,7 @@ namespace hush {
 
 namespace detail {
 // The kernels, outside the class template: nvcc cannot name a device lambda inside a template
-// with a string argument (its host stub fails to spell fixed_string's value).
+// with a string argument (the host code it generates cannot spell fixed_string's value).
 template <class Backend>
 void prepend_token(Backend backend, std::int64_t n, std::int64_t t, std::int64_t c, const float* token, const float* in,
                    float* y) {
