@@ -45,7 +45,7 @@ template <class Backend>
 void fashion_cnn_step(benchmark::State& state) {
   hush::model<hush::models::fashion_cnn, Backend> m({.seed = 1});
   const typename decltype(m)::tensor x(hush::to(m.ctx.backend, hush::tensor({64, 1, 28, 28}, 0.5f)));
-  const typename decltype(m)::tensor y(hush::to(m.ctx.backend, hush::tensor({64}, 3.0f)));
+  const auto y = hush::to(m.ctx.backend, hush::index_tensor({64}, std::vector<std::int32_t>(64, 3)));
   hush::sgd opt(m.net, {.lr = 0.01f, .momentum = 0.9f});
   hush::cross_entropy loss;
   m.setup(x.shape());

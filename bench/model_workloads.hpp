@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "hush/hush.hpp"
@@ -60,8 +61,8 @@ struct model_workloads {
     w["resnet50_fwd_b1"] = forward(m::resnet50(), {1, 3, 224, 224});
     w["resnet50_fwd_b8"] = forward(m::resnet50(), {8, 3, 224, 224});
     w["resnet50_fwd_b32_64"] = forward(m::resnet50(), {32, 3, 64, 64});
-    tensor labels({8});
-    for (std::int64_t i = 0; i < 8; ++i) labels.data()[i] = float((i * 397) % 1000);
+    index_tensor labels({8});
+    for (std::int64_t i = 0; i < 8; ++i) labels[i] = std::int32_t((i * 397) % 1000);
     w["resnet50_train_b8"] = train<m::resnet50, cross_entropy, sgd>(m::resnet50(), {8, 3, 224, 224}, labels,
                                                                     sgd::options{.lr = 0.01f, .momentum = 0.9f});
     w["unet_fwd_b4"] = forward(m::noise2noise_unet(), {4, 3, 256, 256});
@@ -165,15 +166,17 @@ struct model_workloads {
   }
 
   /// One training step: zero_grad, forward, loss, backward, optimizer step.
-  template <class Net, class Loss, class Optimizer, class OptimizerOptions>
-  workload train(Net net, shape in, tensor target, OptimizerOptions o) const {
+  /// target: a tensor, or an index tensor of class labels.
+  template <class Net, class Loss, class Optimizer, class Target, class OptimizerOptions>
+  workload train(Net net, shape in, Target target, OptimizerOptions o) const {
     return {[net, in, target, o, b = backend]() mutable -> std::function<void()> {
       struct state {
         model<Net, Backend> m;
-        basic_tensor<memory_of<Backend>> x, target;
+        basic_tensor<memory_of<Backend>> x;
+        std::remove_cvref_t<decltype(to(std::declval<const Backend&>(), std::declval<const Target&>()))> target;
         Loss loss{};
         Optimizer opt;
-        state(Net n, shape s, const tensor& t, OptimizerOptions oo, Backend bb)
+        state(Net n, shape s, const Target& t, OptimizerOptions oo, Backend bb)
             : m({.seed = 1, .backend = bb}, std::move(n)), x(to(bb, filled(s))), target(to(bb, t)),
               opt((m.setup(s), m.net), oo) {}
       };

@@ -35,9 +35,10 @@ int main(int argc, char** argv) try {
   return hush::with_device(device, [&](auto backend) {
   using net = hush::models::resnet50;
   hush::model<net, decltype(backend)> model({.seed = 1, .backend = backend}, net({.channels = 3, .classes = classes}));
-  hush::tensor host_x({batch, 3, size, size}), host_labels({batch});
+  hush::tensor host_x({batch, 3, size, size});
+  hush::index_tensor host_labels({batch});
   hush::init_uniform(host_x, hush::counter_rng(7), 0, 1.0f);
-  for (std::int64_t i = 0; i < batch; ++i) host_labels[i] = float((i * 7919) % classes);
+  for (std::int64_t i = 0; i < batch; ++i) host_labels[i] = std::int32_t((i * 7919) % classes);
   const auto& x = hush::to(backend, host_x);  // where the model runs (a copy on a GPU)
   const auto& labels = hush::to(backend, host_labels);
   model.setup(x.shape());

@@ -66,7 +66,8 @@ int main(int argc, char** argv) try {
   hush::io::series train_loss{"train", {}, {}}, test_loss{"test", {}, {}};
   hush::io::series train_acc{"train", {}, {}}, test_acc_curve{"test", {}, {}};
   std::string csv = "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n";
-  hush::tensor x, y;
+  hush::tensor x;
+  hush::index_tensor y;  // class labels
   double test_acc = 0, total_seconds = 0;
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     const auto order = hush::data::shuffled_order(n_train, seed, static_cast<std::uint64_t>(epoch));

@@ -57,6 +57,27 @@ TEST_CASE("memory spaces: device tensors have no element access and move only ex
   CHECK(&hush::to(hush::backend::cpu{}, h) == &h);
 }
 
+TEST_CASE("index tensors: int32 class labels and token indices, copied, resized and moved like tensors") {
+  static_assert(indexable<hush::index_tensor> && !indexable<hush::basic_index_tensor<hush::device_memory>>);
+  const hush::index_tensor h({4}, {3, 1, 4, 1});
+  CHECK_THROWS_WITH_AS(hush::index_tensor({3}, {1, 2}), "index tensor: 2 values for shape (3)", hush::shape_error);
+  const auto d = hush::to(hush::backend::thrust{}, h);  // a copy in device memory
+  static_assert(std::is_same_v<std::remove_cvref_t<decltype(d)>, hush::basic_index_tensor<hush::device_memory>>);
+  auto copy = d;  // a copy, not an alias
+  CHECK(copy.to_host() == std::vector<std::int32_t>{3, 1, 4, 1});
+  CHECK(&hush::to(hush::backend::cpu{}, h) == &h);  // already on the host: no copy
+  const auto back = hush::to(hush::backend::reference{}, d);
+  CHECK(back.shape() == h.shape());
+  CHECK(back[2] == 4);
+  hush::index_tensor grown = h;
+  grown.resize({2});  // smaller: a batch's labels are written after resize, the buffer kept
+  CHECK(grown.numel() == 2);
+  CHECK(grown.to_host() == std::vector<std::int32_t>{3, 1});
+  grown.resize({6});
+  CHECK(grown.numel() == 6);
+  CHECK(h[0] == 3);  // the original untouched
+}
+
 TEST_CASE("kept: a layer's tensor lives where its context's backend says, reached through the context") {
   hush::context<hush::backend::thrust> dev;
   hush::kept k;

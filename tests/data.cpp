@@ -35,7 +35,8 @@ TEST_CASE("image_folder: one sub-folder per class, classes sorted by name") {
   REQUIRE(set.size() == 4);
   CHECK(set[0].label == 0);  // cat/b.png
   CHECK(set[2].label == 1);  // dog/a.png
-  hush::tensor x, y;
+  hush::tensor x;
+  hush::index_tensor y;
   CHECK(set.load({0, 1, 2, 3}, 0, 4, x, y) == 4);
   CHECK(x.shape() == hush::shape{4, 3, 8, 8});
   CHECK(y[3] == 2);
@@ -63,7 +64,8 @@ TEST_CASE("image_folder: a broken image stops the run, or is skipped and counted
   const auto dir = make_images("broken", {"a/1.png", "a/2.png", "b/3.png"});
   std::ofstream(dir / "b" / "4.png") << "not a png";
   auto strict = hush::data::image_folder::by_class(dir, {.resize = 8});
-  hush::tensor x, y;
+  hush::tensor x;
+  hush::index_tensor y;
   CHECK_THROWS_WITH(strict.load({0, 1, 2, 3}, 0, 4, x, y), doctest::Contains("4.png: not an image hush reads"));
   auto lenient = hush::data::image_folder::by_class(dir, {.resize = 8, .broken = hush::data::on_broken::skip});
   CHECK(lenient.load({0, 1, 2, 3}, 0, 4, x, y) == 3);
@@ -81,7 +83,8 @@ TEST_CASE("image_folder: random crops and flips are the same for a seed and epoc
   auto set = hush::data::image_folder::by_class(dir, {.crop = 12, .flip = true, .channels = 1});
   std::vector<std::int64_t> order(16);
   std::iota(order.begin(), order.end(), 0);
-  hush::tensor a, b, c, y;
+  hush::tensor a, b, c;
+  hush::index_tensor y;
   set.load(order, 0, 16, a, y, 1, hush::counter_rng{7});
   set.load(order, 0, 16, b, y, 1, hush::counter_rng{7});
   set.load(order, 0, 16, c, y, 2, hush::counter_rng{7});

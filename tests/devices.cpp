@@ -32,8 +32,8 @@ void append(std::vector<float>& out, const hush::tensor& t) { out.insert(out.end
 
 /// A training step of Net on Backend with `loss` against `target`: the output, the input
 /// gradient, every parameter gradient, then every weight after one SGD step, as host values.
-template <class Backend, class Net, class Loss>
-std::vector<float> train_step(Net net, shape in, const hush::tensor& target, Loss loss) {
+template <class Backend, class Net, class Target, class Loss>
+std::vector<float> train_step(Net net, shape in, const Target& target, Loss loss) {
   hush::model<Net, Backend> m({.seed = 5}, std::move(net));
   const auto& x = hush::to(m.ctx.backend, normal(in, 1));
   const auto& t = hush::to(m.ctx.backend, target);
@@ -60,8 +60,8 @@ double difference(const std::vector<float>& a, const std::vector<float>& b) {
   return worst;
 }
 
-template <class Net, class Loss>
-void check_step(const char* name, Net net, shape in, const hush::tensor& target, Loss loss) {
+template <class Net, class Target, class Loss>
+void check_step(const char* name, Net net, shape in, const Target& target, Loss loss) {
   const double d = difference(train_step<hush::backend::thrust>(net, in, target, loss),
                               train_step<hush::backend::reference>(net, in, target, loss));
   CHECK_MESSAGE(d < 2e-3, name << ": thrust (device tensors) differs from the reference by " << d);
@@ -70,7 +70,7 @@ void check_step(const char* name, Net net, shape in, const hush::tensor& target,
 }  // namespace
 
 TEST_CASE("whole models on device tensors equal the reference: ResNet-20, U-Net and discriminator steps") {
-  const hush::tensor labels({4}, std::vector<float>{3, 7, 0, 9});
+  const hush::index_tensor labels({4}, {3, 7, 0, 9});
   check_step("ResNet-20", hush::models::resnet20({.channels = 1, .classes = 10}), {4, 1, 28, 28}, labels,
              hush::cross_entropy{});
   check_step("Noise2Noise U-Net", hush::models::noise2noise_unet({.channels = 3, .out_channels = 3, .width = 8}),
@@ -95,7 +95,7 @@ TEST_CASE("the four training regimes compose on the host and train on device ten
   // What fit() does per step: the regime's batch on the host (cpu backend), moved to the model.
   const auto noise = hush::noise::gaussian{0.2f};
   const auto clean = normal({4, 1, 28, 28}, 4);
-  const hush::tensor labels({4}, std::vector<float>{1, 2, 3, 4});
+  const hush::index_tensor labels({4}, {1, 2, 3, 4});
   const std::vector<std::int64_t> indices{10, 11, 12, 13};
   const auto run = [&](auto backend, auto regime) {
     hush::model<hush::models::resnet20, decltype(backend)> m({.seed = 9}, hush::models::resnet20({.channels = 1, .classes = 10}));

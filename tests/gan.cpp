@@ -228,9 +228,9 @@ TEST_CASE("a conditional run: the condition joins G's input and every image D sc
   classified.classes = 2;
   classified.out = std::filesystem::temp_directory_path() / ("hush-gan-classes-" + std::to_string(::getpid()));
   auto waves_by_class = wave_data();
-  waves_by_class.labels = [](std::uint64_t k, hush::tensor& labels) {
+  waves_by_class.labels = [](std::uint64_t k, hush::index_tensor& labels) {
     labels.resize({4});
-    for (std::int64_t n = 0; n < 4; ++n) labels[n] = float((k + std::uint64_t(n)) % 2);
+    for (std::int64_t n = 0; n < 4; ++n) labels[n] = std::int32_t((k + std::uint64_t(n)) % 2);
   };
   generator gc({.seed = 3}, m::residual_unet({.channels = 1, .width = 4}));
   discriminator dc({.seed = 4}, m::dcgan_discriminator({.channels = 1, .size = 32, .width = 4, .outputs = 3}));

@@ -93,7 +93,8 @@ void check_trace(const std::string& name, const hush::train::adversarial_options
   hush::train::adversarial_training<GNet, m::dcgan_discriminator, Backend, Content> pair(g, d, o);
   const auto& losses = file.arrays.at(name + ".losses").values;
   using T = hush::tensor_of<hush::context<Backend>>;
-  std::vector<T> inputs, reals, conditions, labels;
+  std::vector<T> inputs, reals, conditions;
+  std::vector<hush::basic_index_tensor<typename T::memory>> labels;
   const std::size_t columns = o.classes ? 6 : 4;
   for (int step = 0; step < 3; ++step) {
     inputs.clear(), reals.clear(), conditions.clear(), labels.clear();
@@ -106,9 +107,9 @@ void check_trace(const std::string& name, const hush::train::adversarial_options
         conditions.push_back(on(g.ctx, c));
       }
       if (o.classes) {
-        hush::tensor ks({4});
-        for (std::int64_t n = 0; n < 4; ++n) ks[n] = float((4 * k + n) % o.classes);
-        labels.push_back(on(g.ctx, ks));
+        hush::index_tensor ks({4});
+        for (std::int64_t n = 0; n < 4; ++n) ks[n] = std::int32_t((4 * k + n) % o.classes);
+        labels.push_back(hush::to(g.ctx.backend, ks));
       }
       inputs.push_back(on(g.ctx, x)), reals.push_back(on(g.ctx, y));
     }

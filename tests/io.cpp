@@ -151,7 +151,7 @@ TEST_CASE("a failed save leaves the previous file intact") {
 TEST_CASE_TEMPLATE("resuming from a checkpoint gives the same result as never stopping", Optimizer, hush::sgd, hush::adam) {
   temp_dir dir;
   const auto x = images(8, 1);
-  hush::tensor y({8}, std::vector<float>{0, 1, 2, 3, 4, 5, 6, 7});
+  const hush::index_tensor y({8}, {0, 1, 2, 3, 4, 5, 6, 7});
   auto options = [] {
     if constexpr (std::is_same_v<Optimizer, hush::sgd>) return hush::sgd::options{.lr = 0.05f, .momentum = 0.9f};
     else return hush::adam::options{.lr = 1e-3f};

@@ -170,21 +170,15 @@ TEST_CASE_TEMPLATE("cross_entropy: value and gradient against a hand computation
   hush::context<Backend> ctx;
   const auto on = [&](const hush::tensor& t) { return hush::tensor_of<decltype(ctx)>(hush::to(ctx.backend, t)); };
   const auto logits = on(hush::tensor({2, 3}, std::vector<float>{1, 2, 3, 0, 0, 0}));
-  const auto labels = on(hush::tensor({2}, std::vector<float>{2, 0}));
+  const auto labels = hush::to(ctx.backend, hush::index_tensor({2}, {2, 0}));
   hush::cross_entropy ce;
   const double l0 = -std::log(std::exp(3.0) / (std::exp(1.0) + std::exp(2.0) + std::exp(3.0))), l1 = std::log(3.0);
   CHECK(ce.forward(ctx, logits, labels) == doctest::Approx((l0 + l1) / 2).epsilon(1e-6));
   CHECK(hush::to_host(ce.backward(ctx))[3] == doctest::Approx((1.0 / 3 - 1) / 2).epsilon(1e-6));
-  // Integer labels give the same loss and gradient, and the same accuracy.
-  const auto grad = hush::to_host(ce.backward(ctx));
-  const hush::basic_index_tensor<typename decltype(ctx)::memory> indices({2}, {2, 0});
-  CHECK(ce.forward(ctx, logits, indices) == doctest::Approx((l0 + l1) / 2).epsilon(1e-6));
-  const auto again = hush::to_host(ce.backward(ctx));
-  CHECK(std::equal(again.values().begin(), again.values().end(), grad.values().begin(), grad.values().end()));
-  CHECK(hush::metrics::correct(ctx.backend, logits, indices) == hush::metrics::correct(ctx.backend, logits, labels));
+  CHECK(hush::metrics::correct(ctx.backend, logits, labels) == 2);  // row 1 ties: the first class wins
   hush::cross_entropy smooth({.label_smoothing = 0.1f});
   // With smoothing ε the target of a wrong class is ε/K: uniform logits give loss log K whatever ε.
-  CHECK(smooth.forward(ctx, on(hush::tensor({1, 4}, 0.0f)), on(hush::tensor({1}, 0.0f))) ==
+  CHECK(smooth.forward(ctx, on(hush::tensor({1, 4}, 0.0f)), hush::to(ctx.backend, hush::index_tensor({1}, {0}))) ==
         doctest::Approx(std::log(4.0)).epsilon(1e-6));
 }
 

@@ -171,14 +171,14 @@ TEST_CASE_TEMPLATE("pivot loss: value and gradient from torch autograd", Backend
   hush::tensor z({6, 4});
   for (int i = 0; i < 6; ++i)
     for (int j = 0; j < 4; ++j) z[i * 4 + j] = 0.5f * float((3 * i + j) % 7) - 1.0f + 0.1f * float(i);
-  const hush::tensor y({6}, std::vector<float>{1, 3, 1, 3, 0, 2});
+  const hush::index_tensor y({6}, {1, 3, 1, 3, 0, 2});
   const std::vector<double> torch_grad{-0.3133781, -0.0242997, 0.0480003, 0.0596775, 0.0366219, 0.0409177,
                                        0.0480003,  -0.00554,   0.1715515, -0.2088503, 0.0140818, 0.023217,
                                        0.0220731,  0.0363924,  0.0600009, -0.1184665, -0.1415432, 0.1250523,
                                        0.006226,   0.0102649,  0.0220731, 0.0363924,  -0.1573904, 0.0989248};
   hush::context<Backend> ctx;
   hush::pivot_loss loss({.perturbed = 2, .lambda = 0.3f, .lambda2 = 0.05f});
-  CHECK(loss.forward(ctx, on(ctx, z), on(ctx, y)) == doctest::Approx(2.094992160797119).epsilon(1e-6));
+  CHECK(loss.forward(ctx, on(ctx, z), hush::to(ctx.backend, y)) == doctest::Approx(2.094992160797119).epsilon(1e-6));
   for (int i = 0; i < 24; ++i) CHECK(hush::to_host(loss.backward(ctx))[i] == doctest::Approx(torch_grad[std::size_t(i)]).epsilon(1e-5));
 }
 
@@ -186,25 +186,25 @@ TEST_CASE("pivot loss: the perturbed rows' gradient is the full derivative, the 
   // Finite differences see the distance term through both E' and E; the pivot stops it at E.
   hush::context<hush::backend::cpu> ctx;
   const auto z = filled({8, 5}, 4, -2.0f, 2.0f);
-  const hush::tensor y({8}, std::vector<float>{0, 1, 2, 3, 0, 1, 2, 4});
+  const hush::index_tensor y({8}, {0, 1, 2, 3, 0, 1, 2, 4});
   const float lambda2 = 0.1f;
   hush::pivot_loss loss({.perturbed = 3, .lambda = 0.3f, .lambda2 = lambda2});
-  loss.forward(ctx, on(ctx, z), on(ctx, y));
+  loss.forward(ctx, on(ctx, z), hush::to(ctx.backend, y));
   const hush::tensor analytic = hush::to_host(loss.backward(ctx));
   hush::tensor probe = z;
   for (std::int64_t i = 0; i < z.numel(); ++i) {
     const float eps = 1e-3f;
     probe[i] = z[i] + eps;
-    const double up = loss.forward(ctx, on(ctx, probe), on(ctx, y));
+    const double up = loss.forward(ctx, on(ctx, probe), hush::to(ctx.backend, y));
     probe[i] = z[i] - eps;
-    const double down = loss.forward(ctx, on(ctx, probe), on(ctx, y));
+    const double down = loss.forward(ctx, on(ctx, probe), hush::to(ctx.backend, y));
     probe[i] = z[i];
     double numeric = (up - down) / (2 * eps);
     const auto row = i / 5;
     if (row >= 3 && row < 6) numeric += 2.0 * lambda2 * (z[i - 15] - z[i]);  // remove d/dE of the distance
     CHECK(analytic[i] == doctest::Approx(numeric).epsilon(2e-3));
   }
-  CHECK_THROWS_WITH(loss.forward(ctx, on(ctx, hush::tensor({5, 5})), on(ctx, hush::tensor({5}))),
+  CHECK_THROWS_WITH(loss.forward(ctx, on(ctx, hush::tensor({5, 5})), hush::index_tensor({5})),
                     "pivot_loss: 3 perturbed rows need k <= m/2, got a batch of 5");
   static_assert(hush::loss<hush::pivot_loss>);
 }

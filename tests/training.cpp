@@ -25,7 +25,8 @@ TEST_CASE("fashion_cnn learns Fashion-MNIST: 2 epochs over 2,048 images") {
   model.setup({32, 1, 28, 28});
   hush::sgd opt(model.net, {.lr = 0.05f, .momentum = 0.9f});
   hush::cross_entropy loss;
-  hush::tensor x, y;
+  hush::tensor x;
+  hush::index_tensor y;
   const std::int64_t n = 2048, batch = 32, steps = n / batch;
   std::vector<double> epoch_loss, epoch_acc;
   for (std::uint64_t epoch = 1; epoch <= 2; ++epoch) {
@@ -65,10 +66,10 @@ struct tiny_net : hush::seq<hush::conv2d, hush::batch_norm2d, hush::relu, hush::
 
 /// Class 0: dark images, class 1: bright ones, with a little structure; n of them.
 hush::data::labelled_images two_classes(std::int64_t n, std::uint64_t seed) {
-  hush::data::labelled_images set{hush::tensor({n, 1, 8, 8}), hush::tensor({n})};
+  hush::data::labelled_images set{hush::tensor({n, 1, 8, 8}), hush::index_tensor({n})};
   const hush::counter_rng rng{seed};
   for (std::int64_t i = 0; i < n; ++i) {
-    const float label = float(i % 2);
+    const auto label = std::int32_t(i % 2);
     set.labels[i] = label;
     for (std::int64_t j = 0; j < 64; ++j)
       set.images[i * 64 + j] = 0.2f + 0.5f * label * float(j % 8 > 2) + 0.3f * rng.uniform(std::uint64_t(i), std::uint64_t(j));
@@ -124,7 +125,8 @@ TEST_CASE("augmentation: deterministic per (seed, epoch, image), flips mirror, c
 }
 
 TEST_CASE("regimes: the batches of seed 004's Algorithm 1") {
-  hush::tensor clean({4, 1, 2, 2}), labels({4}, std::vector<float>{0, 1, 2, 3});
+  hush::tensor clean({4, 1, 2, 2});
+  const hush::index_tensor labels({4}, {0, 1, 2, 3});
   for (std::int64_t i = 0; i < clean.numel(); ++i) clean[i] = 0.5f;
   const std::vector<std::int64_t> idx{10, 11, 12, 13};
   const hush::noise::gaussian noise{.sigma = 0.2f};
@@ -276,7 +278,7 @@ TEST_CASE("fit: settings that cannot work and labels that are not classes are re
   auto wrong = test;
   wrong.labels[7] = 2;  // a two-class network
   CHECK_THROWS_WITH_AS(hush::train::fit(m, regime, train, {{"clean", wrong}}, o),
-                       doctest::Contains("test set 'clean' label 2.000000 of image 7 is not a class of a 2-class network"), hush::error);
+                       doctest::Contains("test set 'clean' label 2 of image 7 is not a class of a 2-class network"), hush::error);
   CHECK(m.ctx.step == 0);  // nothing trained
 }
 

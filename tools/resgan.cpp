@@ -74,9 +74,9 @@ hush::data::labelled_images part(const hush::data::labelled_images& set, std::in
 }
 
 /// One-hot rows (N, 10) of class labels.
-hush::tensor one_hot(const hush::tensor& labels) {
+hush::tensor one_hot(const hush::index_tensor& labels) {
   hush::tensor out({labels.numel(), classes});
-  for (std::int64_t i = 0; i < labels.numel(); ++i) out[i * classes + std::int64_t(labels[i])] = 1.0f;
+  for (std::int64_t i = 0; i < labels.numel(); ++i) out[i * classes + labels[i]] = 1.0f;
   return out;
 }
 
@@ -90,7 +90,7 @@ hush::tensor coarse(const hush::tensor& images, std::int64_t factor, const char*
 }
 
 /// A generator's input for a batch: the coarse images, and for the conditional GAN the class planes.
-hush::tensor generator_input(const hush::tensor& coarse_images, const hush::tensor& labels, bool conditional) {
+hush::tensor generator_input(const hush::tensor& coarse_images, const hush::index_tensor& labels, bool conditional) {
   if (!conditional) return coarse_images;
   hush::tensor joined;
   hush::train::detail::join_condition(hush::backend::cpu{}, coarse_images, one_hot(labels), joined);
@@ -103,7 +103,7 @@ struct quality {
 
 /// Mean per-image PSNR and SSIM of `images` against `originals`, and a classifier's accuracy on them.
 template <class Classify>
-quality score(const hush::tensor& originals, const hush::tensor& images, const hush::tensor& labels, Classify classify) {
+quality score(const hush::tensor& originals, const hush::tensor& images, const hush::index_tensor& labels, Classify classify) {
   quality q;
   const auto n = originals.shape()[0], plane = side * side;
   for (std::int64_t i = 0; i < n; ++i) {
@@ -169,7 +169,8 @@ int train(Backend backend, const train_args& a) {
     };
     const std::int64_t plane = side * side;
     data.batch = [&, plane](std::uint64_t k, hush::tensor& input, hush::tensor& real) {
-      hush::tensor low({a.batch, 1, side, side}), labels({a.batch});
+      hush::tensor low({a.batch, 1, side, side});
+      hush::index_tensor labels({a.batch});
       real.resize({a.batch, 1, side, side});
       for (std::int64_t j = 0; j < a.batch; ++j) {
         const auto i = pick(k, j);
@@ -179,11 +180,15 @@ int train(Backend backend, const train_args& a) {
       }
       input = generator_input(low, labels, conditional);
     };
-    const auto batch_labels = [&](std::uint64_t k, hush::tensor& labels) {
+    const auto batch_labels = [&](std::uint64_t k, hush::index_tensor& labels) {
       labels.resize({a.batch});
       for (std::int64_t j = 0; j < a.batch; ++j) labels[j] = train_set.labels[pick(k, j)];
     };
-    if (conditional) data.condition = [&](std::uint64_t k, hush::tensor& c) { hush::tensor l; batch_labels(k, l); c = one_hot(l); };
+    if (conditional) data.condition = [&](std::uint64_t k, hush::tensor& c) {
+        hush::index_tensor l;
+        batch_labels(k, l);
+        c = one_hot(l);
+      };
     if (classifier_in_d) data.labels = batch_labels;
     {  // the grid: the first validation image of every class
       std::vector<std::int64_t> first(classes, -1);
@@ -217,7 +222,7 @@ int train(Backend backend, const train_args& a) {
     };
     data.validate = [&](hush::model<G, Backend>& m) -> std::array<double, 2> {
       const auto q = score(val_set.images, restore(m, val_input), val_set.labels,
-                           [](const hush::tensor&, const hush::tensor&) { return std::optional<double>{}; });
+                           [](const hush::tensor&, const hush::index_tensor&) { return std::optional<double>{}; });
       return {q.psnr, q.ssim};
     };
     // The classifier (hush-robustness's ResNet-20) that scores the test images: a bad file stops
@@ -235,9 +240,10 @@ int train(Backend backend, const train_args& a) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     // The classifier's accuracy (%) on images with the test labels: the classifier trainer's own count.
-    const auto classify = [&](const hush::tensor& images, const hush::tensor& labels) -> std::optional<double> {
+    const auto classify = [&](const hush::tensor& images, const hush::index_tensor& labels) -> std::optional<double> {
       if (!net) return std::nullopt;
-      hush::tensor x, y;
+      hush::tensor x;
+      hush::index_tensor y;
       return hush::train::detail::test_accuracy(*net, {images, labels}, 0, 500, x, y);
     };
     const auto test_low = coarse(test_set.images, a.factor, "nearest");
@@ -246,7 +252,7 @@ int train(Backend backend, const train_args& a) {
     nlohmann::json shown{{"input", nlohmann::json::array()}, {"restored", nlohmann::json::array()}, {"real", nlohmann::json::array()}};
     for (std::int64_t c = 0; c < classes; ++c)
       for (std::int64_t i = 0; i < test_set.size(); ++i)
-        if (std::int64_t(test_set.labels[i]) == c) {
+        if (test_set.labels[i] == c) {
           for (const auto& [key, from] : {std::pair{"input", &test_low}, {"restored", &restored}, {"real", &test_set.images}})
             for (std::int64_t p = 0; p < plane; ++p) shown[key].push_back(from->data()[i * plane + p]);
           break;
@@ -279,7 +285,7 @@ int train(Backend backend, const train_args& a) {
           const auto scores = hush::to_host(d.forward(hush::to(backend, x)));  // (n, 1 + classes)
           for (std::int64_t i = 0; i < e - b; ++i) {
             const float* row = scores.data() + i * (1 + classes) + 1;
-            hits += std::int64_t(std::max_element(row, row + classes) - row) == std::int64_t(test_set.labels[b + i]);
+            hits += std::int64_t(std::max_element(row, row + classes) - row) == test_set.labels[b + i];
           }
         }
         d.train();

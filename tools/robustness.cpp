@@ -73,7 +73,8 @@ int time_training_steps(Backend backend, const std::string& data_dir, std::int64
   hush::model<net, Backend> m({.seed = seed, .backend = backend}, net({.channels = 1, .classes = 10}));
   hush::sgd opt(m.net, {.lr = 0.1f, .momentum = 0.9f, .weight_decay = 5e-4f, .nesterov = true});
   hush::cross_entropy loss;
-  hush::tensor x, y;
+  hush::tensor x;
+  hush::index_tensor y;
   std::vector<double> times;
   for (int s = 0; s < steps + 3; ++s) {
     const auto begin = (s * batch) % (train.size() - batch + 1);

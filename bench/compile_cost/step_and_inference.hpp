@@ -7,7 +7,8 @@
 template <class Net>
 int step_and_inference(hush::shape in) {
   hush::model<Net, hush::backend::cpu> model({.seed = 1});
-  hush::tensor x(in, 0.5f), labels({in.n()}, 3.0f);
+  const hush::tensor x(in, 0.5f);
+  const hush::index_tensor labels({in.n()}, std::vector<std::int32_t>(std::size_t(in.n()), 3));
   hush::sgd sgd(model.net, {.lr = 0.01f, .momentum = 0.9f});
   hush::cross_entropy loss;
   model.zero_grad();

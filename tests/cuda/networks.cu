@@ -28,7 +28,7 @@ std::unique_ptr<resnet50_model> make_resnet50(std::int64_t classes) {
   return std::make_unique<resnet50_model>(resnet50_model::options{.seed = 1},
                                           hush::models::resnet50({.channels = 3, .classes = classes}));
 }
-float train_resnet50(resnet50_model& model, const hush::device_tensor& x, const hush::device_tensor& labels) {
+float train_resnet50(resnet50_model& model, const hush::device_tensor& x, const hush::basic_index_tensor<hush::device_memory>& labels) {
   hush::cross_entropy loss;
   hush::sgd opt(model.net, {.lr = 0.1f, .momentum = 0.9f});
   return step(model, loss, opt, x, labels);

@@ -3,9 +3,10 @@
 #include "hush/backend/thrust.hpp"
 #include "hush/hush.hpp"
 
-template <class Net, class Loss, class Optimizer>
+/// target: a device tensor, or device class labels (an index tensor).
+template <class Net, class Loss, class Optimizer, class Target>
 float step(hush::model<Net, hush::backend::thrust>& model, Loss& loss, Optimizer& opt, const hush::device_tensor& x,
-           const hush::device_tensor& target) {
+           const Target& target) {
   model.zero_grad();
   const float l = loss.forward(model.ctx, model.forward(x), target);
   model.backward(loss.backward(model.ctx));

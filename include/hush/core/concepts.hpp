@@ -29,6 +29,7 @@
 #include <string_view>
 
 #include "hush/core/context.hpp"
+#include "hush/core/index_tensor.hpp"
 #include "hush/core/parameter.hpp"
 #include "hush/core/shape.hpp"
 #include "hush/core/tensor.hpp"
@@ -58,12 +59,15 @@ concept layer = std::move_constructible<L> &&
     };
 
 /// The loss contract: forward(ctx, prediction, target) returns the loss (a mean over the batch)
-/// and keeps its gradient with respect to the prediction, which backward(ctx) returns.
+/// and keeps its gradient with respect to the prediction, which backward(ctx) returns. The target
+/// is a tensor (a regression, a GAN's realness) or class indices (an index tensor).
 template <class L>
-concept loss = requires(L& l, const L& cl, context<detail::archetype_backend>& ctx, const tensor& t) {
+concept loss = requires(L& l, const L& cl, context<detail::archetype_backend>& ctx, const tensor& t,
+                        const index_tensor& classes) {
   { L::kind } -> std::convertible_to<std::string_view>;
-  { l.forward(ctx, t, t) } -> std::convertible_to<float>;
   { cl.backward(ctx) } -> std::same_as<const tensor&>;
+  requires requires { { l.forward(ctx, t, t) } -> std::convertible_to<float>; } ||
+               requires { { l.forward(ctx, t, classes) } -> std::convertible_to<float>; };
 };
 
 /// Names the offending type in the compiler's "required from here" note, then states the rule.

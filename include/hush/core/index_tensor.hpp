@@ -1,11 +1,16 @@
 #pragma once
-// Integer tensors, for what indexes rather than measures: which tokens an MAE keeps and where
-// each goes back (models/mae.hpp). Int32 values in a memory space, with a shape; no arithmetic.
+// Integer tensors, for what indexes rather than measures: class labels (data sets, losses,
+// accuracy) and which tokens an MAE keeps and where each goes back (models/mae.hpp). Int32 values
+// in a memory space, with a shape; no arithmetic. Copied and moved like a tensor, resized in place
+// (the buffer grows, never shrinks), and moved between memories with to(backend, t).
 // kept_indices is kept's counterpart: a layer holds one and the context hands out the index
 // tensor in its backend's memory (ctx.keep(k, shape) at setup, ctx[k] afterwards).
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "hush/core/error.hpp"
@@ -17,31 +22,94 @@ namespace hush {
 
 template <class Memory>
 class basic_index_tensor {
+  static constexpr bool on_host = Memory::host_accessible;
+
  public:
+  using memory = Memory;
+
   constexpr basic_index_tensor() = default;
+  /// A zero-filled index tensor of the given shape.
   explicit basic_index_tensor(hush::shape s) : shape_(s), values_(s.numel()) {}
   /// `values` (on the host) copied into this memory.
-  basic_index_tensor(hush::shape s, const std::vector<std::int32_t>& values) : basic_index_tensor(s) {
+  basic_index_tensor(hush::shape s, std::span<const std::int32_t> values) : basic_index_tensor(s) {
     if (std::int64_t(values.size()) != s.numel())
       throw shape_error("index tensor: " + std::to_string(values.size()) + " values for shape " + s.str());
-    if (values.empty()) return;
-    if constexpr (Memory::host_accessible) std::memcpy(data(), values.data(), values.size() * sizeof(std::int32_t));
-    else Memory::from_host(data(), values.data(), values.size() * sizeof(std::int32_t));
+    copy_from_host(values.data());
   }
+  basic_index_tensor(hush::shape s, const std::vector<std::int32_t>& values)
+      : basic_index_tensor(s, std::span<const std::int32_t>(values)) {}
+  basic_index_tensor(const basic_index_tensor& o) : basic_index_tensor(o.shape_) {
+    if (numel()) Memory::copy(data(), o.data(), bytes());
+  }
+  basic_index_tensor(basic_index_tensor&&) noexcept = default;
+  basic_index_tensor& operator=(const basic_index_tensor& o) {
+    if (this != &o) {
+      resize(o.shape_);
+      if (numel()) Memory::copy(data(), o.data(), bytes());
+    }
+    return *this;
+  }
+  basic_index_tensor& operator=(basic_index_tensor&&) noexcept = default;
 
   const hush::shape& shape() const { return shape_; }
   std::int64_t numel() const { return shape_.numel(); }
+  bool empty() const { return numel() == 0; }
   std::int32_t* data() { return values_.data(); }
   const std::int32_t* data() const { return values_.data(); }
+  std::int32_t& operator[](std::int64_t i) requires on_host { return data()[i]; }
+  std::int32_t operator[](std::int64_t i) const requires on_host { return data()[i]; }
+  std::span<const std::int32_t> values() const requires on_host { return {data(), static_cast<std::size_t>(numel())}; }
   /// The values, copied to the host.
-  std::vector<std::int32_t> to_host() const { return values_.to_host(); }
+  std::vector<std::int32_t> to_host() const {
+    auto all = values_.to_host();
+    all.resize(static_cast<std::size_t>(numel()));
+    return all;
+  }
+
+  /// Gives the tensor a new shape; the values are unspecified until written (a batch's labels
+  /// are gathered into it). The buffer is reallocated only to grow.
+  void resize(hush::shape s) {
+    if (s.numel() > values_.size()) values_ = memory_array<Memory, std::int32_t>(s.numel());
+    shape_ = s;
+  }
+
+  /// The same values in another memory.
+  template <class Other>
+  basic_index_tensor<Other> in() const {
+    if constexpr (std::is_same_v<Other, Memory>) return *this;
+    else if constexpr (on_host) return basic_index_tensor<Other>(shape_, values());
+    else return basic_index_tensor<Other>(shape_, to_host());
+  }
 
  private:
+  std::size_t bytes() const { return static_cast<std::size_t>(numel()) * sizeof(std::int32_t); }
+  void copy_from_host(const std::int32_t* from) {
+    if (!numel()) return;
+    if constexpr (on_host) std::memcpy(data(), from, bytes());
+    else Memory::from_host(data(), from, bytes());
+  }
+
   hush::shape shape_{};
   memory_array<Memory, std::int32_t> values_{0};
 };
 
 using index_tensor = basic_index_tensor<host_memory>;
+
+template <class T>
+inline constexpr bool is_index_tensor = false;
+template <class Memory>
+inline constexpr bool is_index_tensor<basic_index_tensor<Memory>> = true;
+
+/// `t` where `backend` keeps its tensors: itself when it is there already, else a copy (as
+/// to(backend, tensor) does for floats).
+template <class Backend, class T>
+  requires is_index_tensor<std::remove_cvref_t<T>>
+decltype(auto) to(const Backend&, T&& t) {
+  using target = memory_of<Backend>;
+  if constexpr (!std::is_same_v<typename std::remove_cvref_t<T>::memory, target>) return t.template in<target>();
+  else if constexpr (std::is_lvalue_reference_v<T>) return static_cast<T&&>(t);
+  else return std::remove_cvref_t<T>(std::move(t));  // a temporary is moved, never dangles
+}
 
 class kept_indices {
  public:

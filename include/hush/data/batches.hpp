@@ -1,10 +1,12 @@
 #pragma once
-// Mini-batches: a seeded shuffle of the sample order, and gathering samples into a batch tensor.
+// Mini-batches: a seeded shuffle of the sample order, and gathering samples (images or labels)
+// into a batch.
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
 #include <vector>
 
+#include "hush/core/index_tensor.hpp"
 #include "hush/core/random.hpp"
 #include "hush/core/tensor.hpp"
 
@@ -26,7 +28,9 @@ inline std::vector<std::int64_t> shuffled_order(std::int64_t n, std::uint64_t se
 
 /// Copies samples begin..end-1 of `source` (leading dimension = sample), in order, into `batch`,
 /// resizing it to (end - begin, ...): the test set in batches, the first N samples of a set.
-inline void slice(const tensor& source, std::int64_t begin, std::int64_t end, tensor& batch) {
+/// Values: a tensor or an index tensor (images, labels) on the host.
+template <class Values>
+void slice(const Values& source, std::int64_t begin, std::int64_t end, Values& batch) {
   shape s = source.shape();
   const auto per = s.per_sample();
   s[0] = end - begin;
@@ -36,8 +40,9 @@ inline void slice(const tensor& source, std::int64_t begin, std::int64_t end, te
 
 /// Copies samples order[begin, end) of `source` (leading dimension = sample) into `batch`,
 /// resizing it to (end - begin, ...).
-inline void gather(const tensor& source, const std::vector<std::int64_t>& order, std::int64_t begin,
-                   std::int64_t end, tensor& batch) {
+template <class Values>
+void gather(const Values& source, const std::vector<std::int64_t>& order, std::int64_t begin, std::int64_t end,
+            Values& batch) {
   shape s = source.shape();
   const auto per = s.per_sample();
   s[0] = end - begin;

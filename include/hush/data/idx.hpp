@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hush/core/error.hpp"
+#include "hush/core/index_tensor.hpp"
 #include "hush/core/tensor.hpp"
 #include "hush/io/paths.hpp"
 
@@ -52,11 +53,15 @@ class gz_reader {
 };
 }  // namespace detail
 
-/// An idx file as a float tensor (values as stored, 0..255), with its extents as the shape.
-/// Images (N, 28, 28) are returned as (N, 1, 28, 28). The header is read first and the data
-/// after it only up to what the header declares, so memory is bounded by the declared size
-/// (checked for overflow) and by what the file really holds, never by a compressed bomb.
-inline tensor read_idx(const std::filesystem::path& path) {
+/// An idx file's bytes and its extents as a shape; images (N, 28, 28) become (N, 1, 28, 28).
+/// The header is read first and the data after it only up to what the header declares, so
+/// memory is bounded by the declared size (checked for overflow) and by what the file really
+/// holds, never by a compressed bomb.
+struct idx_contents {
+  shape extents;
+  std::vector<unsigned char> values;
+};
+inline idx_contents read_idx_bytes(const std::filesystem::path& path) {
   detail::gz_reader in(path);
   std::vector<unsigned char> bytes;
   if (in.read(bytes, 4) < 4 || bytes[0] != 0 || bytes[1] != 0 || bytes[2] != 0x08)
@@ -82,28 +87,40 @@ inline tensor read_idx(const std::filesystem::path& path) {
     throw io_error(path.string() + ": expected " + std::to_string(count) + " values after the header, found " + std::to_string(got));
   if (std::vector<unsigned char> more; in.read(more, 1) > 0)
     throw io_error(path.string() + ": more data than the header's " + std::to_string(count) + " values");
-  shape s = rank == 1 ? shape{dims[0]} : rank == 2 ? shape{dims[0], dims[1]} : shape{dims[0], 1, dims[1], dims[2]};
-  tensor t(s);
-  for (std::int64_t i = 0; i < count; ++i) t[i] = data[static_cast<std::size_t>(i)];
+  return {rank == 1 ? shape{dims[0]} : rank == 2 ? shape{dims[0], dims[1]} : shape{dims[0], 1, dims[1], dims[2]},
+          std::move(data)};
+}
+
+/// An idx file as a float tensor (values as stored, 0..255): images.
+inline tensor read_idx(const std::filesystem::path& path) {
+  const auto c = read_idx_bytes(path);
+  tensor t(c.extents);
+  std::copy(c.values.begin(), c.values.end(), t.data());
   return t;
+}
+/// An idx file as integers: class labels.
+inline index_tensor read_idx_indices(const std::filesystem::path& path) {
+  const auto c = read_idx_bytes(path);
+  return index_tensor(c.extents, std::vector<std::int32_t>(c.values.begin(), c.values.end()));
 }
 
 /// A labelled image set: images (N, C, H, W) scaled to [0, 1], labels (N) as class indices.
 struct labelled_images {
-  tensor images, labels;
+  tensor images;
+  index_tensor labels;
   std::int64_t size() const { return labels.numel(); }
 };
 
 /// Fashion-MNIST (Xiao et al. 2017) from the idx files of Debian's dataset-fashion-mnist.
 /// split is "train" (60,000 images) or "t10k" (10,000).
 inline labelled_images fashion_mnist(const std::filesystem::path& dir, const std::string& split) {
-  labelled_images set{read_idx(dir / (split + "-images-idx3-ubyte.gz")), read_idx(dir / (split + "-labels-idx1-ubyte.gz"))};
+  labelled_images set{read_idx(dir / (split + "-images-idx3-ubyte.gz")), read_idx_indices(dir / (split + "-labels-idx1-ubyte.gz"))};
   if (set.images.shape().rank != 4 || set.images.shape()[0] != set.labels.numel())
     throw io_error(dir.string() + ": " + split + " images " + set.images.shape().str() + " do not match labels " +
                    set.labels.shape().str());
   for (std::int64_t i = 0; i < set.labels.numel(); ++i)
     if (set.labels[i] > 9)
-      throw io_error(dir.string() + ": " + split + " label " + std::to_string(int(set.labels[i])) + " of image " +
+      throw io_error(dir.string() + ": " + split + " label " + std::to_string(set.labels[i]) + " of image " +
                      std::to_string(i) + " is not one of Fashion-MNIST's 10 classes");
   for (auto& v : set.images.values()) v /= 255.0f;
   return set;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "hush/core/error.hpp"
+#include "hush/core/index_tensor.hpp"
 #include "hush/core/random.hpp"
 #include "hush/core/tensor.hpp"
 #include "hush/io/opencv.hpp"
@@ -120,9 +121,9 @@ class image_folder {
   /// `epoch` with draws from `rng`; returns n, which is smaller than end - begin only when
   /// broken files were skipped.
   std::int64_t load(const std::vector<std::int64_t>& order, std::int64_t begin, std::int64_t end, tensor& images,
-                    tensor& labels, std::uint64_t epoch = 0, counter_rng rng = {}) {
+                    index_tensor& labels, std::uint64_t epoch = 0, counter_rng rng = {}) {
     std::vector<tensor> got;
-    std::vector<float> ys;
+    std::vector<std::int32_t> ys;
     for (auto i = begin; i < end; ++i) {
       const auto index = order.at(static_cast<std::size_t>(i));
       const auto& s = samples_.at(static_cast<std::size_t>(index));
@@ -135,7 +136,7 @@ class image_folder {
         continue;
       }
       got.push_back(transform(m, s.path, rng, epoch, static_cast<std::uint64_t>(index)));
-      ys.push_back(static_cast<float>(s.label));
+      ys.push_back(static_cast<std::int32_t>(s.label));
     }
     const auto n = static_cast<std::int64_t>(got.size());
     if (n == 0) {

@@ -1,7 +1,7 @@
 #pragma once
 // Cross-entropy from logits (N, K) against class indices (N), mean over the batch, optional label
 // smoothing: torch.nn.CrossEntropyLoss(label_smoothing=ε). The indices are an integer tensor
-// (core/index_tensor.hpp) or, as the trainers still hand them over, floats.
+// (core/index_tensor.hpp) in the model's memory.
 #include <cstdint>
 #include <string>
 
@@ -21,25 +21,9 @@ struct cross_entropy {
   constexpr cross_entropy() = default;
   constexpr explicit cross_entropy(options o) : opt(o) {}
 
-  /// The loss; keeps dL/dlogits for backward(). labels hold class indices as floats.
-  template <class Ctx>
-  float forward(Ctx& ctx, const tensor_of<Ctx>& logits, const tensor_of<Ctx>& labels) {
-    return forward_any(ctx, logits, labels);
-  }
-  /// The same with integer labels.
+  /// The loss; keeps dL/dlogits for backward().
   template <class Ctx>
   float forward(Ctx& ctx, const tensor_of<Ctx>& logits, const basic_index_tensor<typename Ctx::memory>& labels) {
-    return forward_any(ctx, logits, labels);
-  }
-  /// dL/dlogits of the last forward.
-  template <class Ctx>
-  const tensor_of<Ctx>& backward(const Ctx& ctx) const { return ctx[grad_]; }
-
-  options opt{};
-
- private:
-  template <class Ctx, class Labels>
-  float forward_any(Ctx& ctx, const tensor_of<Ctx>& logits, const Labels& labels) {
     const auto& s = logits.shape();
     if (s.rank != 2 || labels.numel() != s[0])
       throw shape_error("cross_entropy: expected logits (N, K) and N labels, got logits " + s.str() + " and labels " +
@@ -49,6 +33,13 @@ struct cross_entropy {
                                                opt.label_smoothing, 1.0f / float(s[0]), ctx[grad_].data());
     return static_cast<float>(total / double(s[0]));
   }
+  /// dL/dlogits of the last forward.
+  template <class Ctx>
+  const tensor_of<Ctx>& backward(const Ctx& ctx) const { return ctx[grad_]; }
+
+  options opt{};
+
+ private:
   kept grad_;
 };
 

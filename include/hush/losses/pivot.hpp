@@ -15,6 +15,7 @@
 
 #include "hush/core/context.hpp"
 #include "hush/core/error.hpp"
+#include "hush/core/index_tensor.hpp"
 #include "hush/core/tensor.hpp"
 
 namespace hush {
@@ -29,9 +30,9 @@ struct pivot_loss {
 
   constexpr explicit pivot_loss(options o) : opt(o) {}
 
-  /// The loss; keeps dL/dlogits for backward(). labels (m) hold class indices as floats.
+  /// The loss; keeps dL/dlogits for backward(). labels (m): class indices.
   template <class Ctx>
-  float forward(Ctx& ctx, const tensor_of<Ctx>& logits, const tensor_of<Ctx>& labels) {
+  float forward(Ctx& ctx, const tensor_of<Ctx>& logits, const basic_index_tensor<typename Ctx::memory>& labels) {
     const auto& s = logits.shape();
     if (s.rank != 2 || labels.numel() != s[0])
       throw shape_error("pivot_loss: expected logits (m, K) and m labels, got logits " + s.str() + " and labels " +

@@ -1,6 +1,5 @@
 #pragma once
 // Top-1 accuracy: how many rows of logits (N, K) have their arg-max at the label.
-#include <concepts>
 #include <cstdint>
 #include <string>
 
@@ -12,11 +11,10 @@
 
 namespace hush::metrics {
 
-/// On `backend`, where the logits and labels live (a kernel: they may be on the device); labels
-/// as floats or as an integer tensor.
-template <class Backend, class Labels>
-  requires std::same_as<Labels, basic_tensor<memory_of<Backend>>> || std::same_as<Labels, basic_index_tensor<memory_of<Backend>>>
-std::int64_t correct(Backend backend, const basic_tensor<memory_of<Backend>>& logits, const Labels& labels) {
+/// On `backend`, where the logits and labels live (a kernel: they may be on the device).
+template <class Backend>
+std::int64_t correct(Backend backend, const basic_tensor<memory_of<Backend>>& logits,
+                     const basic_index_tensor<memory_of<Backend>>& labels) {
   const auto n = logits.shape()[0], k = logits.shape()[1];
   if (logits.shape().rank != 2 || labels.numel() != n)
     throw shape_error("accuracy: expected logits (N, K) and N labels, got logits " + logits.shape().str() +
@@ -24,7 +22,7 @@ std::int64_t correct(Backend backend, const basic_tensor<memory_of<Backend>>& lo
   return count_correct(backend, n, k, logits.data(), labels.data());
 }
 /// Host tensors.
-inline std::int64_t correct(const tensor& logits, const tensor& labels) {
+inline std::int64_t correct(const tensor& logits, const index_tensor& labels) {
   return correct(backend::reference{}, logits, labels);
 }
 

@@ -23,6 +23,7 @@
 
 #include "hush/backend/unary_ops.hpp"
 #include "hush/core/error.hpp"
+#include "hush/core/index_tensor.hpp"
 #include "hush/graph/model.hpp"
 #include "hush/losses/cross_entropy.hpp"
 #include "hush/losses/pointwise.hpp"
@@ -99,7 +100,7 @@ struct gan_batch {
   const T& input;
   const T& real;
   const T* condition = nullptr;
-  const T* labels = nullptr;  // (N) class indices as floats, for a classifier in D
+  const basic_index_tensor<typename T::memory>* labels = nullptr;  // (N) class indices, for a classifier in D
 };
 
 namespace detail {
@@ -312,7 +313,7 @@ class adversarial_training {
   adversarial_loss critic_;
   weighted_terms<Content, adversarial_loss> generator_loss_;
   cross_entropy classes_;
-  const tensor_type* labels_ = nullptr;
+  const basic_index_tensor<typename tensor_type::memory>* labels_ = nullptr;
   kept target_, dfake_, dfake_image_, joined_real_, joined_fake_, logit_, class_logits_, class_grad_, dscore_;
 };
 

@@ -184,11 +184,11 @@ struct history {
 };
 
 namespace detail {
-/// Throws hush::error unless every label of `set` is a whole number in [0, classes).
+/// Throws hush::error unless every label of `set` is in [0, classes).
 inline void check_labels(const data::labelled_images& set, const std::string& what, std::int64_t classes) {
   for (std::int64_t i = 0; i < set.labels.numel(); ++i) {
-    const float v = set.labels[i];
-    if (!(v >= 0 && v < float(classes) && v == std::floor(v)))
+    const auto v = set.labels[i];
+    if (v < 0 || v >= classes)
       throw error("fit: " + what + " label " + std::to_string(v) + " of image " + std::to_string(i) + " is not a class of a " +
                   std::to_string(classes) + "-class network");
   }
@@ -206,7 +206,7 @@ inline int epoch_of(const std::string& text, const std::string& where) {
 
 template <class Net, class Backend>
 double test_accuracy(model<Net, Backend>& m, const data::labelled_images& set, std::int64_t limit, std::int64_t batch,
-                     tensor& x, tensor& y) {
+                     tensor& x, index_tensor& y) {
   const auto n = limit > 0 ? std::min(limit, set.size()) : set.size();
   std::int64_t hits = 0;
   for (std::int64_t b = 0; b < n; b += batch) {
@@ -280,7 +280,8 @@ history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images&
     h.plot(o.out / "curves.png", o.title);
   }
 
-  tensor clean, labels, x, y;
+  tensor clean, x;
+  index_tensor labels, y;
   const int last_epoch = o.stop_after > 0 ? std::min(o.stop_after, o.epochs) : o.epochs;
   for (int epoch = first_epoch; epoch <= last_epoch; ++epoch) {
     const auto order = data::shuffled_order(train.size(), o.seed, static_cast<std::uint64_t>(epoch));

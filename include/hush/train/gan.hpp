@@ -147,8 +147,8 @@ struct gan_data {
   /// to the images (adversarial.hpp's gan_batch). Empty: not conditional.
   std::function<void(std::uint64_t k, tensor& condition)> condition;
   /// With a classifier in the discriminator (adversarial_options::classes): fills batch k's
-  /// labels (N), class indices as floats.
-  std::function<void(std::uint64_t k, tensor& labels)> labels;
+  /// labels (N), class indices.
+  std::function<void(std::uint64_t k, index_tensor& labels)> labels;
   /// Drawn after each epoch (input, G's output, real): a few images, (N, C, H, W) in [0, 1].
   tensor grid_input, grid_real;
   /// Validation (PSNR, SSIM) of the generator as it is (its mode is set back to train after).
@@ -232,8 +232,10 @@ gan_history fit_gan(model<G, Backend>& g, model<D, Backend>& d, const gan_data<G
 
   using T = typename context<Backend>::tensor;
   const auto slots = std::size_t(o.critic_steps);
-  std::vector<T> inputs(slots), reals(slots), conditions(slots), labels(slots);
-  tensor condition, label;
+  std::vector<T> inputs(slots), reals(slots), conditions(slots);
+  std::vector<basic_index_tensor<typename T::memory>> labels(slots);
+  tensor condition;
+  index_tensor label;
   if (o.classes > 0 && !data.labels) throw error("fit_gan: a discriminator with a classifier needs the data's labels");
   std::uint64_t step_key = 0;
   const auto batch = [&](int i) -> gan_batch<T> {

@@ -31,6 +31,7 @@
 
 #include "hush/core/context.hpp"
 #include "hush/core/error.hpp"
+#include "hush/core/index_tensor.hpp"
 #include "hush/core/tensor.hpp"
 #include "hush/losses/cross_entropy.hpp"
 #include "hush/losses/pivot.hpp"
@@ -39,15 +40,15 @@
 namespace hush::train {
 
 struct batch {
-  const tensor& x;  // (m, C, H, W)
-  const tensor& y;  // (m) class indices
+  const tensor& x;        // (m, C, H, W)
+  const index_tensor& y;  // (m) class indices
 };
 
 namespace detail {
 /// The common part of a regime that scores with plain cross-entropy.
 struct scored_by_cross_entropy {
   template <class Ctx>
-  float loss(Ctx& ctx, const tensor_of<Ctx>& logits, const tensor_of<Ctx>& y) {
+  float loss(Ctx& ctx, const tensor_of<Ctx>& logits, const basic_index_tensor<typename Ctx::memory>& y) {
     return ce.forward(ctx, logits, y);
   }
   template <class Ctx>
@@ -60,7 +61,7 @@ struct clean_only : detail::scored_by_cross_entropy {
   static constexpr const char* name = "clean only";
   std::int64_t clean_per_step(std::int64_t m) const { return m; }
   template <class B>
-  batch compose(B, const tensor& clean, const tensor& labels, std::span<const std::int64_t>, std::uint64_t) {
+  batch compose(B, const tensor& clean, const index_tensor& labels, std::span<const std::int64_t>, std::uint64_t) {
     return {clean, labels};
   }
   std::string describe() const { return "clean only"; }
@@ -73,7 +74,7 @@ struct noisy_only : detail::scored_by_cross_entropy {
 
   std::int64_t clean_per_step(std::int64_t m) const { return m; }
   template <class B>
-  batch compose(B b, const tensor& clean, const tensor& labels, std::span<const std::int64_t> indices,
+  batch compose(B b, const tensor& clean, const index_tensor& labels, std::span<const std::int64_t> indices,
                 std::uint64_t epoch) {
     x_.resize(clean.shape());
     noise::apply_to_images(b, noise, rng, clean, indices, clean.shape()[0], x_, epoch + 1);
@@ -104,7 +105,7 @@ struct paired_batch {
     return m - k(m);
   }
   template <class B>
-  batch compose(B b, const tensor& clean, const tensor& labels, std::span<const std::int64_t> indices,
+  batch compose(B b, const tensor& clean, const index_tensor& labels, std::span<const std::int64_t> indices,
                 std::uint64_t epoch) {
     const auto& s = clean.shape();
     const auto n_clean = s[0], kk = perturbed > 0 ? perturbed : n_clean;  // m = n_clean + k
@@ -123,7 +124,8 @@ struct paired_batch {
   std::int64_t perturbed;
 
  private:
-  tensor x_, y_;
+  tensor x_;
+  index_tensor y_;
 };
 
 template <class Noise>
@@ -146,7 +148,7 @@ struct pivot : paired_batch<Noise> {
   pivot(Noise n, counter_rng r, options o) : paired_batch<Noise>(std::move(n), r, o.perturbed), opt(o) {}
 
   template <class Ctx>
-  float loss(Ctx& ctx, const tensor_of<Ctx>& logits, const tensor_of<Ctx>& y) {
+  float loss(Ctx& ctx, const tensor_of<Ctx>& logits, const basic_index_tensor<typename Ctx::memory>& y) {
     const auto k = this->k(logits.shape()[0]);
     loss_.opt.perturbed = k;
     const float l = loss_.forward(ctx, logits, y);

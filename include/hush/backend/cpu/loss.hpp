@@ -6,14 +6,13 @@
 
 namespace hush::backend {
 
-template <class Label>
-double softmax_cross_entropy(cpu, std::int64_t n, std::int64_t k, const float* logits, const Label* labels,
-                             float smoothing, float grad_scale, float* dlogits) {
+inline double softmax_cross_entropy(cpu, std::int64_t n, std::int64_t k, const float* logits,
+                                    const std::int32_t* labels, float smoothing, float grad_scale, float* dlogits) {
   double total = 0;
 #pragma omp parallel for reduction(+ : total) if (n * k > 16384)
   for (std::int64_t i = 0; i < n; ++i)
-    total += softmax_cross_entropy(reference{}, 1, k, logits + i * k, labels + i, smoothing, grad_scale,
-                                   dlogits + i * k);
+    total +=
+        softmax_cross_entropy(reference{}, 1, k, logits + i * k, labels + i, smoothing, grad_scale, dlogits + i * k);
   return total;
 }
 

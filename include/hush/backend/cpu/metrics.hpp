@@ -7,8 +7,8 @@
 namespace hush::backend {
 
 /// A batch of logits: the reference's loop serves.
-template <class Label>
-std::int64_t count_correct(cpu, std::int64_t n, std::int64_t k, const float* logits, const Label* labels) {
+inline std::int64_t count_correct(cpu, std::int64_t n, std::int64_t k, const float* logits,
+                                  const std::int32_t* labels) {
   return count_correct(reference{}, n, k, logits, labels);
 }
 

@@ -10,9 +10,8 @@ namespace hush::backend {
 /// Softmax cross-entropy over rows of `logits` (N×K) against class indices `labels` (int32, or
 /// float: exact below 2^24), with label smoothing ε: target = (1-ε)·onehot + ε/K.
 /// Writes d(loss)/d(logits) · grad_scale into dlogits and returns the summed loss.
-template <class Label>
-double softmax_cross_entropy(reference, std::int64_t n, std::int64_t k, const float* logits, const Label* labels,
-                             float smoothing, float grad_scale, float* dlogits) {
+inline double softmax_cross_entropy(reference, std::int64_t n, std::int64_t k, const float* logits,
+                                    const std::int32_t* labels, float smoothing, float grad_scale, float* dlogits) {
   double total = 0;
   for (std::int64_t i = 0; i < n; ++i) {
     const float* z = logits + i * k;
@@ -21,7 +20,7 @@ double softmax_cross_entropy(reference, std::int64_t n, std::int64_t k, const fl
     double sum = 0;
     for (std::int64_t j = 0; j < k; ++j) sum += std::exp(z[j] - m);
     const double log_sum = m + std::log(sum);
-    const auto label = static_cast<std::int64_t>(labels[i]);
+    const auto label = std::int64_t{labels[i]};
     for (std::int64_t j = 0; j < k; ++j) {
       const double target = (j == label ? 1.0 - smoothing : 0.0) + smoothing / double(k);
       total -= target * (z[j] - log_sum);

@@ -7,10 +7,10 @@
 namespace hush::backend {
 
 /// Rows of logits (n × k) whose arg-max is their label (labels: class indices as floats).
-template <class Label>
-std::int64_t count_correct(reference, std::int64_t n, std::int64_t k, const float* logits, const Label* labels) {
+inline std::int64_t count_correct(reference, std::int64_t n, std::int64_t k, const float* logits,
+                                  const std::int32_t* labels) {
   std::int64_t hits = 0;
-  for (std::int64_t i = 0; i < n; ++i) hits += ops::arg_max_is(logits + i * k, k, static_cast<std::int64_t>(labels[i]));
+  for (std::int64_t i = 0; i < n; ++i) hits += ops::arg_max_is(logits + i * k, k, std::int64_t{labels[i]});
   return hits;
 }
 

@@ -12,9 +12,8 @@
 namespace hush::backend {
 
 /// One row per index: log-sum-exp, loss and gradient; the batch loss is a Thrust reduction.
-template <class Label>
-double softmax_cross_entropy(thrust, std::int64_t n, std::int64_t k, const float* logits, const Label* labels,
-                             float smoothing, float grad_scale, float* dlogits) {
+inline double softmax_cross_entropy(thrust, std::int64_t n, std::int64_t k, const float* logits,
+                                    const std::int32_t* labels, float smoothing, float grad_scale, float* dlogits) {
   auto row_loss = [=] HUSH_HD(std::int64_t i) -> double {
     const float* z = logits + i * k;
     float m = z[0];
@@ -22,7 +21,7 @@ double softmax_cross_entropy(thrust, std::int64_t n, std::int64_t k, const float
     double sum = 0;
     for (std::int64_t j = 0; j < k; ++j) sum += exp(double(z[j]) - m);
     const double log_sum = m + log(sum);
-    const auto label = static_cast<std::int64_t>(labels[i]);
+    const auto label = std::int64_t{labels[i]};
     double loss = 0;
     for (std::int64_t j = 0; j < k; ++j) {
       const double target = (j == label ? 1.0 - smoothing : 0.0) + smoothing / double(k);
