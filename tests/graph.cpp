@@ -1,8 +1,11 @@
 // Composition laws, error paths, printing and compile-time parameter counts.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <sstream>
 
+#include "hush/backend/thrust.hpp"
 #include "hush/hush.hpp"
 #include "hush/models/fashion_cnn.hpp"
 #include "hush/testing/gradcheck.hpp"
@@ -214,4 +217,136 @@ TEST_CASE("parallel and concat_skip join along the channels") {
   hush::parallel<hush::identity, hush::max_pool2d> bad(hush::identity{}, hush::max_pool2d({.kernel = 2}));
   CHECK_THROWS_WITH(bad.output_shape({1, 2, 8, 8}),
                     "parallel: branch 1 gives (1, 2, 4, 4), which cannot join (1, 2, 8, 8) along the channels");
+}
+
+namespace {
+// A small trained-looking front end (convolution, batch norm, ReLU, convolution) and a classifier.
+using front_net = hush::seq<hush::conv2d, hush::batch_norm2d, hush::relu, hush::conv2d>;
+using head_net = hush::seq<hush::conv2d, hush::relu, hush::global_avg_pool, hush::flatten, hush::linear>;
+front_net front() {
+  return front_net(hush::conv2d({.in = 1, .out = 4, .kernel = 3, .padding = 1}), hush::batch_norm2d({.channels = 4}),
+                   hush::relu{}, hush::conv2d({.in = 4, .out = 1, .kernel = 3, .padding = 1}));
+}
+head_net head() {
+  return head_net(hush::conv2d({.in = 1, .out = 6, .kernel = 3, .padding = 1}), hush::relu{}, hush::global_avg_pool{},
+                  hush::flatten{}, hush::linear({.in = 6, .out = 3}));
+}
+using frozen_pair = hush::seq<hush::named<"front_end", hush::frozen<front_net>>, hush::named<"classifier", head_net>>;
+using trained_pair = hush::seq<hush::named<"front_end", front_net>, hush::named<"classifier", head_net>>;
+
+double max_difference(const hush::tensor& a, const hush::tensor& b) {
+  REQUIRE(a.shape() == b.shape());
+  double worst = 0;
+  for (std::int64_t i = 0; i < a.numel(); ++i) worst = std::max(worst, std::abs(double(a[i]) - double(b[i])));
+  return worst;
+}
+double max_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  REQUIRE(a.size() == b.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(double(a[i]) - double(b[i])));
+  return worst;
+}
+
+/// Every parameter's value (or every buffer's), in visiting order, on the host.
+template <class M>
+std::vector<float> weights_of(M& m, bool buffers) {
+  std::vector<float> all;
+  const auto add = [&](std::string_view, const hush::kept& k) {
+    const auto h = hush::to_host(m.ctx[k]);
+    all.insert(all.end(), h.values().begin(), h.values().end());
+  };
+  if (buffers) hush::for_each_buffer(m.net, [&](std::string_view n, hush::kept& k) { add(n, k); });
+  else hush::for_each_parameter(m.net, [&](std::string_view n, hush::parameter& p) { add(n, p.value); });
+  return all;
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE("frozen<Net>: runs in eval mode, is never optimized, keeps no gradients, passes a zero gradient back",
+                   Backend, hush::backend::reference, hush::backend::cpu, hush::backend::thrust) {
+  using hush::shape;
+  const shape in{4, 1, 8, 8};
+  hush::model<frozen_pair, Backend> m({.seed = 3}, frozen_pair(hush::frozen<front_net>(front()), head()));
+  m.setup(in);
+  // Only the classifier's parameters are trainable; the front end's are buffers under their names.
+  CHECK(m.net.parameter_count() == head().parameter_count());
+  std::vector<std::string> params, buffers;
+  hush::for_each_parameter(m.net, [&](std::string_view n, hush::parameter&) { params.emplace_back(n); });
+  hush::for_each_buffer(m.net, [&](std::string_view n, hush::kept&) { buffers.emplace_back(n); });
+  CHECK(params.front() == "classifier.0.weight");
+  CHECK(std::find(buffers.begin(), buffers.end(), "front_end.0.weight") != buffers.end());
+  CHECK(std::find(buffers.begin(), buffers.end(), "front_end.1.running_mean") != buffers.end());
+  // No gradient buffers in the front end: its parameters have none, and the whole model keeps the
+  // classifier's input gradients plus the frozen net's one zero tensor.
+  hush::for_each_parameter(m.net.template get<0>().net, [&](std::string_view n, hush::parameter& p) {
+    CHECK_MESSAGE(m.ctx[p.grad].numel() == 0, n);
+  });
+  hush::model<head_net, Backend> alone({.seed = 3}, head());
+  alone.setup(in);
+  CHECK(m.buffers().input_gradient == alone.buffers().input_gradient + in.numel() * std::int64_t(sizeof(float)));
+
+  // Its output is front_net's in eval mode, with the same weights, while the model trains.
+  hush::model<front_net, Backend> reference({.seed = 3}, front());
+  reference.setup(in);
+  hush::save_weights(reference.net, "frozen_front.safetensors");
+  hush::load_weights(m.net.template get<0>(), "frozen_front.safetensors");  // a denoiser's own file
+  std::filesystem::remove("frozen_front.safetensors");
+  const auto x = hush::to(m.ctx.backend, random_tensor(in, 4));
+  reference.eval();
+  const auto expected = hush::to_host(reference.forward(x));
+  m.train();
+  const auto front_out = hush::to_host(m.net.template get<0>().forward(m.ctx, x));
+  CHECK(m.ctx.mode == hush::mode::train);  // the model's mode is back
+  CHECK(max_difference(front_out, expected) < 1e-6);
+
+  // Training moves the classifier only: the front end's weights and statistics stay as loaded,
+  // the gradient it passes back is zero, and the classifier's gradients are those of the
+  // classifier alone on the front end's output.
+  hush::for_each_parameter(alone.net, [&, i = 0](std::string_view, hush::parameter& p) mutable {
+    int j = 0;
+    hush::for_each_parameter(m.net, [&](std::string_view, hush::parameter& q) {
+      if (j++ == i) alone.ctx[p.value] = hush::to(alone.ctx.backend, hush::to_host(m.ctx[q.value]));
+    });
+    ++i;
+  });
+  const auto labels = hush::to(m.ctx.backend, hush::index_tensor({4}, {0, 1, 2, 0}));
+  hush::cross_entropy loss, loss_alone;
+  m.zero_grad(), alone.zero_grad();
+  loss.forward(m.ctx, m.forward(x), labels);
+  const auto dx = hush::to_host(m.backward(loss.backward(m.ctx)));
+  CHECK(std::all_of(dx.values().begin(), dx.values().end(), [](float v) { return v == 0.0f; }));
+  alone.train();
+  loss_alone.forward(alone.ctx, alone.forward(hush::to(alone.ctx.backend, front_out)), labels);
+  alone.backward(loss_alone.backward(alone.ctx));
+  std::vector<float> grads, grads_alone;
+  for (auto* g : {&grads, &grads_alone}) {
+    const auto collect = [&](auto& model) {
+      hush::for_each_parameter(model.net, [&](std::string_view, hush::parameter& p) {
+        const auto h = hush::to_host(model.ctx[p.grad]);
+        g->insert(g->end(), h.values().begin(), h.values().end());
+      });
+    };
+    if (g == &grads) collect(m);
+    else collect(alone);
+  }
+  CHECK(max_difference(grads, grads_alone) < 1e-5);
+  const auto frozen_before = weights_of(m, true), head_before = weights_of(m, false);
+  hush::sgd opt(m.net, {.lr = 0.1f, .momentum = 0.9f});
+  for (int step = 0; step < 3; ++step) {
+    m.zero_grad();
+    loss.forward(m.ctx, m.forward(x), labels);
+    m.backward(loss.backward(m.ctx));
+    opt.step(m.ctx.backend);
+  }
+  CHECK(weights_of(m, true) == frozen_before);
+  CHECK(weights_of(m, false) != head_before);
+
+  // One weight file for both networks, under both names: the frozen and the trainable
+  // composition read each other's, and give the same output in eval mode.
+  hush::save_weights(m.net, "frozen_pair.safetensors");
+  hush::model<trained_pair, Backend> end_to_end({.seed = 8}, trained_pair(front(), head()));
+  end_to_end.setup(in);
+  hush::load_weights(end_to_end.net, "frozen_pair.safetensors");
+  std::filesystem::remove("frozen_pair.safetensors");
+  m.eval(), end_to_end.eval();
+  CHECK(max_difference(hush::to_host(end_to_end.forward(x)), hush::to_host(m.forward(x))) < 1e-6);
 }

@@ -162,7 +162,9 @@ TEST_CASE("mae_reconstruction: one pass at ratio 0; at ratio r each patch is the
     back.setup(ctx2, same.output_shape(in));
     const auto& want = back.forward(ctx2, same.forward(ctx2, x));
     CHECK(std::equal(y.values().begin(), y.values().end(), want.values().begin()));
-    CHECK_THROWS_WITH(rec.backward(ctx, x, y), doctest::Contains("no backward"));
+    // One differentiable pass: it can be fine-tuned in front of a classifier.
+    const auto r = hush::testing::gradcheck(hush::models::mae_reconstruction<tiny_mae>(tiny_mae{o}), in, {.eps = 1e-3});
+    CHECK_MESSAGE(r.ok(), r.report());
   }
   SUBCASE("ratio 0.75: four passes over disjoint windows, each patch masked in three") {
     auto o = tiny;
@@ -196,6 +198,7 @@ TEST_CASE("mae_reconstruction: one pass at ratio 0; at ratio r each patch is the
     double worst = 0;
     for (std::int64_t i = 0; i < y.numel(); ++i) worst = std::max(worst, double(std::abs(y[i] - want[i])));
     CHECK(worst < 1e-6);
+    CHECK_THROWS_WITH(rec.backward(ctx, x, y), doctest::Contains("backward only with every patch visible"));
     // The same on the thrust backend.
     hush::models::mae_reconstruction<tiny_mae> on_thrust(tiny_mae{o});
     hush::context<hush::backend::thrust> ctx3(3);

@@ -14,6 +14,7 @@
 #include "hush/backend/devices.hpp"
 #include "hush/backend/reference.hpp"
 
+#include "hush/graph/frozen.hpp"
 #include "hush/graph/model.hpp"
 #include "hush/graph/named.hpp"
 #include "hush/graph/parallel.hpp"

@@ -50,6 +50,10 @@ class context {
   /// this changed since. So weights changed while in inference mode need another infer().
   std::uint64_t inference_version = 0;
 
+  /// Off while a network that never runs backward sets up (graph/frozen.hpp): keep() then
+  /// releases input-gradient buffers and parameters get no gradient.
+  bool keep_gradients = true;
+
   bool training() const { return mode == mode::train; }
 
   /// A fresh random stream for a layer. Called in setup, in the network's fixed traversal order,
@@ -64,6 +68,7 @@ class context {
   /// takes over, without changing the layers.
   tensor& keep(kept& k, shape s, buffer_role role) {
     auto& t = k.in<memory>();
+    if (role == buffer_role::input_gradient && !keep_gradients) return t = tensor{};  // no backward to come
     t.resize(s);
     const std::int64_t bytes = s.numel() * std::int64_t(sizeof(float));
     (role == buffer_role::output ? buffers.output : role == buffer_role::input_gradient ? buffers.input_gradient : buffers.saved) += bytes;

@@ -9,13 +9,14 @@ struct parameter {
   kept value;
   kept grad;
 
-  /// Allocates value and (zeroed) gradient in Ctx's memory; returns true the first time, when
-  /// the caller must initialise the value.
+  /// Allocates value and (zeroed) gradient in Ctx's memory (no gradient while the context keeps
+  /// none: a frozen network's); returns true the first time, when the caller must initialise
+  /// the value.
   template <class Ctx>
   bool allocate(Ctx& ctx, hush::shape s) {
     if (ctx[value].shape() == s) return false;
     ctx[value].resize(s);
-    ctx[grad] = typename Ctx::tensor(s);
+    ctx[grad] = ctx.keep_gradients ? typename Ctx::tensor(s) : typename Ctx::tensor{};
     return true;
   }
 };

@@ -21,6 +21,10 @@ namespace hush {
 namespace detail {
 template <class L>
 void append_structure(std::string& out, const L& layer) {
+  if constexpr (requires { layer.stored_as(); }) {  // a wrapper stored as what it wraps (frozen<Net>)
+    append_structure(out, layer.stored_as());
+    return;
+  }
   out += L::kind;
   if constexpr (requires { layer.describe(); }) {  // piecewise: GCC 12 misreports "(" + std::string (PR 105329)
     out += '(';

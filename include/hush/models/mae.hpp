@@ -296,6 +296,7 @@ struct masked_autoencoder {
 ///   mask ratio r > 0: ⌈T/k⌉ passes (k visible tokens) over disjoint windows of one random order
 ///     (mask_shift), so every patch is predicted from the others in several passes; each patch
 ///     is the mean of its predictions while masked. Inference only: backward throws.
+/// At ratio 0 it has a backward (fine-tuning it end to end in front of a classifier).
 /// size_multiple is the configuration's image side: hush::denoise::apply runs it on photos of
 /// any size in tiles of exactly that side (apply_options::tile = the image side).
 template <class Mae>
@@ -325,7 +326,10 @@ struct mae_reconstruction {
   }
   template <class Ctx>
   const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
-    if (mae.opt.mask_ratio == 0.0f) return images_.forward(ctx, within("", [&]() -> const tensor_of<Ctx>& { return mae.forward(ctx, x); }));
+    if (mae.opt.mask_ratio == 0.0f) {
+      pred_ = &within("", [&]() -> const tensor_of<Ctx>& { return mae.forward(ctx, x); });
+      return images_.forward(ctx, ctx[pred_]);
+    }
     const auto t = mae.opt.tokens(), k = mae.opt.visible(), passes = (t + k - 1) / k;
     const auto p = ctx[sum_].shape()[2];
     float *sum = ctx[sum_].data(), *count = ctx[count_].data();
@@ -346,9 +350,15 @@ struct mae_reconstruction {
     for_each_index(ctx.backend, ctx[sum_].numel(), [=] HUSH_HD(std::int64_t i) { sum[i] /= count[i / p]; });
     return images_.forward(ctx, ctx[sum_]);
   }
+  /// With every patch visible (mask ratio 0) it is one differentiable pass, so it can be
+  /// fine-tuned behind or in front of other networks; the averaged masked passes are not.
   template <class Ctx>
-  const tensor_of<Ctx>& backward(Ctx&, const tensor_of<Ctx>&, const tensor_of<Ctx>&) {
-    throw error("mae_reconstruction: no backward (it averages several masked passes); run the MAE itself to train it");
+  const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>& x, const tensor_of<Ctx>& dy) {
+    if (mae.opt.mask_ratio != 0.0f)
+      throw error("mae_reconstruction: backward only with every patch visible (mask ratio 0); at ratio " +
+                  std::to_string(mae.opt.mask_ratio) + " it averages several masked passes");
+    const auto& patches = ctx[pred_];
+    return within("", [&]() -> const tensor_of<Ctx>& { return mae.backward(ctx, x, images_.backward(ctx, patches, dy)); });
   }
   template <class V>
   void visit(V&& v) {
@@ -360,6 +370,7 @@ struct mae_reconstruction {
  private:
   unpatchify images_{{.patch = 1, .channels = 1}};
   kept sum_, count_;
+  tensor_ptr pred_;  // the MAE's patches in the last one-pass forward
 };
 
 /// The small configuration this machine trains: 32×32 images in 4×4 patches (64 tokens),
