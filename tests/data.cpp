@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <thread>
 
 #include "hush/data/image_folder.hpp"
+#include "hush/data/prefetch.hpp"
 
 namespace fs = std::filesystem;
 
@@ -103,4 +105,42 @@ TEST_CASE("image_folder: random crops and flips are the same for a seed and epoc
   CHECK(right > 0);
   CHECK(left > 0);
   fs::remove_all(dir);
+}
+
+TEST_CASE("prefetcher: items in order whatever the thread count, a failure reaches the caller at its item") {
+  const auto run = [](int threads, int depth) {
+    std::vector<std::int64_t> got;
+    hush::data::prefetcher<std::vector<std::int64_t>> items(50, threads, depth, [](std::int64_t k, std::vector<std::int64_t>& slot) {
+      slot.assign(std::size_t(k % 7 + 1), k * k);  // a slot refilled with another size each time
+    });
+    for (int k = 0; k < 50; ++k) {
+      const auto& slot = items.next();
+      got.push_back(slot.front() + std::int64_t(slot.size()));
+    }
+    CHECK_THROWS_WITH(items.next(), "prefetcher: all 50 items were taken");
+    return got;
+  };
+  const auto reference = run(0, 1);
+  CHECK(reference[7] == 49 + 1);
+  CHECK(run(1, 2) == reference);
+  CHECK(run(3, 4) == reference);
+  for (int threads : {0, 2}) {
+    hush::data::prefetcher<int> failing(10, threads, 3, [](std::int64_t k, int& slot) {
+      if (k == 6) throw hush::io_error("broken.png: cannot decode");
+      slot = int(k);
+    });
+    for (int k = 0; k < 6; ++k) CHECK(failing.next() == k);  // everything before the failure arrives
+    CHECK_THROWS_WITH_AS(failing.next(), "broken.png: cannot decode", hush::io_error);
+  }
+  CHECK_THROWS_WITH(hush::data::prefetcher<int>(1, 2, 1, [](std::int64_t, int&) {}),
+                    "prefetcher: background threads need a depth of at least 2");
+}
+
+TEST_CASE("prefetcher: a consumer slower than the makers waits for nothing") {
+  hush::data::prefetcher<int> items(6, 1, 3, [](std::int64_t k, int& slot) { slot = int(k); });
+  for (int k = 0; k < 6; ++k) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the step
+    CHECK(items.next() == k);
+  }
+  CHECK(items.waited_seconds() < 0.05);  // each item had a 20 ms step to be made in (for a copy of an int)
 }

@@ -315,7 +315,8 @@ TEST_CASE_TEMPLATE("frozen<Net>: runs in eval mode, is never optimized, keeps no
   const auto dx = hush::to_host(m.backward(loss.backward(m.ctx)));
   CHECK(std::all_of(dx.values().begin(), dx.values().end(), [](float v) { return v == 0.0f; }));
   alone.train();
-  loss_alone.forward(alone.ctx, alone.forward(hush::to(alone.ctx.backend, front_out)), labels);
+  const auto front_on_device = hush::to(alone.ctx.backend, front_out);  // alive until the backward
+  loss_alone.forward(alone.ctx, alone.forward(front_on_device), labels);
   alone.backward(loss_alone.backward(alone.ctx));
   std::vector<float> grads, grads_alone;
   for (auto* g : {&grads, &grads_alone}) {

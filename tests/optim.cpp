@@ -30,6 +30,9 @@ TEST_CASE("schedules follow torch.optim.lr_scheduler") {
   check_schedule(hush::step_schedule{0.1f, 30, 0.1f},
                  {{0, 0.1}, {1, 0.1}, {29, 0.1}, {30, 0.010000000000000002}, {31, 0.010000000000000002},
                   {50, 0.010000000000000002}, {99, 0.00010000000000000003}});
+  check_schedule(hush::multi_step_schedule{0.1f, {30, 50}, 0.1f},
+                 {{0, 0.1}, {1, 0.1}, {29, 0.1}, {30, 0.010000000000000002}, {31, 0.010000000000000002},
+                  {50, 0.0010000000000000002}, {99, 0.0010000000000000002}});
 }
 
 namespace {
@@ -56,7 +59,7 @@ void check_weights(const std::vector<float>& got, std::vector<double> torch_valu
 }
 }  // namespace
 
-TEST_CASE_TEMPLATE("sgd and adam match torch.optim after three steps", Backend, hush::backend::reference,
+TEST_CASE_TEMPLATE("sgd, adam and adamw match torch.optim after three steps", Backend, hush::backend::reference,
                    hush::backend::cpu, hush::backend::thrust) {
   // Values printed by tests/reference/optimizers.py.
   check_weights(three_steps<hush::sgd, Backend>({.lr = 0.1f, .momentum = 0.9f, .weight_decay = 0.01f, .nesterov = true}),
@@ -66,6 +69,9 @@ TEST_CASE_TEMPLATE("sgd and adam match torch.optim after three steps", Backend, 
   check_weights(
       three_steps<hush::adam, Backend>({.lr = 0.01f, .beta1 = 0.8f, .beta2 = 0.95f, .eps = 1e-6f, .weight_decay = 0.05f}),
       {0.980489433, -1.98229647, 0.48128137});
+  check_weights(
+      three_steps<hush::adamw, Backend>({.lr = 0.01f, .beta1 = 0.8f, .beta2 = 0.95f, .eps = 1e-6f, .weight_decay = 0.05f}),
+      {0.980717659, -1.98184419, 0.480817825});
 }
 
 TEST_CASE("sgd: Nesterov without momentum is refused, as in PyTorch") {

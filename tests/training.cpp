@@ -15,6 +15,7 @@
 #include "hush/hush.hpp"
 #include "hush/models/fashion_cnn.hpp"
 #include "hush/noise/pixel.hpp"
+#include "hush/data/image_folder.hpp"
 #include "hush/train/classifier.hpp"
 #include "hush/train/regime.hpp"
 
@@ -79,7 +80,7 @@ hush::data::labelled_images two_classes(std::int64_t n, std::uint64_t seed) {
 
 hush::train::classifier_options tiny_options(const std::filesystem::path& out, int epochs) {
   hush::train::classifier_options o;
-  o.epochs = epochs, o.batch = 16, o.lr = 0.2f, o.seed = 3, o.eval_batch = 50, o.out = out, o.title = "tiny";
+  o.epochs = epochs, o.batch = 16, o.recipe.lr = 0.2f, o.seed = 3, o.eval_batch = 50, o.out = out, o.title = "tiny";
   o.augment = {.flip = true, .crop_padding = 1};
   return o;
 }
@@ -244,10 +245,125 @@ TEST_CASE("fit: resuming from a checkpoint gives what an uninterrupted run gives
   std::filesystem::remove_all(split);
 }
 
+TEST_CASE("fit: the recipes a user chooses all learn, and resume exactly") {
+  // Steps here: 256 / 16 = 16 per epoch, 48 in all; the step schedules' milestones fall inside.
+  const auto train = two_classes(256, 1), test = two_classes(100, 2);
+  struct named_recipe {
+    std::string name;
+    hush::recipe r;
+    bool subtract_mean;
+  };
+  hush::recipe seed004 = hush::recipe::seed004();
+  seed004.milestones = {24, 40};  // the seed's 4k and 6k of 8k, scaled to 48 steps
+  const std::vector<named_recipe> recipes{
+      {"seed 004's (multi-step, no Nesterov, weight decay 1e-4), mean subtracted", seed004, true},
+      {"SGD, step schedule", {.lr = 0.1f, .schedule = hush::schedule_choice::step, .step_size = 20}, false},
+      {"Adam, cosine", {.optimizer = hush::optimizer_choice::adam, .lr = 1e-2f, .weight_decay = 0,
+                        .schedule = hush::schedule_choice::cosine}, false},
+      {"AdamW, constant", {.optimizer = hush::optimizer_choice::adamw, .lr = 1e-2f, .weight_decay = 0.01f,
+                           .schedule = hush::schedule_choice::constant}, false},
+  };
+  for (const auto& [name, r, centre] : recipes) {
+    INFO(name << ": " << r.describe());
+    const auto whole = fresh_dir("recipe-whole"), split = fresh_dir("recipe-split");
+    auto o = tiny_options(whole, 3);
+    o.recipe = r, o.subtract_mean = centre;
+    hush::model<tiny_net, hush::backend::cpu> a({.seed = 2});
+    hush::train::clean_only regime;
+    const auto h = hush::train::fit(a, regime, train, {{"clean", test}}, o);
+    MESSAGE(name << ": loss " << h.tenths.front()[1] << " -> " << h.epochs[2].train_loss << ", test accuracy "
+                 << h.epochs[2].test_accuracy[0]);
+    CHECK(h.tenths.front()[1] > h.epochs[2].train_loss);
+    CHECK(h.epochs[2].test_accuracy[0] > 90.0);
+    o.out = split, o.stop_after = 1;
+    {
+      hush::model<tiny_net, hush::backend::cpu> b({.seed = 2});
+      hush::train::fit(b, regime, train, {{"clean", test}}, o);
+    }
+    o.stop_after = 0, o.resume = true;
+    hush::model<tiny_net, hush::backend::cpu> c({.seed = 7});
+    hush::train::fit(c, regime, train, {{"clean", test}}, o);
+    CHECK(weights_of(c.net) == weights_of(a.net));  // the optimizer's state and the step came back
+    std::filesystem::remove_all(whole);
+    std::filesystem::remove_all(split);
+  }
+  // A checkpoint written under another recipe is not continued.
+  const auto dir = fresh_dir("recipe-other");
+  auto o = tiny_options(dir, 2);
+  o.stop_after = 1;
+  hush::model<tiny_net, hush::backend::cpu> a({.seed = 2});
+  hush::train::clean_only regime;
+  hush::train::fit(a, regime, train, {{"clean", test}}, o);
+  o.recipe.optimizer = hush::optimizer_choice::adamw, o.resume = true, o.stop_after = 0;
+  CHECK_THROWS_WITH_AS(hush::train::fit(a, regime, train, {{"clean", test}}, o), doctest::Contains("AdamW"), hush::error);
+  std::filesystem::remove_all(dir);
+  CHECK_THROWS_WITH(hush::parse_schedule("linear"), "schedule 'linear': choose one-cycle, cosine, step, multi-step or constant");
+  CHECK_THROWS_WITH((hush::recipe{.schedule = hush::schedule_choice::multi_step, .milestones = {10, 5}}.validate()),
+                    "recipe: multi-step milestones must be positive and ascending");
+}
+
+TEST_CASE("fit: streams an image folder on loader threads, the same run whatever the thread count") {
+  // Two classes of 8 x 8 grey PNGs, dark and bright, written from two_classes' images.
+  const auto dir = fresh_dir("folder");
+  const auto images = two_classes(128, 1);
+  for (std::int64_t i = 0; i < images.size(); ++i) {
+    cv::Mat m(8, 8, CV_8UC1);
+    for (int p = 0; p < 64; ++p) m.at<unsigned char>(p / 8, p % 8) = cv::saturate_cast<unsigned char>(255.0f * images.images[i * 64 + p]);
+    const auto sub = dir / (images.labels[i] ? "bright" : "dark");
+    std::filesystem::create_directories(sub);
+    cv::imwrite((sub / (std::to_string(1000 + i) + ".png")).string(), m);
+  }
+  auto test_folder = hush::data::image_folder::by_class(dir, {.train = false, .channels = 1});
+  const auto test = hush::data::load_all(test_folder);
+  CHECK(test.size() == 128);
+  const auto run = [&](int threads) {
+    auto folder = hush::data::image_folder::by_class(dir, {.channels = 1});
+    hush::model<tiny_net, hush::backend::cpu> m({.seed = 2});
+    hush::train::clean_only regime;
+    auto o = tiny_options({}, 3);
+    o.loader_threads = threads;
+    const auto h = hush::train::fit(m, regime, hush::data::folder_source(folder), {{"clean", test}}, o);
+    CHECK(h.tenths.front()[1] > h.epochs[2].train_loss);
+    CHECK(h.epochs[2].test_accuracy[0] > 90.0);
+    return weights_of(m.net);
+  };
+  const auto alone = run(0);
+  CHECK(run(2) == alone);  // bit for bit
+
+  // A broken file: named and fatal by default, skipped and counted when asked.
+  std::ofstream(dir / "dark" / "1003.png") << "not a png";
+  {
+    auto folder = hush::data::image_folder::by_class(dir, {.channels = 1});
+    hush::model<tiny_net, hush::backend::cpu> m({.seed = 2});
+    hush::train::clean_only regime;
+    CHECK_THROWS_WITH_AS(hush::train::fit(m, regime, hush::data::folder_source(folder), {{"clean", test}}, tiny_options({}, 1)),
+                         doctest::Contains("1003.png"), hush::io_error);
+  }
+  auto lenient = hush::data::image_folder::by_class(dir, {.channels = 1, .broken = hush::data::on_broken::skip});
+  hush::model<tiny_net, hush::backend::cpu> m({.seed = 2});
+  hush::train::clean_only regime;
+  CHECK(hush::train::fit(m, regime, hush::data::folder_source(lenient), {{"clean", test}}, tiny_options({}, 2)).epochs.size() == 2);
+  REQUIRE(lenient.skipped() == 1);
+  CHECK(lenient.skipped_files()[0].filename() == "1003.png");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("per-pixel mean: the training images' mean image, subtracted from each") {
+  hush::tensor images({2, 1, 1, 2}, std::vector<float>{1, 2, 3, 6});
+  const auto mean = hush::data::pixel_mean(images);
+  CHECK(mean.shape() == hush::shape{1, 1, 2});
+  CHECK(mean[0] == 2.0f);
+  CHECK(mean[1] == 4.0f);
+  hush::data::subtract_pixel_mean(images, mean);
+  CHECK(images.values()[3] == 2.0f);
+  hush::tensor other({1, 1, 2, 2});
+  CHECK_THROWS_AS(hush::data::subtract_pixel_mean(other, mean), hush::shape_error);
+}
+
 // ---- bad settings and broken runs (issue 15) ---------------------------------------------------
 
 namespace {
-/// Rewrites one __metadata__ entry of a safetensors file in place (the header keeps its length).
+/// Rewrites one __metadata__ entry of a safetensors file (the header's length follows).
 void tamper_metadata(const std::filesystem::path& path, const std::string& key, const std::string& value) {
   std::string bytes;
   {
@@ -259,10 +375,11 @@ void tamper_metadata(const std::filesystem::path& path, const std::string& key, 
   auto header = nlohmann::json::parse(bytes.substr(8, len));
   header["__metadata__"][key] = value;
   std::string text = header.dump();
-  REQUIRE(text.size() <= len);
-  text.append(len - text.size(), ' ');
-  bytes.replace(8, len, text);
-  std::ofstream(path, std::ios::binary) << bytes;
+  text.append((8 - text.size() % 8) % 8, ' ');  // the data stays 8-byte aligned; its offsets are relative
+  const std::uint64_t new_len = text.size();
+  std::string head(8, '\0');
+  std::memcpy(head.data(), &new_len, 8);
+  std::ofstream(path, std::ios::binary) << head << text << bytes.substr(8 + len);
 }
 }  // namespace
 
@@ -271,7 +388,7 @@ TEST_CASE("fit: settings that cannot work and labels that are not classes are re
   hush::model<tiny_net, hush::backend::cpu> m({.seed = 2});
   hush::train::clean_only regime;
   auto o = tiny_options({}, 1);
-  o.lr = std::nanf("");
+  o.recipe.lr = std::nanf("");
   CHECK_THROWS_WITH_AS(hush::train::fit(m, regime, train, {{"clean", test}}, o), doctest::Contains("learning rate must be a positive number"),
                        hush::error);
   o = tiny_options({}, 1);
@@ -288,7 +405,7 @@ TEST_CASE("fit: a loss that becomes NaN stops the run, naming the epoch and step
   hush::model<tiny_net, hush::backend::cpu> m({.seed = 2});
   hush::train::clean_only regime;
   auto o = tiny_options(dir, 2);
-  o.lr = 1e30f;  // the first step sends the weights to infinity
+  o.recipe.lr = 1e30f;  // the first step sends the weights to infinity
   o.augment = {};
   CHECK_THROWS_WITH_AS(hush::train::fit(m, regime, train, {{"clean", test}}, o), doctest::Contains(" at epoch 1, step "),
                        hush::error);

@@ -9,6 +9,7 @@
 //   build/bin/hush-robustness --quick                  # a few minutes: what scripts/demo runs
 //   build/bin/hush-robustness --full                   # the measured table of docs/results.md
 //   build/bin/hush-robustness --full --regimes pivot --stop-after 4   # in parts: then --resume
+//   build/bin/hush-robustness --full --recipe seed004 --epochs 17     # the seed's own recipe (8k steps)
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -29,6 +30,7 @@
 #include "hush/noise/spec.hpp"
 #include "hush/train/classifier.hpp"
 #include "hush/train/regime.hpp"
+#include "recipe_options.hpp"
 
 namespace fs = std::filesystem;
 
@@ -133,8 +135,14 @@ int main(int argc, char** argv) try {
   app.add_option("--limit", limit, "override the preset: train on the first N images (0: all)")->check(CLI::NonNegativeNumber);
   app.add_option("--test-limit", test_limit, "override the preset: test on the first N images (0: all)")->check(CLI::NonNegativeNumber);
   app.add_option("--batch", batch, "mini-batch size m")->capture_default_str()->check(CLI::PositiveNumber);
-  float peak_lr = 0.1f;
-  app.add_option("--lr", peak_lr, "peak learning rate of the one-cycle schedule")->capture_default_str()->check(CLI::PositiveNumber);
+  hush::tools::recipe_args recipe;
+  recipe.add_to(app);
+  bool subtract_mean = false;
+  app.add_flag("--subtract-mean", subtract_mean, "subtract the training images' per-pixel mean (seed 004's preprocessing)");
+  std::int64_t crop_padding = 0;
+  app.add_option("--crop-padding", crop_padding, "pad-and-crop augmentation: pad by this many pixels, crop back at random")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--lambda", lambda, "pivot loss: weight of the perturbed images' cross-entropy")->capture_default_str();
   app.add_option("--lambda2", lambda2, "pivot loss: weight of the logit distance")->capture_default_str();
   app.add_option("--seed", seed, "seed of weights, order, augmentation and noise")->capture_default_str();
@@ -154,14 +162,16 @@ int main(int argc, char** argv) try {
   CLI11_PARSE(app, argc, argv);
 
   // CLI11's number checks let NaN through (every comparison with it is false): checked here.
-  for (const auto& [name, v] : {std::pair{"--lambda", lambda}, {"--lambda2", lambda2}, {"--lr", peak_lr}})
+  for (const auto& [name, v] : {std::pair{"--lambda", lambda}, {"--lambda2", lambda2}})
     if (!(std::isfinite(v) && v >= 0)) throw hush::error(std::string(name) + " must be a finite number >= 0, not " + number(v));
   if (threads > 0) hush::set_threads(threads);
   const auto p = presets.at(preset_name);
   hush::train::classifier_options o;
   o.epochs = epochs > 0 ? epochs : p.epochs;
   o.batch = batch;
-  o.lr = peak_lr;
+  o.recipe = recipe.make();
+  o.subtract_mean = subtract_mean;
+  o.augment.crop_padding = crop_padding;
   o.seed = seed;
   o.resume = resume;
   o.curve_images = p.curve_images;
@@ -258,8 +268,9 @@ int main(int argc, char** argv) try {
     }
     md += "\nRegimes: clean only; noisy only (every image: " + noise.describe() +
           "); mixed (64 noisy copies of 64 clean images per batch of 128, cross-entropy); pivot (the same batch, "
-          "pivot loss with lambda " + number(lambda) + ", lambda2 " + number(lambda2) + "). SGD, Nesterov momentum 0.9, weight decay 5e-4, one-cycle schedule peaking at " + number(peak_lr) + ", random horizontal "
-          "flips, seed " + std::to_string(seed) + ".\nCommand: hush-robustness";
+          "pivot loss with lambda " + number(lambda) + ", lambda2 " + number(lambda2) + "). " + o.recipe.describe() +
+          "; random horizontal flips" + (o.augment.crop_padding ? ", pad-and-crop by " + std::to_string(o.augment.crop_padding) : "") +
+          (o.subtract_mean ? ", per-pixel mean subtracted" : "") + "; seed " + std::to_string(seed) + ".\nCommand: hush-robustness";
     for (int i = 1; i < argc; ++i) md += std::string(" ") + argv[i];
     md += "\n";
     fs::create_directories(out);

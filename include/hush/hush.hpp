@@ -49,6 +49,7 @@
 #include "hush/losses/weighted_terms.hpp"
 #include "hush/metrics/accuracy.hpp"
 #include "hush/optim/adam.hpp"
+#include "hush/optim/recipe.hpp"
 #include "hush/optim/schedule.hpp"
 #include "hush/optim/sgd.hpp"
 
@@ -60,4 +61,5 @@
 
 #include "hush/data/batches.hpp"
 #include "hush/data/idx.hpp"
+#include "hush/data/pixel_mean.hpp"
 #include "hush/train/progress.hpp"

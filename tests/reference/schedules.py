@@ -8,6 +8,7 @@ makers = {
     "one_cycle": lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.1, total_steps=100),
     "cosine": lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=100, eta_min=0.001),
     "step": lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=30, gamma=0.1),
+    "multi_step": lambda o: torch.optim.lr_scheduler.MultiStepLR(o, milestones=[30, 50], gamma=0.1),
 }
 for name, make in makers.items():
     opt = torch.optim.SGD(w, lr=0.1, momentum=0.9)

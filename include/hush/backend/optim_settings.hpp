@@ -1,6 +1,6 @@
 #pragma once
 // The per-element update rules of the optimizers, shared by every backend's kernel (they are the
-// definition, not an implementation detail: torch.optim.SGD and torch.optim.Adam, v1.13).
+// definition, not an implementation detail: torch.optim.SGD, Adam and AdamW, v1.13).
 #include <cmath>
 #include <cstdint>
 
@@ -28,11 +28,14 @@ HUSH_HD inline void velocity_update(const sgd_settings& s, float& w, float g, fl
 struct adam_settings {
   float lr, beta1, beta2, eps, weight_decay;
   float bias_correction1, bias_correction2;  // 1 - β1^t and 1 - β2^t for step t
+  bool decoupled = false;                    // AdamW's weight decay
 };
 
-/// One Adam element (L2 weight decay added to the gradient, as torch.optim.Adam does).
+/// One Adam element: L2 weight decay added to the gradient, as torch.optim.Adam does, or
+/// decoupled from it, w ← w·(1 - lr·wd) before the update, as torch.optim.AdamW does.
 HUSH_HD inline void adam_update(const adam_settings& s, float& w, float g, float& m, float& v) {
-  g += s.weight_decay * w;
+  if (s.decoupled) w *= 1.0f - s.lr * s.weight_decay;
+  else g += s.weight_decay * w;
   m = s.beta1 * m + (1.0f - s.beta1) * g;
   v = s.beta2 * v + (1.0f - s.beta2) * g * g;
   const float denom = std::sqrt(v / s.bias_correction2) + s.eps;

@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -112,18 +114,35 @@ class image_folder {
   std::int64_t size() const { return static_cast<std::int64_t>(samples_.size()); }
   const std::vector<std::string>& classes() const { return classes_; }
   const sample& operator[](std::int64_t i) const { return samples_.at(static_cast<std::size_t>(i)); }
-  /// Files left out so far because OpenCV could not decode them (on_broken::skip).
-  std::int64_t skipped() const { return static_cast<std::int64_t>(skipped_.size()); }
-  const std::vector<std::filesystem::path>& skipped_files() const { return skipped_; }
+  /// Files left out so far because OpenCV could not decode them (on_broken::skip), each once.
+  std::int64_t skipped() const { return static_cast<std::int64_t>(skipped_files().size()); }
+  std::vector<std::filesystem::path> skipped_files() const {
+    std::lock_guard lock(*skipped_mutex_);
+    auto files = skipped_;
+    std::sort(files.begin(), files.end());
+    files.erase(std::unique(files.begin(), files.end()), files.end());
+    return files;
+  }
+  /// The shape (C, S, S) of one image after resize and crop: sample 0's, decoded.
+  shape image_shape() {
+    std::vector<std::int64_t> first{0};
+    tensor images;
+    index_tensor labels;
+    if (load(first, 0, 1, images, labels) == 0) throw io_error(samples_.front().path.string() + ": cannot be decoded");
+    return {images.shape()[1], images.shape()[2], images.shape()[3]};
+  }
   const image_folder_options& options() const { return opt_; }
 
   /// Loads samples order[begin, end) into images (n, C, S, S) and labels (n), transformed for
   /// `epoch` with draws from `rng`; returns n, which is smaller than end - begin only when
-  /// broken files were skipped.
+  /// broken files were skipped (`loaded`, when given, receives the indices of the n loaded).
+  /// Safe to call from several threads at once (a batch per thread).
   std::int64_t load(const std::vector<std::int64_t>& order, std::int64_t begin, std::int64_t end, tensor& images,
-                    index_tensor& labels, std::uint64_t epoch = 0, counter_rng rng = {}) {
+                    index_tensor& labels, std::uint64_t epoch = 0, counter_rng rng = {},
+                    std::vector<std::int64_t>* loaded = nullptr) {
     std::vector<tensor> got;
     std::vector<std::int32_t> ys;
+    if (loaded) loaded->clear();
     for (auto i = begin; i < end; ++i) {
       const auto index = order.at(static_cast<std::size_t>(i));
       const auto& s = samples_.at(static_cast<std::size_t>(index));
@@ -132,11 +151,13 @@ class image_folder {
         m = io::read_image(s.path, opt_.channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
       } catch (const io_error&) {  // the message names the file
         if (opt_.broken == on_broken::stop) throw;
+        std::lock_guard lock(*skipped_mutex_);
         skipped_.push_back(s.path);
         continue;
       }
       got.push_back(transform(m, s.path, rng, epoch, static_cast<std::uint64_t>(index)));
       ys.push_back(static_cast<std::int32_t>(s.label));
+      if (loaded) loaded->push_back(index);
     }
     const auto n = static_cast<std::int64_t>(got.size());
     if (n == 0) {
@@ -189,6 +210,7 @@ class image_folder {
   std::vector<std::string> classes_;
   std::vector<sample> samples_;
   std::vector<std::filesystem::path> skipped_;
+  std::unique_ptr<std::mutex> skipped_mutex_ = std::make_unique<std::mutex>();  // movable set
 };
 
 }  // namespace hush::data

@@ -48,6 +48,7 @@ class model {
     out_.plan(plan_child(ctx, net, in_, layout::nchw, false), layout::nchw);
     input_ = in;
   }
+  /// In train and eval mode x is read again by the backward that follows: it must live until then.
   const tensor& forward(const tensor& x) {
     setup(x.shape());
     x_ = &in_.forward(ctx, x);

@@ -51,10 +51,9 @@ void save_checkpoint(const std::filesystem::path& path, L& net, Optimizer& opt,
   save_checkpoint(path, info, trained<L, Optimizer>{"", net, opt});
 }
 
-/// Restores every part (networks set up) from a checkpoint; returns its metadata.
+namespace detail {
 template <class... L, class... Optimizer>
-std::map<std::string, std::string> load_checkpoint(const std::filesystem::path& path, trained<L, Optimizer>... parts) {
-  const auto file = io::read_safetensors(path);
+void restore_parts(const io::safetensors_file& file, trained<L, Optimizer>&... parts) {
   load_plan plan(file);
   const auto add = [&](auto& part) {
     plan.same_structure(part.net, part.prefix);
@@ -65,6 +64,14 @@ std::map<std::string, std::string> load_checkpoint(const std::filesystem::path& 
   };
   (add(parts), ...);
   plan.commit(true);
+}
+}  // namespace detail
+
+/// Restores every part (networks set up) from a checkpoint; returns its metadata.
+template <class... L, class... Optimizer>
+std::map<std::string, std::string> load_checkpoint(const std::filesystem::path& path, trained<L, Optimizer>... parts) {
+  const auto file = io::read_safetensors(path);
+  detail::restore_parts(file, parts...);
   return file.metadata;
 }
 
@@ -82,6 +89,18 @@ inline void require_same_run(const std::map<std::string, std::string>& info, con
   if (had != run)
     throw error(checkpoint.string() + " was written by another run:\n  it has:  " + had + "\n  this is: " + run +
                 "\nremove it, or run with the settings it was written with");
+}
+
+/// A trainer's resume: the checkpoint must have been written by the run described by `run`
+/// (require_same_run, checked before anything is restored, so another run's checkpoint is
+/// named as such rather than as missing tensors); then every part is restored.
+template <class... L, class... Optimizer>
+std::map<std::string, std::string> resume_checkpoint(const std::filesystem::path& path, const std::string& run,
+                                                     trained<L, Optimizer>... parts) {
+  const auto file = io::read_safetensors(path);
+  require_same_run(file.metadata, run, path);
+  detail::restore_parts(file, parts...);
+  return file.metadata;
 }
 
 }  // namespace hush

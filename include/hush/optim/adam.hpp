@@ -1,6 +1,7 @@
 #pragma once
-// Adam (Kingma & Ba 2015) with L2 weight decay added to the gradient, exactly as torch.optim.Adam
-// (not AdamW). One optimizer per network: a GAN's two networks each have their own.
+// Adam (Kingma & Ba 2015) with L2 weight decay added to the gradient, exactly as torch.optim.Adam,
+// and adamw (Loshchilov & Hutter 2019), its weight decay decoupled from the gradient, exactly as
+// torch.optim.AdamW. One optimizer per network: a GAN's two networks each have their own.
 #include <cmath>
 
 #include "hush/backend/optim_settings.hpp"
@@ -16,6 +17,7 @@ class adam : public optimizer_state<2> {
     float beta2 = 0.999f;
     float eps = 1e-8f;
     float weight_decay = 0.0f;
+    bool decoupled_weight_decay = false;  // AdamW's (adamw sets it)
   };
 
   template <class Net>
@@ -25,7 +27,8 @@ class adam : public optimizer_state<2> {
   void step(Backend backend) {
     const auto t = static_cast<float>(steps_ + 1);
     const backend::adam_settings s{opt.lr, opt.beta1, opt.beta2, opt.eps, opt.weight_decay,
-                                   1.0f - std::pow(opt.beta1, t), 1.0f - std::pow(opt.beta2, t)};
+                                   1.0f - std::pow(opt.beta1, t), 1.0f - std::pow(opt.beta2, t),
+                                   opt.decoupled_weight_decay};
     each([&](slot& p) {
       using M = memory_of<Backend>;
       adam_step(backend, s, p.param->value.numel(), p.param->value.as<M>().data(), p.param->grad.as<M>().data(),
@@ -35,6 +38,22 @@ class adam : public optimizer_state<2> {
   }
 
   options opt;
+};
+
+/// Adam with decoupled weight decay; torch.optim.AdamW's default decay is 0.01.
+class adamw : public adam {
+ public:
+  struct options {
+    float lr = 1e-3f;
+    float beta1 = 0.9f;
+    float beta2 = 0.999f;
+    float eps = 1e-8f;
+    float weight_decay = 0.01f;
+  };
+  template <class Net>
+  adamw(Net& net, options o)
+      : adam(net, {.lr = o.lr, .beta1 = o.beta1, .beta2 = o.beta2, .eps = o.eps, .weight_decay = o.weight_decay,
+                   .decoupled_weight_decay = true}) {}
 };
 
 }  // namespace hush

@@ -4,6 +4,7 @@
 // optimizer step here, with `total` the number of steps).
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 namespace hush {
 
@@ -14,6 +15,18 @@ struct step_schedule {
   float gamma = 0.1f;
   float operator()(std::int64_t t) const {
     return lr * std::pow(gamma, static_cast<float>(t / (step_size > 0 ? step_size : 1)));
+  }
+};
+
+/// lr · gamma^(milestones passed by t) (MultiStepLR): seed 004's 0.1, divided by 10 at 4k and 6k.
+struct multi_step_schedule {
+  float lr;
+  std::vector<std::int64_t> milestones;  // ascending steps
+  float gamma = 0.1f;
+  float operator()(std::int64_t t) const {
+    float r = lr;
+    for (const auto m : milestones) r *= t >= m ? gamma : 1.0f;
+    return r;
   }
 };
 

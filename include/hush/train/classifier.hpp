@@ -9,8 +9,10 @@
 // augmentation and noise are keyed by (seed, epoch, image), the learning rate by the step, and
 // batch norm's statistics travel with the weights, so the result equals an uninterrupted run's.
 //
-// Recipe: SGD (momentum, Nesterov, weight decay) with a one-cycle schedule peaking at `lr`, each
-// epoch `train.size() / batch` steps of `batch` images (the last partial batch dropped).
+// Recipe: the user's (optim/recipe.hpp; by default SGD with Nesterov momentum 0.9, weight decay
+// 5e-4 and a one-cycle schedule peaking at 0.1), each epoch `train.size() / batch` steps of
+// `batch` images (the last partial batch dropped); optionally the training set's per-pixel mean
+// subtracted from every image the network sees (seed 004).
 // Needs hush::opencv (the curves).
 #include <algorithm>
 #include <array>
@@ -30,13 +32,15 @@
 #include "hush/data/augment.hpp"
 #include "hush/data/batches.hpp"
 #include "hush/data/idx.hpp"
+#include "hush/data/labelled_source.hpp"
+#include "hush/data/pixel_mean.hpp"
+#include "hush/data/prefetch.hpp"
 #include "hush/graph/model.hpp"
 #include "hush/io/atomic_file.hpp"
 #include "hush/io/checkpoint.hpp"
 #include "hush/io/plot.hpp"
 #include "hush/metrics/accuracy.hpp"
-#include "hush/optim/schedule.hpp"
-#include "hush/optim/sgd.hpp"
+#include "hush/optim/recipe.hpp"
 #include "hush/train/progress.hpp"
 
 namespace hush::train {
@@ -50,10 +54,11 @@ struct test_set {
 struct classifier_options {
   int epochs = 10;
   std::int64_t batch = 128;
-  float lr = 0.1f;  // the one-cycle peak
-  float momentum = 0.9f, weight_decay = 5e-4f;
-  bool nesterov = true;
+  hush::recipe recipe;  // optimizer, weight decay, schedule
   data::augmentation augment{.flip = true};
+  /// Subtract the training images' per-pixel mean from every image the network sees, in
+  /// training and in testing (seed 004's preprocessing); computed once from the training set.
+  bool subtract_mean = false;
   std::uint64_t seed = 1;
   std::int64_t eval_batch = 0;  // 0: the training batch, so evaluation reuses its buffers
   /// Test images per set evaluated after each epoch but the last (0: all); the last epoch always
@@ -62,6 +67,10 @@ struct classifier_options {
   std::filesystem::path out;  // empty: write nothing
   bool resume = false;        // continue from out/checkpoint.safetensors when it exists
   int stop_after = 0;         // stop after this epoch, as an interrupted run would (0: run to the end)
+  /// Threads decoding and augmenting batches ahead of the step, and how many batches they may
+  /// hold, for sets decoded from files (in-memory sets gather on the step's own thread: a copy
+  /// is cheaper than a hand-off). The batches are the same whatever the count.
+  int loader_threads = 1, prefetch = 4;
   /// A step whose loss is NaN or infinite stops the run with a message naming the epoch and
   /// step (the checkpoint of the last whole epoch stays); true lets it go on.
   bool continue_on_non_finite = false;
@@ -72,10 +81,9 @@ struct classifier_options {
     const auto bad = [](const std::string& what) { throw error("training options: " + what); };
     if (epochs < 1) bad("epochs must be at least 1, not " + std::to_string(epochs));
     if (batch < 1) bad("the batch must be at least 1, not " + std::to_string(batch));
-    if (!(std::isfinite(lr) && lr > 0)) bad("the learning rate must be a positive number, not " + std::to_string(lr));
-    if (!(std::isfinite(momentum) && momentum >= 0 && momentum < 1)) bad("momentum must be in [0, 1), not " + std::to_string(momentum));
-    if (!(std::isfinite(weight_decay) && weight_decay >= 0)) bad("weight decay must be >= 0, not " + std::to_string(weight_decay));
+    recipe.validate();
     if (eval_batch < 0 || curve_images < 0 || stop_after < 0) bad("eval batch, curve images and stop-after must be >= 0");
+    if (loader_threads < 0 || prefetch < 2) bad("loader threads must be >= 0 and prefetch >= 2");
   }
 };
 
@@ -184,15 +192,6 @@ struct history {
 };
 
 namespace detail {
-/// Throws hush::error unless every label of `set` is in [0, classes).
-inline void check_labels(const data::labelled_images& set, const std::string& what, std::int64_t classes) {
-  for (std::int64_t i = 0; i < set.labels.numel(); ++i) {
-    const auto v = set.labels[i];
-    if (v < 0 || v >= classes)
-      throw error("fit: " + what + " label " + std::to_string(v) + " of image " + std::to_string(i) + " is not a class of a " +
-                  std::to_string(classes) + "-class network");
-  }
-}
 /// A checkpoint's epoch, as a whole number.
 inline int epoch_of(const std::string& text, const std::string& where) {
   try {
@@ -206,52 +205,56 @@ inline int epoch_of(const std::string& text, const std::string& where) {
 
 template <class Net, class Backend>
 double test_accuracy(model<Net, Backend>& m, const data::labelled_images& set, std::int64_t limit, std::int64_t batch,
-                     tensor& x, index_tensor& y) {
+                     tensor& x, index_tensor& y, const tensor* mean = nullptr) {
   const auto n = limit > 0 ? std::min(limit, set.size()) : set.size();
   std::int64_t hits = 0;
   for (std::int64_t b = 0; b < n; b += batch) {
     const auto end = std::min(b + batch, n);
     data::slice(set.images, b, end, x);
     data::slice(set.labels, b, end, y);
+    if (mean) data::subtract_pixel_mean(x, *mean);
     hits += metrics::correct(m.ctx.backend, m.forward(to(m.ctx.backend, x)), to(m.ctx.backend, y));
   }
   return 100.0 * double(hits) / double(n);
 }
 }  // namespace detail
 
-/// Trains m under `regime` and evaluates it on `tests` after each epoch; returns the history.
-/// With o.resume and a checkpoint in o.out, continues after the checkpoint's epoch (and refuses
-/// a checkpoint written with other settings, naming both).
-template <class Net, class Backend, class Regime>
-history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images& train,
-            const std::vector<test_set>& tests, const classifier_options& o) {
+/// Trains m under `regime` on `train` (data/labelled_source.hpp: in memory, or an image folder
+/// decoded as it goes) and evaluates it on `tests` after each epoch; returns the history. With
+/// o.resume and a checkpoint in o.out, continues after the checkpoint's epoch (and refuses a
+/// checkpoint written with other settings, naming both).
+template <class Net, class Backend, class Regime, class Source>
+  requires requires(const Source& s) { s.image_shape(); }
+history fit(model<Net, Backend>& m, Regime& regime, const Source& train, const std::vector<test_set>& tests,
+            const classifier_options& o) {
   namespace fs = std::filesystem;
   o.validate();
-  const auto& img = train.images.shape();
+  const auto img = train.image_shape();
   const auto per_step = regime.clean_per_step(o.batch);
   const std::int64_t steps = train.size() / o.batch;
   if (steps < 1)
     throw error("fit: " + std::to_string(train.size()) + " training images do not fill one batch of " +
                 std::to_string(o.batch));
-  m.setup({o.batch, img[1], img[2], img[3]});
+  m.setup({o.batch, img[0], img[1], img[2]});
   {  // every label a class of the network, before any work
     const auto classes = m.net.output_shape(m.input_shape())[1];
-    detail::check_labels(train, "training", classes);
-    for (const auto& t : tests) detail::check_labels(t.data, "test set '" + t.name + "'", classes);
+    train.check_labels(classes, "training");
+    for (const auto& t : tests) data::in_memory_source(t.data).check_labels(classes, "test set '" + t.name + "'");
   }
-  sgd opt(m.net, {.lr = o.lr, .momentum = o.momentum, .weight_decay = o.weight_decay, .nesterov = o.nesterov});
-  const one_cycle_schedule schedule{o.lr, o.epochs * steps};
+  chosen_optimizer opt(m.net, o.recipe);
+  const std::int64_t total_steps = o.epochs * steps;
+  const tensor mean = o.subtract_mean ? train.pixel_mean() : tensor{};
   const counter_rng rng{o.seed};
 
   // What must match for a checkpoint to be continued.
   char run_text[512];
   std::snprintf(run_text, sizeof run_text,
-                "%s; %s; %lld training images; %d epochs of %lld steps, batch %lld; one-cycle lr %g, momentum %g%s, "
-                "weight decay %g; flip %d, crop padding %lld; seed %llu",
+                "%s; %s; %lld training images; %d epochs of %lld steps, batch %lld; %s; flip %d, crop padding %lld%s; "
+                "seed %llu",
                 Net::kind, regime.describe().c_str(), static_cast<long long>(train.size()), o.epochs,
-                static_cast<long long>(steps), static_cast<long long>(o.batch), double(o.lr), double(o.momentum),
-                o.nesterov ? " (Nesterov)" : "", double(o.weight_decay), int(o.augment.flip),
-                static_cast<long long>(o.augment.crop_padding), static_cast<unsigned long long>(o.seed));
+                static_cast<long long>(steps), static_cast<long long>(o.batch), o.recipe.describe().c_str(),
+                int(o.augment.flip), static_cast<long long>(o.augment.crop_padding),
+                o.subtract_mean ? ", per-pixel mean subtracted" : "", static_cast<unsigned long long>(o.seed));
   const std::string run = run_text;
 
   history h;
@@ -260,8 +263,7 @@ history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images&
   const fs::path checkpoint = o.out.empty() ? fs::path{} : o.out / "checkpoint.safetensors";
   if (!o.out.empty()) io::check_output_folder(o.out, {"log.csv", "curves.png", "checkpoint.safetensors"});
   if (o.resume && !checkpoint.empty() && fs::exists(checkpoint)) {
-    auto info = load_checkpoint(checkpoint, m.net, opt);
-    require_same_run(info, run, checkpoint);
+    auto info = opt.visit([&](auto& chosen) { return resume_checkpoint(checkpoint, run, trained{"", m.net, chosen}); });
     h = history::parse(info["log"], info["tenths"], checkpoint.string());
     const int done = detail::epoch_of(info["epoch"], checkpoint.string());
     if (done < 1 || done > o.epochs)
@@ -280,11 +282,24 @@ history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images&
     h.plot(o.out / "curves.png", o.title);
   }
 
-  tensor clean, x;
-  index_tensor labels, y;
+  tensor centered, x;
+  index_tensor y;
+  struct step_batch {
+    tensor clean;
+    index_tensor labels;
+    std::vector<std::int64_t> indices;
+  };
   const int last_epoch = o.stop_after > 0 ? std::min(o.stop_after, o.epochs) : o.epochs;
   for (int epoch = first_epoch; epoch <= last_epoch; ++epoch) {
     const auto order = data::shuffled_order(train.size(), o.seed, static_cast<std::uint64_t>(epoch));
+    // The epoch's batches, made ahead on loader threads when they are decoded from files.
+    data::prefetcher<step_batch> batches(steps, Source::streams ? o.loader_threads : 0, o.prefetch,
+                                         [&](std::int64_t s, step_batch& b) {
+                                           const auto begin = s * per_step, end = begin + per_step;
+                                           train.load(order, begin, end, std::uint64_t(epoch), rng, b.clean, b.labels,
+                                                      b.indices);
+                                           data::augment(b.clean, b.indices, o.augment, rng, std::uint64_t(epoch));
+                                         });
     progress bar(o.title + " epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs), steps);
     double loss_sum = 0, window_loss = 0;
     std::int64_t hits = 0, seen = 0, window_hits = 0, window_seen = 0, window_steps = 0;
@@ -293,18 +308,19 @@ history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images&
     for (std::int64_t s = 0; s < steps; ++s) {
       // A step draws the next per_step images of this epoch's order (mixed and pivot draw
       // fewer than a batch, so they cover part of the order; the next epoch shuffles anew).
-      const auto begin = s * per_step, end = begin + per_step;
-      if (end > train.size()) throw error("fit: a step would read past the training set");
-      data::gather(train.images, order, begin, end, clean);
-      data::gather(train.labels, order, begin, end, labels);
-      const std::span<const std::int64_t> indices(order.data() + begin, static_cast<std::size_t>(per_step));
-      data::augment(clean, indices, o.augment, rng, static_cast<std::uint64_t>(epoch));
+      if ((s + 1) * per_step > train.size()) throw error("fit: a step would read past the training set");
+      auto& drawn = batches.next();
+      if (drawn.labels.numel() == 0)
+        throw error("fit: every image of step " + std::to_string(s + 1) + " of epoch " + std::to_string(epoch) +
+                    " was a broken file (skipped): nothing to train on");
       // Data are prepared on the host, as a data loader does, and moved where the model runs.
-      const auto b = regime.compose(backend::cpu{}, clean, labels, indices, static_cast<std::uint64_t>(epoch));
-      const auto& batch_x = to(m.ctx.backend, b.x);
+      const auto b = regime.compose(backend::cpu{}, drawn.clean, drawn.labels, drawn.indices, static_cast<std::uint64_t>(epoch));
+      const tensor* input = &b.x;  // centred after the noise: the noise models act on [0, 1] pixels
+      if (o.subtract_mean) centered = b.x, data::subtract_pixel_mean(centered, mean), input = &centered;
+      const auto& batch_x = to(m.ctx.backend, *input);
       const auto& batch_y = to(m.ctx.backend, b.y);
 
-      opt.opt.lr = schedule(opt.steps());
+      opt.set_lr(o.recipe.lr_at(opt.steps(), total_steps));
       m.zero_grad();
       const auto& logits = m.forward(batch_x);
       const double l = regime.loss(m.ctx, logits, batch_y);
@@ -342,7 +358,8 @@ history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images&
     history::epoch_row row{epoch, loss_sum / double(steps), 100.0 * double(hits) / double(seen), train_seconds, 0, 0, {}};
     const auto limit = epoch == o.epochs ? 0 : o.curve_images;
     for (const auto& t : tests) {
-      row.test_accuracy.push_back(detail::test_accuracy(m, t.data, limit, o.eval_batch > 0 ? o.eval_batch : o.batch, x, y));
+      row.test_accuracy.push_back(detail::test_accuracy(m, t.data, limit, o.eval_batch > 0 ? o.eval_batch : o.batch, x, y,
+                                                        o.subtract_mean ? &mean : nullptr));
       row.eval_images = limit > 0 ? std::min(limit, t.data.size()) : t.data.size();
     }
     m.train();
@@ -356,20 +373,29 @@ history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images&
       std::snprintf(cell, sizeof cell, "%s %s %.2f%%", i ? "," : "", tests[i].name.c_str(), row.test_accuracy[i]);
       line += cell;
     }
-    std::printf("%s (%lld images each; train %.1f s, eval %.1f s)\n", line.c_str(),
-                static_cast<long long>(row.eval_images), train_seconds, row.eval_seconds);
+    std::printf("%s (%lld images each; train %.1f s, of which waiting for data %.1f s; eval %.1f s)\n", line.c_str(),
+                static_cast<long long>(row.eval_images), train_seconds, batches.waited_seconds(), row.eval_seconds);
     std::fflush(stdout);
 
     if (!o.out.empty()) {  // each file whole and atomic; the checkpoint first, so that the log
       // and curves are never ahead of it (resuming rewrites them from it)
       fs::create_directories(o.out);
-      save_checkpoint(checkpoint, m.net, opt,
-                      {{"epoch", std::to_string(epoch)}, {"run", run}, {"log", h.csv()}, {"tenths", h.tenths_csv()}});
+      opt.visit([&](auto& chosen) {
+        save_checkpoint(checkpoint, m.net, chosen,
+                        {{"epoch", std::to_string(epoch)}, {"run", run}, {"log", h.csv()}, {"tenths", h.tenths_csv()}});
+      });
       io::write_file_atomically(o.out / "log.csv", h.csv());
       h.plot(o.out / "curves.png", o.title);
     }
   }
   return h;
+}
+
+/// The same, from labelled images held in memory.
+template <class Net, class Backend, class Regime>
+history fit(model<Net, Backend>& m, Regime& regime, const data::labelled_images& train,
+            const std::vector<test_set>& tests, const classifier_options& o) {
+  return fit(m, regime, data::in_memory_source(train), tests, o);
 }
 
 }  // namespace hush::train

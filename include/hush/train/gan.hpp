@@ -217,8 +217,8 @@ gan_history fit_gan(model<G, Backend>& g, model<D, Backend>& d, const gan_data<G
     io::check_output_folder(o.out, {"log.csv", "curves.png", "checkpoint.safetensors", "generator.safetensors",
                                     "discriminator.safetensors"});
   if (o.resume && !checkpoint.empty() && fs::exists(checkpoint)) {
-    auto info = load_checkpoint(checkpoint, trained{"generator.", g.net, pair.opt_g}, trained{"discriminator.", d.net, pair.opt_d});
-    require_same_run(info, run, checkpoint);
+    auto info = resume_checkpoint(checkpoint, run, trained{"generator.", g.net, pair.opt_g},
+                                  trained{"discriminator.", d.net, pair.opt_d});
     h = gan_history::parse(info["log"], info["tenths"], checkpoint.string());
     const int done = int(h.epochs.size());
     if (done < 1 || done > o.epochs || h.epochs.back().epoch != done)

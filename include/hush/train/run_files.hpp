@@ -75,8 +75,7 @@ void write_run_files(const std::filesystem::path& out, Net& net, Optimizer& opt,
 template <class History, class Net, class Optimizer>
 History resume_run(const std::filesystem::path& checkpoint, Net& net, Optimizer& opt, const std::string& run, int epochs,
                    const std::string& title) {
-  auto info = load_checkpoint(checkpoint, net, opt);
-  require_same_run(info, run, checkpoint);
+  auto info = resume_checkpoint(checkpoint, run, trained{"", net, opt});
   auto h = History::parse(info["log"], info["tenths"], checkpoint.string());
   const int done = int(h.epochs.size());
   if (done < 1 || done > epochs || h.epochs.back().epoch != done)
