@@ -1,0 +1,368 @@
+// hush-front-ends: seed 000's study on Fashion-MNIST. Does a denoising front end rescue a
+// classifier on noisy pictures? ResNet-20 is trained on clean images and tested after every
+// epoch on clean images and on seed 000's Gaussian + salt-and-pepper + Poisson mix, alone and
+// behind two front ends: a GAN denoiser (ResGAN's generator against a small discriminator,
+// trained on noisy -> clean pairs of the training images) and the MAE (mae_small, pre-trained on
+// clean images, all patches visible). Each front end is used frozen (only the classifier learns)
+// and fine-tuned end to end with it. Writes
+//   OUT/front_ends.md     the table (final accuracies, the front ends' PSNR on the noisy test set)
+//   OUT/front_ends.png    test accuracy per epoch on clean and on noisy images, one line per arm
+//                         (seed 000's Figures 7 and 8)
+//   OUT/gan/, OUT/mae/    the front ends' training runs and weights (skipped with --gan/--mae)
+//   OUT/<arm>/            log.csv, curves.png and checkpoint.safetensors of each classifier
+//
+//   build/bin/hush-front-ends --quick --out results/front_ends          # a few minutes
+//   build/bin/hush-front-ends --full --mae results/mae/fmnist/weights.safetensors --out results/front_ends
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "hush/backend/devices.hpp"
+#include "hush/hush.hpp"
+#include "hush/io/atomic_file.hpp"
+#include "hush/io/plot.hpp"
+#include "hush/metrics/quality.hpp"
+#include "hush/models/front_end.hpp"
+#include "hush/models/mae.hpp"
+#include "hush/models/resnet.hpp"
+#include "hush/models/restoration_gans.hpp"
+#include "hush/noise/spec.hpp"
+#include "hush/train/classifier.hpp"
+#include "hush/train/gan.hpp"
+#include "hush/train/mae.hpp"
+#include "hush/train/regime.hpp"
+#include "recipe_options.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using classifier = hush::models::resnet20;
+using gan_generator = hush::models::resgan_generator;
+using gan_critic = hush::models::small_discriminator;
+using mae_net = hush::models::mae_small;
+using mae_front = hush::models::mae_reconstruction<mae_net>;
+constexpr std::int64_t side = 28;
+
+struct preset {
+  std::int64_t limit, test_limit;
+  int epochs;
+  int gan_epochs;
+  std::int64_t gan_steps;
+  int mae_epochs;
+  std::int64_t mae_steps;
+};
+const std::map<std::string, preset> presets{
+    {"quick", {6000, 1000, 2, 2, 100, 2, 100}},
+    {"full", {0, 0, 10, 10, 500, 10, 500}},  // seed 000's ten epochs, all of Fashion-MNIST
+};
+
+struct args {
+  std::string preset = "quick", data_dir = hush::data::default_fashion_mnist_dir, out = "results/front_ends";
+  std::string noise = "seed000", gan_weights, mae_weights, arms = "resnet,gan-frozen,gan-tuned,mae-frozen,mae-tuned";
+  int epochs = 0, front_epochs = 0;
+  std::int64_t limit = -1, test_limit = -1, batch = 128, front_steps = 0;
+  float mae_ratio = 0.75f;  // the frozen MAE's mask ratio (the tuned one sees every patch)
+  std::uint64_t seed = 1;
+  bool resume = false;
+  hush::tools::recipe_args recipe;
+};
+
+hush::data::labelled_images first(const hush::data::labelled_images& set, std::int64_t n) {
+  if (n <= 0 || n >= set.size()) return set;
+  hush::data::labelled_images out;
+  hush::data::slice(set.images, 0, n, out.images);
+  hush::data::slice(set.labels, 0, n, out.labels);
+  return out;
+}
+
+/// Mean per-image PSNR and SSIM of m's output for `noisy` against `clean`, in eval mode.
+template <class Net, class Backend>
+std::array<double, 2> front_end_quality(hush::model<Net, Backend>& m, const hush::tensor& clean, const hush::tensor& noisy) {
+  m.eval();
+  double sum = 0, sum_ssim = 0;
+  hush::tensor x, reference;
+  const auto n = clean.shape()[0];
+  for (std::int64_t b = 0; b < n; b += 250) {
+    const auto e = std::min<std::int64_t>(b + 250, n);
+    hush::data::slice(noisy, b, e, x);
+    hush::data::slice(clean, b, e, reference);
+    const auto y = hush::to_host(m.forward(hush::to(m.ctx.backend, x)));
+    for (std::int64_t i = 0; i < e - b; ++i) {
+      hush::tensor a({1, side, side}), c({1, side, side});
+      for (std::int64_t p = 0; p < side * side; ++p)
+        a[p] = reference[i * side * side + p], c[p] = std::clamp(y[i * side * side + p], 0.0f, 1.0f);
+      sum += std::min(hush::metrics::psnr(a, c), 100.0), sum_ssim += hush::metrics::ssim(a, c);
+    }
+  }
+  m.train();
+  return {sum / double(n), sum_ssim / double(n)};
+}
+
+/// The GAN denoiser: noisy -> clean pairs of the training images, ResGAN's generator against a
+/// small discriminator (BCE, Adam 2e-4 and beta1 0.5 for both, content L1 weight 1, adversarial
+/// 0.01, as hush-resgan trains it).
+template <class Backend>
+void train_gan(Backend backend, const args& a, const preset& p, const hush::data::labelled_images& train,
+               const hush::noise::spec& noise, const hush::tensor& val_clean, const hush::tensor& val_noisy,
+               const fs::path& out) {
+  hush::model<gan_generator, Backend> g({.seed = a.seed, .backend = backend}, gan_generator({.channels = 1, .width = 32}));
+  hush::model<gan_critic, Backend> d({.seed = a.seed + 1, .backend = backend}, gan_critic({.channels = 1, .size = side, .width = 32}));
+  hush::train::gan_options o;
+  o.epochs = a.front_epochs > 0 ? a.front_epochs : p.gan_epochs;
+  o.steps = a.front_steps > 0 ? a.front_steps : p.gan_steps;
+  o.seed = a.seed;
+  o.out = out, o.resume = a.resume;
+  o.title = "gan denoiser";
+  o.content_weight = 1.0f, o.adversarial_weight = 0.01f;
+  o.generator = {.lr = 2e-4f, .beta1 = 0.5f};
+  o.discriminator = {.lr = 2e-4f, .beta1 = 0.5f};
+  o.update = hush::train::critic_update::joint;
+  o.metadata = {{"hush.network", "resgan_generator"}, {"hush.noise", noise.describe()}};
+  o.data = "Fashion-MNIST, " + std::to_string(train.size()) + " training images, noise " + noise.describe() + ", batch 64";
+  const hush::counter_rng rng{a.seed};
+  const auto n = train.size();
+  hush::train::gan_data<gan_generator, Backend> data;
+  data.batch = [&, n](std::uint64_t k, hush::tensor& input, hush::tensor& real) {
+    std::vector<std::int64_t> picks(64);
+    for (std::int64_t j = 0; j < 64; ++j)
+      picks[std::size_t(j)] = std::min<std::int64_t>(n - 1, std::int64_t(rng.uniform(k, std::uint64_t(j)) * float(n)));
+    hush::data::gather(train.images, picks, 0, 64, real);
+    input.resize(real.shape());
+    hush::noise::apply_to_images(hush::backend::cpu{}, noise, rng, real, picks, 64, input, k + 1);
+  };
+  hush::data::slice(val_noisy, 0, 8, data.grid_input);
+  hush::data::slice(val_clean, 0, 8, data.grid_real);
+  data.validate = [&](hush::model<gan_generator, Backend>& m) -> std::array<double, 2> {
+    return front_end_quality(m, val_clean, val_noisy);
+  };
+  hush::train::fit_gan(g, d, data, o, hush::l1_loss{});
+}
+
+/// The MAE, pre-trained on clean training images (mask ratio 0.75, hush-mae's recipe).
+template <class Backend>
+void train_mae(Backend backend, const args& a, const preset& p, const hush::data::labelled_images& train,
+               const hush::tensor& validation, const fs::path& out) {
+  hush::model<mae_net, Backend> m({.seed = a.seed, .backend = backend}, mae_net({.image = side, .patch = 4, .channels = 1}));
+  hush::train::mae_training_options o;
+  o.epochs = a.front_epochs > 0 ? a.front_epochs : p.mae_epochs;
+  o.steps = a.front_steps > 0 ? a.front_steps : p.mae_steps;
+  o.batch = 64, o.seed = a.seed, o.out = out, o.resume = a.resume;
+  o.title = "mae";
+  o.metadata = {{"hush.network", "mae_small"}, {"hush.image", std::to_string(side)}, {"hush.patch", "4"},
+                {"hush.channels", "1"}, {"hush.norm_pix", "no"}, {"hush.data", "fashion-mnist"}};
+  const auto n = train.size();
+  const auto batches = [&, n](hush::tensor& batch, int epoch, std::int64_t step) {
+    const auto order = hush::data::shuffled_order(n, a.seed, std::uint64_t(epoch));
+    std::vector<std::int64_t> picks(64);
+    for (std::int64_t j = 0; j < 64; ++j) picks[std::size_t(j)] = order[std::size_t((step * 64 + j) % n)];
+    hush::data::gather(train.images, picks, 0, 64, batch);
+  };
+  hush::train::fit_mae(m, batches, validation, o);
+}
+
+struct arm_result {
+  std::string name;
+  hush::train::history history;
+  double seconds = 0;
+};
+
+/// Trains one arm: Net's classifier (and, tuned, its front end) on clean images; the front end's
+/// weights, when it has one, from `front_weights` into net.get<0>() (`front` picks the part).
+template <class Net, class Backend, class Front>
+arm_result run_arm(Backend backend, const std::string& name, Net net, Front load_front, const args& a, int epochs,
+                   const hush::data::labelled_images& train, const std::vector<hush::train::test_set>& tests) {
+  auto m = std::make_unique<hush::model<Net, Backend>>(typename hush::model<Net, Backend>::options{.seed = a.seed, .backend = backend},
+                                                      std::move(net));
+  m->setup({a.batch, 1, side, side});
+  load_front(*m);
+  hush::train::classifier_options o;
+  o.epochs = epochs, o.batch = a.batch, o.recipe = a.recipe.make(), o.seed = a.seed, o.out = fs::path(a.out) / name;
+  o.resume = a.resume, o.title = name, o.augment = {};  // no flips: the front ends were not trained on them
+  hush::train::clean_only regime;
+  const auto t0 = std::chrono::steady_clock::now();
+  arm_result r{name, hush::train::fit(*m, regime, train, tests, o), 0};
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  hush::save_weights(m->net, fs::path(a.out) / name / "model.safetensors");
+  return r;
+}
+
+std::string fixed(double v, int digits = 2) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.*f", digits, v);
+  return b;
+}
+
+template <class Backend>
+int study(Backend backend, args a, int argc, char** argv) {
+  const auto p = presets.at(a.preset);
+  const int epochs = a.epochs > 0 ? a.epochs : p.epochs;
+  const auto all = hush::data::fashion_mnist(a.data_dir, "train");
+  const auto train = first(all, a.limit >= 0 ? a.limit : p.limit);
+  const auto test = first(hush::data::fashion_mnist(a.data_dir, "t10k"), a.test_limit >= 0 ? a.test_limit : p.test_limit);
+  const auto noise = hush::noise::parse_spec(a.noise);
+  hush::train::test_set clean_set{"clean", test}, noisy_set{"noisy (" + a.noise + ")", test};
+  hush::noise::apply_to_batch(hush::backend::cpu{}, noise, hush::counter_rng{a.seed + 1000}, test.images, noisy_set.data.images);
+  const std::vector<hush::train::test_set> tests{clean_set, noisy_set};
+  const fs::path out = a.out;
+  // Validation for the front ends' own training: the last 500 training images (of the whole set).
+  hush::tensor val_clean, val_noisy;
+  hush::data::slice(all.images, all.size() - 500, all.size(), val_clean);
+  hush::noise::apply_to_batch(hush::backend::cpu{}, noise, hush::counter_rng{a.seed + 2000}, val_clean, val_noisy);
+  std::printf("hush-front-ends, preset %s: %lld training images, %lld test images (clean and %s), %d epochs per arm, "
+              "%d threads\n",
+              a.preset.c_str(), static_cast<long long>(train.size()), static_cast<long long>(test.size()),
+              noise.describe().c_str(), epochs, hush::threads());
+
+  std::vector<std::string> arms;
+  for (std::stringstream ss(a.arms); ss.good();) {
+    std::string s;
+    std::getline(ss, s, ',');
+    if (s != "resnet" && s != "gan-frozen" && s != "gan-tuned" && s != "mae-frozen" && s != "mae-tuned")
+      throw hush::error("--arms: unknown arm '" + s + "' (resnet, gan-frozen, gan-tuned, mae-frozen, mae-tuned)");
+    arms.push_back(s);
+  }
+  const auto wants = [&](const char* prefix) {
+    return std::any_of(arms.begin(), arms.end(), [&](const std::string& s) { return s.rfind(prefix, 0) == 0; });
+  };
+  std::string gan = a.gan_weights, mae = a.mae_weights;
+  if (wants("gan") && gan.empty()) {
+    train_gan(backend, a, p, train, noise, val_clean, val_noisy, out / "gan");
+    gan = (out / "gan" / "generator.safetensors").string();
+  }
+  if (wants("mae") && mae.empty()) {
+    train_mae(backend, a, p, train, val_clean, out / "mae");
+    mae = (out / "mae" / "weights.safetensors").string();
+  }
+
+  const gan_generator g_net({.channels = 1, .width = 32});
+  // Frozen, the MAE predicts each patch from the others (mask ratio a.mae_ratio, several passes);
+  // fine-tuned it must be one differentiable pass, every patch visible.
+  const mae_front mae_frozen(mae_net({.image = side, .patch = 4, .channels = 1, .mask_ratio = a.mae_ratio}));
+  const mae_front mae_whole(mae_net({.image = side, .patch = 4, .channels = 1, .mask_ratio = 0.0f}));
+  const classifier c_net({.channels = 1, .classes = 10});
+  std::vector<arm_result> results;
+  std::map<std::string, std::array<double, 2>> front_quality;
+  namespace m = hush::models;
+  const auto none = [](auto&) {};
+  for (const auto& arm : arms) {
+    if (arm == "resnet") results.push_back(run_arm(backend, arm, c_net, none, a, epochs, train, tests));
+    if (arm == "gan-frozen")
+      results.push_back(run_arm(backend, arm, m::behind_frozen<gan_generator, classifier>(hush::frozen(g_net), c_net),
+                                [&](auto& model) { hush::load_weights(model.net.template get<0>(), gan); }, a, epochs, train, tests));
+    if (arm == "gan-tuned")
+      results.push_back(run_arm(backend, arm, m::behind<gan_generator, classifier>(g_net, c_net),
+                                [&](auto& model) { hush::load_weights(model.net.template get<0>(), gan); }, a, epochs, train, tests));
+    if (arm == "mae-frozen")
+      results.push_back(run_arm(backend, arm, m::behind_frozen<mae_front, classifier>(hush::frozen(mae_frozen), c_net),
+                                [&](auto& model) { hush::load_weights(model.net.template get<0>().net.mae, mae); }, a, epochs,
+                                train, tests));
+    if (arm == "mae-tuned")
+      results.push_back(run_arm(backend, arm, m::behind<mae_front, classifier>(mae_whole, c_net),
+                                [&](auto& model) { hush::load_weights(model.net.template get<0>().mae, mae); }, a, epochs,
+                                train, tests));
+  }
+  {  // the front ends as denoisers of the noisy test images, before any fine-tuning
+    if (!gan.empty()) {
+      hush::model<gan_generator, Backend> g({.backend = backend}, g_net);
+      g.setup({250, 1, side, side});
+      hush::load_weights(g.net, gan);
+      front_quality["GAN denoiser"] = front_end_quality(g, test.images, noisy_set.data.images);
+    }
+    if (!mae.empty())
+      for (const auto& f_net : {mae_frozen, mae_whole}) {
+        hush::model<mae_front, Backend> f({.backend = backend}, f_net);
+        f.setup({250, 1, side, side});
+        hush::load_weights(f.net.mae, mae);
+        front_quality["MAE, mask ratio " + fixed(f_net.mae.opt.mask_ratio)] = front_end_quality(f, test.images, noisy_set.data.images);
+      }
+  }
+
+  // The table and the figure.
+  std::string md = "| arm | clean accuracy (%) | noisy accuracy (%) | training time (s) |\n| --- | --- | --- | --- |\n";
+  for (const auto& r : results) {
+    const auto& last = r.history.epochs.back();
+    md += "| " + r.name + " | " + fixed(last.test_accuracy[0]) + " | " + fixed(last.test_accuracy[1]) + " | " +
+          fixed(r.seconds, 0) + " |\n";
+  }
+  double noisy_psnr = 0;
+  for (std::int64_t i = 0; i < test.size(); ++i) {
+    hush::tensor x({1, side, side}), y({1, side, side});
+    for (std::int64_t q = 0; q < side * side; ++q) x[q] = test.images[i * side * side + q], y[q] = noisy_set.data.images[i * side * side + q];
+    noisy_psnr += std::min(hush::metrics::psnr(x, y), 100.0);
+  }
+  md += "\nFront ends on the noisy test images (mean PSNR against the clean ones; the noisy images themselves: " +
+        fixed(noisy_psnr / double(test.size())) + " dB):\n\n| front end | PSNR (dB) | SSIM |\n| --- | --- | --- |\n";
+  for (const auto& [name, q] : front_quality) md += "| " + name + " | " + fixed(q[0]) + " | " + fixed(q[1], 3) + " |\n";
+  md += "\nResNet-20 trained on " + std::to_string(train.size()) + " clean Fashion-MNIST images for " + std::to_string(epochs) +
+        " epochs (" + a.recipe.make().describe() + "), tested on " + std::to_string(test.size()) +
+        " test images, clean and with " + noise.describe() + ". Frozen: the front end fixed, only the classifier learns "
+        "(the MAE at mask ratio " + fixed(a.mae_ratio) + ", each patch predicted from the others); tuned: both learn, "
+        "from the pre-trained front end (the MAE seeing every patch). Seed " + std::to_string(a.seed) + ".\nCommand: hush-front-ends";
+  for (int i = 1; i < argc; ++i) md += std::string(" ") + argv[i];
+  md += "\n";
+  std::vector<hush::io::chart> panels{{"test accuracy, clean images", "epoch", "accuracy (%)", {}},
+                                      {"test accuracy, noisy images", "epoch", "accuracy (%)", {}}};
+  for (const auto& r : results)
+    for (std::size_t t = 0; t < 2; ++t) {
+      hush::io::series s{r.name, {}, {}};
+      for (const auto& e : r.history.epochs) s.x.push_back(e.epoch), s.y.push_back(e.test_accuracy[t]);
+      panels[t].lines.push_back(s);
+    }
+  fs::create_directories(out);
+  hush::io::write_file_atomically(out / "front_ends.md", md);
+  hush::io::save_charts(out / "front_ends.png", panels, 560, 400);
+  std::printf("%s\nresults: %s and %s\n", md.c_str(), (out / "front_ends.md").c_str(), (out / "front_ends.png").c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  CLI::App app{"Seed 000's study: ResNet-20 alone and behind a GAN denoiser or the MAE, frozen or fine-tuned"};
+  args a;
+  app.add_option("--preset", a.preset, "quick (minutes) or full (all of Fashion-MNIST, ten epochs)")
+      ->check(CLI::IsMember({"quick", "full"}))
+      ->capture_default_str();
+  app.add_flag_callback("--quick", [&] { a.preset = "quick"; }, "the same as --preset quick");
+  app.add_flag_callback("--full", [&] { a.preset = "full"; }, "the same as --preset full");
+  app.add_option("--arms", a.arms, "comma-separated: resnet, gan-frozen, gan-tuned, mae-frozen, mae-tuned")->capture_default_str();
+  app.add_option("--noise", a.noise, "the test noise (a hush-noise spec or preset)")->capture_default_str();
+  app.add_option("--gan", a.gan_weights, "the GAN denoiser's generator weights (default: train it into OUT/gan)");
+  app.add_option("--mae", a.mae_weights, "hush-mae's Fashion-MNIST weights (default: pre-train it into OUT/mae)");
+  app.add_option("--epochs", a.epochs, "override the preset's epochs per arm")->check(CLI::PositiveNumber);
+  app.add_option("--front-epochs", a.front_epochs, "override the preset: the front ends' training epochs")->check(CLI::PositiveNumber);
+  app.add_option("--front-steps", a.front_steps, "override the preset: the front ends' steps per epoch")->check(CLI::PositiveNumber);
+  app.add_option("--mae-ratio", a.mae_ratio, "the frozen MAE's mask ratio (0: one pass, every patch visible)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0f, 0.95f));
+  app.add_option("--limit", a.limit, "override the preset: train on the first N images (0: all)")->check(CLI::NonNegativeNumber);
+  app.add_option("--test-limit", a.test_limit, "override the preset: test on the first N images (0: all)")->check(CLI::NonNegativeNumber);
+  app.add_option("--batch", a.batch, "the classifiers' batch")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--seed", a.seed, "seed of weights, order and noise")->capture_default_str();
+  app.add_option("--data", a.data_dir, "folder with the Fashion-MNIST idx files")->capture_default_str();
+  app.add_option("--out", a.out, "output folder")->capture_default_str();
+  app.add_flag("--resume", a.resume, "continue each training from its checkpoint, if any");
+  a.recipe.add_to(app);
+  int threads = 0;
+  app.add_option("--threads", threads, "threads for OpenMP and BLAS (0: all cores)")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  if (threads > 0) hush::set_threads(threads);
+  a.recipe.make();  // a bad setting stops here, before any training
+  hush::io::check_output_folder(a.out, {"front_ends.md", "front_ends.png"});
+  const auto device = hush::choose_device();
+  std::printf("%s\n", device.line().c_str());
+  return hush::with_device(device, [&](auto backend) { return study(backend, a, argc, argv); });
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "hush-front-ends: %s\n", e.what());
+  return 1;
+}
