@@ -67,6 +67,10 @@ check "robustness: unknown training noise" 1 "unknown noise 'blur'" "$bin/hush-r
 check "robustness: missing data" 1 "nodata/train-images-idx3-ubyte.gz: no such file" "$bin/hush-robustness" --data "$dir/nodata" --out "$dir/out13"
 check "robustness: a tiny study" 0 "pivot epoch 1 \(dist/pair [0-9.]+  max\|logit\| [0-9.]+\): test accuracy clean" "$bin/hush-robustness" --regimes mixed,pivot --limit 256 --test-limit 100 --epochs 1 --out "$dir/study"
 check "robustness: the table" 0 "\| pivot \| [0-9.]+ \|" cat "$dir/study/robustness.md"
+check "robustness: the seed's recipe, Adam, mean subtracted" 0 "seed 000 mix [0-9.]+%" "$bin/hush-robustness" --regimes clean --limit 256 --test-limit 100 --epochs 1 --recipe seed004 --optimizer adam --lr 0.001 --subtract-mean --crop-padding 2 --out "$dir/study2"
+check "robustness: the recipe in the table's notes" 0 "Adam betas \(0.9, 0.999\), weight decay 0.0001; lr 0.001 times 0.1 at steps 4000, 6000" cat "$dir/study2/robustness.md"
+check "robustness: a multi-step schedule without milestones" 1 "a multi-step schedule needs its milestones" "$bin/hush-robustness" --schedule multi-step --out "$dir/out36"
+check "robustness: Nesterov without momentum" 1 "Nesterov momentum needs momentum > 0" "$bin/hush-robustness" --momentum 0 --out "$dir/out37"
 check "robustness: per-regime files" 0 "" ls "$dir/study/robustness.png" "$dir/study/robustness/pivot/log.csv" "$dir/study/robustness/pivot/curves.png" "$dir/study/robustness/pivot/checkpoint.safetensors"
 check "robustness: resume with other settings" 1 "was written by another run" "$bin/hush-robustness" --regimes pivot --limit 256 --test-limit 100 --epochs 1 --batch 64 --resume --out "$dir/study"
 # Outputs never replace what they should not (issue 15): nothing at the path is changed.
@@ -156,6 +160,14 @@ check "mae: a Fashion-MNIST MAE cannot denoise photos" 1 "an MAE of 28-pixel ima
 check "mae: weights that are not an MAE's" 1 "no 'hush.network' in its metadata" "$bin/hush-mae" eval --weights "$data/resnet20.weights.safetensors"
 check "mae: a ratio out of range" 1 "'1.2' is not a ratio in \[0, 1\)" "$bin/hush-mae" eval --weights "$dir/mae/weights.safetensors" --ratios 0.5,1.2
 check "mae: photos without their folders" 1 "nodata: no val folder" "$bin/hush-mae" train --data photos --dir "$dir/nodata" --out "$dir/out35"
+
+# Seed 000's study (hush-front-ends): every arm, tiny, the front ends trained for a few steps.
+check "front ends: a tiny study" 0 "mae-tuned epoch 1: test accuracy clean [0-9.]+%, noisy \(seed000\) [0-9.]+%" "$bin/hush-front-ends" --limit 256 --test-limit 64 --epochs 1 --front-epochs 1 --front-steps 3 --batch 32 --out "$dir/fe"
+check "front ends: the table" 0 "\| gan-frozen \| [0-9.]+ \| [0-9.]+ \| [0-9]+ \|" cat "$dir/fe/front_ends.md"
+check "front ends: their files" 0 "" ls "$dir/fe/front_ends.png" "$dir/fe/gan/generator.safetensors" "$dir/fe/mae/weights.safetensors" "$dir/fe/mae-frozen/model.safetensors"
+check "front ends: one file for both networks" 0 "classifier\.fc\.weight .*front_end\.1\.weight" python3 -c "import json,struct,sys; f=open(sys.argv[1],'rb'); n=struct.unpack('<Q',f.read(8))[0]; print(' '.join(sorted(json.loads(f.read(n)))))" "$dir/fe/gan-frozen/model.safetensors"
+check "front ends: an unknown arm" 1 "unknown arm 'vae'" "$bin/hush-front-ends" --arms resnet,vae --out "$dir/out38"
+check "front ends: weights that are not a generator's" 1 "saved from a different structure \(mae_small" "$bin/hush-front-ends" --arms gan-frozen --gan "$dir/mae/weights.safetensors" --limit 64 --test-limit 16 --epochs 1 --out "$dir/out39"
 left=$(ls "$dir" | grep -c '^out' || true)
 if ((left != 0)); then echo "FAIL a failed run left a file behind: $(ls "$dir")"; failures=$((failures + 1)); fi
 echo "$((checks - failures)) passed, $failures failed"

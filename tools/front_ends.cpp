@@ -196,6 +196,18 @@ arm_result run_arm(Backend backend, const std::string& name, Net net, Front load
   return r;
 }
 
+std::vector<std::string> parse_arms(const std::string& text) {
+  std::vector<std::string> arms;
+  for (std::stringstream ss(text); ss.good();) {
+    std::string s;
+    std::getline(ss, s, ',');
+    if (s != "resnet" && s != "gan-frozen" && s != "gan-tuned" && s != "mae-frozen" && s != "mae-tuned")
+      throw hush::error("--arms: unknown arm '" + s + "' (resnet, gan-frozen, gan-tuned, mae-frozen, mae-tuned)");
+    arms.push_back(s);
+  }
+  return arms;
+}
+
 std::string fixed(double v, int digits = 2) {
   char b[32];
   std::snprintf(b, sizeof b, "%.*f", digits, v);
@@ -223,14 +235,7 @@ int study(Backend backend, args a, int argc, char** argv) {
               a.preset.c_str(), static_cast<long long>(train.size()), static_cast<long long>(test.size()),
               noise.describe().c_str(), epochs, hush::threads());
 
-  std::vector<std::string> arms;
-  for (std::stringstream ss(a.arms); ss.good();) {
-    std::string s;
-    std::getline(ss, s, ',');
-    if (s != "resnet" && s != "gan-frozen" && s != "gan-tuned" && s != "mae-frozen" && s != "mae-tuned")
-      throw hush::error("--arms: unknown arm '" + s + "' (resnet, gan-frozen, gan-tuned, mae-frozen, mae-tuned)");
-    arms.push_back(s);
-  }
+  const auto arms = parse_arms(a.arms);
   const auto wants = [&](const char* prefix) {
     return std::any_of(arms.begin(), arms.end(), [&](const std::string& s) { return s.rfind(prefix, 0) == 0; });
   };
@@ -358,6 +363,7 @@ int main(int argc, char** argv) try {
   CLI11_PARSE(app, argc, argv);
   if (threads > 0) hush::set_threads(threads);
   a.recipe.make();  // a bad setting stops here, before any training
+  parse_arms(a.arms);
   hush::io::check_output_folder(a.out, {"front_ends.md", "front_ends.png"});
   const auto device = hush::choose_device();
   std::printf("%s\n", device.line().c_str());
