@@ -77,14 +77,6 @@ struct args {
   hush::tools::recipe_args recipe;
 };
 
-hush::data::labelled_images first(const hush::data::labelled_images& set, std::int64_t n) {
-  if (n <= 0 || n >= set.size()) return set;
-  hush::data::labelled_images out;
-  hush::data::slice(set.images, 0, n, out.images);
-  hush::data::slice(set.labels, 0, n, out.labels);
-  return out;
-}
-
 /// Mean per-image PSNR and SSIM of m's output for `noisy` against `clean`, in eval mode.
 template <class Net, class Backend>
 std::array<double, 2> front_end_quality(hush::model<Net, Backend>& m, const hush::tensor& clean, const hush::tensor& noisy) {
@@ -219,8 +211,8 @@ int study(Backend backend, args a, int argc, char** argv) {
   const auto p = presets.at(a.preset);
   const int epochs = a.epochs > 0 ? a.epochs : p.epochs;
   const auto all = hush::data::fashion_mnist(a.data_dir, "train");
-  const auto train = first(all, a.limit >= 0 ? a.limit : p.limit);
-  const auto test = first(hush::data::fashion_mnist(a.data_dir, "t10k"), a.test_limit >= 0 ? a.test_limit : p.test_limit);
+  const auto train = all.first(a.limit >= 0 ? a.limit : p.limit);
+  const auto test = hush::data::fashion_mnist(a.data_dir, "t10k").first(a.test_limit >= 0 ? a.test_limit : p.test_limit);
   const auto noise = hush::noise::parse_spec(a.noise);
   hush::train::test_set clean_set{"clean", test}, noisy_set{"noisy (" + a.noise + ")", test};
   hush::noise::apply_to_batch(hush::backend::cpu{}, noise, hush::counter_rng{a.seed + 1000}, test.images, noisy_set.data.images);

@@ -65,14 +65,6 @@ struct train_args {
   bool resume = false;
 };
 
-/// The images and labels [begin, end) of a set.
-hush::data::labelled_images part(const hush::data::labelled_images& set, std::int64_t begin, std::int64_t end) {
-  hush::data::labelled_images out;
-  hush::data::slice(set.images, begin, end, out.images);
-  hush::data::slice(set.labels, begin, end, out.labels);
-  return out;
-}
-
 /// One-hot rows (N, 10) of class labels.
 hush::tensor one_hot(const hush::index_tensor& labels) {
   hush::tensor out({labels.numel(), classes});
@@ -130,9 +122,9 @@ int train(Backend backend, const train_args& a) {
   const auto all = hush::data::fashion_mnist(a.data_dir, "train");
   if (a.validation < 10 || a.validation >= all.size())
     throw hush::error("--validation " + std::to_string(a.validation) + ": expected 10 to " + std::to_string(all.size() - 1) + " images");
-  const auto train_set = part(all, 0, all.size() - a.validation), val_set = part(all, all.size() - a.validation, all.size());
+  const auto train_set = all.slice(0, all.size() - a.validation), val_set = all.slice(all.size() - a.validation, all.size());
   auto test_set = hush::data::fashion_mnist(a.data_dir, "t10k");
-  if (a.test_limit > 0 && a.test_limit < test_set.size()) test_set = part(test_set, 0, a.test_limit);
+  if (a.test_limit > 0 && a.test_limit < test_set.size()) test_set = test_set.slice(0, a.test_limit);
   const bool conditional = a.variant == "cgan", classifier_in_d = a.variant == "resgan";
   const auto train_coarse = coarse(train_set.images, a.factor, "nearest");
   const auto val_coarse = coarse(val_set.images, a.factor, "nearest");

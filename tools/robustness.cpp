@@ -55,14 +55,6 @@ const std::vector<std::pair<std::string, std::string>> conditions = {
     {"seed 000 mix", "seed000"},
 };
 
-hush::data::labelled_images first(const hush::data::labelled_images& set, std::int64_t n) {
-  if (n <= 0 || n >= set.size()) return set;
-  hush::data::labelled_images out;
-  hush::data::slice(set.images, 0, n, out.images);
-  hush::data::slice(set.labels, 0, n, out.labels);
-  return out;
-}
-
 /// The median time of a plain training step (batch `batch`, SGD with Nesterov momentum), after
 /// three warm-up steps: the figure scripts/torch_robustness.py --time-steps prints for PyTorch.
 template <class Backend>
@@ -194,8 +186,8 @@ int main(int argc, char** argv) try {
   std::printf("%s\n", device.line().c_str());
   if (time_steps > 0)
     return hush::with_device(device, [&](auto backend) { return time_training_steps(backend, data_dir, batch, seed, time_steps); });
-  const auto train = first(hush::data::fashion_mnist(data_dir, "train"), n_train);
-  const auto test = first(hush::data::fashion_mnist(data_dir, "t10k"), n_test);
+  const auto train = hush::data::fashion_mnist(data_dir, "train").first(n_train);
+  const auto test = hush::data::fashion_mnist(data_dir, "t10k").first(n_test);
   std::vector<hush::train::test_set> tests;
   const hush::counter_rng test_rng{seed + 1000};
   for (const auto& [name, spec] : conditions) {

@@ -13,6 +13,7 @@
 #include "hush/core/error.hpp"
 #include "hush/core/index_tensor.hpp"
 #include "hush/core/tensor.hpp"
+#include "hush/data/batches.hpp"
 #include "hush/io/paths.hpp"
 
 namespace hush::data {
@@ -109,6 +110,15 @@ struct labelled_images {
   tensor images;
   index_tensor labels;
   std::int64_t size() const { return labels.numel(); }
+  /// Images and labels [begin, end), copied.
+  labelled_images slice(std::int64_t begin, std::int64_t end) const {
+    labelled_images out;
+    data::slice(images, begin, end, out.images);
+    data::slice(labels, begin, end, out.labels);
+    return out;
+  }
+  /// The first n (all of them when n is 0 or at least the size).
+  labelled_images first(std::int64_t n) const { return n <= 0 || n >= size() ? *this : slice(0, n); }
 };
 
 /// Fashion-MNIST (Xiao et al. 2017) from the idx files of Debian's dataset-fashion-mnist.

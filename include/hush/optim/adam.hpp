@@ -40,20 +40,18 @@ class adam : public optimizer_state<2> {
   options opt;
 };
 
-/// Adam with decoupled weight decay; torch.optim.AdamW's default decay is 0.01.
+/// Adam with decoupled weight decay, torch.optim.AdamW (whose default decay is 0.01; here the
+/// options' weight_decay as given).
 class adamw : public adam {
  public:
-  struct options {
-    float lr = 1e-3f;
-    float beta1 = 0.9f;
-    float beta2 = 0.999f;
-    float eps = 1e-8f;
-    float weight_decay = 0.01f;
-  };
   template <class Net>
-  adamw(Net& net, options o)
-      : adam(net, {.lr = o.lr, .beta1 = o.beta1, .beta2 = o.beta2, .eps = o.eps, .weight_decay = o.weight_decay,
-                   .decoupled_weight_decay = true}) {}
+  adamw(Net& net, options o) : adam(net, decoupled(o)) {}
+
+ private:
+  static options decoupled(options o) {
+    o.decoupled_weight_decay = true;
+    return o;
+  }
 };
 
 }  // namespace hush

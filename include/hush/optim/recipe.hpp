@@ -151,7 +151,7 @@ class chosen_optimizer {
                    adam::options{.lr = r.lr, .beta1 = r.beta1, .beta2 = r.beta2, .weight_decay = r.weight_decay});
       case optimizer_choice::adamw:
         return any(std::in_place_type<adamw>, net,
-                   adamw::options{.lr = r.lr, .beta1 = r.beta1, .beta2 = r.beta2, .weight_decay = r.weight_decay});
+                   adam::options{.lr = r.lr, .beta1 = r.beta1, .beta2 = r.beta2, .weight_decay = r.weight_decay});
       case optimizer_choice::sgd: break;
     }
     return any(std::in_place_type<sgd>, net,
