@@ -160,6 +160,8 @@ TEST_CASE("eval-mode logits match torchvision") {
   check_logits("resnet34", m::resnet34{}, 64);
   check_logits("resnet50", m::resnet50{}, 64);
   check_logits("resnet20", m::resnet20{}, 32);
+  check_logits("resnet56", m::resnet56{}, 32);  // seed 004's deeper CIFAR ResNets
+  check_logits("resnet110", m::resnet110{}, 32);
 }
 
 TEST_CASE("the Noise2Noise U-Net and the DCGAN discriminator match PyTorch's (eval mode)") {

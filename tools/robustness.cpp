@@ -1,6 +1,7 @@
 // hush-robustness: seed 004's study on Fashion-MNIST. Trains ResNet-20 under the four regimes
 // (clean only, noisy only, clean and noisy mixed, pivot loss) and tests each on clean images,
-// Gaussian noise (sigma 0.05 and 0.15), low resolution (x2 and x4) and seed 000's mix of
+// Gaussian noise (sigma 0.05 and 0.15), low resolution (x2 and x4 nearest, x4 bicubic), mixed
+// resolution (a sharp region in a x4 image, seed 004) and seed 000's mix of
 // Gaussian + salt-and-pepper + Poisson noise. Writes
 //   OUT/robustness.md            the table (seed 004's Table 1, with more test conditions)
 //   OUT/robustness.png           test accuracy per epoch, one panel per regime
@@ -52,6 +53,8 @@ const std::vector<std::pair<std::string, std::string>> conditions = {
     {"gaussian 0.15", "gaussian(sigma=0.15)"},
     {"low-res x2", "low_res(factor=2, upsampling=nearest)"},
     {"low-res x4", "low_res(factor=4, upsampling=nearest)"},
+    {"low-res x4 bicubic", "low_res(factor=4, upsampling=bicubic)"},
+    {"mixed-res x4", "mixed_res(factor=4)"},  // seed 004's mixed resolution: a sharp region in a x4 image
     {"seed 000 mix", "seed000"},
 };
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Eval-mode logits of torchvision's resnet18/34/50 and of the CIFAR ResNet-20, and eval-mode
+"""Eval-mode logits of torchvision's resnet18/34/50 and of the CIFAR ResNet-20/56/110, and eval-mode
 outputs of the Noise2Noise U-Net and the DCGAN discriminator (as bench/torch_peer.py defines them,
 at 64x64), for tests/models.cpp, with weights that both sides compute from a formula (so no 100 MB weight file
 is committed): every value of tensor `name` at flat index i is
@@ -45,8 +45,9 @@ def formula(name, shape):
     return v.astype(np.float32).reshape(shape)
 
 
-def cifar_resnet20(classes=10):
-    """He et al. §4.2 with projection shortcuts, torchvision-style names (hush::models::resnet20)."""
+def cifar_resnet(blocks=3, classes=10):
+    """He et al. §4.2 with projection shortcuts, torchvision-style names: `blocks` per stage, 3 for
+    hush::models::resnet20, 9 for resnet56, 18 for resnet110."""
     from torchvision.models.resnet import BasicBlock
 
     class Net(nn.Module):
@@ -59,7 +60,7 @@ def cifar_resnet20(classes=10):
                 down = None
                 if stride != 1 or cin != cout:
                     down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-                return nn.Sequential(BasicBlock(cin, cout, stride, down), BasicBlock(cout, cout), BasicBlock(cout, cout))
+                return nn.Sequential(BasicBlock(cin, cout, stride, down), *[BasicBlock(cout, cout) for _ in range(blocks - 1)])
             self.layer1, self.layer2, self.layer3 = stage(16, 16, 1), stage(16, 32, 2), stage(32, 64, 2)
             self.avgpool = nn.AdaptiveAvgPool2d(1)
             self.fc = nn.Linear(64, classes)
@@ -74,7 +75,8 @@ def cifar_resnet20(classes=10):
 def main():
     tensors = {}
     for name, net, size in [("resnet18", torchvision.models.resnet18(), 64), ("resnet34", torchvision.models.resnet34(), 64),
-                            ("resnet50", torchvision.models.resnet50(), 64), ("resnet20", cifar_resnet20(), 32),
+                            ("resnet50", torchvision.models.resnet50(), 64), ("resnet20", cifar_resnet(3), 32),
+                            ("resnet56", cifar_resnet(9), 32), ("resnet110", cifar_resnet(18), 32),
                             ("unet", N2NUNet(), 64), ("dcgan_discriminator", make_discriminator(64), 64)]:
         state = {k: torch.from_numpy(formula(k, list(v.shape))) if v.dtype == torch.float32 else v
                  for k, v in net.state_dict().items()}
