@@ -316,6 +316,11 @@ TEST_CASE("fit: streams an image folder on loader threads, the same run whatever
   auto test_folder = hush::data::image_folder::by_class(dir, {.train = false, .channels = 1});
   const auto test = hush::data::load_all(test_folder);
   CHECK(test.size() == 128);
+  {  // the mean image over a streamed folder, a chunk at a time, equals the one over the set in memory
+    const auto streamed = hush::data::folder_source(test_folder).pixel_mean(), held = hush::data::pixel_mean(test.images);
+    REQUIRE(streamed.shape() == held.shape());
+    for (std::int64_t i = 0; i < held.numel(); ++i) CHECK(streamed[i] == doctest::Approx(held[i]).epsilon(1e-6));
+  }
   const auto run = [&](int threads) {
     auto folder = hush::data::image_folder::by_class(dir, {.channels = 1});
     hush::model<tiny_net, hush::backend::cpu> m({.seed = 2});
