@@ -18,6 +18,7 @@
 
 #include "hush/backend/thrust.hpp"
 #include "hush/hush.hpp"
+#include "support.hpp"
 
 namespace compositions {
 
@@ -197,15 +198,6 @@ std::vector<float> step(std::int64_t c, Backend backend = {}) {
   return out;
 }
 
-/// Largest difference, relative where values exceed 1.
-inline double difference(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return INFINITY;
-  double worst = 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    worst = std::max(worst, std::abs(double(a[i]) - b[i]) / std::max(1.0, std::abs(double(b[i]))));
-  return worst;
-}
-
 /// How many compositions ran (each test file adds its own).
 inline int& counted() {
   static int n = 0;
@@ -220,15 +212,15 @@ void check(std::int64_t c) {
   const auto ref = step<Net, hush::backend::reference>(c);
   const std::string name = typeid(Net).name();
   for (const auto algorithm : hush::backend::cpu_conv_algorithms()) {
-    const double d = difference(step<Net>(c, hush::backend::cpu{.convolutions = algorithm}), ref);
+    const double d = hush::test::difference(ref, step<Net>(c, hush::backend::cpu{.convolutions = algorithm}));
     CHECK_MESSAGE(d < tolerance, "cpu (" << hush::backend::name(algorithm) << ") differs from reference by " << d
                                          << " at " << c << " channels: " << name);
   }
   {
-    const double d = difference(step<Net>(c, hush::backend::cpu{.blocked_layout = false}), ref);
+    const double d = hush::test::difference(ref, step<Net>(c, hush::backend::cpu{.blocked_layout = false}));
     CHECK_MESSAGE(d < tolerance, "cpu (NCHW between convolutions) differs by " << d << " at " << c << " channels: " << name);
   }
-  const double d = difference(step<Net, hush::backend::thrust>(c), ref);
+  const double d = hush::test::difference(ref, step<Net, hush::backend::thrust>(c));
   CHECK_MESSAGE(d < tolerance, "thrust differs from reference by " << d << " at " << c << " channels: " << name);
 }
 

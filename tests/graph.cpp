@@ -247,6 +247,17 @@ double max_difference(const std::vector<float>& a, const std::vector<float>& b) 
   return worst;
 }
 
+/// Every parameter's gradient, in visiting order, on the host.
+template <class M>
+std::vector<float> gradients_of(M& m) {
+  std::vector<float> all;
+  hush::for_each_parameter(m.net, [&](std::string_view, hush::parameter& p) {
+    const auto h = hush::to_host(m.ctx[p.grad]);
+    all.insert(all.end(), h.values().begin(), h.values().end());
+  });
+  return all;
+}
+
 /// Every parameter's value (or every buffer's), in visiting order, on the host.
 template <class M>
 std::vector<float> weights_of(M& m, bool buffers) {
@@ -301,12 +312,10 @@ TEST_CASE_TEMPLATE("frozen<Net>: runs in eval mode, is never optimized, keeps no
   // Training moves the classifier only: the front end's weights and statistics stay as loaded,
   // the gradient it passes back is zero, and the classifier's gradients are those of the
   // classifier alone on the front end's output.
-  hush::for_each_parameter(alone.net, [&, i = 0](std::string_view, hush::parameter& p) mutable {
-    int j = 0;
-    hush::for_each_parameter(m.net, [&](std::string_view, hush::parameter& q) {
-      if (j++ == i) alone.ctx[p.value] = hush::to(alone.ctx.backend, hush::to_host(m.ctx[q.value]));
-    });
-    ++i;
+  std::vector<const hush::kept*> head_values;  // the pair's trainable parameters: the classifier's, in order
+  hush::for_each_parameter(m.net, [&](std::string_view, hush::parameter& q) { head_values.push_back(&q.value); });
+  hush::for_each_parameter(alone.net, [&, i = std::size_t(0)](std::string_view, hush::parameter& p) mutable {
+    alone.ctx[p.value] = m.ctx[*head_values.at(i++)];
   });
   const auto labels = hush::to(m.ctx.backend, hush::index_tensor({4}, {0, 1, 2, 0}));
   hush::cross_entropy loss, loss_alone;
@@ -318,18 +327,7 @@ TEST_CASE_TEMPLATE("frozen<Net>: runs in eval mode, is never optimized, keeps no
   const auto front_on_device = hush::to(alone.ctx.backend, front_out);  // alive until the backward
   loss_alone.forward(alone.ctx, alone.forward(front_on_device), labels);
   alone.backward(loss_alone.backward(alone.ctx));
-  std::vector<float> grads, grads_alone;
-  for (auto* g : {&grads, &grads_alone}) {
-    const auto collect = [&](auto& model) {
-      hush::for_each_parameter(model.net, [&](std::string_view, hush::parameter& p) {
-        const auto h = hush::to_host(model.ctx[p.grad]);
-        g->insert(g->end(), h.values().begin(), h.values().end());
-      });
-    };
-    if (g == &grads) collect(m);
-    else collect(alone);
-  }
-  CHECK(max_difference(grads, grads_alone) < 1e-5);
+  CHECK(max_difference(gradients_of(m), gradients_of(alone)) < 1e-5);
   const auto frozen_before = weights_of(m, true), head_before = weights_of(m, false);
   hush::sgd opt(m.net, {.lr = 0.1f, .momentum = 0.9f});
   for (int step = 0; step < 3; ++step) {

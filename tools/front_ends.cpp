@@ -77,27 +77,39 @@ struct args {
   hush::tools::recipe_args recipe;
 };
 
-/// Mean per-image PSNR and SSIM of m's output for `noisy` against `clean`, in eval mode.
+/// Per-image PSNR (capped at 100 dB) and SSIM of `images` (n, 1, 28, 28) against `reference`,
+/// summed over the n images.
+std::array<double, 2> summed_quality(const hush::tensor& reference, const hush::tensor& images) {
+  std::array<double, 2> sum{0, 0};
+  const auto plane = side * side;
+  for (std::int64_t i = 0; i < reference.shape()[0]; ++i) {
+    hush::tensor a({1, side, side}), b({1, side, side});
+    std::copy_n(reference.data() + i * plane, plane, a.data());
+    std::copy_n(images.data() + i * plane, plane, b.data());
+    sum[0] += std::min(hush::metrics::psnr(a, b), 100.0), sum[1] += hush::metrics::ssim(a, b);
+  }
+  return sum;
+}
+
+/// Mean per-image PSNR and SSIM of m's output (clamped to [0, 1]) for `noisy` against `clean`,
+/// in eval mode.
 template <class Net, class Backend>
 std::array<double, 2> front_end_quality(hush::model<Net, Backend>& m, const hush::tensor& clean, const hush::tensor& noisy) {
   m.eval();
-  double sum = 0, sum_ssim = 0;
+  std::array<double, 2> sum{0, 0};
   hush::tensor x, reference;
   const auto n = clean.shape()[0];
   for (std::int64_t b = 0; b < n; b += 250) {
     const auto e = std::min<std::int64_t>(b + 250, n);
     hush::data::slice(noisy, b, e, x);
     hush::data::slice(clean, b, e, reference);
-    const auto y = hush::to_host(m.forward(hush::to(m.ctx.backend, x)));
-    for (std::int64_t i = 0; i < e - b; ++i) {
-      hush::tensor a({1, side, side}), c({1, side, side});
-      for (std::int64_t p = 0; p < side * side; ++p)
-        a[p] = reference[i * side * side + p], c[p] = std::clamp(y[i * side * side + p], 0.0f, 1.0f);
-      sum += std::min(hush::metrics::psnr(a, c), 100.0), sum_ssim += hush::metrics::ssim(a, c);
-    }
+    auto y = hush::to_host(m.forward(hush::to(m.ctx.backend, x)));
+    for (auto& v : y.values()) v = std::clamp(v, 0.0f, 1.0f);
+    const auto q = summed_quality(reference, y);
+    sum[0] += q[0], sum[1] += q[1];
   }
   m.train();
-  return {sum / double(n), sum_ssim / double(n)};
+  return {sum[0] / double(n), sum[1] / double(n)};
 }
 
 /// The GAN denoiser: noisy -> clean pairs of the training images, ResGAN's generator against a
@@ -291,12 +303,7 @@ int study(Backend backend, args a, int argc, char** argv) {
     md += "| " + r.name + " | " + fixed(last.test_accuracy[0]) + " | " + fixed(last.test_accuracy[1]) + " | " +
           fixed(r.seconds, 0) + " |\n";
   }
-  double noisy_psnr = 0;
-  for (std::int64_t i = 0; i < test.size(); ++i) {
-    hush::tensor x({1, side, side}), y({1, side, side});
-    for (std::int64_t q = 0; q < side * side; ++q) x[q] = test.images[i * side * side + q], y[q] = noisy_set.data.images[i * side * side + q];
-    noisy_psnr += std::min(hush::metrics::psnr(x, y), 100.0);
-  }
+  const double noisy_psnr = summed_quality(test.images, noisy_set.data.images)[0];
   md += "\nFront ends on the noisy test images (mean PSNR against the clean ones; the noisy images themselves: " +
         fixed(noisy_psnr / double(test.size())) + " dB):\n\n| front end | PSNR (dB) | SSIM |\n| --- | --- | --- |\n";
   for (const auto& [name, q] : front_quality) md += "| " + name + " | " + fixed(q[0]) + " | " + fixed(q[1], 3) + " |\n";
