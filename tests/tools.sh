@@ -171,6 +171,24 @@ check "front ends: their files" 0 "" ls "$dir/fe/front_ends.png" "$dir/fe/gan/ge
 check "front ends: one file for both networks" 0 "classifier\.fc\.weight .*front_end\.1\.weight" python3 -c "import json,struct,sys; f=open(sys.argv[1],'rb'); n=struct.unpack('<Q',f.read(8))[0]; print(' '.join(sorted(json.loads(f.read(n)))))" "$dir/fe/gan-frozen/model.safetensors"
 check "front ends: an unknown arm" 1 "unknown arm 'vae'" "$bin/hush-front-ends" --arms resnet,vae --out "$dir/out38"
 check "front ends: weights that are not a generator's" 1 "saved from a different structure \(mae_small" "$bin/hush-front-ends" --arms gan-frozen --gan "$dir/mae/weights.safetensors" --limit 64 --test-limit 16 --epochs 1 --out "$dir/out39"
+# The study on the user's folders: two classes of the test images above, by class folder and by
+# CACD2000's naming, streamed from disk.
+mkdir -p "$dir/folders/train/"{a,b} "$dir/folders/test/"{a,b} "$dir/folders/bad/"{a,c} "$dir/cacd/train" "$dir/cacd/test"
+for i in 1 2 3 4 5 6 7 8; do
+  cp "$dir/clean.ppm" "$dir/folders/train/a/$i.ppm"; cp "$dir/noisy.png" "$dir/folders/train/b/$i.png"
+  cp "$dir/clean.ppm" "$dir/cacd/train/3${i}_Ann_Lee_000$i.ppm"; cp "$dir/noisy.png" "$dir/cacd/train/4${i}_Bo_Chan_000$i.png"
+done
+for d in test bad; do cp "$dir/clean.ppm" "$dir/folders/$d/a/1.ppm"; done
+cp "$dir/noisy.png" "$dir/folders/test/b/1.png"; cp "$dir/noisy.png" "$dir/folders/bad/c/1.png"
+cp "$dir/clean.ppm" "$dir/cacd/test/30_Ann_Lee_0009.ppm"
+check "front ends: class folders, ResNet-50 by default" 0 "gan-frozen epoch 1: test accuracy clean [0-9.]+%.*waiting for data" "$bin/hush-front-ends" --folder "$dir/folders/train" --test-folder "$dir/folders/test" --size 32 --arms resnet,gan-frozen --epochs 1 --front-epochs 1 --front-steps 2 --batch 8 --out "$dir/fe_folder"
+check "front ends: the folder study's table" 0 "ResNet-50 trained on 16 clean images \(class folders of .*/folders/train\)" cat "$dir/fe_folder/front_ends.md"
+check "front ends: CACD2000 naming" 0 "2 classes; .*cacd/test: 1 test images" "$bin/hush-front-ends" --folder "$dir/cacd/train" --test-folder "$dir/cacd/test" --cacd --model resnet20 --size 32 --arms resnet --epochs 1 --batch 8 --out "$dir/fe_cacd"
+check "front ends: a test class the training lacks" 1 "folders/bad: class 'c' is not one of the training folder's 2 classes" "$bin/hush-front-ends" --folder "$dir/folders/train" --test-folder "$dir/folders/bad" --arms resnet --out "$dir/out41"
+printf 'not an image' >"$dir/folders/train/b/9.png"
+check "front ends: a broken training file, named" 1 "folders/train/b/9.png" "$bin/hush-front-ends" --folder "$dir/folders/train" --test-folder "$dir/folders/test" --model resnet20 --size 32 --arms resnet --epochs 1 --batch 8 --out "$dir/out42"
+check "front ends: a broken training file, skipped" 0 "skipped \(could not be decoded\): .*folders/train/b/9.png" "$bin/hush-front-ends" --folder "$dir/folders/train" --test-folder "$dir/folders/test" --skip-broken --model resnet20 --size 32 --arms resnet --epochs 1 --batch 8 --out "$dir/fe_skip"
+check "front ends: --folder without --test-folder" 1 "\-\-folder and \-\-test-folder go together" "$bin/hush-front-ends" --folder "$dir/folders/train" --out "$dir/out43"
 left=$(ls "$dir" | grep -c '^out' || true)
 if ((left != 0)); then echo "FAIL a failed run left a file behind: $(ls "$dir")"; failures=$((failures + 1)); fi
 echo "$((checks - failures)) passed, $failures failed"
