@@ -95,7 +95,8 @@ struct study_data {
       clean;
   hush::tensor val_clean;  // the front ends' validation images: the training set's last (up to 500)
   hush::data::labelled_images test;
-  std::int64_t mae_patch() const { return side % 8 == 0 && side >= 32 ? side / 8 : side % 4 == 0 ? 4 : 1; }
+  /// The MAE's patch: an 8 x 8 grid of patches from 32 pixels up (4 x 4 below: Fashion-MNIST's 7 x 7).
+  std::int64_t patch() const { return side >= 32 ? side / 8 : 4; }
 };
 
 /// Per-image PSNR (capped at 100 dB) and SSIM of `images` (n, C, H, W) against `reference`,
@@ -182,7 +183,7 @@ void train_gan(Backend backend, const args& a, const preset& p, const study_data
 /// The MAE, pre-trained on clean training images (mask ratio 0.75, hush-mae's recipe).
 template <class Backend>
 void train_mae(Backend backend, const args& a, const preset& p, const study_data& images, const fs::path& out) {
-  const auto patch = images.mae_patch();
+  const auto patch = images.patch();
   hush::model<mae_net, Backend> m({.seed = a.seed, .backend = backend},
                                   mae_net({.image = images.side, .patch = patch, .channels = images.channels}));
   hush::train::mae_training_options o;
@@ -291,7 +292,7 @@ int study(Backend backend, const args& a, const preset& p, const study_data& ima
   const gan_generator g_net({.channels = channels, .width = 32});
   // Frozen, the MAE predicts each patch from the others (mask ratio a.mae_ratio, several passes);
   // fine-tuned it must be one differentiable pass, every patch visible.
-  const auto patch = images.mae_patch();
+  const auto patch = images.patch();
   const mae_front mae_frozen(mae_net({.image = side, .patch = patch, .channels = channels, .mask_ratio = a.mae_ratio}));
   const mae_front mae_whole(mae_net({.image = side, .patch = patch, .channels = channels, .mask_ratio = 0.0f}));
   std::vector<arm_result> results;
@@ -528,6 +529,9 @@ int main(int argc, char** argv) try {
   if (a.folder.empty() != a.test_folder.empty()) throw hush::error("--folder and --test-folder go together");
   if (!a.folder.empty() && a.limit >= 0)
     throw hush::error("--limit applies to Fashion-MNIST; give --folder a smaller folder");
+  if (a.size % 8)
+    throw hush::error("--size " + std::to_string(a.size) +
+                      " is not a multiple of 8 (the MAE's patches, the critic's strides)");
   if (a.model.empty()) a.model = a.folder.empty() ? "resnet20" : "resnet50";
   hush::io::check_output_folder(a.out, {"front_ends.md", "front_ends.png"});
   const auto device = hush::choose_device();
