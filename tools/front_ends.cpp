@@ -95,8 +95,9 @@ struct study_data {
       clean;
   hush::tensor val_clean;  // the front ends' validation images: the training set's last (up to 500)
   hush::data::labelled_images test;
-  /// The MAE's patch: an 8 x 8 grid of patches from 32 pixels up (4 x 4 below: Fashion-MNIST's 7 x 7).
-  std::int64_t patch() const { return side >= 32 ? side / 8 : 4; }
+  /// The MAE's patch: an 8 x 8 grid of patches for sides of 32, 40, 48, ... pixels, else 4 x 4
+  /// pixels (Fashion-MNIST: a 7 x 7 grid).
+  std::int64_t patch() const { return side >= 32 && side % 8 == 0 ? side / 8 : 4; }
 };
 
 /// Per-image PSNR (capped at 100 dB) and SSIM of `images` (n, C, H, W) against `reference`,
@@ -529,9 +530,9 @@ int main(int argc, char** argv) try {
   if (a.folder.empty() != a.test_folder.empty()) throw hush::error("--folder and --test-folder go together");
   if (!a.folder.empty() && a.limit >= 0)
     throw hush::error("--limit applies to Fashion-MNIST; give --folder a smaller folder");
-  if (a.size % 8)
+  if (a.size % 4)
     throw hush::error("--size " + std::to_string(a.size) +
-                      " is not a multiple of 8 (the MAE's patches, the critic's strides)");
+                      " is not a multiple of 4 (the MAE's patches, the critic's strides)");
   if (a.model.empty()) a.model = a.folder.empty() ? "resnet20" : "resnet50";
   hush::io::check_output_folder(a.out, {"front_ends.md", "front_ends.png"});
   const auto device = hush::choose_device();
