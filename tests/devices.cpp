@@ -16,10 +16,12 @@
 #include "hush/models/unet.hpp"
 #include "hush/noise/pixel.hpp"
 #include "hush/train/regime.hpp"
+#include "support.hpp"
 
 namespace {
 
 using hush::shape;
+using hush::test::difference;
 
 hush::tensor normal(shape s, std::uint64_t stream) {
   hush::tensor t(s);
@@ -28,7 +30,9 @@ hush::tensor normal(shape s, std::uint64_t stream) {
   return t;
 }
 
-void append(std::vector<float>& out, const hush::tensor& t) { out.insert(out.end(), t.values().begin(), t.values().end()); }
+void append(std::vector<float>& out, const hush::tensor& t) {
+  out.insert(out.end(), t.values().begin(), t.values().end());
+}
 
 /// A training step of Net on Backend with `loss` against `target`: the output, the input
 /// gradient, every parameter gradient, then every weight after one SGD step, as host values.
@@ -51,19 +55,10 @@ std::vector<float> train_step(Net net, shape in, const Target& target, Loss loss
   return out;
 }
 
-/// Largest difference, relative where values exceed 1.
-double difference(const std::vector<float>& a, const std::vector<float>& b) {
-  REQUIRE(a.size() == b.size());
-  double worst = 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    worst = std::max(worst, std::abs(double(a[i]) - b[i]) / std::max(1.0, std::abs(double(b[i]))));
-  return worst;
-}
-
 template <class Net, class Target, class Loss>
 void check_step(const char* name, Net net, shape in, const Target& target, Loss loss) {
-  const double d = difference(train_step<hush::backend::thrust>(net, in, target, loss),
-                              train_step<hush::backend::reference>(net, in, target, loss));
+  const double d = difference(train_step<hush::backend::reference>(net, in, target, loss),
+                              train_step<hush::backend::thrust>(net, in, target, loss));
   CHECK_MESSAGE(d < 2e-3, name << ": thrust (device tensors) differs from the reference by " << d);
 }
 
@@ -75,20 +70,22 @@ TEST_CASE("whole models on device tensors equal the reference: ResNet-20, U-Net 
              hush::cross_entropy{});
   check_step("Noise2Noise U-Net", hush::models::noise2noise_unet({.channels = 3, .out_channels = 3, .width = 8}),
              {1, 3, 32, 32}, normal({1, 3, 32, 32}, 2), hush::mse_loss{});
-  check_step("discriminator", hush::models::dcgan_discriminator({.channels = 3, .size = 64, .width = 8}), {2, 3, 64, 64},
-             hush::tensor({2, 1}, std::vector<float>{1, 0}), hush::bce_with_logits_loss{});
+  check_step("discriminator", hush::models::dcgan_discriminator({.channels = 3, .size = 64, .width = 8}),
+             {2, 3, 64, 64}, hush::tensor({2, 1}, std::vector<float>{1, 0}), hush::bce_with_logits_loss{});
 }
 
 TEST_CASE("ResNet-50 inference on device tensors equals the reference") {
   const auto logits = [](auto backend) {
     using B = decltype(backend);
     auto m = std::make_unique<hush::model<hush::models::resnet50, B>>(
-        typename hush::model<hush::models::resnet50, B>::options{.seed = 2}, hush::models::resnet50({.channels = 3, .classes = 10}));
+        typename hush::model<hush::models::resnet50, B>::options{.seed = 2},
+        hush::models::resnet50({.channels = 3, .classes = 10}));
     m->infer();  // batch norm folded into the convolutions (batch_norm_fold, a kernel)
     return hush::tensor(hush::to_host(m->forward(hush::to(backend, normal({1, 3, 32, 32}, 3)))));
   };
   const auto thrust = logits(hush::backend::thrust{}), reference = logits(hush::backend::reference{});
-  CHECK(difference({thrust.values().begin(), thrust.values().end()}, {reference.values().begin(), reference.values().end()}) < 2e-3);
+  CHECK(difference({reference.values().begin(), reference.values().end()},
+                   {thrust.values().begin(), thrust.values().end()}) < 2e-3);
 }
 
 TEST_CASE("the four training regimes compose on the host and train on device tensors as on the reference") {
@@ -98,7 +95,8 @@ TEST_CASE("the four training regimes compose on the host and train on device ten
   const hush::index_tensor labels({4}, {1, 2, 3, 4});
   const std::vector<std::int64_t> indices{10, 11, 12, 13};
   const auto run = [&](auto backend, auto regime) {
-    hush::model<hush::models::resnet20, decltype(backend)> m({.seed = 9}, hush::models::resnet20({.channels = 1, .classes = 10}));
+    hush::model<hush::models::resnet20, decltype(backend)> m({.seed = 9},
+                                                             hush::models::resnet20({.channels = 1, .classes = 10}));
     const auto b = regime.compose(hush::backend::cpu{}, clean, labels, indices, 1);
     const auto& x = hush::to(backend, b.x);
     const auto& y = hush::to(backend, b.y);
@@ -109,11 +107,13 @@ TEST_CASE("the four training regimes compose on the host and train on device ten
   };
   const hush::counter_rng rng{3};
   using hush::backend::reference, hush::backend::thrust;
-  CHECK(difference(run(thrust{}, hush::train::clean_only{}), run(reference{}, hush::train::clean_only{})) < 2e-3);
-  CHECK(difference(run(thrust{}, hush::train::noisy_only(noise, rng)), run(reference{}, hush::train::noisy_only(noise, rng))) < 2e-3);
-  CHECK(difference(run(thrust{}, hush::train::mixed(noise, rng, 2)), run(reference{}, hush::train::mixed(noise, rng, 2))) < 2e-3);
-  CHECK(difference(run(thrust{}, hush::train::pivot(noise, rng, {.perturbed = 2})),
-                   run(reference{}, hush::train::pivot(noise, rng, {.perturbed = 2}))) < 2e-3);
+  CHECK(difference(run(reference{}, hush::train::clean_only{}), run(thrust{}, hush::train::clean_only{})) < 2e-3);
+  CHECK(difference(run(reference{}, hush::train::noisy_only(noise, rng)),
+                   run(thrust{}, hush::train::noisy_only(noise, rng))) < 2e-3);
+  CHECK(difference(run(reference{}, hush::train::mixed(noise, rng, 2)),
+                   run(thrust{}, hush::train::mixed(noise, rng, 2))) < 2e-3);
+  CHECK(difference(run(reference{}, hush::train::pivot(noise, rng, {.perturbed = 2})),
+                   run(thrust{}, hush::train::pivot(noise, rng, {.perturbed = 2}))) < 2e-3);
 }
 
 TEST_CASE("the device a program runs on: HUSH_DEVICE, and the CPU where there is no GPU") {
@@ -123,8 +123,9 @@ TEST_CASE("the device a program runs on: HUSH_DEVICE, and the CPU where there is
   CHECK(best.line() == "hush: running on the CPU (compiled without CUDA)");
   CHECK(hush::choose_device("").device == hush::device::cpu);
   CHECK(hush::choose_device("cpu").line() == "hush: running on the CPU (HUSH_DEVICE=cpu)");
-  CHECK_THROWS_WITH(hush::choose_device("cuda"),
-                    "HUSH_DEVICE=cuda, but this program cannot use a GPU (compiled without CUDA); unset it or use HUSH_DEVICE=cpu");
+  CHECK_THROWS_WITH(
+      hush::choose_device("cuda"),
+      "HUSH_DEVICE=cuda, but this program cannot use a GPU (compiled without CUDA); unset it or use HUSH_DEVICE=cpu");
   CHECK_THROWS_WITH(hush::choose_device("CUDA"),
                     "HUSH_DEVICE=CUDA is not a device: use cpu or cuda, or leave it unset for the best one found");
   CHECK(hush::with_device(best, [](auto backend) { return std::string(decltype(backend)::name); }) == "cpu");
