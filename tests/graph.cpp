@@ -301,6 +301,14 @@ TEST_CASE_TEMPLATE("frozen<Net>: runs in eval mode, is never optimized, keeps no
   hush::save_weights(reference.net, "frozen_front.safetensors");
   hush::load_weights(m.net.template get<0>(), "frozen_front.safetensors");  // a denoiser's own file
   std::filesystem::remove("frozen_front.safetensors");
+  // Another network's file is refused naming the frozen network's own kind, not the wrapper's.
+  using other_net = hush::seq<hush::linear>;
+  hush::model<other_net, Backend> other({.seed = 3}, other_net(hush::linear({.in = 2, .out = 2})));
+  other.setup({1, 2});
+  hush::save_weights(other.net, "frozen_other.safetensors");
+  CHECK_THROWS_WITH_AS(hush::load_weights(m.net.template get<0>(), "frozen_other.safetensors"),
+                       doctest::Contains("than this network (seq, "), hush::io_error);
+  std::filesystem::remove("frozen_other.safetensors");
   const auto x = hush::to(m.ctx.backend, random_tensor(in, 4));
   reference.eval();
   const auto expected = hush::to_host(reference.forward(x));

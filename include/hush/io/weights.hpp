@@ -19,6 +19,15 @@
 namespace hush {
 
 namespace detail {
+/// The kind a weight file names a network by: a wrapper's (frozen<Net>) is its network's.
+template <class L>
+constexpr const char* architecture(const L& layer) {
+  if constexpr (requires { layer.stored_as(); })
+    return architecture(layer.stored_as());
+  else
+    return L::kind;
+}
+
 template <class L>
 void append_structure(std::string& out, const L& layer) {
   if constexpr (requires { layer.stored_as(); }) {  // a wrapper stored as what it wraps (frozen<Net>)
@@ -93,7 +102,7 @@ void add_weights(io::safetensors_writer& w, L& net, const std::string& prefix = 
     void counter(std::string_view name, std::int64_t& c) { w.add_scalar(prefix + std::string(name), c); }
   } v{w, prefix};
   net.visit(v);
-  w.metadata(detail::structure_key("hush.architecture", prefix), L::kind);
+  w.metadata(detail::structure_key("hush.architecture", prefix), detail::architecture(net));
   w.metadata(detail::structure_key("hush.structure", prefix), structure_hash(net));
   w.metadata("hush.version", version_string);
 }
@@ -169,7 +178,7 @@ class load_plan {
     const auto arch = file_.metadata.find(detail::structure_key("hush.architecture", prefix));
     problem((prefix.empty() ? std::string() : "'" + prefix + "' ") + "saved from a different structure (" +
             (arch != file_.metadata.end() ? arch->second : std::string("?")) + ", " + saved->second +
-            ") than this network (" + L::kind + ", " + structure_hash(net) + ")");
+            ") than this network (" + detail::architecture(net) + ", " + structure_hash(net) + ")");
   }
   /// Copies everything, or throws io_error naming the file and the first problems.
   load_report commit(bool strict) {
