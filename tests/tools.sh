@@ -190,6 +190,7 @@ check "front ends: a broken training file, named" 1 "folders/train/b/9.png" "$bi
 check "front ends: a broken training file, skipped" 0 "skipped \(could not be decoded\): .*folders/train/b/9.png" "$bin/hush-front-ends" --folder "$dir/folders/train" --test-folder "$dir/folders/test" --skip-broken --model resnet20 --size 32 --arms resnet --epochs 1 --batch 8 --out "$dir/fe_skip"
 check "front ends: --folder without --test-folder" 1 "\-\-folder and \-\-test-folder go together" "$bin/hush-front-ends" --folder "$dir/folders/train" --out "$dir/out43"
 check "front ends: a size the front ends cannot take" 1 "\-\-size 30 is not a multiple of 4" "$bin/hush-front-ends" --folder "$dir/folders/train" --test-folder "$dir/folders/test" --size 30 --out "$dir/out44"
+check "front ends: a folder option without --folder" 1 "\-\-cacd requires \-\-folder" "$bin/hush-front-ends" --cacd --out "$dir/out45"
 left=$(ls "$dir" | grep -c '^out' || true)
 if ((left != 0)); then echo "FAIL a failed run left a file behind: $(ls "$dir")"; failures=$((failures + 1)); fi
 echo "$((checks - failures)) passed, $failures failed"

@@ -500,18 +500,23 @@ int main(int argc, char** argv) try {
   app.add_option("--batch", a.batch, "the classifiers' batch")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--seed", a.seed, "seed of weights, order and noise")->capture_default_str();
   app.add_option("--data", a.data_dir, "folder with the Fashion-MNIST idx files")->capture_default_str();
-  app.add_option("--folder", a.folder, "train on this image folder instead (one sub-folder per class, or --cacd)");
+  auto* folder =
+      app.add_option("--folder", a.folder, "train on this image folder instead (one sub-folder per class, or --cacd)");
   app.add_option("--test-folder", a.test_folder, "with --folder: the test images (the same class names)");
   app.add_flag("--cacd", a.cacd,
-               "the folders are named as CACD2000's (AGE_First_Last_NNNN.jpg; the identity is the class)");
+               "the folders are named as CACD2000's (AGE_First_Last_NNNN.jpg; the identity is the class)")
+      ->needs(folder);
   app.add_option("--size", a.size, "with --folder: images resized to size x size")
+      ->needs(folder)
       ->capture_default_str()
       ->check(CLI::Range(16, 1024));
   app.add_option("--channels", a.channels, "with --folder: 3 (colour) or 1 (grey)")
+      ->needs(folder)
       ->capture_default_str()
       ->check(CLI::IsMember({1, 3}));
   app.add_flag("--skip-broken", a.skip_broken,
-               "with --folder: leave out files that cannot be decoded (listed at the end)");
+               "with --folder: leave out files that cannot be decoded (listed at the end)")
+      ->needs(folder);
   app.add_option("--loader-threads", a.loader_threads, "threads decoding the classifier's batches ahead of the step")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
