@@ -27,27 +27,15 @@
 #include "hush/metrics/quality.hpp"
 #include "hush/losses/perceptual.hpp"
 #include "hush/models/discriminator.hpp"
-#include "hush/models/mae.hpp"
 #include "hush/models/vgg.hpp"
 #include "hush/train/denoiser.hpp"
 #include "hush/train/gan_denoiser.hpp"
 #include "denoise_table.hpp"
+#include "denoisers.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
-
-/// The shipped blind denoiser: $HUSH_DATA_DIR/denoisers/blind.safetensors, else the installed
-/// share/hush beside this program's prefix, else the source tree it was built from.
-fs::path shipped_weights(const char* argv0) {
-  const fs::path rel = fs::path("denoisers") / "blind.safetensors";
-  if (const char* dir = std::getenv("HUSH_DATA_DIR")) return fs::path(dir) / rel;
-  std::error_code ec;
-  const auto exe = fs::canonical("/proc/self/exe", ec);
-  const auto installed = (ec ? fs::path(argv0) : exe).parent_path().parent_path() / "share" / "hush" / rel;
-  if (fs::exists(installed)) return installed;
-  return fs::path(HUSH_SOURCE_SHARE) / rel;
-}
 
 struct apply_args {
   std::string input, output, weights, reference, compare;
@@ -62,59 +50,8 @@ std::pair<std::string, std::string> named_value(const std::string& text, const c
   return {text.substr(0, eq), text.substr(eq + 1)};
 }
 
-/// A trained denoiser: the network its weights file names, and that network as a function of a photo.
-struct loaded_denoiser {
-  hush::denoise::model_choice choice;
-  hush::tools::denoiser_fn run;
-};
-
-/// hush-mae's MAE as a denoiser: its reconstruction of each 32-pixel tile at `ratio`.
-template <class Backend>
-loaded_denoiser load_mae(Backend backend, const std::string& path, const hush::io::safetensors_file& file,
-                         hush::denoise::apply_options how, float ratio) {
-  using net_type = hush::models::mae_reconstruction<hush::models::mae_small>;
-  const auto number = [&](const char* key) {
-    const auto it = file.metadata.find(key);
-    if (it == file.metadata.end()) throw hush::io_error(path + ": no '" + key + "' in its metadata (is it hush-mae's?)");
-    return std::stoll(it->second);
-  };
-  const auto channels = number("hush.channels"), image = number("hush.image");
-  if (image != net_type::size_multiple || number("hush.patch") != 4 || (channels != 1 && channels != 3))
-    throw hush::io_error(path + ": an MAE of " + std::to_string(image) + "-pixel images; hush-denoise runs mae_small trained on " +
-                         std::to_string(net_type::size_multiple) + "-pixel photo crops (hush-mae train --data photos)");
-  hush::models::mae_options o{.image = image, .patch = 4, .channels = channels, .mask_ratio = ratio};
-  auto m = std::make_shared<hush::model<net_type, Backend>>(typename hush::model<net_type, Backend>::options{.backend = backend},
-                                                            net_type(hush::models::mae_small(o)));
-  m->setup({1, channels, image, image});
-  hush::load_weights(m->net.mae, path, {.strict = false});  // the MAE's own structure, as hush-mae saved it
-  how.tile = image, how.overlap = image / 4;  // the MAE takes its own side only
-  hush::denoise::model_choice choice;
-  choice.name = "mae_small (mask ratio " + std::to_string(ratio).substr(0, 4) + ")", choice.channels = channels, choice.width = 1;
-  return {choice, [m, how](const hush::tensor& noisy) { return hush::denoise::apply(*m, noisy, how); }};
-}
-
-/// The denoiser a weights file (or a checkpoint) holds, set up on `backend`, run with `how`.
-template <class Backend>
-loaded_denoiser load_denoiser(Backend backend, const std::string& path, const hush::denoise::apply_options& how = {},
-                              float mae_ratio = 0.75f) {
-  const auto file = hush::io::read_safetensors(path);
-  if (const auto net = file.metadata.find("hush.network"); net != file.metadata.end() && net->second == "mae_small")
-    return load_mae(backend, path, file, how, mae_ratio);
-  const auto it = file.metadata.find("hush.denoiser");
-  if (it == file.metadata.end())
-    throw hush::io_error(path + ": not a denoiser's weights (no 'hush.denoiser' metadata; 'hush-denoise train' writes it)");
-  const auto choice = hush::denoise::model_choice::parse(it->second, path);
-  return {choice, hush::denoise::with_model(choice, [&]<class Net>(Net net) -> hush::tools::denoiser_fn {
-            auto m = std::make_shared<hush::model<Net, Backend>>(typename hush::model<Net, Backend>::options{.backend = backend},
-                                                                 std::move(net));
-            m->setup({1, choice.channels, 32, 32});  // any size the network takes: apply() sets it up for each photo
-            hush::load_weights(m->net, path, {.strict = false});  // a checkpoint's optimizer state is left aside
-            return [m, how](const hush::tensor& noisy) { return hush::denoise::apply(*m, noisy, how); };
-          })};
-}
-
 /// The photo through the denoiser; the output, its speed, and with a reference PSNR and SSIM.
-int apply(const loaded_denoiser& d, const apply_args& a) {
+int apply(const hush::tools::loaded_denoiser& d, const apply_args& a) {
   const auto channels = d.choice.channels;
   cv::Mat raw = hush::io::read_image(a.input, channels == 3 ? cv::IMREAD_COLOR : cv::IMREAD_GRAYSCALE, a.max_pixels);
   const hush::tensor noisy = hush::io::to_tensor(raw);
@@ -127,7 +64,9 @@ int apply(const loaded_denoiser& d, const apply_args& a) {
                               ": a reference must have the noisy photo's size");
   }
   const auto start = std::chrono::steady_clock::now();
-  hush::tensor y = d.run(noisy);
+  hush::denoise::apply_options how;
+  how.tile = a.tile, how.overlap = a.overlap, how.progress = true;
+  hush::tensor y = d.run(noisy, how);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (auto& v : y.values()) v = std::clamp(v, 0.0f, 1.0f);
   hush::io::write_image(a.output, hush::io::to_image(y, CV_8U));
@@ -358,8 +297,8 @@ int main(int argc, char** argv) {
       if (ta.noises.empty())  // seed 001's ranges (variances for Gaussian and speckle), at their means
         ta.noises = {{"Gaussian", "gaussian(var=0.0425)"}, {"salt and pepper", "salt_pepper(amount=0.045)"},
                      {"speckle", "speckle(var=0.1025)"}};
-      return hush::with_device(choice, [&](auto backend) {
-        return hush::tools::run_table(ta, [&](const std::string& path) { return load_denoiser(backend, path, {}, mae_ratio).run; });
+      return hush::tools::run_table(ta, [&](const std::string& path) -> hush::tools::denoiser_fn {
+        return [d = hush::tools::load_denoiser(choice, path, mae_ratio)](const hush::tensor& noisy) { return d.run(noisy, {}); };
       });
     }
     if (a.input.empty() || a.output.empty()) {
@@ -367,7 +306,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     if (a.weights.empty()) {
-      a.weights = shipped_weights(argv[0]).string();
+      a.weights = hush::tools::shipped_weights(argv[0]).string();
       if (!fs::exists(a.weights))
         throw hush::io_error("no shipped denoiser at " + a.weights + ": give --weights, or train one with 'hush-denoise train'");
     }
@@ -380,12 +319,9 @@ int main(int argc, char** argv) {
       hush::io::check_not_input(a.compare, a.input);
       if (!a.reference.empty()) hush::io::check_not_input(a.compare, a.reference);
     }
-    return hush::with_device(choice, [&](auto backend) {
-      const auto d = load_denoiser(backend, a.weights, {.tile = a.tile, .overlap = a.overlap, .progress = true, .label = "denoise"},
-                                   mae_ratio);
-      std::printf("%s: %s\n", a.weights.c_str(), d.choice.text().c_str());
-      return apply(d, a);
-    });
+    const auto d = hush::tools::load_denoiser(choice, a.weights, mae_ratio);
+    std::printf("%s: %s\n", a.weights.c_str(), d.choice.text().c_str());
+    return apply(d, a);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hush-denoise: %s\n", hush::explain(e).c_str());
     return 1;

@@ -48,6 +48,11 @@ struct io_error : error {
   using error::error;
 };
 
+/// Work stopped because its caller asked it to (a page closed, a server stopping): not a fault.
+struct cancelled : error {
+  using error::error;
+};
+
 /// What to tell a user about an exception: hush's own messages as they are, the standard
 /// library's terse ones ("std::bad_alloc", "stoi") said in words.
 inline std::string explain(const std::exception& e) {

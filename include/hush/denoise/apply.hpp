@@ -5,9 +5,12 @@
 // is cut into tiles of that size overlapping by `overlap` pixels on each side; each tile keeps
 // only its centre, where the network saw enough context, so the seams do not show and memory is
 // that of one tile whatever the photo's size (a 12-megapixel photo in 512-pixel tiles holds one
-// tile's activations, not 48 tiles'). Runs in inference mode (batch norm folded).
+// tile's activations, not 48 tiles'). Runs in inference mode (batch norm folded). A caller that
+// serves others (hush-denoise-app) watches the tiles go by and can stop the work between two.
 #include <algorithm>
 #include <cstdint>
+#include <functional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -23,6 +26,10 @@ struct apply_options {
   std::int64_t overlap = 32;  // context on each side of a tile that is computed and thrown away
   bool progress = false;      // a progress line when there is more than one tile
   std::string label = "denoise";
+  /// Called after each tile with the tiles done and their total.
+  std::function<void(std::int64_t done, std::int64_t total)> on_tile;
+  /// Checked before each tile: once a stop is requested, apply throws hush::cancelled.
+  std::stop_token stop;
 };
 
 /// The size multiple a network's inputs need: Net::size_multiple, or 1.
@@ -86,6 +93,8 @@ tensor apply(model<Net, Backend>& m, const tensor& image, const apply_options& o
   std::int64_t done = 0;
   for (std::size_t a = 0; a < ys.size(); ++a)
     for (std::size_t b = 0; b < xs.size(); ++b) {
+      if (o.stop.stop_requested())
+        throw cancelled(o.label + ": stopped after " + std::to_string(done) + " of " + std::to_string(total) + " tiles");
       const auto y0 = ys[a], x0 = xs[b];
       for (std::int64_t k = 0; k < c; ++k)
         for (std::int64_t i = 0; i < th; ++i)
@@ -102,7 +111,9 @@ tensor apply(model<Net, Backend>& m, const tensor& image, const apply_options& o
         for (std::int64_t i = top; i < bottom; ++i)
           std::copy(y.data() + (k * th + (i - y0)) * tw + (left - x0), y.data() + (k * th + (i - y0)) * tw + (right - x0),
                     out.data() + (k * h + i) * w + left);
-      if (o.progress && total > 1) bar.update(++done, "tiles");
+      ++done;
+      if (o.progress && total > 1) bar.update(done, "tiles");
+      if (o.on_tile) o.on_tile(done, total);
     }
   return out;
 }

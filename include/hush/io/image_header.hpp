@@ -4,6 +4,7 @@
 // own fixed limit (2^30 pixels) and offers no way to read a header alone; the formats people
 // hand hush are read here: PNG, JPEG, BMP, PNM (PBM/PGM/PPM), TIFF and WebP. Any other format
 // gets std::nullopt, and io::read_image refuses it.
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -22,10 +24,12 @@ struct image_size {
 };
 
 namespace detail {
-/// The file's first bytes, and a way to read past them (JPEG's markers may be anywhere).
+/// The first bytes of a file or of an encoded image in memory, and a way to read past them
+/// (JPEG's markers may be anywhere).
 class header_bytes {
  public:
   explicit header_bytes(const std::filesystem::path& path) : in_(path, std::ios::binary) { more(64); }
+  explicit header_bytes(std::span<const unsigned char> bytes) : memory_(bytes), in_memory_(true) { more(64); }
   std::size_t size() const { return b_.size(); }
   /// Makes sure `n` bytes are loaded (fewer if the file is shorter); false when it is.
   bool have(std::size_t n) {
@@ -45,11 +49,18 @@ class header_bytes {
  private:
   void more(std::size_t n) {
     const auto old = b_.size();
+    if (in_memory_) {
+      const auto take = std::min(n, memory_.size() - old);
+      b_.insert(b_.end(), memory_.begin() + std::ptrdiff_t(old), memory_.begin() + std::ptrdiff_t(old + take));
+      return;
+    }
     b_.resize(old + n);
     in_.read(reinterpret_cast<char*>(b_.data() + old), std::streamsize(n));
     b_.resize(old + std::size_t(in_.gcount()));
   }
   std::ifstream in_;
+  std::span<const unsigned char> memory_;
+  bool in_memory_ = false;
   std::vector<unsigned char> b_;
 };
 
@@ -125,13 +136,9 @@ inline std::optional<image_size> webp_size(header_bytes& h) {
   }
   return std::nullopt;
 }
-}  // namespace detail
 
-/// The picture's size from the header of a PNG, JPEG, BMP, PNM, TIFF or WebP file, without
-/// decoding it; std::nullopt for other formats or a header that cannot be read (the decoder
-/// then reports it).
-inline std::optional<image_size> read_image_size(const std::filesystem::path& path) {
-  detail::header_bytes h(path);
+/// The size from whichever of the formats' headers `h` starts with.
+inline std::optional<image_size> image_size_of(header_bytes& h) {
   if (h.starts("\x89PNG\r\n\x1a\n") && h.have(24)) return image_size{h.be32(16), h.be32(20)};
   if (h.size() >= 3 && h.at(0) == 0xFF && h.at(1) == 0xD8) return detail::jpeg_size(h);
   if (h.starts("BM") && h.have(26)) {
@@ -146,6 +153,21 @@ inline std::optional<image_size> read_image_size(const std::filesystem::path& pa
   if (h.starts("RIFF") && h.have(12) && h.at(8) == 'W' && h.at(9) == 'E' && h.at(10) == 'B' && h.at(11) == 'P')
     return detail::webp_size(h);
   return std::nullopt;
+}
+}  // namespace detail
+
+/// The picture's size from the header of a PNG, JPEG, BMP, PNM, TIFF or WebP file, without
+/// decoding it; std::nullopt for other formats or a header that cannot be read (the decoder
+/// then reports it).
+inline std::optional<image_size> read_image_size(const std::filesystem::path& path) {
+  detail::header_bytes h(path);
+  return detail::image_size_of(h);
+}
+
+/// The same for an encoded image in memory (an upload).
+inline std::optional<image_size> read_image_size(std::span<const unsigned char> bytes) {
+  detail::header_bytes h(bytes);
+  return detail::image_size_of(h);
 }
 
 }  // namespace hush::io

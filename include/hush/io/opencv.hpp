@@ -6,6 +6,9 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -26,6 +29,39 @@ namespace hush::io {
 /// tool needs per pixel).
 inline constexpr std::int64_t default_max_pixels = 50'000'000;
 
+namespace detail {
+/// What read_image and decode_image share: the header's size checked against `max_pixels`
+/// before `decode` runs, the decoded image checked after. `name` names the image in errors.
+template <class Decode>
+cv::Mat checked_decode(const std::string& name, std::optional<image_size> size, std::int64_t max_pixels, Decode decode) {
+  const auto too_large = [&](std::int64_t w, std::int64_t h) {
+    return io_error(name + ": " + std::to_string(w) + " x " + std::to_string(h) + " pixels, above the limit of " +
+                    std::to_string(max_pixels) + " (raise it with --max-pixels)");
+  };
+  // Only the formats whose header hush reads reach OpenCV's decoders: the others (DICOM, JPEG
+  // 2000, ...) are refused. Fuzzing found a file that makes OpenCV's DICOM decoder abort the
+  // process (an assertion in GDCM), and a format hush cannot size cannot be held to max_pixels.
+  if (!size) throw io_error(name + ": not an image hush reads (PNG, JPEG, BMP, PNM, TIFF or WebP)");
+  if (size->width <= 0 || size->height <= 0)
+    throw io_error(name + ": its header gives " + std::to_string(size->width) + " x " + std::to_string(size->height) +
+                   " pixels: an empty or broken image");
+  if (size->width > max_pixels / size->height) throw too_large(size->width, size->height);
+  cv::Mat m;
+  try {
+    m = decode();
+  } catch (const cv::Exception& e) {
+    throw io_error(name + ": OpenCV could not decode it (" + e.err + ")");
+  }
+  if (m.empty()) throw io_error(name + ": not an image OpenCV can read");
+  if (std::int64_t(m.cols) > max_pixels / std::max(1, m.rows)) throw too_large(m.cols, m.rows);
+  const int depth = m.depth();
+  if (depth != CV_8U && depth != CV_16U && depth != CV_32F && depth != CV_64F)
+    throw io_error(name + ": an image of signed integers (OpenCV depth " + std::to_string(depth) +
+                   "), which hush does not read: convert it to 8 or 16 bits unsigned, or to float");
+  return m;
+}
+}  // namespace detail
+
 /// Reads an image as stored (grey stays grey, colour is BGR, 16-bit stays 16-bit, float stays
 /// float), or with other cv::imread flags; throws io_error naming the file when it is missing,
 /// not a file, not a PNG, JPEG, BMP, PNM, TIFF or WebP image, larger than `max_pixels` (checked
@@ -34,47 +70,43 @@ inline constexpr std::int64_t default_max_pixels = 50'000'000;
 inline cv::Mat read_image(const std::filesystem::path& path, int flags = cv::IMREAD_UNCHANGED,
                           std::int64_t max_pixels = default_max_pixels) {
   check_input_file(path);
-  const auto too_large = [&](std::int64_t w, std::int64_t h) {
-    return io_error(path.string() + ": " + std::to_string(w) + " x " + std::to_string(h) + " pixels, above the limit of " +
-                    std::to_string(max_pixels) + " (raise it with --max-pixels)");
-  };
-  // Only the formats whose header hush reads reach OpenCV's decoders: the others (DICOM, JPEG
-  // 2000, ...) are refused. Fuzzing found a file that makes OpenCV's DICOM decoder abort the
-  // process (an assertion in GDCM), and a format hush cannot size cannot be held to max_pixels.
-  const auto size = read_image_size(path);
-  if (!size) throw io_error(path.string() + ": not an image hush reads (PNG, JPEG, BMP, PNM, TIFF or WebP)");
-  {
-    if (size->width <= 0 || size->height <= 0)
-      throw io_error(path.string() + ": its header gives " + std::to_string(size->width) + " x " + std::to_string(size->height) +
-                     " pixels: an empty or broken image");
-    if (size->width > max_pixels / size->height) throw too_large(size->width, size->height);
-  }
-  cv::Mat m;
+  return detail::checked_decode(path.string(), read_image_size(path), max_pixels,
+                                [&] { return cv::imread(path.string(), flags); });
+}
+
+/// The same for an encoded image in memory (an upload), `name` naming it in errors; the bytes'
+/// header is checked against `max_pixels` before anything is decoded (a decompression bomb, a
+/// small file claiming a huge picture, is refused unopened).
+inline cv::Mat decode_image(std::span<const unsigned char> bytes, const std::string& name,
+                            int flags = cv::IMREAD_UNCHANGED, std::int64_t max_pixels = default_max_pixels) {
+  if (bytes.empty()) throw io_error(name + ": empty (0 bytes)");
+  if (bytes.size() > std::size_t(std::numeric_limits<int>::max()))
+    throw io_error(name + ": " + std::to_string(bytes.size()) + " bytes, more than OpenCV decodes from memory");
+  return detail::checked_decode(name, read_image_size(bytes), max_pixels, [&] {
+    // imdecode takes a Mat header over the caller's bytes; nothing is copied.
+    const cv::Mat raw(1, int(bytes.size()), CV_8U, const_cast<unsigned char*>(bytes.data()));
+    return cv::imdecode(raw, flags);
+  });
+}
+
+/// `image` encoded in the format `ext` names (".png", ".jpg", ...) with OpenCV's `params`
+/// (cv::IMWRITE_*); `name` names it in errors.
+inline std::vector<unsigned char> encode_image(const cv::Mat& image, const std::string& ext, const std::string& name,
+                                               const std::vector<int>& params = {}) {
+  std::vector<unsigned char> bytes;
+  bool ok = false;
   try {
-    m = cv::imread(path.string(), flags);
+    ok = cv::imencode(ext.empty() ? ".png" : ext, image, bytes, params);
   } catch (const cv::Exception& e) {
-    throw io_error(path.string() + ": OpenCV could not decode it (" + e.err + ")");
+    throw io_error(name + ": cannot encode as '" + ext + "': " + e.what());
   }
-  if (m.empty()) throw io_error(path.string() + ": not an image OpenCV can read");
-  if (std::int64_t(m.cols) > max_pixels / std::max(1, m.rows)) throw too_large(m.cols, m.rows);
-  const int depth = m.depth();
-  if (depth != CV_8U && depth != CV_16U && depth != CV_32F && depth != CV_64F)
-    throw io_error(path.string() + ": an image of signed integers (OpenCV depth " + std::to_string(depth) +
-                   "), which hush does not read: convert it to 8 or 16 bits unsigned, or to float");
-  return m;
+  if (!ok) throw io_error(name + ": cannot encode as '" + ext + "'");
+  return bytes;
 }
 
 /// Encodes `image` in the format its extension names and writes it atomically.
 inline void write_image(const std::filesystem::path& path, const cv::Mat& image) {
-  std::vector<unsigned char> bytes;
-  const auto ext = path.extension().string();
-  bool ok = false;
-  try {
-    ok = cv::imencode(ext.empty() ? ".png" : ext, image, bytes);
-  } catch (const cv::Exception& e) {
-    throw io_error(path.string() + ": cannot encode as '" + ext + "': " + e.what());
-  }
-  if (!ok) throw io_error(path.string() + ": cannot encode as '" + ext + "'");
+  const auto bytes = encode_image(image, path.extension().string(), path.string());
   write_file_atomically(path, bytes.data(), bytes.size());
 }
 
