@@ -1,0 +1,127 @@
+#!/usr/bin/python3
+"""hush-denoise-app under load, through its JSON API:
+  1. 50 small denoise requests at once (50 threads, ?wait=1), bounded in time: every one answered,
+     each with its own photo (its own size and grey level; nothing lost, nothing mixed up);
+  2. 500 requests one after another: the server's resident memory after them against after the
+     first 50 (it must not grow with the requests: finished jobs beyond --keep are let go).
+Prints the figures; exits non-zero naming what failed.
+
+    /usr/bin/python3 tests/app/load_test.py --bin build/bin --out build/app-load
+"""
+import argparse
+import concurrent.futures
+import os
+import re
+import sys
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import server as app  # noqa: E402
+
+
+def mean_grey(png_bytes, bin_dir, out):
+    """The mean of a PNG's pixels: hush-noise with no noise turns it into a PPM, which Python reads
+    as it is (its standard library has no PNG decoder)."""
+    src, dst = out + ".png", out + ".ppm"
+    with open(src, "wb") as f:
+        f.write(png_bytes)
+    app.noised(bin_dir, src, dst, spec="gaussian(sigma=0)")
+    with open(dst, "rb") as f:
+        data = f.read()
+    header_end = 0  # P6\n<w> <h>\n255\n, then the pixels
+    for _ in range(3):
+        header_end = data.index(b"\n", header_end) + 1
+    pixels = data[header_end:]
+    return sum(pixels) / len(pixels)
+
+
+def server_work(server):
+    """The server's temporary work folder, from its first lines."""
+    return re.search(r"work folder (\S+);", server.output()).group(1)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--parallel", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--time-limit", type=float, default=120, help="seconds the parallel requests may take")
+    a = parser.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    failures = []
+
+    # Photo i: a flat grey (level 40 + 3i) of (48 + i) x 32 pixels, so its answer is recognisable.
+    photos = []
+    for i in range(a.parallel):
+        ppm = os.path.join(a.out, f"flat{i:02d}.ppm")
+        app.write_ppm(ppm, 48 + i, 32, level=40 + 3 * i)
+        photos.append(app.noised(a.bin, ppm, os.path.join(a.out, f"flat{i:02d}.png"), spec="gaussian(sigma=0.02)", seed=i))
+
+    server = app.Server(a.bin, None, os.path.join(a.out, "server.log"), "--queue", str(a.parallel), "--keep", "64")
+    try:
+        def one(i):
+            start = time.time()
+            code, body = server.submit({"image": photos[i]}, wait=True)
+            return i, code, body, time.time() - start
+
+        start = time.time()
+        with concurrent.futures.ThreadPoolExecutor(a.parallel) as pool:
+            answers = list(pool.map(one, range(a.parallel)))
+        wall = time.time() - start
+        slowest = max(t for *_, t in answers)
+        print(f"{a.parallel} requests at once: all answered in {wall:.2f} s (slowest {slowest:.2f} s)")
+        if wall > a.time_limit:
+            failures.append(f"{a.parallel} parallel requests took {wall:.1f} s, above {a.time_limit} s")
+        for i, code, body, _ in answers:
+            if code != 200 or body.get("state") != "done":
+                failures.append(f"request {i}: HTTP {code}, {body}")
+                continue
+            if (body["width"], body["height"]) != (48 + i, 32) or body["image"] != os.path.basename(photos[i]):
+                failures.append(f"request {i} got another photo's answer: {body}")
+                continue
+            with urllib.request.urlopen(server.url + body["denoised"].lstrip("/")) as r:
+                png = r.read()
+            if app.png_size(png) != (48 + i, 32):
+                failures.append(f"request {i}: its denoised photo is {app.png_size(png)}")
+            grey = mean_grey(png, a.bin, os.path.join(a.out, f"answer{i:02d}"))
+            if abs(grey - (40 + 3 * i)) > 3:
+                failures.append(f"request {i}: its denoised photo's mean grey is {grey:.1f}, not about {40 + 3 * i}")
+        ids = {body.get("id") for _, _, body, _ in answers}
+        if len(ids) != a.parallel:
+            failures.append(f"{a.parallel} requests made {len(ids)} distinct jobs")
+
+        rss_50, _ = server.memory_kb()
+        start = time.time()
+        for k in range(a.requests):
+            code, body = server.submit({"image": photos[k % a.parallel]}, wait=True)
+            if code != 200 or body.get("state") != "done":
+                failures.append(f"sequential request {k}: HTTP {code}, {body}")
+                break
+            if k == 49:
+                rss_100, _ = server.memory_kb()
+        seconds = time.time() - start
+        rss_end, peak = server.memory_kb()
+        kept = len([d for d in os.listdir(server_work(server)) if len(d) == 16])
+        print(f"{a.requests} more requests one after another in {seconds:.1f} s ({a.requests / seconds:.0f} per second): "
+              f"resident memory {rss_50 / 1024:.1f} MB after the first {a.parallel}, {rss_100 / 1024:.1f} MB after "
+              f"{a.parallel + 50}, {rss_end / 1024:.1f} MB after {a.parallel + a.requests} (peak {peak / 1024:.1f} MB); "
+              f"{kept} finished jobs' folders kept (--keep 64)")
+        # Memory after 500 more requests is what it was after 50 more, within allocator noise.
+        if rss_end > rss_100 + 20 * 1024:
+            failures.append(f"resident memory grew from {rss_100 / 1024:.1f} to {rss_end / 1024:.1f} MB over "
+                            f"{a.requests - 50} requests")
+        if kept > 64:
+            failures.append(f"{kept} job folders kept, above --keep 64")
+    finally:
+        code = server.stop()
+    if code != 0:
+        failures.append(f"the server exited with {code}: {server.output()[-2000:]}")
+    for f in failures:
+        print("FAILED:", f)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
