@@ -136,6 +136,33 @@ check "denoise: the GAN run's files" 0 "" ls "$dir/gan/log.csv" "$dir/gan/curves
 check "denoise: a GAN generator's weights" 0 "denoised: psnr=[0-9.]+" "$bin/hush-denoise" --weights "$dir/gan/generator.safetensors" --reference "$dir/clean.ppm" "$dir/noisy.png" "$dir/denoised5.png"
 check "denoise: GAN options need --gan" 1 "--content requires --gan" "$bin/hush-denoise" train --content vgg --train "$dir/photos/train" --val "$dir/photos/val" --out "$dir/out28"
 check "denoise: a VGG file that is not one" 1 "missing tensor 'features.0.weight'" "$bin/hush-denoise" train --gan --content vgg --vgg-weights "$data/resnet20.weights.safetensors" --train "$dir/photos/train" --val "$dir/photos/val" --out "$dir/out29" --width 4 --d-width 4 --epochs 1 --steps 1 --batch 2 --crop 32
+# hush-denoise-app (its page and API are tested in tests/app/): the models it offers, and how it
+# refuses to start. app_run starts it on a free port, waits until it serves, then stops it.
+app_run() {
+  local log=$dir/app.log
+  "$bin/hush-denoise-app" --port 0 "$@" >"$log" 2>&1 &
+  local pid=$! i
+  for ((i = 0; i < 100; i++)); do
+    grep -q "serving http" "$log" && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -TERM $pid 2>/dev/null
+  wait $pid
+  local rc=$?
+  cat "$log"
+  return $rc
+}
+mkdir -p "$dir/models"
+cp "$dir/den/weights.safetensors" "$dir/models/tiny.safetensors"
+cp "$data/resnet20.weights.safetensors" "$dir/models/classifier.safetensors"
+check "app: the shipped and a trained denoiser" 0 "model tiny: residual_unet channels=3 width=4" app_run --models "$dir/models"
+check "app: a classifier's weights are left out, named" 0 "left out .*classifier.safetensors: not a denoiser's weights" app_run --models "$dir/models"
+check "app: stopped by SIGTERM, cleanly" 0 "terminated, stopping" app_run
+check "app: --models that is not a folder" 1 "noisy.png: --models is not a folder" "$bin/hush-denoise-app" --models "$dir/noisy.png"
+check "app: a work folder that is a file" 1 "the output folder is a file" "$bin/hush-denoise-app" --work "$dir/noisy.png"
+check "app: an address it cannot listen on" 1 "cannot listen on 203.0.113.1:8080" "$bin/hush-denoise-app" --host 203.0.113.1
+
 # Seed 002's study (hush-resgan): two tiny runs on Fashion-MNIST, their table and figure; bad inputs.
 tiny=(--factor 7 --epochs 2 --steps 3 --batch 8 --width 4 --test-limit 40 --validation 20)
 check "resgan: a ResGAN run" 0 "resgan x7: test PSNR [0-9.]+ dB, SSIM 0\.[0-9]+ \(nearest [0-9.]+" "$bin/hush-resgan" train --variant resgan "${tiny[@]}" --out "$dir/resgan"

@@ -1,9 +1,12 @@
 #!/usr/bin/python3
-"""hush-denoise-app under load, through its JSON API:
-  1. 50 small denoise requests at once (50 threads, ?wait=1), bounded in time: every one answered,
+"""hush-denoise-app under load and under hostile requests, through its JSON API:
+  1. requests that must be refused: paths out of the app's routes (../, encoded or not), an
+     upload above the byte limit, a decompression bomb (a 20-byte PNG header claiming 10^10
+     pixels), an unknown model, an unknown job; each with its status and a JSON message;
+  2. 50 small denoise requests at once (50 threads, ?wait=1), bounded in time: every one answered,
      each with its own photo (its own size and grey level; nothing lost, nothing mixed up);
-  2. 500 requests one after another: the server's resident memory after them against after the
-     first 50 (it must not grow with the requests: finished jobs beyond --keep are let go).
+  3. 500 requests one after another: the server's resident memory after them against after the
+     first 100 (it must not grow with the requests: finished jobs beyond --keep are let go).
 Prints the figures; exits non-zero naming what failed.
 
     /usr/bin/python3 tests/app/load_test.py --bin build/bin --out build/app-load
@@ -41,6 +44,35 @@ def server_work(server):
     return re.search(r"work folder (\S+);", server.output()).group(1)
 
 
+def hostile_requests(server, out, photo):
+    failures = []
+    for path in ("../../../../etc/passwd", "%2e%2e/%2e%2e/etc/passwd", "api/jobs/../../etc/passwd",
+                 "api/jobs/0123456789abcdef/../../../etc/passwd", "api/jobs/0123456789abcdef/input.png",
+                 "api/jobs/0123456789ABCDEF", "work/", "tmp/"):
+        code, body = server.get(path)
+        if code != 404 or b"root:" in body:
+            failures.append(f"GET /{path}: HTTP {code}, {body[:80]!r}")
+    big = os.path.join(out, "big.bin")
+    with open(big, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + bytes(5 << 20))
+    bomb = os.path.join(out, "bomb.png")  # a PNG header: 100,000 x 100,000 pixels, then nothing
+    with open(bomb, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + (100000).to_bytes(4, "big") * 2 + b"\x08\x02\0\0\0")
+    for what, files, model, status, message in (
+            ("an upload above --max-upload-mb 4", {"image": big}, None, 413, "larger than this server's limit of 4 MB"),
+            ("a decompression bomb", {"image": bomb}, None, 413, "100000 x 100000 pixels, above this server's limit"),
+            ("an unknown model", {"image": photo}, "no-such-model", 400, "no model named 'no-such-model'"),
+            ("no photo", {}, "blind", 400, "no photo in the request")):
+        try:
+            code, body = server.submit(files, model=model)
+        except Exception as e:  # the server must answer, not drop the connection
+            code, body = None, {"error": repr(e)}
+        if code != status or message not in body.get("error", ""):
+            failures.append(f"{what}: HTTP {code}, {body} (expected {status} and '{message}')")
+    print(f"hostile requests: {'all refused as they should be' if not failures else f'{len(failures)} not refused'}")
+    return failures
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True)
@@ -59,8 +91,10 @@ def main():
         app.write_ppm(ppm, 48 + i, 32, level=40 + 3 * i)
         photos.append(app.noised(a.bin, ppm, os.path.join(a.out, f"flat{i:02d}.png"), spec="gaussian(sigma=0.02)", seed=i))
 
-    server = app.Server(a.bin, None, os.path.join(a.out, "server.log"), "--queue", str(a.parallel), "--keep", "64")
+    server = app.Server(a.bin, None, os.path.join(a.out, "server.log"), "--queue", str(a.parallel), "--keep", "64",
+                        "--max-upload-mb", "4")
     try:
+        failures += hostile_requests(server, a.out, photos[0])
         def one(i):
             start = time.time()
             code, body = server.submit({"image": photos[i]}, wait=True)
@@ -100,7 +134,7 @@ def main():
                 failures.append(f"sequential request {k}: HTTP {code}, {body}")
                 break
             if k == 49:
-                rss_100, _ = server.memory_kb()
+                rss_100, _ = server.memory_kb()  # after 100 requests in all
         seconds = time.time() - start
         rss_end, peak = server.memory_kb()
         kept = len([d for d in os.listdir(server_work(server)) if len(d) == 16])
