@@ -141,7 +141,14 @@ int serve(const app_args& a, const char* argv0) {
   const fs::path work = prepare_work(a.work, owned);
   hush::app::job_queue jobs(
       work, models, [&](const hush::app::model_entry& m) { return hush::tools::load_denoiser(device, m.weights.string()); },
-      a.limits);
+      a.limits, [](const hush::app::job_status& s) {
+        if (s.state == hush::app::job_state::done)
+          std::printf("job %s: done in %.2f s (%.2f megapixels/s)\n", s.id.c_str(), s.seconds,
+                      double(s.width * s.height) / std::max(s.seconds, 1e-9) / 1e6);
+        else
+          std::printf("job %s: %s (%s)\n", s.id.c_str(), hush::app::name(s.state), s.message.c_str());
+        std::fflush(stdout);
+      });
 
   httplib::Server server;
   server.new_task_queue = [n = a.http_threads] { return new httplib::ThreadPool(std::size_t(n)); };

@@ -80,9 +80,12 @@ class job_queue {
   };
   /// Loads a model's weights when a job first needs it (on the worker thread).
   using loader = std::function<tools::loaded_denoiser(const model_entry&)>;
+  /// Told of each job the worker has finished (done, failed or cancelled), on its thread.
+  using reporter = std::function<void(const job_status&)>;
 
-  job_queue(std::filesystem::path work, std::vector<model_entry> models, loader load, limits l)
-      : work_(std::move(work)), models_(std::move(models)), load_(std::move(load)), limits_(l) {
+  job_queue(std::filesystem::path work, std::vector<model_entry> models, loader load, limits l, reporter report = {})
+      : work_(std::move(work)), models_(std::move(models)), load_(std::move(load)), report_(std::move(report)),
+        limits_(l) {
     worker_ = std::jthread([this](std::stop_token stop) { run(stop); });
   }
   ~job_queue() { stop(); }
@@ -251,10 +254,15 @@ class job_queue {
       } catch (const std::exception& e) {
         state = job_state::failed, message = explain(e);
       }
-      std::lock_guard lock(mutex_);
-      if (state == job_state::cancelled) message = stopping_ ? "the server stopped" : "cancelled";
-      running_.reset();
-      finish(j, state, message);
+      job_status last;
+      {
+        std::lock_guard lock(mutex_);
+        if (state == job_state::cancelled) message = stopping_ ? "the server stopped" : "cancelled";
+        running_.reset();
+        finish(j, state, message);
+        last = j->status;
+      }
+      if (report_) report_(last);
     }
   }
 
@@ -300,6 +308,7 @@ class job_queue {
   std::filesystem::path work_;
   std::vector<model_entry> models_;
   loader load_;
+  reporter report_;
   limits limits_;
   std::map<std::string, tools::loaded_denoiser> loaded_;  // the worker's alone
 
