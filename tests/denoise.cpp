@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <stop_token>
 #include <string>
 #include <utility>
 #include <vector>
@@ -107,6 +108,29 @@ TEST_CASE("tiles: a network that sees no further than the overlap gives the whol
   // Too little overlap: the seams differ (the test can fail).
   CHECK(max_difference(whole, hush::denoise::apply(net, image, {.tile = 32, .overlap = 2})) > 1e-4);
   CHECK_THROWS_WITH(hush::denoise::apply(net, image, {.tile = 32, .overlap = 16}), doctest::Contains("under half the tile"));
+}
+
+TEST_CASE("tiles: each is reported as it is done, and a stop request ends the work between two") {
+  hush::model<hush::models::dncnn<5>, hush::backend::cpu> net({.seed = 5}, hush::models::dncnn<5>({.channels = 3, .width = 8}));
+  const auto image = random_image({3, 83, 100}, 3);
+  std::vector<std::pair<std::int64_t, std::int64_t>> seen;
+  hush::denoise::apply_options o{.tile = 32, .overlap = 8};
+  o.on_tile = [&](std::int64_t done, std::int64_t total) { seen.emplace_back(done, total); };
+  const auto whole = hush::denoise::apply(net, image, o);
+  const auto total = std::int64_t(hush::denoise::detail::tile_starts(83, 32, 8).size() *
+                                  hush::denoise::detail::tile_starts(100, 32, 8).size());
+  REQUIRE(total == 5 * 6);  // starts 0, 16, 32, 48, 51 down; 0, 16, 32, 48, 64, 68 across
+  REQUIRE(seen.size() == std::size_t(total));
+  for (std::size_t i = 0; i < seen.size(); ++i) CHECK(seen[i] == std::pair<std::int64_t, std::int64_t>(std::int64_t(i) + 1, total));
+  std::stop_source stop;
+  o.stop = stop.get_token();
+  o.on_tile = [&](std::int64_t done, std::int64_t) {
+    if (done == 3) stop.request_stop();
+  };
+  CHECK_THROWS_WITH_AS(hush::denoise::apply(net, image, o), doctest::Contains("stopped after 3 of 30 tiles"), hush::cancelled);
+  // A stop token that is never used changes nothing.
+  o.stop = std::stop_source().get_token(), o.on_tile = {};
+  CHECK(max_difference(hush::denoise::apply(net, image, o), whole) == 0);
 }
 
 TEST_CASE("photos: crops keyed by (seed, epoch, crop), flips, sizes checked with the file named") {

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <string>
 
 #include "hush/hush.hpp"
@@ -298,6 +299,39 @@ TEST_CASE("images: a small file claiming an enormous picture is refused before d
   CHECK_THROWS_WITH_AS(hush::io::read_image(dir / "small.png", cv::IMREAD_UNCHANGED, 15), contains("4 x 4 pixels, above the limit of 15"),
                        hush::io_error);
   CHECK(hush::io::read_image(dir / "small.png", cv::IMREAD_UNCHANGED, 16).rows == 4);
+}
+
+TEST_CASE("images in memory (an upload): the same size, checks and pixels as from a file") {
+  temp_dir dir;
+  cv::Mat m(23, 37, CV_8UC3);
+  cv::randu(m, 0, 255);
+  for (const char* ext : {".png", ".jpg", ".bmp", ".ppm", ".tif", ".webp"}) {
+    INFO(ext);
+    const auto path = dir / (std::string("x") + ext);
+    REQUIRE(cv::imwrite(path.string(), m));
+    const auto text = read_bytes(path);
+    const std::span bytes(reinterpret_cast<const unsigned char*>(text.data()), text.size());
+    const auto size = hush::io::read_image_size(bytes);
+    REQUIRE(size.has_value());
+    CHECK(size->width == 37);
+    CHECK(size->height == 23);
+    const cv::Mat from_memory = hush::io::decode_image(bytes, "upload"), from_file = hush::io::read_image(path);
+    CHECK(cv::norm(from_memory, from_file, cv::NORM_INF) == 0);
+  }
+  // A PNG header claiming 20000 x 20000 pixels, and nothing after it: refused before decoding.
+  auto bomb = read_bytes(dir / "x.png").substr(0, 33);
+  for (int i = 0; i < 2; ++i)
+    bomb[std::size_t(16 + 4 * i)] = 0, bomb[std::size_t(17 + 4 * i)] = 0, bomb[std::size_t(18 + 4 * i)] = char(20000 >> 8),
+                              bomb[std::size_t(19 + 4 * i)] = char(20000 & 0xFF);
+  const auto span_of = [](const std::string& t) { return std::span(reinterpret_cast<const unsigned char*>(t.data()), t.size()); };
+  CHECK_THROWS_WITH_AS(hush::io::decode_image(span_of(bomb), "bomb.png"),
+                       contains("bomb.png: 20000 x 20000 pixels, above the limit of 50000000"), hush::io_error);
+  CHECK_THROWS_WITH_AS(hush::io::decode_image(span_of("not an image at all"), "notes.png"),
+                       contains("notes.png: not an image hush reads"), hush::io_error);
+  CHECK_THROWS_WITH_AS(hush::io::decode_image(span_of(""), "empty.png"), contains("empty.png: empty (0 bytes)"), hush::io_error);
+  // A header that promises more than the bytes hold: OpenCV's refusal, with the name.
+  CHECK_THROWS_WITH_AS(hush::io::decode_image(span_of(read_bytes(dir / "x.png").substr(0, 60)), "cut.png"),
+                       contains("cut.png: "), hush::io_error);
 }
 
 TEST_CASE("images: 16-bit and float images are scaled by their depth, and written back at it") {

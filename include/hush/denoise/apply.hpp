@@ -27,9 +27,9 @@ struct apply_options {
   bool progress = false;      // a progress line when there is more than one tile
   std::string label = "denoise";
   /// Called after each tile with the tiles done and their total.
-  std::function<void(std::int64_t done, std::int64_t total)> on_tile;
+  std::function<void(std::int64_t done, std::int64_t total)> on_tile{};
   /// Checked before each tile: once a stop is requested, apply throws hush::cancelled.
-  std::stop_token stop;
+  std::stop_token stop{};
 };
 
 /// The size multiple a network's inputs need: Net::size_multiple, or 1.
