@@ -149,6 +149,20 @@ def main():
             assert app.png_size(r.read(32)) == (512, 512)
         return f"PSNR {noisy_psnr:.2f} -> {denoised_psnr:.2f} dB, SSIM {noisy_ssim:.4f} -> {denoised_ssim:.4f}"
 
+    def drop_a_photo():
+        # A file dropped on the drop zone: the page's drop handler gets a real File, as from the desktop.
+        driver.execute_script("""
+            fetch(document.getElementById('noisy').src).then((r) => r.blob()).then((blob) => {
+              const dt = new DataTransfer();
+              dt.items.add(new File([blob], 'dropped.png', { type: 'image/png' }));
+              document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true }));
+            });""")
+        text, notice = plan.wait_status("dropped.png loaded")
+        assert not notice, notice
+        name = driver.execute_script("return document.getElementById('photo').files[0].name;")
+        assert name == "dropped.png", name
+        return repr(text)
+
     def split_and_zoom():
         driver.execute_script("const s = document.getElementById('split'); s.value = 25; s.dispatchEvent(new Event('input'));")
         clip = driver.find_element(By.ID, "denoised").value_of_css_property("clip-path")
@@ -269,6 +283,7 @@ def main():
     plan.step("Load a noisy image", load_noisy)
     plan.step("Press Denoise and get the clean image, with PSNR and SSIM against the original", denoise_with_reference)
     plan.step("Split view and zoom", split_and_zoom)
+    plan.step("Drop a photo on the page", drop_a_photo)
     plan.step("A low-resolution image (64 x 48)", low_resolution)
     plan.step("A 12-megapixel image, tiled, with progress and bounded memory", high_resolution)
     plan.step("Another upload while one is being denoised: refused on the page, queued from another", another_upload_while_busy)
