@@ -5,8 +5,8 @@
      pixels), an unknown model, an unknown job; each with its status and a JSON message;
   2. 50 small denoise requests at once (50 threads, ?wait=1), bounded in time: every one answered,
      each with its own photo (its own size and grey level; nothing lost, nothing mixed up);
-  3. 500 requests one after another: the server's resident memory after them against after the
-     first 100 (it must not grow with the requests: finished jobs beyond --keep are let go).
+  3. 500 requests more (four pages, each sending its next photo when its last is back): the
+     server's resident memory after them against after the first 100 (it must not grow with the requests: finished jobs beyond --keep are let go).
 Prints the figures; exits non-zero naming what failed.
 
     /usr/bin/python3 tests/app/load_test.py --bin build/bin --out build/app-load
@@ -128,17 +128,19 @@ def main():
 
         rss_50, _ = server.memory_kb()
         start = time.time()
-        for k in range(a.requests):
+
+        def sequential(k):  # four pages, each sending its next photo when the last is back
             code, body = server.submit({"image": photos[k % a.parallel]}, wait=True)
-            if code != 200 or body.get("state") != "done":
-                failures.append(f"sequential request {k}: HTTP {code}, {body}")
-                break
-            if k == 49:
-                rss_100, _ = server.memory_kb()  # after 100 requests in all
+            return None if code == 200 and body.get("state") == "done" else f"request {k}: HTTP {code}, {body}"
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            failures += [f for f in pool.map(sequential, range(50)) if f]
+            rss_100, _ = server.memory_kb()  # after 100 requests in all
+            failures += [f for f in pool.map(sequential, range(50, a.requests)) if f]
         seconds = time.time() - start
         rss_end, peak = server.memory_kb()
         kept = len([d for d in os.listdir(server_work(server)) if len(d) == 16])
-        print(f"{a.requests} more requests one after another in {seconds:.1f} s ({a.requests / seconds:.0f} per second): "
+        print(f"{a.requests} more requests, four pages sending one after another, in {seconds:.1f} s ({a.requests / seconds:.0f} per second): "
               f"resident memory {rss_50 / 1024:.1f} MB after the first {a.parallel}, {rss_100 / 1024:.1f} MB after "
               f"{a.parallel + 50}, {rss_end / 1024:.1f} MB after {a.parallel + a.requests} (peak {peak / 1024:.1f} MB); "
               f"{kept} finished jobs' folders kept (--keep 64)")

@@ -293,13 +293,14 @@ class job_queue {
     std::optional<std::array<double, 4>> quality;
     if (!clean.empty())
       quality = {metrics::psnr(clean, noisy), metrics::ssim(clean, noisy), metrics::psnr(clean, y), metrics::ssim(clean, y)};
-    // The photo is done: its files, each whole or not at all. PNG at low compression: the page
-    // shows them at once, and they are removed with the job.
+    // The photo is done: its files, each whole or not at all (renamed into place; not synced to
+    // disk, as they live no longer than the job). PNG at low compression: the page shows them at
+    // once. The job's folder is new, so no earlier write left anything in it to look for.
     const auto folder = work_ / j.status.id;
     std::filesystem::create_directories(folder);
     for (const auto& [file, image] : {std::pair<const char*, const tensor*>{"input.png", &noisy}, {"denoised.png", &y}}) {
       const auto bytes = io::encode_image(io::to_image(*image, CV_8U), ".png", file, {cv::IMWRITE_PNG_COMPRESSION, 1});
-      io::write_file_atomically(folder / file, bytes.data(), bytes.size());
+      io::write_file_atomically(folder / file, bytes.data(), bytes.size(), {.sync = false, .remove_stale = false});
     }
     std::lock_guard lock(mutex_);
     j.status.seconds = seconds, j.status.quality = quality;

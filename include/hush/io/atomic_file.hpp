@@ -57,7 +57,17 @@ inline void remove_stale_temporaries(const std::filesystem::path& dir, const std
 }
 }  // namespace detail
 
-inline void write_file_atomically(const std::filesystem::path& path, const void* data, std::size_t size) {
+struct atomic_write_options {
+  /// Flush to disk before the rename, so that the file survives a power cut whole; without it
+  /// only a killed process is covered (for short-lived files: a server's per-request output).
+  bool sync = true;
+  /// Remove what earlier killed writes to the same path left beside it (once per path and
+  /// process: the paths are remembered, so a program writing ever new paths turns it off).
+  bool remove_stale = true;
+};
+
+inline void write_file_atomically(const std::filesystem::path& path, const void* data, std::size_t size,
+                                  const atomic_write_options& o = {}) {
   check_output_path(path);
   const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
   std::string tmp = (dir / detail::temporary_name(path)).string();
@@ -78,14 +88,14 @@ inline void write_file_atomically(const std::filesystem::path& path, const void*
     left -= static_cast<std::size_t>(n);
   }
   ::fchmod(fd, 0644);
-  const bool synced = ::fsync(fd) == 0;
+  const bool synced = !o.sync || ::fsync(fd) == 0;
   ::close(fd);
   if (!synced || ::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string why = std::strerror(errno);
     ::unlink(tmp.c_str());
     throw io_error(path.string() + ": cannot replace the file: " + why);
   }
-  detail::remove_stale_temporaries(dir, path);
+  if (o.remove_stale) detail::remove_stale_temporaries(dir, path);
 }
 
 inline void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
