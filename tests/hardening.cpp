@@ -85,6 +85,16 @@ TEST_CASE("atomic writes: temporaries left by a killed write are removed by the 
   CHECK(listing(dir.path) == std::vector<std::string>{".other.txt.AbC123", ".weights.safetensors.b-kup1", "weights.safetensors"});
 }
 
+TEST_CASE("atomic writes without the disk flush or the stale scan (a server's short-lived files)") {
+  temp_dir dir;
+  write_bytes(dir / ".out.png.AbC123", "left by a killed write");
+  hush::io::write_file_atomically(dir / "out.png", "whole", 5, {.sync = false, .remove_stale = false});
+  CHECK(read_bytes(dir / "out.png") == "whole");
+  CHECK(listing(dir.path) == std::vector<std::string>{".out.png.AbC123", "out.png"});  // not looked for
+  hush::io::write_file_atomically(dir / "out.png", "again");                          // the default looks
+  CHECK(listing(dir.path) == std::vector<std::string>{"out.png"});
+}
+
 TEST_CASE("an output that is the input is refused, by any of its names") {
   temp_dir dir;
   write_bytes(dir / "in.png", "x");
