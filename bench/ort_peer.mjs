@@ -26,6 +26,9 @@ const { values: a } = parseArgs({
     threads: { type: "string", default: "2" },
     models: { type: "string", default: path.join("build", "onnx") },
     list: { type: "boolean", default: false },
+    // ONNX Runtime's own profile (a JSON trace of every node's run) written to PREFIX_<date>.json
+    // when the session is released: what bench/profile_inference.py reads.
+    profile: { type: "string", default: "" },
   },
 });
 if (a.list) {
@@ -49,6 +52,7 @@ for (const name of names) {
     interOpNumThreads: 1,
     executionMode: "sequential",
     graphOptimizationLevel: "all",
+    ...(a.profile ? { enableProfiling: true, profileFilePrefix: a.profile } : {}),
   });
   const count = shape.reduce((x, y) => x * y, 1);
   const data = new Float32Array(count);
