@@ -161,6 +161,7 @@ check "app: a classifier's weights are left out, named" 0 "left out .*classifier
 check "app: stopped by SIGTERM, cleanly" 0 "terminated, stopping" app_run
 check "app: --models that is not a folder" 1 "noisy.png: --models is not a folder" "$bin/hush-denoise-app" --models "$dir/noisy.png"
 check "app: a work folder that is a file" 1 "the output folder is a file" "$bin/hush-denoise-app" --work "$dir/noisy.png"
+check "app: a tile that is not a multiple of 32" 1 "--tile must be a multiple of 32" "$bin/hush-denoise-app" --tile 100
 check "app: an address it cannot listen on" 1 "cannot listen on 203.0.113.1:8080" "$bin/hush-denoise-app" --host 203.0.113.1
 
 # Seed 002's study (hush-resgan): two tiny runs on Fashion-MNIST, their table and figure; bad inputs.

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -100,7 +102,8 @@ bool read_whole(const fs::path& path, std::string& bytes) {
 
 void reply(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  // A file name that is not UTF-8 (a Latin-1 file system's) is shown with U+FFFD, not refused.
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
 void reply_error(httplib::Response& res, int status, const std::string& message) {
@@ -118,7 +121,7 @@ fs::path prepare_work(const std::string& given, bool& owned) {
   }
   hush::io::check_output_folder(given);
   fs::create_directories(given);
-  const std::regex job_folder("[0-9a-f]{16}");
+  const std::regex job_folder("[0-9a-f]{32}");
   for (const auto& e : fs::directory_iterator(given))
     if (e.is_directory() && std::regex_match(e.path().filename().string(), job_folder)) fs::remove_all(e.path());
   return given;
@@ -152,7 +155,31 @@ int serve(const app_args& a, const char* argv0) {
 
   httplib::Server server;
   server.new_task_queue = [n = a.http_threads] { return new httplib::ThreadPool(std::size_t(n)); };
-  server.set_payload_max_length(std::size_t(a.max_upload_mb) << 20);
+  server.set_payload_max_length(std::size_t(a.max_upload_mb) << 20);  // for uploads with a Content-Length
+  // httplib holds a request's size to the limit only through its Content-Length: a body without
+  // one (chunked) would be read whole, however large. Such uploads are refused before their body
+  // is read, and so is a POST from another site's page (a browser sends its Origin): only this
+  // server's page, or a client that sends no Origin (curl), may queue work.
+  const std::size_t max_upload = std::size_t(a.max_upload_mb) << 20;
+  server.set_pre_routing_handler([&](const httplib::Request& req, httplib::Response& res) {
+    if (req.method != "POST") return httplib::Server::HandlerResponse::Unhandled;
+    if (req.has_header("Transfer-Encoding") || !req.has_header("Content-Length")) {
+      reply_error(res, 411, "send the upload with a Content-Length (chunked uploads are refused)");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (req.has_header("Origin") && req.get_header_value("Origin") != "http://" + req.get_header_value("Host")) {
+      reply_error(res, 403, "requests from another site's page (" + req.get_header_value("Origin") + ") are refused");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  // curl asks before sending a large body (Expect: 100-continue): an upload over the limit is
+  // refused then, not after it has been received.
+  server.set_expect_100_continue_handler([&](const httplib::Request& req, httplib::Response& res) {
+    if (std::stoull("0" + req.get_header_value("Content-Length")) <= max_upload) return 100;
+    reply_error(res, 413, "the upload is larger than this server's limit of " + std::to_string(a.max_upload_mb) + " MB");
+    return 413;
+  });
   // A reply goes out as headers, then body: with Nagle's algorithm the body waits for the
   // client's delayed ACK of the headers (40 ms on Linux), longer than a small photo's denoising.
   server.set_tcp_nodelay(true);
@@ -189,34 +216,32 @@ int serve(const app_args& a, const char* argv0) {
   server.Post("/api/jobs", [&](const httplib::Request& req, httplib::Response& res) {
     try {
       hush::app::job_request r;
-      if (req.has_file("image")) {
-        const auto f = req.get_file_value("image");
-        r.image_name = f.filename.empty() ? "the photo" : f.filename, r.image = f.content;
-      }
-      if (req.has_file("reference")) {
-        const auto f = req.get_file_value("reference");
-        r.reference_name = f.filename.empty() ? "the clean original" : f.filename, r.reference = f.content;
-      }
-      if (req.has_file("model")) r.model = req.get_file_value("model").content;
+      // The parts by reference: a photo is copied once, into the job.
+      const auto part = [&](const char* name) { const auto it = req.files.find(name); return it == req.files.end() ? nullptr : &it->second; };
+      if (const auto* f = part("image")) r.image_name = f->filename.empty() ? "the photo" : f->filename, r.image = f->content;
+      if (const auto* f = part("reference"))
+        r.reference_name = f->filename.empty() ? "the clean original" : f->filename, r.reference = f->content;
+      if (const auto* f = part("model")) r.model = f->content;
       if (req.has_param("model")) r.model = req.get_param_value("model");
       auto status = jobs.submit(std::move(r));
       std::printf("job %s: %s, %lld x %lld, %s, queued\n", status.id.c_str(), status.image_name.c_str(),
                   static_cast<long long>(status.width), static_cast<long long>(status.height), status.model.c_str());
       std::fflush(stdout);
-      if (req.has_param("wait")) status = *jobs.wait(status.id, std::chrono::seconds(3600));
+      if (req.has_param("wait"))
+        if (const auto done = jobs.wait(status.id, std::chrono::seconds(3600))) status = *done;
       reply(res, req.has_param("wait") ? 200 : 202, to_json(status));
     } catch (const hush::app::refused& e) {
       reply_error(res, e.status, e.what());
     }
   });
-  const std::string id = "/api/jobs/([0-9a-f]{16})";
+  const std::string id = "/api/jobs/([0-9a-f]{32})";
   server.Get(id, [&](const httplib::Request& req, httplib::Response& res) {
     if (const auto s = jobs.status(req.matches[1])) return reply(res, 200, to_json(*s));
     reply_error(res, 404, "no job " + std::string(req.matches[1]) + " (finished jobs are kept for a while only)");
   });
   server.Post(id + "/cancel", [&](const httplib::Request& req, httplib::Response& res) {
-    if (!jobs.cancel(req.matches[1])) return reply_error(res, 404, "no job " + std::string(req.matches[1]));
-    reply(res, 200, to_json(*jobs.status(req.matches[1])));
+    if (const auto s = jobs.cancel(req.matches[1])) return reply(res, 200, to_json(*s));
+    reply_error(res, 404, "no job " + std::string(req.matches[1]));
   });
   server.Get(id + "/(input|denoised)\\.png", [&](const httplib::Request& req, httplib::Response& res) {
     const auto path = jobs.file(req.matches[1], std::string(req.matches[2]) + ".png");
@@ -230,20 +255,26 @@ int serve(const app_args& a, const char* argv0) {
 
   const int port = a.port == 0 ? server.bind_to_any_port(a.host) : (server.bind_to_port(a.host, a.port) ? a.port : -1);
   if (port < 0) throw hush::error("cannot listen on " + a.host + ":" + std::to_string(a.port) + " (in use? try --port)");
+  std::atomic<bool> listening_ended = false;
   std::jthread stopper([&](std::stop_token stop) {
     // sigwait cannot be interrupted by a stop token: the main thread sends SIGTERM to end it.
     int sig = 0;
     sigwait(&signals, &sig);
     if (stop.stop_requested()) return;
+    // A second Ctrl-C ends the process at once, whatever the first is waiting for.
+    pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
     std::printf("hush-denoise-app: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
     std::fflush(stdout);
     jobs.stop();
+    // server.stop() does nothing before listening has begun: a signal that came early waits for it.
+    while (!server.is_running() && !listening_ended) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     server.stop();
   });
   std::printf("hush-denoise-app: serving http://%s:%d/ (work folder %s; Ctrl-C stops)\n", a.host.c_str(), port,
               work.c_str());
   std::fflush(stdout);
   const bool ok = server.listen_after_bind();
+  listening_ended = true;
   jobs.stop();
   if (stopper.joinable()) {
     stopper.request_stop();
@@ -268,9 +299,18 @@ int main(int argc, char** argv) {
   app.add_option("--max-pixels", a.limits.max_pixels, "the largest photo, in pixels (checked from its header)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  app.add_option("--queue", a.limits.max_waiting, "photos that may wait behind the one being denoised")->capture_default_str();
-  app.add_option("--keep", a.limits.keep, "finished jobs kept (older ones and their files are removed)")->capture_default_str();
-  app.add_option("--tile", a.limits.tile, "the largest side denoised at once (memory is one tile's)")->capture_default_str();
+  app.add_option("--queue", a.limits.max_waiting, "photos that may wait behind the one being denoised")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--keep", a.limits.keep, "finished jobs kept (older ones and their files are removed)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--tile", a.limits.tile, "the largest side denoised at once (memory is one tile's; a multiple of 32)")
+      ->capture_default_str()
+      ->check([](const std::string& v) {
+        const auto n = std::atoll(v.c_str());
+        return n >= 32 && n % 32 == 0 ? std::string() : "--tile must be a multiple of 32 (the U-Nets' size multiple), not " + v;
+      });
   app.add_option("--http-threads", a.http_threads, "threads answering requests")->capture_default_str()->check(CLI::Range(2, 256));
   CLI11_PARSE(app, argc, argv);
   try {

@@ -164,6 +164,7 @@ def main():
         return repr(text)
 
     def split_and_zoom():
+        plan.image_size("noisy")  # the job's input.png, decoded, before its width is read
         driver.execute_script("const s = document.getElementById('split'); s.value = 25; s.dispatchEvent(new Event('input'));")
         clip = driver.find_element(By.ID, "denoised").value_of_css_property("clip-path")
         assert "25%" in clip, clip

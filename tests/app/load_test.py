@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """hush-denoise-app under load and under hostile requests, through its JSON API:
   1. requests that must be refused: paths out of the app's routes (../, encoded or not), an
-     upload above the byte limit, a decompression bomb (a 20-byte PNG header claiming 10^10
-     pixels), an unknown model, an unknown job; each with its status and a JSON message;
+     upload above the byte limit (sent, announced with Expect: 100-continue, or chunked), a
+     decompression bomb (a 33-byte PNG header claiming 10^10 pixels), an unknown model, an
+     unknown job, a POST from another site's page; each with its status;
   2. 50 small denoise requests at once (50 threads, ?wait=1), bounded in time: every one answered,
      each with its own photo (its own size and grey level; nothing lost, nothing mixed up);
   3. 500 requests more (four pages, each sending its next photo when its last is back): the
-     server's resident memory after them against after the first 100 (it must not grow with the requests: finished jobs beyond --keep are let go).
+     server's resident memory after them against after the first 100 (it must not grow with the
+     requests: finished jobs beyond --keep are let go).
 Prints the figures; exits non-zero naming what failed.
 
     /usr/bin/python3 tests/app/load_test.py --bin build/bin --out build/app-load
@@ -15,6 +17,7 @@ import argparse
 import concurrent.futures
 import os
 import re
+import socket
 import sys
 import time
 import urllib.request
@@ -44,11 +47,21 @@ def server_work(server):
     return re.search(r"work folder (\S+);", server.output()).group(1)
 
 
+def raw_status(server, request):
+    """The status of the reply to raw request bytes (what urllib will not send)."""
+    host, port = re.match(r"http://([^:]+):(\d+)/", server.url).groups()
+    with socket.create_connection((host, int(port)), timeout=30) as s:
+        s.sendall(request)
+        reply = s.recv(4096).decode("latin-1")
+    found = re.match(r"HTTP/1\.1 (\d+)", reply)
+    return int(found.group(1)) if found else reply
+
+
 def hostile_requests(server, out, photo):
     failures = []
     for path in ("../../../../etc/passwd", "%2e%2e/%2e%2e/etc/passwd", "api/jobs/../../etc/passwd",
-                 "api/jobs/0123456789abcdef/../../../etc/passwd", "api/jobs/0123456789abcdef/input.png",
-                 "api/jobs/0123456789ABCDEF", "work/", "tmp/"):
+                 "api/jobs/0123456789abcdef0123456789abcdef/../../../etc/passwd",
+                 "api/jobs/0123456789abcdef0123456789abcdef/input.png", "api/jobs/0123456789ABCDEF0123456789ABCDEF", "work/", "tmp/"):
         code, body = server.get(path)
         if code != 404 or b"root:" in body:
             failures.append(f"GET /{path}: HTTP {code}, {body[:80]!r}")
@@ -69,6 +82,17 @@ def hostile_requests(server, out, photo):
             code, body = None, {"error": repr(e)}
         if code != status or message not in body.get("error", ""):
             failures.append(f"{what}: HTTP {code}, {body} (expected {status} and '{message}')")
+    for what, request, status in (
+            ("a chunked upload (no Content-Length: httplib would read it whole)",
+             b"POST /api/jobs HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", 411),
+            ("a 1 GB upload announced with Expect: 100-continue, refused before its body",
+             b"POST /api/jobs HTTP/1.1\r\nHost: h\r\nContent-Length: 1000000000\r\nExpect: 100-continue\r\n"
+             b"Content-Type: multipart/form-data; boundary=x\r\n\r\n", 413),
+            ("a POST from another site's page",
+             b"POST /api/jobs HTTP/1.1\r\nHost: h\r\nOrigin: http://elsewhere.example\r\nContent-Length: 0\r\n\r\n", 403)):
+        code = raw_status(server, request)
+        if code != status:
+            failures.append(f"{what}: HTTP {code}, expected {status}")
     print(f"hostile requests: {'all refused as they should be' if not failures else f'{len(failures)} not refused'}")
     return failures
 
@@ -91,7 +115,8 @@ def main():
         app.write_ppm(ppm, 48 + i, 32, level=40 + 3 * i)
         photos.append(app.noised(a.bin, ppm, os.path.join(a.out, f"flat{i:02d}.png"), spec="gaussian(sigma=0.02)", seed=i))
 
-    server = app.Server(a.bin, None, os.path.join(a.out, "server.log"), "--queue", str(a.parallel), "--keep", "64",
+    server = app.Server(a.bin, None, os.path.join(a.out, "server.log"), "--queue", str(a.parallel),
+                        "--keep", str(max(64, a.parallel)),
                         "--max-upload-mb", "4")
     try:
         failures += hostile_requests(server, a.out, photos[0])
@@ -139,7 +164,7 @@ def main():
             failures += [f for f in pool.map(sequential, range(50, a.requests)) if f]
         seconds = time.time() - start
         rss_end, peak = server.memory_kb()
-        kept = len([d for d in os.listdir(server_work(server)) if len(d) == 16])
+        kept = len([d for d in os.listdir(server_work(server)) if len(d) == 32])
         print(f"{a.requests} more requests, four pages sending one after another, in {seconds:.1f} s ({a.requests / seconds:.0f} per second): "
               f"resident memory {rss_50 / 1024:.1f} MB after the first {a.parallel}, {rss_100 / 1024:.1f} MB after "
               f"{a.parallel + 50}, {rss_end / 1024:.1f} MB after {a.parallel + a.requests} (peak {peak / 1024:.1f} MB); "

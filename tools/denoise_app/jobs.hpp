@@ -141,20 +141,20 @@ class job_queue {
     return status_of(*j);
   }
 
-  /// A waiting job leaves the queue; the running one stops before its next tile. False when the
-  /// id is unknown; a finished job is left as it is.
-  bool cancel(const std::string& id) {
+  /// A waiting job leaves the queue; the running one stops before its next tile; a finished one
+  /// is left as it is. Returns its status then, or nothing when the id is unknown.
+  std::optional<job_status> cancel(const std::string& id) {
     std::lock_guard lock(mutex_);
     const auto it = jobs_.find(id);
-    if (it == jobs_.end()) return false;
-    auto& j = *it->second;
-    if (j.status.state == job_state::queued) {
-      std::erase(waiting_, it->second);
-      finish(it->second, job_state::cancelled, "cancelled before it started");
-    } else if (j.status.state == job_state::running) {
-      j.stop.request_stop();
+    if (it == jobs_.end()) return std::nullopt;
+    const auto j = it->second;  // finish() may let the map's entry go
+    if (j->status.state == job_state::queued) {
+      std::erase(waiting_, j);
+      finish(j, job_state::cancelled, "cancelled before it started");
+    } else if (j->status.state == job_state::running) {
+      j->stop.request_stop();
     }
-    return true;
+    return status_of(*j);
   }
 
   /// A finished job's file ("input.png": the photo as the network saw it; "denoised.png").
@@ -200,20 +200,21 @@ class job_queue {
     return *size;
   }
 
+  /// 128 bits from the system's random source (getrandom): an id cannot be guessed from others.
   static std::string new_id() {
-    static std::mutex m;
     static std::random_device device;
-    static std::mt19937_64 bits(std::uint64_t(device()) << 32 | device());
-    std::lock_guard lock(m);
-    char text[17];
-    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(bits()));
+    char text[33];
+    for (int i = 0; i < 4; ++i) std::snprintf(text + 8 * i, 9, "%08x", static_cast<unsigned>(device()));
     return text;
   }
 
+  /// Under the lock. A queued job's place: the jobs before it in the queue, and the running one.
   job_status status_of(const job& j) const {
     auto s = j.status;
-    if (s.state == job_state::queued)
-      s.ahead = (running_ ? 1 : 0) + std::find(waiting_.begin(), waiting_.end(), jobs_.at(s.id)) - waiting_.begin();
+    if (s.state == job_state::queued) {
+      const auto place = std::find_if(waiting_.begin(), waiting_.end(), [&](const auto& w) { return w.get() == &j; });
+      s.ahead = (place - waiting_.begin()) + (running_ ? 1 : 0);
+    }
     return s;
   }
 

@@ -40,6 +40,7 @@ class header_bytes {
   std::uint32_t be16(std::size_t i) const { return at(i) << 8 | at(i + 1); }
   std::uint32_t be32(std::size_t i) const { return be16(i) << 16 | be16(i + 2); }
   std::uint32_t le16(std::size_t i) const { return at(i) | at(i + 1) << 8; }
+  std::uint32_t le24(std::size_t i) const { return le16(i) | at(i + 2) << 16; }
   std::uint32_t le32(std::size_t i) const { return le16(i) | le16(i + 2) << 16; }
   bool starts(const char* magic) const {
     const auto n = std::strlen(magic);
@@ -132,7 +133,7 @@ inline std::optional<image_size> webp_size(header_bytes& h) {
       return image_size{(bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1};
     }
     if (h.at(15) == 'X')
-      return image_size{(h.le32(24) & 0xFFFFFF) + 1, (h.le32(27) & 0xFFFFFF) + 1};
+      return image_size{h.le24(24) + 1, h.le24(27) + 1};  // bytes 24-29: a 30-byte header holds them
   }
   return std::nullopt;
 }
