@@ -339,6 +339,12 @@ TEST_CASE("images in memory (an upload): the same size, checks and pixels as fro
   CHECK_THROWS_WITH_AS(hush::io::decode_image(span_of("not an image at all"), "notes.png"),
                        contains("notes.png: not an image hush reads"), hush::io_error);
   CHECK_THROWS_WITH_AS(hush::io::decode_image(span_of(""), "empty.png"), contains("empty.png: empty (0 bytes)"), hush::io_error);
+  // A WebP VP8X header of exactly 30 bytes: its 24-bit sizes end at the last byte (read no further).
+  const std::string vp8x = std::string("RIFF\x16\0\0\0WEBPVP8X\x0a\0\0\0\0\0\0\0", 24) + std::string("\x24\0\0\x16\0\0", 6);
+  const auto webp = hush::io::read_image_size(span_of(vp8x));
+  REQUIRE(webp.has_value());
+  CHECK(webp->width == 37);
+  CHECK(webp->height == 23);
   // A header that promises more than the bytes hold: OpenCV's refusal, with the name.
   CHECK_THROWS_WITH_AS(hush::io::decode_image(span_of(read_bytes(dir / "x.png").substr(0, 60)), "cut.png"),
                        contains("cut.png: "), hush::io_error);
