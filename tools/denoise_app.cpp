@@ -67,7 +67,8 @@ std::vector<hush::app::model_entry> find_models(const fs::path& shipped, const s
     std::sort(files.begin(), files.end());
     for (const auto& path : files) try {
         const auto key = path.stem().string();
-        if (key == "blind" && !models.empty()) throw hush::error(path.string() + ": 'blind' is the shipped model's name");
+        if (key == "blind" && !models.empty())
+          throw hush::error(path.string() + ": 'blind' is the shipped model's name");
         models.push_back({key, describe(path), path});
       } catch (const std::exception& e) {
         std::printf("models: left out %s\n", hush::explain(e).c_str());
@@ -79,10 +80,17 @@ std::vector<hush::app::model_entry> find_models(const fs::path& shipped, const s
 }
 
 json to_json(const hush::app::job_status& s) {
-  json j{{"id", s.id},           {"state", hush::app::name(s.state)}, {"model", s.model},
-         {"image", s.image_name}, {"width", s.width},                  {"height", s.height},
-         {"ahead", s.ahead},      {"tiles_done", s.tiles_done},        {"tiles_total", s.tiles_total},
-         {"seconds", s.seconds},  {"message", s.message}};
+  json j{{"id", s.id},
+         {"state", hush::app::name(s.state)},
+         {"model", s.model},
+         {"image", s.image_name},
+         {"width", s.width},
+         {"height", s.height},
+         {"ahead", s.ahead},
+         {"tiles_done", s.tiles_done},
+         {"tiles_total", s.tiles_total},
+         {"seconds", s.seconds},
+         {"message", s.message}};
   if (s.quality) {
     const auto& q = *s.quality;
     j["quality"] = {{"noisy", {{"psnr", q[0]}, {"ssim", q[1]}}}, {"denoised", {{"psnr", q[2]}, {"ssim", q[3]}}}};
@@ -139,12 +147,14 @@ int serve(const app_args& a, const char* argv0) {
   const auto device = hush::tools::denoiser_device();
   std::printf("%s\n", device.line().c_str());
   const auto models = find_models(hush::tools::shipped_weights(argv0), a.models_dir);
-  for (const auto& m : models) std::printf("model %s: %s (%s)\n", m.key.c_str(), m.description.c_str(), m.weights.c_str());
+  for (const auto& m : models)
+    std::printf("model %s: %s (%s)\n", m.key.c_str(), m.description.c_str(), m.weights.c_str());
   bool owned = false;
   const fs::path work = prepare_work(a.work, owned);
   hush::app::job_queue jobs(
-      work, models, [&](const hush::app::model_entry& m) { return hush::tools::load_denoiser(device, m.weights.string()); },
-      a.limits, [](const hush::app::job_status& s) {
+      work, models,
+      [&](const hush::app::model_entry& m) { return hush::tools::load_denoiser(device, m.weights.string()); }, a.limits,
+      [](const hush::app::job_status& s) {
         if (s.state == hush::app::job_state::done)
           std::printf("job %s: done in %.2f s (%.2f megapixels/s)\n", s.id.c_str(), s.seconds,
                       double(s.width * s.height) / std::max(s.seconds, 1e-9) / 1e6);
@@ -177,7 +187,8 @@ int serve(const app_args& a, const char* argv0) {
   // refused then, not after it has been received.
   server.set_expect_100_continue_handler([&](const httplib::Request& req, httplib::Response& res) {
     if (std::stoull("0" + req.get_header_value("Content-Length")) <= max_upload) return 100;
-    reply_error(res, 413, "the upload is larger than this server's limit of " + std::to_string(a.max_upload_mb) + " MB");
+    reply_error(res, 413,
+                "the upload is larger than this server's limit of " + std::to_string(a.max_upload_mb) + " MB");
     return 413;
   });
   // A reply goes out as headers, then body: with Nagle's algorithm the body waits for the
@@ -186,8 +197,8 @@ int serve(const app_args& a, const char* argv0) {
   // Every refusal, httplib's own too (413, 404), as JSON with a sentence a person can act on.
   const httplib::Server::HandlerWithResponse on_error = [&](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    const std::string message = res.status == 413   ? "the upload is larger than this server's limit of " +
-                                                         std::to_string(a.max_upload_mb) + " MB"
+    const std::string message = res.status == 413 ? "the upload is larger than this server's limit of " +
+                                                        std::to_string(a.max_upload_mb) + " MB"
                                 : res.status == 404 ? "nothing here"
                                                     : "request refused (HTTP " + std::to_string(res.status) + ")";
     reply_error(res, res.status, message);
@@ -217,8 +228,12 @@ int serve(const app_args& a, const char* argv0) {
     try {
       hush::app::job_request r;
       // The parts by reference: a photo is copied once, into the job.
-      const auto part = [&](const char* name) { const auto it = req.files.find(name); return it == req.files.end() ? nullptr : &it->second; };
-      if (const auto* f = part("image")) r.image_name = f->filename.empty() ? "the photo" : f->filename, r.image = f->content;
+      const auto part = [&](const char* name) {
+        const auto it = req.files.find(name);
+        return it == req.files.end() ? nullptr : &it->second;
+      };
+      if (const auto* f = part("image"))
+        r.image_name = f->filename.empty() ? "the photo" : f->filename, r.image = f->content;
       if (const auto* f = part("reference"))
         r.reference_name = f->filename.empty() ? "the clean original" : f->filename, r.reference = f->content;
       if (const auto* f = part("model")) r.model = f->content;
@@ -254,7 +269,8 @@ int serve(const app_args& a, const char* argv0) {
   });
 
   const int port = a.port == 0 ? server.bind_to_any_port(a.host) : (server.bind_to_port(a.host, a.port) ? a.port : -1);
-  if (port < 0) throw hush::error("cannot listen on " + a.host + ":" + std::to_string(a.port) + " (in use? try --port)");
+  if (port < 0)
+    throw hush::error("cannot listen on " + a.host + ":" + std::to_string(a.port) + " (in use? try --port)");
   std::atomic<bool> listening_ended = false;
   std::jthread stopper([&](std::stop_token stop) {
     // sigwait cannot be interrupted by a stop token: the main thread sends SIGTERM to end it.
@@ -292,10 +308,15 @@ int main(int argc, char** argv) {
   CLI::App app{"A local web page that denoises photos with hush's denoisers (hush-denoise-app, then open the address)"};
   app_args a;
   app.add_option("--host", a.host, "the address to listen on (127.0.0.1: this machine only)")->capture_default_str();
-  app.add_option("--port", a.port, "the port (0: any free one, printed)")->capture_default_str()->check(CLI::Range(0, 65535));
-  app.add_option("--models", a.models_dir, "a folder of trained denoisers' weights (hush-denoise train) to offer beside the shipped one");
+  app.add_option("--port", a.port, "the port (0: any free one, printed)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--models", a.models_dir,
+                 "a folder of trained denoisers' weights (hush-denoise train) to offer beside the shipped one");
   app.add_option("--work", a.work, "where jobs' files are kept (default: a temporary folder removed at exit)");
-  app.add_option("--max-upload-mb", a.max_upload_mb, "the largest upload, in megabytes")->capture_default_str()->check(CLI::Range(1, 4096));
+  app.add_option("--max-upload-mb", a.max_upload_mb, "the largest upload, in megabytes")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
   app.add_option("--max-pixels", a.limits.max_pixels, "the largest photo, in pixels (checked from its header)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -309,9 +330,12 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check([](const std::string& v) {
         const auto n = std::atoll(v.c_str());
-        return n >= 32 && n % 32 == 0 ? std::string() : "--tile must be a multiple of 32 (the U-Nets' size multiple), not " + v;
+        return n >= 32 && n % 32 == 0 ? std::string()
+                                      : "--tile must be a multiple of 32 (the U-Nets' size multiple), not " + v;
       });
-  app.add_option("--http-threads", a.http_threads, "threads answering requests")->capture_default_str()->check(CLI::Range(2, 256));
+  app.add_option("--http-threads", a.http_threads, "threads answering requests")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 256));
   CLI11_PARSE(app, argc, argv);
   try {
     return serve(a, argv[0]);

@@ -11,7 +11,9 @@ namespace fs = std::filesystem;
 
 namespace hush::tools {
 
-device_choice denoiser_device() { return choose_device(); }
+device_choice denoiser_device() {
+  return choose_device();
+}
 
 fs::path shipped_weights(const char* argv0) {
   const fs::path rel = fs::path("denoisers") / "blind.safetensors";
@@ -36,15 +38,17 @@ loaded_denoiser load_mae(Backend backend, const std::string& path, const io::saf
   };
   const auto channels = number("hush.channels"), image = number("hush.image");
   if (image != net_type::size_multiple || number("hush.patch") != 4 || (channels != 1 && channels != 3))
-    throw io_error(path + ": an MAE of " + std::to_string(image) + "-pixel images; hush-denoise runs mae_small trained on " +
-                   std::to_string(net_type::size_multiple) + "-pixel photo crops (hush-mae train --data photos)");
+    throw io_error(path + ": an MAE of " + std::to_string(image) +
+                   "-pixel images; hush-denoise runs mae_small trained on " + std::to_string(net_type::size_multiple) +
+                   "-pixel photo crops (hush-mae train --data photos)");
   models::mae_options o{.image = image, .patch = 4, .channels = channels, .mask_ratio = ratio};
   auto m = std::make_shared<model<net_type, Backend>>(typename model<net_type, Backend>::options{.backend = backend},
                                                       net_type(models::mae_small(o)));
   m->setup({1, channels, image, image});
   load_weights(m->net.mae, path, {.strict = false});  // the MAE's own structure, as hush-mae saved it
   denoise::model_choice choice;
-  choice.name = "mae_small (mask ratio " + std::to_string(ratio).substr(0, 4) + ")", choice.channels = channels, choice.width = 1;
+  choice.name = "mae_small (mask ratio " + std::to_string(ratio).substr(0, 4) + ")", choice.channels = channels,
+  choice.width = 1;
   return {choice, [m, image](const tensor& noisy, denoise::apply_options how) {
             how.tile = image, how.overlap = image / 4;  // the MAE takes its own side only
             return denoise::apply(*m, noisy, how);
@@ -68,7 +72,9 @@ loaded_denoiser load_denoiser(const device_choice& device, const std::string& pa
                                                              std::move(net));
               m->setup({1, choice.channels, 32, 32});  // any size the network takes: apply() sets it up for each photo
               load_weights(m->net, path, {.strict = false});  // a checkpoint's optimizer state is left aside
-              return [m](const tensor& noisy, const denoise::apply_options& how) { return denoise::apply(*m, noisy, how); };
+              return [m](const tensor& noisy, const denoise::apply_options& how) {
+                return denoise::apply(*m, noisy, how);
+              };
             })};
   });
 }

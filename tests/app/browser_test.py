@@ -36,8 +36,8 @@ def browser():
 
 
 class Plan:
-    def __init__(self, driver, out):
-        self.driver, self.out, self.results = driver, out, []
+    def __init__(self, driver, out, url):
+        self.driver, self.out, self.url, self.results = driver, out, url, []
 
     def step(self, name, action):
         number = len(self.results) + 1
@@ -58,6 +58,15 @@ class Plan:
         print(f"step {number}: {name}: {outcome} ({time.time() - start:.1f} s) {detail}", flush=True)
 
     # ---- what a user does on the page ----
+    def open_page(self, new_tab=False):
+        """Opens the app (in a new tab: another page of the same browser); returns the tab it left."""
+        left = self.driver.current_window_handle
+        if new_tab:
+            self.driver.switch_to.new_window("tab")
+        self.driver.get(self.url)
+        WebDriverWait(self.driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#model option"))
+        return left
+
     def status(self):
         """(the status line, the notice: an error or refusal, "" when none is shown)."""
         notice = self.driver.find_element(By.ID, "notice")
@@ -110,9 +119,8 @@ def main():
 
     server = app.Server(a.bin, work, os.path.join(a.out, "server.log"))
     driver = browser()
-    plan = Plan(driver, a.out)
-    driver.get(server.url)
-    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#model option"))
+    plan = Plan(driver, a.out, server.url)
+    plan.open_page()
 
     def no_image():
         plan.press("denoise")
@@ -221,10 +229,7 @@ def main():
         _, notice = plan.status()
         assert "Still denoising large-noisy.png" in notice, notice
         # Another page: its photo waits its turn and gets its own result, not the other page's.
-        first = driver.current_window_handle
-        driver.switch_to.new_window("tab")
-        driver.get(server.url)
-        WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#model option"))
+        first = plan.open_page(new_tab=True)
         plan.choose("photo", small)
         plan.press("denoise")
         queued, _ = plan.wait_status("waits: 1 photo ahead|denoised in", 60)
@@ -238,10 +243,7 @@ def main():
         return f"{second_tab}; first page: {text!r}"
 
     def close_page_mid_denoise():
-        first = driver.current_window_handle
-        driver.switch_to.new_window("tab")
-        driver.get(server.url)
-        WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#model option"))
+        first = plan.open_page(new_tab=True)
         plan.choose("photo", large)
         plan.press("denoise")
         plan.wait_status(r"[1-9]\d* of \d+ tiles", 120)

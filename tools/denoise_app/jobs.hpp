@@ -57,10 +57,10 @@ struct job_status {
   std::string id, model, image_name;
   job_state state = job_state::queued;
   std::int64_t width = 0, height = 0;
-  std::int64_t ahead = 0;                     // jobs before this one, while queued
+  std::int64_t ahead = 0;  // jobs before this one, while queued
   std::int64_t tiles_done = 0, tiles_total = 0;
-  double seconds = 0;                         // the denoising itself, once done
-  std::string message;                        // why it failed or was cancelled
+  double seconds = 0;                            // the denoising itself, once done
+  std::string message;                           // why it failed or was cancelled
   std::optional<std::array<double, 4>> quality;  // noisy PSNR, SSIM; denoised PSNR, SSIM
 };
 
@@ -73,10 +73,10 @@ struct model_entry {
 class job_queue {
  public:
   struct limits {
-    std::size_t max_waiting = 8;   // queued jobs beyond the running one; more are refused (503)
-    std::size_t keep = 64;         // finished jobs kept (their files too); older ones are removed
+    std::size_t max_waiting = 8;  // queued jobs beyond the running one; more are refused (503)
+    std::size_t keep = 64;        // finished jobs kept (their files too); older ones are removed
     std::int64_t max_pixels = io::default_max_pixels;
-    std::int64_t tile = 512;       // denoise::apply's tile side
+    std::int64_t tile = 512;  // denoise::apply's tile side
   };
   /// Loads a model's weights when a job first needs it (on the worker thread).
   using loader = std::function<tools::loaded_denoiser(const model_entry&)>;
@@ -84,7 +84,10 @@ class job_queue {
   using reporter = std::function<void(const job_status&)>;
 
   job_queue(std::filesystem::path work, std::vector<model_entry> models, loader load, limits l, reporter report = {})
-      : work_(std::move(work)), models_(std::move(models)), load_(std::move(load)), report_(std::move(report)),
+      : work_(std::move(work)),
+        models_(std::move(models)),
+        load_(std::move(load)),
+        report_(std::move(report)),
         limits_(l) {
     worker_ = std::jthread([this](std::stop_token stop) { run(stop); });
   }
@@ -105,9 +108,9 @@ class job_queue {
     if (!r.reference.empty()) {
       const auto ref = checked_size(r.reference_name, r.reference);
       if (ref.width != size.width || ref.height != size.height)
-        throw refused(400, r.reference_name + " is " + std::to_string(ref.width) + " x " + std::to_string(ref.height) + ", " +
-                               r.image_name + " is " + std::to_string(size.width) + " x " + std::to_string(size.height) +
-                               ": the clean original must have the noisy photo's size");
+        throw refused(400, r.reference_name + " is " + std::to_string(ref.width) + " x " + std::to_string(ref.height) +
+                               ", " + r.image_name + " is " + std::to_string(size.width) + " x " +
+                               std::to_string(size.height) + ": the clean original must have the noisy photo's size");
     }
     std::lock_guard lock(mutex_);
     if (stopping_) throw refused(503, "the server is stopping");
@@ -188,12 +191,16 @@ class job_queue {
     std::stop_source stop;
   };
 
-  static bool finished(job_state s) { return s == job_state::done || s == job_state::failed || s == job_state::cancelled; }
+  static bool finished(job_state s) {
+    return s == job_state::done || s == job_state::failed || s == job_state::cancelled;
+  }
 
   io::image_size checked_size(const std::string& name, const std::string& bytes) const {
-    const auto size = io::read_image_size(std::span(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()));
+    const auto size =
+        io::read_image_size(std::span(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()));
     if (!size) throw refused(400, name + ": not an image hush reads (PNG, JPEG, BMP, PNM, TIFF or WebP)");
-    if (size->width <= 0 || size->height <= 0) throw refused(400, name + ": its header gives no pixels: a broken image");
+    if (size->width <= 0 || size->height <= 0)
+      throw refused(400, name + ": its header gives no pixels: a broken image");
     if (size->width > limits_.max_pixels / size->height)
       throw refused(413, name + ": " + std::to_string(size->width) + " x " + std::to_string(size->height) +
                              " pixels, above this server's limit of " + std::to_string(limits_.max_pixels));
@@ -269,13 +276,14 @@ class job_queue {
 
   /// On the worker thread, without the lock but for progress.
   void denoise(job& j) {
-    const auto& entry = *std::find_if(models_.begin(), models_.end(), [&](const model_entry& e) { return e.key == j.status.model; });
+    const auto& entry =
+        *std::find_if(models_.begin(), models_.end(), [&](const model_entry& e) { return e.key == j.status.model; });
     auto& d = loaded_[entry.key];
     if (!d.run) d = load_(entry);
     const int flags = d.choice.channels == 3 ? cv::IMREAD_COLOR : cv::IMREAD_GRAYSCALE;
     const auto decode = [&](const std::string& bytes, const std::string& name) {
-      return io::decode_image(std::span(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()), name, flags,
-                              limits_.max_pixels);
+      return io::decode_image(std::span(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()), name,
+                              flags, limits_.max_pixels);
     };
     const tensor noisy = io::to_tensor(decode(j.request.image, j.request.image_name));
     tensor clean;
@@ -293,13 +301,15 @@ class job_queue {
     for (auto& v : y.values()) v = std::clamp(v, 0.0f, 1.0f);
     std::optional<std::array<double, 4>> quality;
     if (!clean.empty())
-      quality = {metrics::psnr(clean, noisy), metrics::ssim(clean, noisy), metrics::psnr(clean, y), metrics::ssim(clean, y)};
+      quality = {metrics::psnr(clean, noisy), metrics::ssim(clean, noisy), metrics::psnr(clean, y),
+                 metrics::ssim(clean, y)};
     // The photo is done: its files, each whole or not at all (renamed into place; not synced to
     // disk, as they live no longer than the job). PNG at low compression: the page shows them at
     // once. The job's folder is new, so no earlier write left anything in it to look for.
     const auto folder = work_ / j.status.id;
     std::filesystem::create_directories(folder);
-    for (const auto& [file, image] : {std::pair<const char*, const tensor*>{"input.png", &noisy}, {"denoised.png", &y}}) {
+    for (const auto& [file, image] :
+         {std::pair<const char*, const tensor*>{"input.png", &noisy}, {"denoised.png", &y}}) {
       const auto bytes = io::encode_image(io::to_image(*image, CV_8U), ".png", file, {cv::IMWRITE_PNG_COMPRESSION, 1});
       io::write_file_atomically(folder / file, bytes.data(), bytes.size(), {.sync = false, .remove_stale = false});
     }
