@@ -186,7 +186,13 @@ int serve(const app_args& a, const char* argv0) {
   // curl asks before sending a large body (Expect: 100-continue): an upload over the limit is
   // refused then, not after it has been received.
   server.set_expect_100_continue_handler([&](const httplib::Request& req, httplib::Response& res) {
-    if (std::stoull("0" + req.get_header_value("Content-Length")) <= max_upload) return 100;
+    // (No exception may leave this handler: httplib calls it outside its own try. A length too
+    // long to read is too large.)
+    const std::string length = req.get_header_value("Content-Length");
+    std::size_t n = max_upload + 1;
+    if (length.size() < 19 && !length.empty() && length.find_first_not_of("0123456789") == std::string::npos)
+      n = std::stoull(length);
+    if (n <= max_upload) return 100;
     reply_error(res, 413,
                 "the upload is larger than this server's limit of " + std::to_string(a.max_upload_mb) + " MB");
     return 413;

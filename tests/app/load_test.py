@@ -88,6 +88,9 @@ def hostile_requests(server, out, photo):
             ("a 1 GB upload announced with Expect: 100-continue, refused before its body",
              b"POST /api/jobs HTTP/1.1\r\nHost: h\r\nContent-Length: 1000000000\r\nExpect: 100-continue\r\n"
              b"Content-Type: multipart/form-data; boundary=x\r\n\r\n", 413),
+            ("a Content-Length of 30 digits with Expect: 100-continue",
+             b"POST /api/jobs HTTP/1.1\r\nHost: h\r\nContent-Length: 999999999999999999999999999999\r\n"
+             b"Expect: 100-continue\r\n\r\n", 413),
             ("a POST from another site's page",
              b"POST /api/jobs HTTP/1.1\r\nHost: h\r\nOrigin: http://elsewhere.example\r\nContent-Length: 0\r\n\r\n", 403)):
         code = raw_status(server, request)
