@@ -31,7 +31,6 @@
 #include "denoise_app/jobs.hpp"
 #include "denoise_app_page.hpp"  // generated from denoise_app/page.html
 #include "denoisers.hpp"
-#include "hush/io/safetensors.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -50,15 +49,8 @@ struct app_args {
 /// not a denoiser's weights are named and left out.
 std::vector<hush::app::model_entry> find_models(const fs::path& shipped, const std::string& dir) {
   std::vector<hush::app::model_entry> models;
-  const auto describe = [](const fs::path& path) {
-    const auto file = hush::io::read_safetensors(path);
-    if (const auto it = file.metadata.find("hush.denoiser"); it != file.metadata.end())
-      return hush::denoise::model_choice::parse(it->second, path.string()).text();
-    if (const auto it = file.metadata.find("hush.network"); it != file.metadata.end() && it->second == "mae_small")
-      return std::string("mae_small (hush-mae)");
-    throw hush::io_error(path.string() + ": not a denoiser's weights (no 'hush.denoiser' metadata)");
-  };
-  if (fs::exists(shipped)) models.push_back({"blind", "shipped blind denoiser: " + describe(shipped), shipped});
+  if (fs::exists(shipped))
+    models.push_back({"blind", "shipped blind denoiser: " + hush::tools::describe_denoiser(shipped), shipped});
   if (!dir.empty()) {
     if (!fs::is_directory(dir)) throw hush::io_error(dir + ": --models is not a folder");
     std::vector<fs::path> files;
@@ -69,7 +61,7 @@ std::vector<hush::app::model_entry> find_models(const fs::path& shipped, const s
         const auto key = path.stem().string();
         if (key == "blind" && !models.empty())
           throw hush::error(path.string() + ": 'blind' is the shipped model's name");
-        models.push_back({key, describe(path), path});
+        models.push_back({key, hush::tools::describe_denoiser(path), path});
       } catch (const std::exception& e) {
         std::printf("models: left out %s\n", hush::explain(e).c_str());
       }

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <optional>
 
 #include "hush/backend/devices.hpp"
 #include "hush/hush.hpp"
@@ -26,6 +27,17 @@ fs::path shipped_weights(const char* argv0) {
 }
 
 namespace {
+
+/// What a weights file holds: the denoiser its "hush.denoiser" metadata names, or nothing for
+/// hush-mae's photo MAE; io_error naming the file when it is neither.
+std::optional<denoise::model_choice> denoiser_in(const io::safetensors_file& file, const std::string& path) {
+  if (const auto net = file.metadata.find("hush.network"); net != file.metadata.end() && net->second == "mae_small")
+    return std::nullopt;
+  const auto it = file.metadata.find("hush.denoiser");
+  if (it == file.metadata.end())
+    throw io_error(path + ": not a denoiser's weights (no 'hush.denoiser' metadata; 'hush-denoise train' writes it)");
+  return denoise::model_choice::parse(it->second, path);
+}
 
 /// hush-mae's MAE as a denoiser: its reconstruction of each 32-pixel tile at `ratio`.
 template <class Backend>
@@ -61,12 +73,9 @@ loaded_denoiser load_denoiser(const device_choice& device, const std::string& pa
   return with_device(device, [&](auto backend) -> loaded_denoiser {
     using Backend = decltype(backend);
     const auto file = io::read_safetensors(path);
-    if (const auto net = file.metadata.find("hush.network"); net != file.metadata.end() && net->second == "mae_small")
-      return load_mae(backend, path, file, mae_ratio);
-    const auto it = file.metadata.find("hush.denoiser");
-    if (it == file.metadata.end())
-      throw io_error(path + ": not a denoiser's weights (no 'hush.denoiser' metadata; 'hush-denoise train' writes it)");
-    const auto choice = denoise::model_choice::parse(it->second, path);
+    const auto found = denoiser_in(file, path);
+    if (!found) return load_mae(backend, path, file, mae_ratio);
+    const auto& choice = *found;
     return {choice, denoise::with_model(choice, [&]<class Net>(Net net) -> decltype(loaded_denoiser::run) {
               auto m = std::make_shared<model<Net, Backend>>(typename model<Net, Backend>::options{.backend = backend},
                                                              std::move(net));
@@ -77,6 +86,11 @@ loaded_denoiser load_denoiser(const device_choice& device, const std::string& pa
               };
             })};
   });
+}
+
+std::string describe_denoiser(const std::string& path) {
+  const auto choice = denoiser_in(io::read_safetensors(path), path);
+  return choice ? choice->text() : "mae_small (hush-mae)";
 }
 
 }  // namespace hush::tools

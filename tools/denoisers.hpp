@@ -34,4 +34,8 @@ struct loaded_denoiser {
 /// tiles at `mae_ratio`. Throws io_error naming the file when it is neither.
 loaded_denoiser load_denoiser(const device_choice& device, const std::string& path, float mae_ratio = 0.75f);
 
+/// What load_denoiser would load from `path`, in words ("residual_unet channels=3 width=16"),
+/// without setting up a network; the same io_error when it holds no denoiser.
+std::string describe_denoiser(const std::string& path);
+
 }  // namespace hush::tools
