@@ -139,7 +139,8 @@ check "denoise: a VGG file that is not one" 1 "missing tensor 'features.0.weight
 # hush-denoise-app (its page and API are tested in tests/app/): the models it offers, and how it
 # refuses to start. app_run starts it on a free port, waits until it serves, then stops it.
 app_run() {
-  local log=$dir/app.log
+  local log  # a new file each time: an earlier run's "serving" line must not be read as this one's
+  log=$(mktemp "$dir/app.XXXXXX")
   "$bin/hush-denoise-app" --port 0 "$@" >"$log" 2>&1 &
   local pid=$! i
   for ((i = 0; i < 100; i++)); do
