@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
@@ -270,11 +271,20 @@ int serve(const app_args& a, const char* argv0) {
   if (port < 0)
     throw hush::error("cannot listen on " + a.host + ":" + std::to_string(a.port) + " (in use? try --port)");
   std::atomic<bool> listening_ended = false;
+  // Whether the stopper still waits in sigwait, under a mutex: once it has taken a signal it
+  // unblocks SIGINT and SIGTERM, and the main thread's wake-up signal would then end the process.
+  std::mutex waking;
+  bool in_sigwait = true;
   std::jthread stopper([&](std::stop_token stop) {
     // sigwait cannot be interrupted by a stop token: the main thread sends SIGTERM to end it.
     int sig = 0;
     sigwait(&signals, &sig);
-    if (stop.stop_requested()) return;
+    {
+      std::lock_guard lock(waking);
+      in_sigwait = false;
+      // A wake-up sent after a real signal stays pending on this thread, blocked, and dies with it.
+      if (stop.stop_requested()) return;
+    }
     // A second Ctrl-C ends the process at once, whatever the first is waiting for.
     pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
     std::printf("hush-denoise-app: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
@@ -290,9 +300,12 @@ int serve(const app_args& a, const char* argv0) {
   const bool ok = server.listen_after_bind();
   listening_ended = true;
   jobs.stop();
-  if (stopper.joinable()) {
-    stopper.request_stop();
-    pthread_kill(stopper.native_handle(), SIGTERM);
+  {
+    std::lock_guard lock(waking);
+    if (in_sigwait) {
+      stopper.request_stop();
+      pthread_kill(stopper.native_handle(), SIGTERM);
+    }
   }
   stopper.join();
   if (owned) fs::remove_all(work);
