@@ -174,27 +174,45 @@ struct maker<hush::repeat<N, L, First>> {
 };
 
 // ---- running and comparing ----------------------------------------------------------------
-/// A training step of Net (c channels) on Backend: y, dx and every parameter gradient.
+/// A training step of Net (c channels) on Backend: y, dx and every parameter gradient. With
+/// `twice`, the step of a second pass (whose buffers hold the first's values), then an
+/// inference-mode output and an eval-mode step: every mode the buffer plan lays out.
 template <class Net, class Backend>
-std::vector<float> step(std::int64_t c, Backend backend = {}) {
-  hush::model<Net, Backend> m({.seed = 7, .backend = backend}, make<Net>(c));
+std::vector<float> step(std::int64_t c, Backend backend = {}, bool plan_buffers = true, bool twice = false) {
+  hush::model<Net, Backend> m({.seed = 7, .backend = backend, .plan_buffers = plan_buffers}, make<Net>(c));
   const hush::shape in{2, c, side, side};
   hush::tensor x(in);
   const hush::counter_rng rng{11};
   for (std::int64_t i = 0; i < x.numel(); ++i) x[i] = rng.normal(1, static_cast<std::uint64_t>(i));
-  m.train();
-  m.zero_grad();
   const auto& xb = hush::to(backend, x);  // in the backend's memory; alive until backward
-  const auto y = hush::to_host(m.forward(xb));
-  std::vector<float> out(y.values().begin(), y.values().end());
-  hush::tensor dy(y.shape());
-  for (std::int64_t i = 0; i < dy.numel(); ++i) dy[i] = rng.normal(2, static_cast<std::uint64_t>(i));
-  const auto dx = hush::to_host(m.backward(hush::to(backend, dy)));
-  out.insert(out.end(), dx.values().begin(), dx.values().end());
-  hush::for_each_parameter(m.net, [&](std::string_view, hush::parameter& p) {
-    const auto g = hush::to_host(p.grad);
-    out.insert(out.end(), g.values().begin(), g.values().end());
-  });
+  std::vector<float> out;
+  const auto append = [&](const auto& t) {
+    const auto h = hush::to_host(t);
+    out.insert(out.end(), h.values().begin(), h.values().end());
+  };
+  const auto pass = [&] {
+    out.clear();
+    m.zero_grad();
+    const auto y = hush::to_host(m.forward(xb));
+    append(y);
+    hush::tensor dy(y.shape());
+    for (std::int64_t i = 0; i < dy.numel(); ++i) dy[i] = rng.normal(2, static_cast<std::uint64_t>(i));
+    append(m.backward(hush::to(backend, dy)));
+    hush::for_each_parameter(m.net, [&](std::string_view, hush::parameter& p) { append(p.grad); });
+  };
+  m.train();
+  pass();
+  if (plan_buffers) CHECK_MESSAGE(m.arena_bytes() > 0, "no buffer plan for " << typeid(Net).name());
+  if (twice) {
+    pass();
+    const auto trained = out;
+    m.infer();
+    const auto inferred = hush::to_host(m.forward(xb));
+    m.eval();
+    pass();
+    out.insert(out.begin(), trained.begin(), trained.end());
+    append(inferred);
+  }
   return out;
 }
 
@@ -222,6 +240,11 @@ void check(std::int64_t c) {
   }
   const double d = hush::test::difference(ref, step<Net, hush::backend::thrust>(c));
   CHECK_MESSAGE(d < tolerance, "thrust differs from reference by " << d << " at " << c << " channels: " << name);
+  // The buffer plan changes where values live, never what they are: bit for bit, over two
+  // training passes, an inference and an eval pass.
+  const auto planned = step<Net>(c, hush::backend::cpu{}, true, true);
+  CHECK_MESSAGE(planned == step<Net>(c, hush::backend::cpu{}, false, true),
+                "cpu with the buffer plan differs from cpu without at " << c << " channels: " << name);
 }
 
 /// Every composition in a list, cycling through the channel counts that take the blocked path.

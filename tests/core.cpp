@@ -100,6 +100,79 @@ TEST_CASE("kept: a layer's tensor lives where its context's backend says, reache
   CHECK(host.buffers.saved == 12);
 }
 
+TEST_CASE("buffer plan: lifetimes from a recorded timeline, shared memory only where they do not overlap") {
+  // Slots 0..3: a chain a -> b -> c as a seq runs it (each result handed on to the next call),
+  // and d touched outside any call (the caller's: alive for good).
+  hush::buffer_watch w(4);
+  w.enter();  // child 0 writes a
+  w.touch(0);
+  w.leave(0, true);
+  w.enter();  // child 1 reads a, writes b
+  w.touch(0);
+  w.touch(1);
+  w.leave(1, true);
+  w.enter();  // child 2 reads b, writes c; its result stays with the caller
+  w.touch(1);
+  w.touch(2);
+  w.leave(2, false);
+  w.touch(3);
+  const auto t = w.take();
+  CHECK(t.first == std::vector<std::int64_t>{1, 5, 9, 12});
+  CHECK(t.last == std::vector<std::int64_t>{6, 10, hush::buffer_timeline::forever, hush::buffer_timeline::forever});
+  CHECK(t.overlap(0, 1));   // b is written while a is read
+  CHECK(!t.overlap(0, 2));  // a is dead before c is written
+  // c takes a's memory and d b's (each dead before the other is written); b and d stay clear of c.
+  const auto l = hush::lay_out(t, {100, 50, 100, 10});
+  CHECK(l.offset[0] == l.offset[2]);
+  CHECK(l.offset[1] == 112);  // past c, 64-byte aligned
+  CHECK(l.offset[3] == l.offset[1]);
+  CHECK(l.total == 112 + 64);
+  // A slot nobody touched keeps storage of its own.
+  hush::buffer_watch untouched(2);
+  untouched.touch(0);
+  CHECK(hush::lay_out(untouched.take(), {8, 8}).offset[1] == -1);
+}
+
+TEST_CASE("buffer plan: a pass that goes another way than the recorded one throws before it runs on") {
+  hush::buffer_watch w(2);
+  w.enter();
+  w.touch(0);
+  w.leave(0, false);
+  const auto t = w.take();
+  hush::buffer_watch check(t);
+  check.rewind(false);
+  check.enter();
+  CHECK_THROWS_WITH(check.touch(1), doctest::Contains("another order than the probe pass"));
+  check.rewind(false);
+  check.enter();
+  check.touch(0);
+  check.touch(-1);  // a tensor the plan does not hold: not an event
+  CHECK_NOTHROW(check.leave(0, false));
+}
+
+TEST_CASE("tensor: a borrowed buffer is a view; growing it gives it storage of its own") {
+  std::vector<float> arena(32, 7.0f);
+  hush::tensor t({2, 4});
+  t.set_plan_slot(3);
+  t.borrow(arena.data() + 8, 16);
+  CHECK(t.borrowed());
+  CHECK(t.data() == arena.data() + 8);
+  CHECK(t[0] == 7.0f);
+  t[1] = 1.0f;
+  CHECK(arena[9] == 1.0f);
+  t.resize({4, 4});  // still fits
+  CHECK(t.data() == arena.data() + 8);
+  const hush::tensor copy = t;  // a copy owns its values, and has no slot
+  CHECK(!copy.borrowed());
+  CHECK(copy.plan_slot() == -1);
+  CHECK(copy[1] == 1.0f);
+  t.resize({4, 8});
+  CHECK(!t.borrowed());
+  CHECK(t.plan_slot() == 3);
+  CHECK(t[1] == 1.0f);  // resize keeps the values
+  CHECK_THROWS_WITH(t.borrow(arena.data(), 4), doctest::Contains("4 values for a tensor of"));
+}
+
 TEST_CASE("counter_rng: a pure function of (seed, stream, index)") {
   const hush::counter_rng a{42}, b{42}, c{43};
   CHECK(a.bits(3, 17) == b.bits(3, 17));

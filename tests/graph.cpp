@@ -287,13 +287,14 @@ TEST_CASE_TEMPLATE("frozen<Net>: runs in eval mode, is never optimized, keeps no
   CHECK(std::find(buffers.begin(), buffers.end(), "front_end.0.weight") != buffers.end());
   CHECK(std::find(buffers.begin(), buffers.end(), "front_end.1.running_mean") != buffers.end());
   // No gradient buffers in the front end: its parameters have none, and the whole model keeps the
-  // classifier's input gradients plus the frozen net's one zero tensor.
+  // classifier's input gradients; the frozen net's one zero tensor, written once, is a saved buffer.
   hush::for_each_parameter(m.net.template get<0>().net, [&](std::string_view n, hush::parameter& p) {
     CHECK_MESSAGE(m.ctx[p.grad].numel() == 0, n);
   });
   hush::model<head_net, Backend> alone({.seed = 3}, head());
   alone.setup(in);
-  CHECK(m.buffers().input_gradient == alone.buffers().input_gradient + in.numel() * std::int64_t(sizeof(float)));
+  CHECK(m.buffers().input_gradient == alone.buffers().input_gradient);
+  CHECK(m.buffers().saved >= alone.buffers().saved + in.numel() * std::int64_t(sizeof(float)));
 
   // Its output is front_net's in eval mode, with the same weights, while the model trains.
   hush::model<front_net, Backend> reference({.seed = 3}, front());
@@ -356,4 +357,77 @@ TEST_CASE_TEMPLATE("frozen<Net>: runs in eval mode, is never optimized, keeps no
   std::filesystem::remove("frozen_pair.safetensors");
   m.eval(), end_to_end.eval();
   CHECK(max_difference(hush::to_host(end_to_end.forward(x)), hush::to_host(m.forward(x))) < 1e-6);
+}
+
+namespace {
+/// A user's layer whose path depends on the batch size: it writes one buffer at batch 1 and
+/// another above. The buffer plan's probe (batch 1) cannot have seen the second.
+struct batch_dependent {
+  static constexpr const char* kind = "batch_dependent";
+  std::int64_t parameter_count() const { return 0; }
+  shape output_shape(shape in) const { return in; }
+  template <class Ctx>
+  void setup(Ctx& ctx, shape in) {
+    ctx.keep(one_, in, hush::buffer_role::output);
+    ctx.keep(more_, in, hush::buffer_role::output);
+    ctx.keep(dx_, in, hush::buffer_role::input_gradient);
+  }
+  template <class Ctx>
+  const hush::tensor_of<Ctx>& forward(Ctx& ctx, const hush::tensor_of<Ctx>& x) {
+    auto& y = ctx[x.shape()[0] == 1 ? one_ : more_];
+    std::copy(x.values().begin(), x.values().end(), y.values().begin());
+    return y;
+  }
+  template <class Ctx>
+  const hush::tensor_of<Ctx>& backward(Ctx& ctx, const hush::tensor_of<Ctx>&, const hush::tensor_of<Ctx>& dy) {
+    auto& dx = ctx[dx_];
+    std::copy(dy.values().begin(), dy.values().end(), dx.values().begin());
+    return dx;
+  }
+  template <class V>
+  void visit(V&&) {}
+
+ private:
+  hush::kept one_, more_, dx_;
+};
+using planned_net = hush::seq<hush::conv2d, hush::relu, hush::conv2d, hush::batch_norm2d, hush::relu>;
+planned_net make_planned() {
+  return planned_net(hush::conv2d({.in = 2, .out = 16, .kernel = 3, .padding = 1}), hush::relu{},
+                     hush::conv2d({.in = 16, .out = 2, .kernel = 3, .padding = 1}), hush::batch_norm2d(2), hush::relu{});
+}
+}  // namespace
+
+TEST_CASE("buffer plan: what a caller sees (a second backward, an output fed back, copies, a path the probe missed)") {
+  const shape in{3, 2, 6, 6};
+  const auto x = random_tensor(in, 1), dy = random_tensor(in, 2);
+  hush::model<planned_net, hush::backend::cpu> m({.seed = 2}, make_planned()), alone({.seed = 2, .plan_buffers = false}, make_planned());
+  m.forward(x);
+  CHECK(m.arena_bytes() > 0);
+  CHECK(m.arena_bytes() < m.buffers().output + m.buffers().input_gradient);
+  m.backward(dy);
+  // The first backward gave the activations' memory to the gradients.
+  CHECK_THROWS_WITH(m.backward(dy), doctest::Contains("no forward since the last backward"));
+  alone.forward(x);
+  alone.backward(dy);
+  CHECK_NOTHROW(alone.backward(dy));
+
+  // Its own output as its next input (it lives in the arena the pass writes): copied first.
+  m.eval(), alone.eval();
+  const hush::tensor expected = alone.forward(alone.forward(x));
+  const hush::tensor got = m.forward(m.forward(x));
+  CHECK(std::equal(got.values().begin(), got.values().end(), expected.values().begin()));
+
+  // A copy and a moved-to model set up again, with plans of their own.
+  auto copy = m;
+  auto moved = std::move(copy);
+  const hush::tensor again = moved.forward(moved.forward(x));
+  CHECK(std::equal(again.values().begin(), again.values().end(), expected.values().begin()));
+  CHECK(moved.arena_bytes() > 0);
+
+  // A path the batch-1 probe did not take throws before it runs on another buffer's memory.
+  using odd_net = hush::seq<hush::conv2d, batch_dependent, hush::relu>;
+  const odd_net odd_layers(hush::conv2d({.in = 2, .out = 2, .kernel = 1}), batch_dependent{}, hush::relu{});
+  hush::model<odd_net, hush::backend::cpu> odd({}, odd_layers), without({.plan_buffers = false}, odd_layers);
+  CHECK_THROWS_WITH(odd.forward(x), doctest::Contains("another order than the probe pass"));
+  CHECK_NOTHROW(without.forward(x));
 }

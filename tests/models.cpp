@@ -4,15 +4,25 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <string>
 
 #include "hush/hush.hpp"
 #include "hush/losses/perceptual.hpp"
 #include "hush/models/discriminator.hpp"
+#include "hush/models/dncnn.hpp"
+#include "hush/models/fashion_cnn.hpp"
+#include "hush/models/front_end.hpp"
+#include "hush/models/mae.hpp"
+#include "hush/models/residual_unet.hpp"
 #include "hush/models/resnet.hpp"
+#include "hush/models/resnet_unet.hpp"
+#include "hush/models/restoration_gans.hpp"
 #include "hush/models/unet.hpp"
 #include "hush/models/vgg.hpp"
+#include "hush/models/vit.hpp"
+#include "hush/optim/sgd.hpp"
 #include "support.hpp"
 
 namespace m = hush::models;
@@ -321,4 +331,91 @@ TEST_CASE("training: blocked activations give the step that NCHW ones give (logi
     check_blocked_equals_nchw<m::noise2noise_unet>({2, 3, 32, 32}, 1e-3);
   }
   SUBCASE("dcgan_discriminator") { check_blocked_equals_nchw<m::dcgan_discriminator>({2, 3, 256, 256}, 1e-2); }
+}
+
+namespace {
+/// Two SGD steps in train mode, an eval-mode forward and backward, an inference and another
+/// train-mode forward: every output, input gradient and the weights, in one vector.
+template <class Net>
+std::vector<float> steps(const Net& net, hush::shape in, bool plan_buffers, std::int64_t& arena, hush::buffer_ledger& kept) {
+  hush::model<Net, hush::backend::cpu> model({.seed = 5, .plan_buffers = plan_buffers}, net);
+  hush::sgd opt(model.net, {.lr = 0.01f, .momentum = 0.9f});
+  hush::tensor x(in);
+  hush::init_uniform(x, hush::counter_rng(8), 0, 1.0f);
+  std::vector<float> all;
+  const auto append = [&](const hush::tensor& t) { all.insert(all.end(), t.values().begin(), t.values().end()); };
+  const auto forward_backward = [&](std::uint64_t seed) {
+    model.zero_grad();
+    const hush::tensor& y = model.forward(x);
+    append(y);
+    hush::tensor dy(y.shape());
+    hush::init_uniform(dy, hush::counter_rng(seed), 0, 1.0f);
+    append(model.backward(dy));
+  };
+  model.train();
+  for (std::uint64_t step = 0; step < 2; ++step, ++model.ctx.step) {
+    forward_backward(9 + step);
+    opt.step(model.ctx.backend);
+  }
+  hush::for_each_parameter(model.net, [&](std::string_view, hush::parameter& p) { append(p.value.host()); });
+  model.eval();
+  forward_backward(12);
+  model.infer();
+  append(model.forward(x));
+  model.train();
+  append(model.forward(x));
+  arena = model.arena_bytes();
+  kept = model.buffers();
+  return all;
+}
+
+/// The buffer plan (core/buffer_plan.hpp) gives every value that the network gives without it,
+/// bit for bit, in an arena smaller than the buffers it shares.
+template <class Net>
+void check_buffer_plan(const Net& net, hush::shape in) {
+  std::int64_t arena = 0, unplanned_arena = 0;
+  hush::buffer_ledger kept, unplanned_kept;
+  const auto planned = steps(net, in, true, arena, kept);
+  const auto unplanned = steps(net, in, false, unplanned_arena, unplanned_kept);
+  CHECK(unplanned_arena == 0);
+  REQUIRE(planned.size() == unplanned.size());
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < planned.size(); ++i) differ += std::memcmp(&planned[i], &unplanned[i], sizeof(float)) != 0;
+  CHECK_MESSAGE(differ == 0, differ << " of " << planned.size() << " values differ");
+  const auto shared = kept.output + kept.input_gradient;
+  MESSAGE(std::string(Net::kind) << " " << in.str() << ": outputs and input gradients " << shared / 1024 << " KiB, arena "
+                    << arena / 1024 << " KiB");
+  CHECK(arena > 0);
+  CHECK(arena < shared);
+}
+}  // namespace
+
+TEST_CASE("the buffer plan: every shipped model's steps bit for bit as without it, in less memory") {
+  SUBCASE("fashion_cnn") { check_buffer_plan(m::fashion_cnn{}, {4, 1, 28, 28}); }
+  SUBCASE("resnet20") { check_buffer_plan(m::resnet20{}, {4, 3, 16, 16}); }
+  SUBCASE("resnet18") { check_buffer_plan(m::resnet18({.channels = 3, .classes = 10}), {2, 3, 32, 32}); }
+  SUBCASE("resnet50") { check_buffer_plan(m::resnet50({.channels = 3, .classes = 10}), {2, 3, 64, 64}); }
+  SUBCASE("noise2noise_unet") { check_buffer_plan(m::noise2noise_unet{}, {2, 3, 32, 32}); }
+  SUBCASE("residual_unet") { check_buffer_plan(m::residual_unet({.channels = 3, .width = 16}), {2, 3, 32, 32}); }
+  SUBCASE("dncnn17") { check_buffer_plan(m::dncnn17({.channels = 1, .width = 16}), {2, 1, 20, 20}); }
+  SUBCASE("resnet18_unet") { check_buffer_plan(m::resnet18_unet{}, {1, 3, 32, 32}); }
+  SUBCASE("dcgan_discriminator") { check_buffer_plan(m::dcgan_discriminator({.channels = 3, .size = 64, .width = 16}), {2, 3, 64, 64}); }
+  SUBCASE("conv and resgan generators") {
+    check_buffer_plan(m::conv_generator{}, {2, 1, 28, 28});
+    check_buffer_plan(m::resgan_generator{}, {2, 1, 28, 28});
+  }
+  SUBCASE("vision_transformer") {
+    check_buffer_plan(m::vision_transformer<2>({.image = 32, .patch = 8, .dim = 32, .heads = 2, .mlp = 64, .classes = 10}),
+                      {2, 3, 32, 32});
+  }
+  SUBCASE("masked_autoencoder") {
+    check_buffer_plan(m::masked_autoencoder<2, 1>({.image = 16, .patch = 4, .channels = 1, .dim = 32, .heads = 2, .mlp = 64,
+                                                   .decoder_dim = 16, .decoder_heads = 2, .decoder_mlp = 32}),
+                      {2, 1, 16, 16});
+  }
+  SUBCASE("a classifier behind a frozen denoiser") {
+    check_buffer_plan(m::behind_frozen<m::dncnn<5>, m::resnet20>(hush::frozen(m::dncnn<5>({.channels = 1, .width = 16})),
+                                                                   m::resnet20({.channels = 1, .classes = 10})),
+                      {2, 1, 16, 16});
+  }
 }

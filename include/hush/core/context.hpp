@@ -2,7 +2,9 @@
 // What a layer needs to know besides its input: which backend runs the kernels, train or eval
 // mode, the random seed and step, and a scratch workspace shared by all layers of one network.
 #include <cstdint>
+#include <initializer_list>
 
+#include "hush/core/buffer_plan.hpp"
 #include "hush/core/index_tensor.hpp"
 #include "hush/core/kept.hpp"
 #include "hush/core/memory.hpp"
@@ -62,16 +64,18 @@ class context {
   void reset_streams() { streams_ = 0; }
 
   /// Sizes a buffer a layer keeps between calls, in this backend's memory; called from setup,
-  /// in the network's traversal order, for every activation, gradient and saved buffer. Today
-  /// each buffer owns its storage and the ledger counts it; this is the one place where a buffer
-  /// plan (one arena per model, memory shared between buffers whose lifetimes do not overlap)
-  /// takes over, without changing the layers.
+  /// in the network's traversal order, for every activation, gradient and saved buffer. Outputs
+  /// and input gradients are registered for the model's buffer plan (core/buffer_plan.hpp),
+  /// which may point them into its arena; saved buffers keep storage of their own.
   tensor& keep(kept& k, shape s, buffer_role role) {
     auto& t = k.in<memory>();
+    t.set_plan_slot(-1);
     if (role == buffer_role::input_gradient && !keep_gradients) return t = tensor{};  // no backward to come
+    if (t.borrowed()) t = tensor{};  // the plan lays the arena out again after setup
     t.resize(s);
     const std::int64_t bytes = s.numel() * std::int64_t(sizeof(float));
     (role == buffer_role::output ? buffers.output : role == buffer_role::input_gradient ? buffers.input_gradient : buffers.saved) += bytes;
+    if (role != buffer_role::saved) planned.add(t);
     return t;
   }
   /// Sizes an integer buffer (token indices) in this backend's memory, counted as saved.
@@ -84,10 +88,28 @@ class context {
   basic_index_tensor<memory>& operator[](kept_indices& k) const { return k.in<memory>(); }
   const basic_index_tensor<memory>& operator[](const kept_indices& k) const { return k.in<memory>(); }
   /// A kept buffer, as this backend's tensor.
-  tensor& operator[](kept& k) const { return k.in<memory>(); }
-  const tensor& operator[](const kept& k) const { return k.in<memory>(); }
+  tensor& operator[](kept& k) const { return touched(k.in<memory>()); }
+  const tensor& operator[](const kept& k) const { return touched(k.in<memory>()); }
   /// A pointer kept by a composite, as this backend's tensor.
-  const tensor& operator[](tensor_ptr p) const { return p.get<memory>(); }
+  const tensor& operator[](tensor_ptr p) const { return touched(p.get<memory>()); }
+
+  /// Runs f(), a child's forward or backward that reads `reads`, as one call of the buffer
+  /// plan's timeline (core/buffer_plan.hpp): what it reads and touches lives until it returns,
+  /// its result until the caller's own call returns. Returns f()'s result.
+  template <class F>
+  const tensor& call(std::initializer_list<const tensor*> reads, F&& f) {
+    return timed(reads, false, f);
+  }
+  /// The same, for a caller that passes the result only to later calls (a seq to its next child),
+  /// which keep it alive as they read it.
+  template <class F>
+  const tensor& call_handing_on(std::initializer_list<const tensor*> reads, F&& f) {
+    return timed(reads, true, f);
+  }
+  /// The buffers this setup registered for the plan (context::keep).
+  buffer_registry<memory> planned;
+  /// The probe recording a timeline, or the check of a planned pass; none outside planned models.
+  buffer_watch* watch = nullptr;
   /// What keep() has sized since the network's last setup (model::setup starts it afresh).
   buffer_ledger buffers;
 
@@ -98,6 +120,21 @@ class context {
   }
 
  private:
+  template <class T>
+  T& touched(T& t) const {
+    if (watch) watch->touch(t.plan_slot());
+    return t;
+  }
+  template <class F>
+  const tensor& timed(std::initializer_list<const tensor*> reads, bool handed_on, F& f) {
+    if (!watch) return f();
+    watch->enter();
+    for (const auto* r : reads) watch->touch(r->plan_slot());
+    const tensor& y = f();
+    watch->leave(y.plan_slot(), handed_on);
+    return y;
+  }
+
   std::uint64_t streams_ = 0;
   tensor workspace_;  // in this backend's memory
 };

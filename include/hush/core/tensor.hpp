@@ -1,6 +1,6 @@
 #pragma once
 // hush::basic_tensor<Memory>: float32, row-major (NCHW for images), owning a buffer in `Memory`
-// (core/memory.hpp). Two kinds exist:
+// (core/memory.hpp), or borrowing one from a model's arena (core/buffer_plan.hpp). Two kinds exist:
 //
 //   hush::tensor         host memory: element access, spans, an xtensor view.
 //   hush::device_tensor  the thrust backend's memory: only its shape and a pointer for kernels.
@@ -50,7 +50,11 @@ class basic_tensor {
     std::copy(values.begin(), values.end(), data_);
   }
   constexpr basic_tensor(const basic_tensor& o) : basic_tensor() { *this = o; }
-  constexpr basic_tensor(basic_tensor&& o) noexcept { swap(o); }
+  // Member by member rather than through swap: networks are built in constant expressions
+  // (graph/visit.hpp), where every operation counts against the compiler's limit.
+  constexpr basic_tensor(basic_tensor&& o) noexcept
+      : shape_(std::exchange(o.shape_, hush::shape{})), data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)),
+        capacity_(std::exchange(o.capacity_, 0)), layout_(o.layout_), borrowed_(std::exchange(o.borrowed_, false)) {}
   constexpr basic_tensor& operator=(const basic_tensor& o) {
     if (this != &o) {
       resize_storage(o.size_, false);
@@ -63,13 +67,26 @@ class basic_tensor {
     basic_tensor(std::move(o)).swap(*this);
     return *this;
   }
-  constexpr ~basic_tensor() {
-    if (data_) Memory::release(data_, bytes(capacity_));
-  }
+  constexpr ~basic_tensor() { release(); }
+  /// Swaps values and storage; each keeps its buffer-plan slot (that names the tensor, not its values).
   constexpr void swap(basic_tensor& o) noexcept {
     std::swap(shape_, o.shape_), std::swap(data_, o.data_), std::swap(size_, o.size_);
-    std::swap(capacity_, o.capacity_), std::swap(layout_, o.layout_);
+    std::swap(capacity_, o.capacity_), std::swap(layout_, o.layout_), std::swap(borrowed_, o.borrowed_);
   }
+
+  /// Makes this tensor a view of `count` values at `data`, owned elsewhere (a model's arena,
+  /// core/buffer_plan.hpp), keeping its shape and layout; its own storage is released. Growing
+  /// it past `count` later gives it storage of its own again.
+  void borrow(float* data, std::size_t count) {
+    if (count < size_) throw error("tensor::borrow: " + std::to_string(count) + " values for a tensor of " + shape_.str());
+    release();
+    data_ = data, capacity_ = count, borrowed_ = true;
+  }
+  /// Whether the values live in memory this tensor does not own.
+  bool borrowed() const { return borrowed_; }
+  /// The tensor's index in its network's buffer plan (-1: none). Not copied with the values.
+  std::int32_t plan_slot() const { return slot_; }
+  void set_plan_slot(std::int32_t s) { slot_ = s; }
 
   constexpr const hush::shape& shape() const { return shape_; }
   constexpr std::int64_t numel() const { return static_cast<std::int64_t>(size_); }
@@ -115,12 +132,16 @@ class basic_tensor {
     if (n > capacity_) {
       auto* fresh = static_cast<float*>(Memory::allocate(bytes(n)));  // zero-filled
       if (keep && size_) Memory::copy(fresh, data_, bytes(size_));
-      if (data_) Memory::release(data_, bytes(capacity_));
+      release();
       data_ = fresh, capacity_ = n;
     } else if (keep && n > size_) {
       Memory::zero(data_ + size_, bytes(n - size_));
     }
     size_ = n;
+  }
+  constexpr void release() noexcept {
+    if (data_ && !borrowed_) Memory::release(data_, bytes(capacity_));
+    data_ = nullptr, capacity_ = 0, borrowed_ = false;
   }
   std::vector<std::size_t> dims() const {
     std::vector<std::size_t> d;
@@ -132,6 +153,8 @@ class basic_tensor {
   float* data_ = nullptr;
   std::size_t size_ = 0, capacity_ = 0;
   hush::layout layout_ = hush::layout::nchw;
+  bool borrowed_ = false;
+  std::int32_t slot_ = -1;
 };
 
 /// Whether T is a tensor of some memory.

@@ -60,7 +60,7 @@ struct frozen {
     }
     ctx.keep_gradients = keep;
     out_.plan(plan_child(ctx, net, in_, layout::nchw, false), layout::nchw);  // NCHW in and out, as a model
-    ctx.keep(dx_, in, buffer_role::input_gradient);                           // the zero it passes back
+    ctx.keep(dx_, in, buffer_role::saved);  // the zero it passes back: written once, so never planned
     ctx[dx_].zero();
   }
 

@@ -10,8 +10,15 @@
 // cpu backends, hush::device_tensor for thrust, whose inputs come through to_device (or
 // to(m.ctx.backend, x)) and whose outputs go back through to_host.
 //   m.backward(dlogits);
+#include <algorithm>
 #include <cstdint>
+#include <iterator>
+#include <limits>
+#include <list>
+#include <optional>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "hush/core/concepts.hpp"
 #include "hush/core/context.hpp"
@@ -29,36 +36,72 @@ class model {
     std::uint64_t seed = 0;
     /// The backend's settings (the cpu backend's convolution algorithm, ...), read at setup.
     Backend backend{};
+    /// Share one arena between the activations and gradients whose lifetimes do not overlap
+    /// (core/buffer_plan.hpp). Off: every layer's buffers have storage of their own.
+    bool plan_buffers = true;
   };
 
   /// The tensor type it takes and gives: in its backend's memory.
   using tensor = typename context<Backend>::tensor;
 
-  explicit model(options o = {}, Net n = Net{}) : net(std::move(n)), ctx(o.seed) { ctx.backend = o.backend; }
+  explicit model(options o = {}, Net n = Net{}) : net(std::move(n)), ctx(o.seed), plan_buffers_(o.plan_buffers) {
+    ctx.backend = o.backend;
+  }
+  // A copy or a moved-to model sets itself up again before its next pass: the plan's record of
+  // the buffers names the original's.
+  model(const model& o) : net(o.net), ctx(o.ctx), plan_buffers_(o.plan_buffers_) { ctx.watch = nullptr; }
+  model(model&& o) noexcept
+      : net(std::move(o.net)), ctx(std::move(o.ctx)), plan_buffers_(o.plan_buffers_), arena_(std::move(o.arena_)) {
+    ctx.watch = nullptr;
+  }
+  model& operator=(model o) noexcept {
+    std::swap(net, o.net), std::swap(ctx, o.ctx), std::swap(arena_, o.arena_);
+    ctx.watch = nullptr;
+    plan_buffers_ = o.plan_buffers_, input_ = {}, laid_out_ = {}, timelines_.clear();
+    return *this;
+  }
 
   /// Prepares for inputs of shape `in` (allocating and initialising parameters the first time).
   /// Then plans which activations are in the backend's blocked layout (core/layout.hpp): the
   /// input and output are NCHW.
   void setup(shape in) {
     if (in == input_) return;
-    ctx.reset_streams();
-    ctx.buffers = {};
-    input_ = {};
-    net.setup(ctx, in);
-    out_.plan(plan_child(ctx, net, in_, layout::nchw, false), layout::nchw);
+    prepare(in);
     input_ = in;
+    laid_out_ = {};
   }
   /// In train and eval mode x is read again by the backward that follows: it must live until then.
   const tensor& forward(const tensor& x) {
     setup(x.shape());
-    x_ = &in_.forward(ctx, x);
-    return out_.forward(ctx, net.forward(ctx, ctx[x_]));
+    lay_out_buffers();
+    const tensor& input = outside_arena(x, input_copy_);
+    if (checking()) check_.rewind(false);
+    const tensor& y = run_forward(input);
+    if (ctx.watch == &recorder_) {  // this pass was the probe
+      timelines_.emplace_back(key(), recorder_.take());
+      ctx.watch = nullptr, laid_out_ = {};
+    }
+    backward_ready_ = true, forward_inferred_ = ctx.mode == mode::inference;
+    return y;
   }
   /// Backward of the last forward: returns dL/dx, adds into the parameters' gradients.
-  const tensor& backward(const tensor& dy) { return in_.backward(ctx, net.backward(ctx, ctx[x_], out_.backward(ctx, dy))); }
+  const tensor& backward(const tensor& dy) {
+    if (forward_inferred_) ctx.watch = nullptr, laid_out_ = {};  // the net refuses it (graph/seq.hpp); the next forward checks again
+    if (checking()) {
+      if (!backward_ready_)
+        throw error("model::backward: no forward since the last backward; the buffer plan has given the memory of "
+                    "the activations a second backward would read to the gradients (run forward again, or build the "
+                    "model with options{.plan_buffers = false})");
+      check_.rewind(true);
+    }
+    backward_ready_ = false;
+    return run_backward(outside_arena(dy, gradient_copy_));
+  }
 
   /// Bytes of the activation, gradient and saved buffers the layers keep (context::keep).
   buffer_ledger buffers() const { return ctx.buffers; }
+  /// Bytes of the arena the buffer plan shares between them (0 while none is laid out).
+  std::int64_t arena_bytes() const { return arena_.numel() * std::int64_t(sizeof(float)); }
 
   void train() { ctx.mode = mode::train; }
   void eval() { ctx.mode = mode::eval; }
@@ -76,9 +119,134 @@ class model {
   context<Backend> ctx;
 
  private:
+  /// Sets the network up for `in` and plans its layouts; the buffers register for the plan.
+  void prepare(shape in) {
+    ctx.reset_streams();
+    ctx.buffers = {};
+    ctx.planned.clear();
+    input_ = {};
+    net.setup(ctx, in);
+    out_.plan(plan_child(ctx, net, in_, layout::nchw, false), layout::nchw);
+  }
+  const tensor& run_forward(const tensor& x) {
+    x_ = &in_.forward(ctx, x);
+    return ctx.call({&ctx[x_]}, [&]() -> const tensor& { return out_.forward(ctx, net.forward(ctx, ctx[x_])); });
+  }
+  const tensor& run_backward(const tensor& dy) {
+    return ctx.call({&dy}, [&]() -> const tensor& { return in_.backward(ctx, net.backward(ctx, ctx[x_], out_.backward(ctx, dy))); });
+  }
+
+  /// The timeline of a pass in this mode, on inputs shaped like the current one but for the batch.
+  struct timeline_key {
+    hush::mode mode;
+    shape sample;
+    bool operator==(const timeline_key&) const = default;
+  };
+  timeline_key key() const {
+    shape s = input_;
+    s[0] = 1;
+    return {ctx.mode, s};
+  }
+  bool checking() const { return ctx.watch == &check_; }
+
+  /// Points the planned buffers into the arena as this mode's timeline lays them out, probing
+  /// for the timeline first when this mode has none yet.
+  void lay_out_buffers() {
+    if (!plan_buffers_) return;
+    const auto k = key();
+    if (laid_out_ && *laid_out_ == k) return;
+    ctx.watch = nullptr;
+    auto found = std::find_if(timelines_.begin(), timelines_.end(), [&](const auto& t) { return t.first == k; });
+    if (found == timelines_.end()) {
+      if (ctx.mode == mode::inference && input_[0] == 1) {  // the probe's shape, and no backward: probe in this pass
+        recorder_ = buffer_watch(ctx.planned.size());
+        ctx.watch = &recorder_;
+        return;
+      }
+      timelines_.emplace_back(k, probe());
+      found = std::prev(timelines_.end());
+    }
+    const auto& timeline = found->second;
+    laid_out_ = k;
+    if (!timeline || timeline->first.size() != ctx.planned.size()) return;  // no plan: storage of their own
+    const auto layout = lay_out(*timeline, ctx.planned.sizes());
+    if (arena_.numel() < layout.total) {
+      arena_ = tensor{};  // the old one is released before the new one is taken
+      arena_ = tensor(shape{layout.total});
+    }
+#if HUSH_POISON_ARENA
+    if constexpr (tensor::memory::host_accessible) arena_.fill(std::numeric_limits<float>::quiet_NaN());
+#endif
+    ctx.planned.point_into(arena_, layout);
+    check_ = buffer_watch(*timeline);
+    ctx.watch = &check_;
+  }
+
+  /// Records the timeline: one pass at batch 1 on zeros, forward and, unless in inference mode,
+  /// backward with a zero gradient (which adds nothing to the parameters' gradients). Running
+  /// statistics and counters the train-mode pass moves are put back. No timeline (every buffer
+  /// keeps its own storage) when the network cannot run at batch 1.
+  std::optional<buffer_timeline> probe() {
+    const shape real = input_;
+    shape small = real;
+    small[0] = 1;
+    std::vector<kept> buffers;
+    std::vector<std::int64_t> counters;
+    const bool train = ctx.mode == mode::train;
+    if (train) snapshot(buffers, counters, true);
+    std::optional<buffer_timeline> timeline;
+    buffer_watch recorder(0);
+    try {
+      prepare(small);
+      recorder = buffer_watch(ctx.planned.size());
+      ctx.watch = &recorder;
+      tensor x(small);
+      const tensor& y = run_forward(x);
+      recorder.end_forward();
+      if (ctx.mode != mode::inference) run_backward(tensor(y.shape()));
+      timeline = recorder.take();
+    } catch (const std::exception&) {
+      timeline.reset();
+    }
+    ctx.watch = nullptr;
+    if (train) snapshot(buffers, counters, false);
+    prepare(real);
+    input_ = real;
+    return timeline;
+  }
+  /// Copies the network's buffers and counters out (save) or back.
+  void snapshot(std::vector<kept>& buffers, std::vector<std::int64_t>& counters, bool save) {
+    struct visitor {
+      std::vector<kept>& b;
+      std::vector<std::int64_t>& c;
+      bool save;
+      std::size_t i = 0, j = 0;
+      void parameter(std::string_view, hush::parameter&) {}
+      void buffer(std::string_view, kept& t) { save ? b.push_back(t) : void(t = b[i++]); }  // into its storage
+      void counter(std::string_view, std::int64_t& n) { save ? c.push_back(n) : void(n = c[j++]); }
+    } v{buffers, counters, save};
+    net.visit(v);
+  }
+
+  /// x itself, or a copy when it lives in this model's arena (its own output fed back in), which
+  /// the pass would overwrite while reading it.
+  const tensor& outside_arena(const tensor& x, tensor& copy) const {
+    const float* a = arena_.data();
+    if (!a || x.data() < a || x.data() >= a + arena_.numel()) return x;
+    copy = x;
+    return copy;
+  }
+
   shape input_{};
   tensor_ptr x_;
   layout_adapter in_, out_;  // the caller's NCHW to and from the net's planned layouts
+  bool plan_buffers_ = true;
+  tensor arena_;
+  std::list<std::pair<timeline_key, std::optional<buffer_timeline>>> timelines_;  // a list: check_ points into it
+  std::optional<timeline_key> laid_out_;
+  buffer_watch check_, recorder_;
+  bool backward_ready_ = false, forward_inferred_ = false;
+  tensor input_copy_, gradient_copy_;
 };
 
 }  // namespace hush

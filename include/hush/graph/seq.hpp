@@ -90,10 +90,15 @@ struct seq {
   template <class Ctx>
   const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
     const auto& steps = ctx.mode == mode::inference ? inference_steps_ : steps_;
+    std::size_t last = size - 1;  // the last child that runs a step of its own
+    while (steps[last] == fusion::step::fused) --last;
     const tensor_of<Ctx>* cur = &x;
     each([&]<std::size_t I>(auto&) {
-      if (steps[I] != fusion::step::fused) cur = &within([] { return name<I>(); }, [&]() -> const tensor_of<Ctx>& {
-        return forward_child<I>(ctx, steps[I], *cur);
+      if (steps[I] == fusion::step::fused) return;
+      // Each result but the last goes only to the next child's call (core/buffer_plan.hpp).
+      const auto step = [&]() -> const tensor_of<Ctx>& { return forward_child<I>(ctx, steps[I], *cur); };
+      cur = &within([] { return name<I>(); }, [&]() -> const tensor_of<Ctx>& {
+        return I < last ? ctx.call_handing_on({cur}, step) : ctx.call({cur}, step);
       });
     });
     return *cur;
@@ -107,7 +112,12 @@ struct seq {
     const tensor_of<Ctx>* grad = &dy;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       ((grad = &within([] { return name<size - 1 - I>(); },
-                       [&]() -> const tensor_of<Ctx>& { return backward_child<size - 1 - I>(ctx, *grad); })),
+                       [&]() -> const tensor_of<Ctx>& {
+                         constexpr std::size_t j = size - 1 - I;
+                         if (steps_[j] == fusion::step::fused) return *grad;  // ran inside child j - 1's step
+                         const auto step = [&]() -> const tensor_of<Ctx>& { return backward_child<j>(ctx, *grad); };
+                         return j > 0 ? ctx.call_handing_on({grad}, step) : ctx.call({grad}, step);
+                       })),
        ...);
     }(std::make_index_sequence<size>{});
     return *grad;
