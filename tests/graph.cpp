@@ -424,6 +424,8 @@ TEST_CASE("buffer plan: what a caller sees (a second backward, an output fed bac
   CHECK(std::equal(again.values().begin(), again.values().end(), expected.values().begin()));
   CHECK(moved.arena_bytes() > 0);
 
+  // Between passes, a layer run by hand through the model's context is refused the arena.
+  CHECK_THROWS_WITH(m.net.get<0>().forward(m.ctx, x), doctest::Contains("ran outside the model's forward and backward"));
   // A path the batch-1 probe did not take throws before it runs on another buffer's memory.
   using odd_net = hush::seq<hush::conv2d, batch_dependent, hush::relu>;
   const odd_net odd_layers(hush::conv2d({.in = 2, .out = 2, .kernel = 1}), batch_dependent{}, hush::relu{});

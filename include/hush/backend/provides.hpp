@@ -15,7 +15,8 @@ concept provides_conv_state = requires { requires B::provides::conv_state; };
 
 /// The blocked activation layout (core/layout.hpp): activation_block, blocked_layout_fits,
 /// reorder_activation, sum_into_bias_blocked, batch_norm_statistics_blocked,
-/// batch_norm_forward_relu_blocked, batch_norm_backward_blocked.
+/// batch_norm_forward_relu_blocked, batch_norm_backward_blocked, global_avg_pool_blocked_forward,
+/// global_avg_pool_blocked_backward.
 template <class B>
 concept provides_blocked_layout = requires { requires B::provides::blocked_layout; };
 

@@ -27,6 +27,7 @@
 // Buffers of role `saved` (batch statistics, constants kept across passes) are never planned:
 // only outputs and input gradients, which every layer writes before it reads in each pass.
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -60,28 +61,32 @@ struct buffer_timeline {
   bool overlap(std::size_t a, std::size_t b) const { return !(last[a] < first[b] || last[b] < first[a]); }
 };
 
-/// Records a timeline (a probe pass) or checks a pass against one; the context reports to it.
+/// Records a timeline (a probe pass), checks a pass against one, or, between passes, refuses a
+/// buffer of the arena to whoever runs the network's layers outside the model's passes. The
+/// context reports each registered buffer by its index in the registry.
 class buffer_watch {
  public:
   buffer_watch() = default;
   /// Records a pass over `slots` registered buffers.
-  explicit buffer_watch(std::size_t slots) : recording_(true) {
+  explicit buffer_watch(std::size_t slots) : role_(role::record) {
     timeline_.first.assign(slots, -1);
     timeline_.last.assign(slots, -1);
   }
-  /// Checks passes against `t` (which must outlive this watch).
-  explicit buffer_watch(const buffer_timeline& t) : expected_(&t) {}
+  /// Checks passes against `t` (which must outlive this watch); `placed`: the slots in the arena.
+  buffer_watch(const buffer_timeline& t, std::vector<bool> placed) : role_(role::refuse), expected_(&t), placed_(std::move(placed)) {}
 
-  bool recording() const { return recording_; }
-  /// Check from the start of the forward (or of the backward) pass.
-  void rewind(bool backward) { at_ = backward ? expected_->forward_events : 0; }
+  /// A pass begins: checked from the start of the forward (or of the backward) pass.
+  void start(bool backward) { role_ = role::check, at_ = backward ? expected_->forward_events : 0; }
+  /// The pass has ended: the arena is refused until the next one.
+  void stop() { role_ = role::refuse; }
   /// Recording: the forward pass has ended.
   void end_forward() { timeline_.forward_events = timeline_.events.size(); }
   buffer_timeline take() { return std::move(timeline_); }
 
   void touch(std::int32_t slot) {
     if (slot < 0) return;  // not a planned buffer
-    if (!recording_) return expect(slot);
+    if (role_ == role::refuse) return refuse(slot);
+    if (role_ == role::check) return expect(slot);
     const auto now = std::int64_t(timeline_.events.size());
     timeline_.events.push_back(slot);
     auto& first = timeline_.first[std::size_t(slot)];
@@ -90,14 +95,16 @@ class buffer_watch {
     if (!scopes_.empty()) scopes_.back().push_back(slot);
   }
   void enter() {
-    if (!recording_) return expect(buffer_timeline::enter);
+    if (role_ == role::refuse) return;
+    if (role_ == role::check) return expect(buffer_timeline::enter);
     timeline_.events.push_back(buffer_timeline::enter);
     scopes_.emplace_back();
   }
   /// The call that returned `result` (its slot) ends; `handed_on`: the caller passes the result
   /// only to later calls, which touch it as they read it.
   void leave(std::int32_t result, bool handed_on) {
-    if (!recording_) {
+    if (role_ == role::refuse) return;
+    if (role_ == role::check) {
       expect(buffer_timeline::leave);
     } else {
       const auto now = std::int64_t(timeline_.events.size());
@@ -117,15 +124,27 @@ class buffer_watch {
     const auto& e = expected_->events;
     if (at_ >= e.size() || e[at_] != event)
       throw error("buffer plan: this pass touches the network's buffers in another order than the probe pass at "
-                  "setup (event " + std::to_string(at_) + "); a layer whose path depends on the batch size? "
-                  "Build the model with options{.plan_buffers = false} to run without the plan");
+                  "setup (event " + std::to_string(at_) + ": " + name(event) + " where the probe had " +
+                  (at_ < e.size() ? name(e[at_]) : std::string("none")) + "); a layer whose path depends on the batch "
+                  "size? Build the model with options{.plan_buffers = false} to run without the plan");
     ++at_;
   }
+  void refuse(std::int32_t slot) const {
+    if (std::size_t(slot) < placed_.size() && placed_[std::size_t(slot)])
+      throw error("buffer plan: a layer of a model with a buffer plan ran outside the model's forward and backward "
+                  "(through model.ctx); its buffers share memory along the timeline of a whole pass, which such a call "
+                  "does not follow. Build the model with options{.plan_buffers = false} to run its layers yourself");
+  }
+  static std::string name(std::int32_t event) {
+    return event == buffer_timeline::enter ? "a call" : event == buffer_timeline::leave ? "a return" : "buffer " + std::to_string(event);
+  }
 
-  bool recording_ = false;
+  enum class role { record, check, refuse };
+  role role_ = role::refuse;
   buffer_timeline timeline_;
   std::vector<std::vector<std::int32_t>> scopes_;  // what each open call has touched
   const buffer_timeline* expected_ = nullptr;
+  std::vector<bool> placed_;
   std::size_t at_ = 0;
 };
 
@@ -163,7 +182,9 @@ inline arena_layout lay_out(const buffer_timeline& t, const std::vector<std::int
   return out;
 }
 
-/// The buffers of one setup, in the order context::keep registered them.
+/// The buffers of one setup, in the order context::keep registered them. A tensor carries its
+/// slot, the registry's base plus its index: unique across registries, so a tensor of another
+/// model (the input of this one) is never taken for one of this model's.
 template <class Memory>
 class buffer_registry {
  public:
@@ -172,16 +193,23 @@ class buffer_registry {
   buffer_registry(const buffer_registry&) {}
   buffer_registry& operator=(const buffer_registry&) { return *this; }
 
-  /// Forgets the last setup's buffers (a new setup registers them again).
+  /// Forgets the last setup's buffers (a new setup registers them again, under a new base).
   void clear() {
     for (auto* t : tensors_) t->set_plan_slot(-1);
     tensors_.clear();
+    static std::atomic<std::int64_t> registries{0};
+    base_ = (++registries) << 24;
   }
   void add(basic_tensor<Memory>& t) {
-    t.set_plan_slot(std::int32_t(tensors_.size()));
+    t.set_plan_slot(base_ + std::int64_t(tensors_.size()));
     tensors_.push_back(&t);
   }
   std::size_t size() const { return tensors_.size(); }
+  /// The index of `t` here, or -1 when it is not one of these buffers.
+  std::int32_t index_of(const basic_tensor<Memory>& t) const {
+    const auto i = t.plan_slot() - base_;
+    return t.plan_slot() >= 0 && i >= 0 && i < std::int64_t(tensors_.size()) ? std::int32_t(i) : -1;
+  }
   std::vector<std::int64_t> sizes() const {
     std::vector<std::int64_t> n;
     for (const auto* t : tensors_) n.push_back(t->numel());
@@ -205,6 +233,7 @@ class buffer_registry {
 
  private:
   std::vector<basic_tensor<Memory>*> tensors_;
+  std::int64_t base_ = 0;
 };
 
 }  // namespace hush

@@ -68,11 +68,15 @@ class context {
   /// and input gradients are registered for the model's buffer plan (core/buffer_plan.hpp),
   /// which may point them into its arena; saved buffers keep storage of their own.
   tensor& keep(kept& k, shape s, buffer_role role) {
+    // A layer setting itself up again inside a pass (the MAE when its mask ratio changed): its
+    // buffers get storage of their own below, the pass runs on unchecked, and the model plans again.
+    if (watch) watch = nullptr, planned_changed = true;
     auto& t = k.in<memory>();
     t.set_plan_slot(-1);
     if (role == buffer_role::input_gradient && !keep_gradients) return t = tensor{};  // no backward to come
-    if (t.borrowed()) t = tensor{};  // the plan lays the arena out again after setup
-    t.resize(s);
+    // A new shape gets fresh storage rather than a resize, which would zero-fill (touch) the
+    // growth of buffers the plan may never let this tensor use, or the pass never write.
+    if (t.shape() != s || t.borrowed()) t = tensor(s);
     const std::int64_t bytes = s.numel() * std::int64_t(sizeof(float));
     (role == buffer_role::output ? buffers.output : role == buffer_role::input_gradient ? buffers.input_gradient : buffers.saved) += bytes;
     if (role != buffer_role::saved) planned.add(t);
@@ -110,6 +114,8 @@ class context {
   buffer_registry<memory> planned;
   /// The probe recording a timeline, or the check of a planned pass; none outside planned models.
   buffer_watch* watch = nullptr;
+  /// Set when a buffer was registered during a pass: the model's timelines no longer hold.
+  bool planned_changed = false;
   /// What keep() has sized since the network's last setup (model::setup starts it afresh).
   buffer_ledger buffers;
 
@@ -122,16 +128,16 @@ class context {
  private:
   template <class T>
   T& touched(T& t) const {
-    if (watch) watch->touch(t.plan_slot());
+    if (watch) watch->touch(planned.index_of(t));
     return t;
   }
   template <class F>
   const tensor& timed(std::initializer_list<const tensor*> reads, bool handed_on, F& f) {
     if (!watch) return f();
     watch->enter();
-    for (const auto* r : reads) watch->touch(r->plan_slot());
+    for (const auto* r : reads) watch->touch(planned.index_of(*r));
     const tensor& y = f();
-    watch->leave(y.plan_slot(), handed_on);
+    if (watch) watch->leave(planned.index_of(y), handed_on);  // none: a layer set itself up again inside (keep)
     return y;
   }
 

@@ -85,8 +85,8 @@ class basic_tensor {
   /// Whether the values live in memory this tensor does not own.
   bool borrowed() const { return borrowed_; }
   /// The tensor's index in its network's buffer plan (-1: none). Not copied with the values.
-  std::int32_t plan_slot() const { return slot_; }
-  void set_plan_slot(std::int32_t s) { slot_ = s; }
+  std::int64_t plan_slot() const { return slot_; }
+  void set_plan_slot(std::int64_t s) { slot_ = s; }
 
   constexpr const hush::shape& shape() const { return shape_; }
   constexpr std::int64_t numel() const { return static_cast<std::int64_t>(size_); }
@@ -154,7 +154,7 @@ class basic_tensor {
   std::size_t size_ = 0, capacity_ = 0;
   hush::layout layout_ = hush::layout::nchw;
   bool borrowed_ = false;
-  std::int32_t slot_ = -1;
+  std::int64_t slot_ = -1;
 };
 
 /// Whether T is a tensor of some memory.

@@ -75,27 +75,40 @@ class model {
     setup(x.shape());
     lay_out_buffers();
     const tensor& input = outside_arena(x, input_copy_);
-    if (checking()) check_.rewind(false);
-    const tensor& y = run_forward(input);
-    if (ctx.watch == &recorder_) {  // this pass was the probe
-      timelines_.emplace_back(key(), recorder_.take());
-      ctx.watch = nullptr, laid_out_ = {};
+    backward_ready_ = false;
+    const tensor* y = nullptr;
+    if (recording_) {  // this pass is the probe
+      ctx.watch = &recorder_;
+      try {
+        y = &run_forward(input);
+      } catch (...) {
+        ctx.watch = nullptr, recording_ = false;
+        throw;
+      }
+      ctx.watch = nullptr;
+      if (!ctx.planned_changed) timelines_.emplace_back(key(), recorder_.take());
+      recording_ = false, laid_out_ = {};
+    } else {
+      const pass p(*this, false);
+      y = &run_forward(input);
     }
     backward_ready_ = true, forward_inferred_ = ctx.mode == mode::inference;
-    return y;
+    if (ctx.planned_changed) forget_plan();
+    return *y;
   }
   /// Backward of the last forward: returns dL/dx, adds into the parameters' gradients.
   const tensor& backward(const tensor& dy) {
-    if (forward_inferred_) ctx.watch = nullptr, laid_out_ = {};  // the net refuses it (graph/seq.hpp); the next forward checks again
-    if (checking()) {
-      if (!backward_ready_)
-        throw error("model::backward: no forward since the last backward; the buffer plan has given the memory of "
-                    "the activations a second backward would read to the gradients (run forward again, or build the "
-                    "model with options{.plan_buffers = false})");
-      check_.rewind(true);
-    }
+    if (forward_inferred_) return run_backward(dy);  // which the net refuses (graph/seq.hpp), naming why
+    if (ctx.watch == &check_ && !backward_ready_)
+      throw error("model::backward: no forward since the last backward; the buffer plan has given the memory of "
+                  "the activations a second backward would read to the gradients (run forward again, or build the "
+                  "model with options{.plan_buffers = false})");
     backward_ready_ = false;
-    return run_backward(outside_arena(dy, gradient_copy_));
+    const tensor& g = outside_arena(dy, gradient_copy_);
+    const pass p(*this, true);
+    const tensor& dx = run_backward(g);
+    if (ctx.planned_changed) forget_plan();
+    return dx;
   }
 
   /// Bytes of the activation, gradient and saved buffers the layers keep (context::keep).
@@ -119,8 +132,30 @@ class model {
   context<Backend> ctx;
 
  private:
+  /// A forward or backward pass checked against the timeline while it runs; between passes the
+  /// arena is refused to anyone running the net's layers through ctx (core/buffer_plan.hpp).
+  struct pass {
+    model& m;
+    pass(model& owner, bool backward) : m(owner) {
+      if (m.ctx.watch == &m.check_) m.check_.start(backward);
+    }
+    ~pass() {
+      if (m.ctx.watch == &m.check_) m.check_.stop();
+    }
+  };
+
+  /// A layer registered buffers during the last pass (it set itself up again): the timelines
+  /// recorded before may not hold. The next forward sets the network up and probes afresh; until
+  /// then no check is armed (the buffers registered in the pass have storage of their own).
+  void forget_plan() {
+    ctx.planned_changed = false, ctx.watch = nullptr;
+    timelines_.clear();
+    input_ = {}, laid_out_ = {};
+  }
+
   /// Sets the network up for `in` and plans its layouts; the buffers register for the plan.
   void prepare(shape in) {
+    ctx.watch = nullptr;  // setup re-creates the buffers; the plan is laid out again after it
     ctx.reset_streams();
     ctx.buffers = {};
     ctx.planned.clear();
@@ -147,7 +182,6 @@ class model {
     s[0] = 1;
     return {ctx.mode, s};
   }
-  bool checking() const { return ctx.watch == &check_; }
 
   /// Points the planned buffers into the arena as this mode's timeline lays them out, probing
   /// for the timeline first when this mode has none yet.
@@ -156,11 +190,12 @@ class model {
     const auto k = key();
     if (laid_out_ && *laid_out_ == k) return;
     ctx.watch = nullptr;
+    recording_ = false;
     auto found = std::find_if(timelines_.begin(), timelines_.end(), [&](const auto& t) { return t.first == k; });
     if (found == timelines_.end()) {
       if (ctx.mode == mode::inference && input_[0] == 1) {  // the probe's shape, and no backward: probe in this pass
         recorder_ = buffer_watch(ctx.planned.size());
-        ctx.watch = &recorder_;
+        recording_ = true;
         return;
       }
       timelines_.emplace_back(k, probe());
@@ -178,7 +213,9 @@ class model {
     if constexpr (tensor::memory::host_accessible) arena_.fill(std::numeric_limits<float>::quiet_NaN());
 #endif
     ctx.planned.point_into(arena_, layout);
-    check_ = buffer_watch(*timeline);
+    std::vector<bool> placed;
+    for (const auto offset : layout.offset) placed.push_back(offset >= 0);
+    check_ = buffer_watch(*timeline, std::move(placed));
     ctx.watch = &check_;
   }
 
@@ -204,7 +241,8 @@ class model {
       const tensor& y = run_forward(x);
       recorder.end_forward();
       if (ctx.mode != mode::inference) run_backward(tensor(y.shape()));
-      timeline = recorder.take();
+      if (!ctx.planned_changed) timeline = recorder.take();  // else a layer set itself up again mid-pass: no plan
+      ctx.planned_changed = false;
     } catch (const std::exception&) {
       timeline.reset();
     }
@@ -245,7 +283,7 @@ class model {
   std::list<std::pair<timeline_key, std::optional<buffer_timeline>>> timelines_;  // a list: check_ points into it
   std::optional<timeline_key> laid_out_;
   buffer_watch check_, recorder_;
-  bool backward_ready_ = false, forward_inferred_ = false;
+  bool backward_ready_ = false, forward_inferred_ = false, recording_ = false;
   tensor input_copy_, gradient_copy_;
 };
 

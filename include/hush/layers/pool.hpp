@@ -6,6 +6,7 @@
 #include <string>
 
 #include "hush/backend/geometry.hpp"
+#include "hush/backend/provides.hpp"
 #include "hush/core/context.hpp"
 #include "hush/core/error.hpp"
 #include "hush/core/parameter.hpp"
@@ -138,8 +139,19 @@ struct adaptive_avg_pool2d {
 
 /// global_avg_pool: x (N,C,H,W) -> y (N,C), the mean of each plane: torchvision's
 /// AdaptiveAvgPool2d(1) followed by flatten. An average pool with the whole plane as its window.
+/// It reads the cpu backend's blocked layout as it comes (core/layout.hpp), so the convolutions
+/// of a ResNet's last stage hand each other blocked activations up to it; (N, C) is the same in
+/// either layout.
 struct global_avg_pool {
   static constexpr const char* kind = "global_avg_pool";
+  static constexpr bool prefers_blocked(bool) { return true; }
+  template <class Ctx>
+  layout plan_layout(Ctx&, layout in, bool) {
+    if (in == layout::blocked && !blocked_kernels<Ctx>)
+      throw layout_error("global_avg_pool: a blocked input on a backend without the blocked layout");
+    blocked_ = in == layout::blocked;
+    return layout::nchw;
+  }
   constexpr std::int64_t parameter_count() const { return 0; }
   shape output_shape(shape in) const {
     if (in.rank != 4) throw shape_error("global_avg_pool: expected (N, C, H, W), got " + in.str());
@@ -154,19 +166,36 @@ struct global_avg_pool {
   }
   template <class Ctx>
   const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
+    if constexpr (blocked_kernels<Ctx>) {
+      if (blocked_) {
+        global_avg_pool_blocked_forward(ctx.backend, geom_.n, geom_.c, geom_.h * geom_.w, x.data(), ctx[y_].data());
+        return ctx[y_];
+      }
+    }
     avg_pool2d_forward(ctx.backend, geom_, x.data(), ctx[y_].data());
     return ctx[y_];
   }
   template <class Ctx>
   const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>&, const tensor_of<Ctx>& dy) {
-    avg_pool2d_backward(ctx.backend, geom_, dy.data(), ctx[dx_].data());
-    return ctx[dx_];
+    auto& dx = ctx[dx_];
+    dx.set_layout(blocked_ ? layout::blocked : layout::nchw);
+    if constexpr (blocked_kernels<Ctx>) {
+      if (blocked_) {
+        global_avg_pool_blocked_backward(ctx.backend, geom_.n, geom_.c, geom_.h * geom_.w, dy.data(), dx.data());
+        return dx;
+      }
+    }
+    avg_pool2d_backward(ctx.backend, geom_, dy.data(), dx.data());
+    return dx;
   }
   template <class V>
   void visit(V&&) {}
 
  private:
+  template <class Ctx>
+  static constexpr bool blocked_kernels = provides_blocked_layout<typename Ctx::backend_type>;
   pool_geometry geom_{};
+  bool blocked_ = false;  // planned at setup: the input comes in the blocked layout
   kept y_, dx_;
 };
 

@@ -250,6 +250,30 @@ inline void sum_into_bias_blocked(cpu backend, std::int64_t n, std::int64_t k, s
   }
 }
 
+/// y (n, c) = the mean of each channel's plane, x (n, c, hw) in the blocked layout: summed in
+/// double in the order of the positions, as the NCHW pool sums (the same values).
+inline void global_avg_pool_blocked_forward(cpu backend, std::int64_t n, std::int64_t c, std::int64_t hw, const float* x, float* y) {
+  constexpr std::int64_t widest = 16;
+  const auto block = activation_block(backend), blocks = c / block;
+  if (block > widest) throw error("global_avg_pool_blocked_forward: blocks of more than 16 channels");
+#pragma omp parallel for if (n * blocks > 1 && n * c * hw > 16384)
+  for (std::int64_t i = 0; i < n * blocks; ++i) {
+    const float* p = x + i * hw * block;
+    double sum[widest] = {};
+    for (std::int64_t t = 0; t < hw; ++t)
+      for (std::int64_t lane = 0; lane < block; ++lane) sum[lane] += p[t * block + lane];
+    for (std::int64_t lane = 0; lane < block; ++lane) y[i * block + lane] = static_cast<float>(sum[lane] / double(hw));
+  }
+}
+/// dx (n, c, hw) in the blocked layout = dy (n, c) / hw at every position of the channel's plane.
+inline void global_avg_pool_blocked_backward(cpu backend, std::int64_t n, std::int64_t c, std::int64_t hw, const float* dy, float* dx) {
+  const auto block = activation_block(backend), blocks = c / block;
+#pragma omp parallel for if (n * blocks > 1 && n * c * hw > 16384)
+  for (std::int64_t i = 0; i < n * blocks; ++i)
+    for (std::int64_t t = 0; t < hw; ++t)
+      for (std::int64_t lane = 0; lane < block; ++lane) dx[(i * hw + t) * block + lane] = dy[i * block + lane] / float(hw);
+}
+
 inline void conv2d_backward_data(cpu, const conv_geometry& g, const float* w, const float* dy, float* dx,
                                  float* scratch) {
   if (!detail::conv_plan::applies(g)) return detail::im2col_conv_backward_data(cpu{}, g, w, dy, dx, scratch);
