@@ -245,6 +245,7 @@ class model {
       ctx.planned_changed = false;
     } catch (const std::exception&) {
       timeline.reset();
+      ctx.planned_changed = false;
     }
     ctx.watch = nullptr;
     if (train) snapshot(buffers, counters, false);
