@@ -15,6 +15,8 @@
 //   fma_peak                           the cores' fp32 ceiling: chains of vector FMAs
 //
 //   build/bin/hush-bench-peer --workloads resnet50_fwd_b8,conv_l1_3x3_64 --reps 5
+// --bf16 runs the inference convolutions in bf16 (backend/cpu/tag.hpp's cpu_precision); on a CPU
+// without native bf16 it prints why and exits with 77 (skipped).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -163,11 +165,25 @@ int main(int argc, char** argv) {
   app.add_flag("--im2col", im2col, "convolutions through im2col + BLAS even when oneDNN is built in");
   bool nchw = false;
   app.add_flag("--nchw", nchw, "activations in NCHW between oneDNN's convolutions (reordered around each) instead of its blocked layout");
+  bool bf16 = false;
+  app.add_flag("--bf16", bf16, "inference convolutions in bf16 (where the CPU multiplies bf16 natively)");
   CLI11_PARSE(app, argc, argv);
 
   hush::set_threads(threads);  // before the workloads: fma_peak counts the threads
   if (im2col) chosen.convolutions = hush::backend::cpu_conv_algorithm::im2col;
   if (nchw) chosen.blocked_layout = false;
+  if (bf16) {
+#if HUSH_WITH_DNNL
+    const bool native = hush::backend::dnnl_detail::cpu_has_bf16();
+#else
+    const bool native = false;
+#endif
+    if (!native || im2col) {
+      std::cerr << "hush-bench-peer: --bf16 skipped: it needs oneDNN's convolutions on a CPU with AVX-512-BF16 or AMX\n";
+      return 77;
+    }
+    chosen.inference_precision = hush::backend::cpu_precision::bf16;
+  }
   const auto all = workloads();
   if (list) {
     for (const auto& [name, w] : all) std::cout << name << '\n';
@@ -182,7 +198,7 @@ int main(int argc, char** argv) {
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   std::cerr << "hush-bench-peer: " << threads << " threads, BLAS kernels " << hush::ensure_fast_blas()
             << (coretype ? std::string(" (OPENBLAS_CORETYPE=") + coretype + " in the environment)" : std::string()) << ", "
-            << hush::backend::name(chosen.convolutions) << " convolutions\n";
+            << hush::backend::name(chosen.convolutions) << " convolutions" << (bf16 ? ", bf16 inference" : "") << "\n";
   const double baseline = rss_mb();
   for (const auto& name : wanted) {
     std::vector<double> ms;

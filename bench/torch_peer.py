@@ -222,6 +222,10 @@ def param_count(model):
 # batch norm folded, oneDNN fusions). ViT and MAE (no convolutions but the patch embedding) are
 # left as they are. The default mode is PyTorch as it comes: NCHW, eager.
 MODE = "default"
+# --bf16: inference workloads under CPU autocast to bfloat16 (torch.autocast("cpu", torch.bfloat16):
+# convolutions and matrix products in bf16), the counterpart of hush's cpu_precision::bf16. In
+# tuned mode the model is still channels_last and traced and frozen, traced under autocast.
+BF16 = False
 
 
 def channels_last(model, *tensors):
@@ -232,16 +236,20 @@ def channels_last(model, *tensors):
             *(t.contiguous(memory_format=torch.channels_last) for t in tensors))
 
 
+def autocast():
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=BF16)
+
+
 def inference_step(model, x, freeze=False):
     model.eval()
     if MODE == "tuned":
         model, x = channels_last(model, x)
         if freeze:
-            with torch.no_grad():
+            with torch.no_grad(), autocast():
                 model = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(model, x)))
 
     def step():
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast():
             model(x)
 
     return step
@@ -434,7 +442,7 @@ def run_workload(name, builder, reps, warmup, baseline_rss):
         step()
         times_ms.append((time.perf_counter() - start) * 1e3)
     record = {
-        "framework": "torch" if MODE == "default" else "torch-tuned",
+        "framework": ("torch" if MODE == "default" else "torch-tuned") + ("-bf16" if BF16 else ""),
         "workload": name,
         "ms": times_ms,
         "peak_rss_mb": rss_mb(),
@@ -458,9 +466,10 @@ def main():
     parser.add_argument("--list", action="store_true", help="print workload names and exit")
     parser.add_argument("--mode", choices=["default", "tuned"], default="default",
                         help="default: eager NCHW; tuned: channels_last, and TorchScript frozen for inference")
+    parser.add_argument("--bf16", action="store_true", help="inference under CPU autocast to bfloat16")
     args = parser.parse_args()
-    global MODE
-    MODE = args.mode
+    global MODE, BF16
+    MODE, BF16 = args.mode, args.bf16
 
     # Thread count first: it must be fixed before any op runs.
     torch.set_num_threads(args.threads)

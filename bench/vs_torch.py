@@ -12,7 +12,9 @@ hush-bench-peer's fma_peak workload). The peers:
   onnxruntime  ONNX Runtime (npm's onnxruntime-node, CPU, fp32) on the inference workloads, with
                the models bench/export_onnx.py wrote (bench/ort_peer.mjs)
 OpenVINO's npm package (openvino-node) downloads its runtime from storage.openvinotoolkit.org at
-install, which this machine cannot reach: it is not a peer here. With --memory each model
+install, which this machine cannot reach: it is not a peer here. With --bf16 hush runs its
+inference convolutions in bf16 (cpu_precision::bf16) and both PyTorch peers run under CPU
+autocast to bf16 (torch_peer.py --bf16); ONNX Runtime stays fp32. With --memory each model
 workload also runs alone in a fresh process of each program, and their peak resident memory is
 compared.
 
@@ -21,6 +23,7 @@ compared.
     bench/vs_torch.py                          # everything: about 30 minutes on 2 cores
     bench/vs_torch.py --rounds 1 --reps 2 --workloads resnet50_fwd_b1,conv_l1_3x3_64 --peers torch-tuned
     bench/vs_torch.py --memory --out /tmp/perf.md
+    bench/vs_torch.py --bf16 --workloads resnet50_fwd_b1,resnet50_fwd_b8,unet_fwd_b4
 
 Never run it while something else uses the cores: the programs are compared, not timed alone.
 """
@@ -48,6 +51,8 @@ def run(command, workloads, reps, warmup, threads):
     args = command + ["--workloads", ",".join(workloads), "--reps", str(reps), "--warmup", str(warmup),
                       "--threads", str(threads)]
     done = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if done.returncode == 77:  # hush-bench-peer --bf16 on a CPU without native bf16
+        sys.exit(f"vs_torch: skipped: {done.stderr.strip()}")
     if done.returncode != 0:
         sys.exit(f"vs_torch: {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
     return {r["workload"]: r for r in map(json.loads, done.stdout.splitlines())}
@@ -58,8 +63,10 @@ def listed(command):
     return done.stdout.split()
 
 
-def peer_commands(names, onnx_dir):
-    commands = {"torch": TORCH, "torch-tuned": TORCH + ["--mode", "tuned"], "onnxruntime": ORT + ["--models", onnx_dir]}
+def peer_commands(names, onnx_dir, bf16):
+    autocast = ["--bf16"] if bf16 else []
+    commands = {"torch": TORCH + autocast, "torch-tuned": TORCH + ["--mode", "tuned"] + autocast,
+                "onnxruntime": ORT + ["--models", onnx_dir]}
     unknown = [n for n in names if n not in commands]
     if unknown:
         sys.exit(f"vs_torch: unknown peer(s) {', '.join(unknown)} (torch, torch-tuned, onnxruntime)")
@@ -82,11 +89,13 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--memory", action="store_true", help="also compare peak memory, one process per model workload")
     parser.add_argument("--out", help="also write the tables to this markdown file")
+    parser.add_argument("--bf16", action="store_true",
+                        help="inference in bf16: hush-bench-peer --bf16 against PyTorch under CPU autocast (ONNX Runtime stays fp32)")
     a = parser.parse_args()
     if not os.access(HUSH, os.X_OK):
         sys.exit(f"vs_torch: {HUSH} is missing: build it first (scripts/test, or cmake --build build --target hush-bench-peer)")
 
-    peers = peer_commands(a.peers.split(","), a.onnx)
+    peers = peer_commands(a.peers.split(","), a.onnx, a.bf16)
     hush_names = listed([HUSH])
     peer_names = {p: set(listed(c)) for p, c in peers.items()}
     torch_names = listed(TORCH)
@@ -97,7 +106,7 @@ def main():
         sys.exit(f"vs_torch: not known to hush and a peer: {', '.join(unknown)}")
     extra = ["fma_peak"] + [f"dnnl_{w}" for w in wanted if w.startswith("sgemm_") and f"dnnl_{w}" in hush_names]
 
-    programs = [("hush", [HUSH])] + list(peers.items())
+    programs = [("hush", [HUSH] + (["--bf16"] if a.bf16 else []))] + list(peers.items())
     times = {name: {} for name, _ in programs}
     flop = {}
     started = time.time()
@@ -118,10 +127,11 @@ def main():
     gflops = lambda w, ms: flop[w] / ms / 1e6 if w in flop else None  # noqa: E731
     peak = gflops("fma_peak", med["hush"]["fma_peak"])
     coretype = os.environ.get("OPENBLAS_CORETYPE")
-    titles = [PEER_TITLES[p] for p in peers]
+    titles = [PEER_TITLES[p] + (" bf16" if a.bf16 and p != "onnxruntime" else "") for p in peers]
     lines = [f"fp32 peak of the cores in use (fma_peak): {peak:.0f} GFLOP/s; {a.rounds} rounds x {a.reps} "
              f"iterations, {a.threads} threads; medians in ms; OPENBLAS_CORETYPE "
-             f"{'=' + coretype if coretype else 'unset'}", "",
+             f"{'=' + coretype if coretype else 'unset'}" +
+             ("; inference in bf16 (hush --bf16, PyTorch under CPU autocast; ONNX Runtime fp32)" if a.bf16 else ""), "",
              "| workload | hush ms | " + " | ".join(f"{t} ms" for t in titles) +
              " | best peer | hush speed-up over it | hush GFLOP/s | % of peak |",
              "| --- | ---: | " + " | ".join("---:" for _ in titles) + " | --- | ---: | ---: | ---: |"]
@@ -131,7 +141,7 @@ def main():
         best = min(theirs, key=theirs.get)
         hg = gflops(w, h)
         cells = ([w, f"{h:.2f}"] + [f"{theirs[p]:.2f}" if p in theirs else "—" for p in peers] +
-                 [PEER_TITLES[best], f"{theirs[best] / h:.2f}x", f"{hg:.0f}" if hg else "",
+                 [titles[list(peers).index(best)], f"{theirs[best] / h:.2f}x", f"{hg:.0f}" if hg else "",
                   f"{100 * hg / peak:.0f}%" if hg else ""])
         lines.append("| " + " | ".join(cells) + " |")
     for w in wanted:
@@ -148,7 +158,7 @@ def main():
                   "| --- | ---: | " + " | ".join("---:" for _ in titles) + " | ---: |"]
         for w in [m for m in wanted if m in MODELS]:
             print(f"memory: {w}", file=sys.stderr, flush=True)
-            h = run([HUSH], [w], 1, 1, a.threads)[w]["peak_rss_mb"]
+            h = run(programs[0][1], [w], 1, 1, a.threads)[w]["peak_rss_mb"]
             theirs = {p: run(c, [w], 1, 1, a.threads)[w]["peak_rss_mb"] for p, c in peers.items() if w in peer_names[p]}
             least = min(theirs.values())
             lines.append(f"| {w} | {h:.0f} | " + " | ".join(f"{theirs[p]:.0f}" if p in theirs else "—" for p in peers) +

@@ -118,7 +118,7 @@ struct gated_conv {
   }
   template <class V>
   void visit(V&& v) {
-    hush::prefixed_visitor<std::remove_reference_t<V>> a{v, "value."}, b{v, "gate."};
+    hush::prefixed_visitor a{v, "value."}, b{v, "gate."};
     value.visit(a), gate.visit(b);
   }
   template <class F>

@@ -272,6 +272,77 @@ TEST_CASE("inference mode: conv + batch norm + ReLU fused, the same logits as ev
 }
 
 namespace {
+/// A model's inference in fp32 and with bf16 convolutions, from the same weights and input: the
+/// relative L2 distance between their outputs. Train mode must not change (bit for bit).
+template <class Net>
+double bf16_distance(Net net, hush::shape in) {
+  using hush::backend::cpu;
+  hush::model<Net, cpu> fp32({.seed = 1}, net), bf16({.seed = 1, .backend = {.inference_precision = hush::backend::cpu_precision::bf16}}, net);
+  fp32.setup(in), bf16.setup(in);
+  vary_norms(fp32.net), vary_norms(bf16.net);
+  hush::tensor x(in);
+  hush::init_uniform(x, hush::counter_rng(3), 0, 1.0f);
+  fp32.train(), bf16.train();
+  const hush::tensor a_train = fp32.forward(x), b_train = bf16.forward(x);
+  CHECK(std::memcmp(a_train.data(), b_train.data(), sizeof(float) * std::size_t(a_train.numel())) == 0);
+  vary_norms(fp32.net), vary_norms(bf16.net);  // the train pass moved the running statistics
+  fp32.infer(), bf16.infer();
+  const hush::tensor a = fp32.forward(x), b = bf16.forward(x);
+  double num = 0, den = 0;
+  for (std::int64_t i = 0; i < a.numel(); ++i) num += (double(a[i]) - b[i]) * (double(a[i]) - b[i]), den += double(a[i]) * a[i];
+  return std::sqrt(num / den);
+}
+}  // namespace
+
+// bf16 keeps 8 bits of mantissa: each rounding costs up to 2^-9 (2e-3) of a value, and what
+// a network adds up of those stays around 1e-2. Above 0 proves the bf16 kernels ran.
+TEST_CASE("bf16 inference: within bf16's rounding of fp32, training untouched, refused where it cannot run") {
+  using hush::backend::cpu;
+  const cpu bf16{.inference_precision = hush::backend::cpu_precision::bf16};
+  if (hush::backend::cpu_conv_algorithms().size() < 2) {  // built without oneDNN
+    hush::model<m::resnet20, cpu> model({.backend = bf16});
+    CHECK_THROWS_WITH(model.setup({1, 3, 32, 32}), doctest::Contains("this build has none"));
+    return;
+  }
+  {
+    hush::model<m::resnet20, cpu> model({.backend = {.convolutions = hush::backend::cpu_conv_algorithm::im2col,
+                                                     .inference_precision = hush::backend::cpu_precision::bf16}});
+    CHECK_THROWS_WITH(model.setup({1, 3, 32, 32}), doctest::Contains("not im2col"));
+  }
+#if HUSH_WITH_DNNL
+  if (!hush::backend::dnnl_detail::cpu_has_bf16()) {
+    hush::model<m::resnet20, cpu> model({.backend = bf16});
+    CHECK_THROWS_WITH(model.setup({1, 3, 32, 32}), doctest::Contains("needs a CPU that multiplies bf16"));
+    MESSAGE("this CPU does not multiply bf16: only the refusal is tested");
+    return;
+  }
+  // A 3-channel first convolution stays fp32 where oneDNN has no bf16 kernel for it; strided
+  // projections, the blocked last stage and the global pool that reads it; LeakyReLU and
+  // concatenations in the U-Net; a grouped, dilated convolution in a composition nobody ships.
+  SUBCASE("resnet50") {
+    const double d = bf16_distance(m::resnet50({.channels = 3, .classes = 10}), {2, 3, 64, 64});
+    CHECK(d > 0);
+    CHECK(d < 3e-2);
+  }
+  SUBCASE("noise2noise_unet") {
+    const double d = bf16_distance(m::noise2noise_unet{}, {1, 3, 32, 32});
+    CHECK(d > 0);
+    CHECK(d < 3e-2);
+  }
+  SUBCASE("a grouped, dilated, strided composition") {
+    using net = hush::seq<hush::conv2d, hush::batch_norm2d, hush::leaky_relu, hush::conv2d, hush::relu, hush::global_avg_pool>;
+    const double d = bf16_distance(net(hush::conv2d({.in = 5, .out = 32, .kernel = 3, .stride = 2, .padding = 1, .bias = false}),
+                                       hush::batch_norm2d(32), hush::leaky_relu(0.1f),
+                                       hush::conv2d({.in = 32, .out = 48, .kernel = 3, .padding = 2, .dilation = 2, .groups = 4}),
+                                       hush::relu{}, hush::global_avg_pool{}),
+                                   {3, 5, 19, 17});
+    CHECK(d > 0);
+    CHECK(d < 3e-2);
+  }
+#endif
+}
+
+namespace {
 /// A training step's logits, input gradient and parameter gradients, all in one vector.
 template <class Net>
 std::vector<float> training_step(hush::shape in, hush::backend::cpu backend) {

@@ -52,6 +52,13 @@ check "quality: missing file" 1 "absent.png: no such file" "$bin/hush-quality" "
 check "infer: tensor file" 0 "logits \(2, 10\)" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --input "$data/resnet20_input.safetensors" --output "$dir/logits.safetensors"
 check "infer: images, top-5" 0 "clean.ppm:  class [0-9] 0\.[0-9]+  class" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --image "$dir/clean.ppm" "$dir/noisy.png"
 # The device: said on the first line; HUSH_DEVICE chooses it, and a device that cannot be used is an error.
+check "infer: images' logits to a file" 0 "logits \(2, 10\)" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --image "$dir/clean.ppm" "$dir/noisy.png" --output "$dir/image_logits.safetensors"
+# bf16 inference runs where oneDNN sees native bf16 (AVX-512-BF16 or AMX) and is refused by name elsewhere.
+if grep -qwE "avx512_bf16|amx_bf16" /proc/cpuinfo; then
+  check "infer: --bf16" 0 "clean.ppm:  class [0-9] 0\.[0-9]+" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --bf16 --image "$dir/clean.ppm"
+else
+  check "infer: --bf16 on a CPU without bf16" 1 "needs a CPU that multiplies bf16" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --bf16 --image "$dir/clean.ppm"
+fi
 check "infer: says where it runs" 0 "^hush: running on the CPU \(compiled without CUDA\)" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --image "$dir/clean.ppm"
 check "infer: HUSH_DEVICE=cpu" 0 "running on the CPU \(HUSH_DEVICE=cpu\)" env HUSH_DEVICE=cpu "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --image "$dir/clean.ppm"
 check "infer: HUSH_DEVICE=cuda without a GPU" 1 "HUSH_DEVICE=cuda, but this program cannot use a GPU \(compiled without CUDA\)" env HUSH_DEVICE=cuda "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --image "$dir/clean.ppm"
@@ -120,6 +127,9 @@ check "denoise: side by side" 0 "compare.png: noisy \| denoised \| clean, side b
 png_width() { od -An -tu1 -j16 -N4 "$1" | awk '{print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4}'; }
 check "denoise: three panels of 64 pixels side by side" 0 "^192$" png_width "$dir/compare.png"
 check "denoise: the output has the photo's size" 0 "^psnr=" "$bin/hush-quality" "$dir/clean.ppm" "$dir/denoised.png"
+if grep -qwE "avx512_bf16|amx_bf16" /proc/cpuinfo; then
+  check "denoise: --bf16" 0 "denoised: psnr=[0-9.]+ ssim=[0-9.]+" "$bin/hush-denoise" --weights "$dir/den/weights.safetensors" --bf16 --reference "$dir/clean.ppm" "$dir/noisy.png" "$dir/denoised_bf16.png"
+fi
 check "denoise: a checkpoint serves as weights" 0 "denoised3.png: 64 x 48 pixels" "$bin/hush-denoise" --weights "$dir/den/checkpoint.safetensors" "$dir/noisy.png" "$dir/denoised3.png"
 check "denoise: resume with other settings" 1 "was written by another run" "$bin/hush-denoise" train --train "$dir/photos/train" --val "$dir/photos/val" --out "$dir/den" --width 4 --epochs 2 --steps 3 --batch 2 --crop 32 --lr 0.01 --resume
 check "denoise: not an image" 1 "fake.png: not an image hush reads" "$bin/hush-denoise" --weights "$dir/den/weights.safetensors" "$dir/fake.png" "$dir/out21.png"

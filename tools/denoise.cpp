@@ -189,6 +189,8 @@ int main(int argc, char** argv) {
   app.add_option("--tile", a.tile, "the largest side run at once (a multiple of the network's size multiple)")->capture_default_str();
   app.add_option("--overlap", a.overlap, "context around each tile, computed and discarded")->capture_default_str();
   app.add_option("--max-pixels", a.max_pixels, "refuse photos above this many pixels")->capture_default_str()->check(CLI::PositiveNumber);
+  bool bf16 = false;
+  app.add_flag("--bf16", bf16, "convolutions in bf16 (CPUs with AVX-512-BF16 or AMX)");
 
   train_args t;
   auto* tr = app.add_subcommand("train", "train a denoiser on crops of a folder of photos");
@@ -319,7 +321,7 @@ int main(int argc, char** argv) {
       hush::io::check_not_input(a.compare, a.input);
       if (!a.reference.empty()) hush::io::check_not_input(a.compare, a.reference);
     }
-    const auto d = hush::tools::load_denoiser(choice, a.weights, mae_ratio);
+    const auto d = hush::tools::load_denoiser(choice, a.weights, mae_ratio, bf16);
     std::printf("%s: %s\n", a.weights.c_str(), d.choice.text().c_str());
     return apply(d, a);
   } catch (const std::exception& e) {

@@ -69,9 +69,10 @@ loaded_denoiser load_mae(Backend backend, const std::string& path, const io::saf
 
 }  // namespace
 
-loaded_denoiser load_denoiser(const device_choice& device, const std::string& path, float mae_ratio) {
+loaded_denoiser load_denoiser(const device_choice& device, const std::string& path, float mae_ratio, bool bf16) {
   return with_device(device, [&](auto backend) -> loaded_denoiser {
     using Backend = decltype(backend);
+    if (bf16) use_bf16_inference(backend);
     const auto file = io::read_safetensors(path);
     const auto found = denoiser_in(file, path);
     if (!found) return load_mae(backend, path, file, mae_ratio);

@@ -31,8 +31,10 @@ struct loaded_denoiser {
 
 /// The denoiser a weights file holds: `hush-denoise train`'s weights or checkpoint (its
 /// "hush.denoiser" metadata names the network), or hush-mae's photo MAE, run in its 32-pixel
-/// tiles at `mae_ratio`. Throws io_error naming the file when it is neither.
-loaded_denoiser load_denoiser(const device_choice& device, const std::string& path, float mae_ratio = 0.75f);
+/// tiles at `mae_ratio`. Throws io_error naming the file when it is neither. `bf16`: its
+/// convolutions in bf16 (use_bf16_inference; the cpu backend on a CPU with native bf16).
+loaded_denoiser load_denoiser(const device_choice& device, const std::string& path, float mae_ratio = 0.75f,
+                              bool bf16 = false);
 
 /// What load_denoiser would load from `path`, in words ("residual_unet channels=3 width=16"),
 /// without setting up a network; the same io_error when it holds no denoiser.

@@ -2,6 +2,7 @@
 // names) on a tensor file or on images.
 //   hush-infer --model resnet50 --weights resnet50.safetensors --input x.safetensors --output y.safetensors
 //   hush-infer --model vgg16 --weights vgg16.safetensors --image cat.jpg dog.png
+//   hush-infer --model resnet50 --weights resnet50.safetensors --bf16 --image *.jpg --output logits.safetensors
 //   hush-infer --model vit_b_16 --weights vit_b_16.safetensors --image cat.jpg     (224 x 224 input only)
 // Input channels and classes are read from the weights (the first convolution's and the last
 // linear layer's). scripts/torchvision_weights.py writes torchvision's models in this form.
@@ -114,14 +115,15 @@ int main(int argc, char** argv) {
                  "F64 rounded)")
       ->required();
   auto* in = app.add_option("--input", input, "a safetensors file holding one NCHW tensor (any float dtype, as --weights)");
-  auto* out = app.add_option("--output", output, "where to write the logits (tensor 'logits')");
+  auto* out = app.add_option("--output", output, "where to write the logits (tensor 'logits'; with --image, instead of printing)");
   auto* img = app.add_option("--image", images, "image files: prints each one's top-5 classes");
   std::int64_t max_pixels = hush::io::default_max_pixels;
   app.add_option("--max-pixels", max_pixels, "refuse images above this many pixels, read from the header before decoding")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  bool bf16 = false;
+  app.add_flag("--bf16", bf16, "convolutions in bf16 (CPUs with AVX-512-BF16 or AMX)");
   in->needs(out);
-  out->needs(in);
   in->excludes(img);
   CLI11_PARSE(app, argc, argv);
   if (input.empty() && images.empty()) {
@@ -135,6 +137,7 @@ int main(int argc, char** argv) {
       hush::io::check_output_path(output);
       hush::io::check_not_input(output, input);
       hush::io::check_not_input(output, weights_path);
+      for (const auto& image : images) hush::io::check_not_input(output, image);
     }
     const auto weights = hush::io::read_safetensors(weights_path);
     const auto dim = [&](const char* tensor, std::size_t axis) {
@@ -153,6 +156,7 @@ int main(int argc, char** argv) {
     const m::resnet_options resnet{.channels = opt.channels, .classes = opt.classes};
     const m::vgg_options vgg_sizes{.channels = opt.channels, .classes = opt.classes};
     return hush::with_device(choice, [&](auto backend) {
+      if (bf16) hush::use_bf16_inference(backend);
       const auto go = [&](auto net, bool cifar) {
         return run(backend, weights_path, std::move(net), opt, input, output, images, cifar, max_pixels);
       };

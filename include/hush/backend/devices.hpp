@@ -7,3 +7,17 @@
 #if HUSH_WITH_CUDA && defined(__CUDACC__)
 #include "hush/backend/thrust.hpp"
 #endif
+#include <string>
+
+namespace hush {
+
+/// Asks a backend from with_device for bf16 inference convolutions (backend/cpu/tag.hpp's
+/// cpu_precision; the layers' setup then checks the CPU). Only the cpu backend has them: another
+/// throws, naming itself, rather than run in fp32 unasked.
+template <class Backend>
+void use_bf16_inference(Backend& b) {
+  if constexpr (requires { b.inference_precision; }) b.inference_precision = backend::cpu_precision::bf16;
+  else throw error(std::string("bf16 inference runs on the cpu backend only, not on ") + Backend::name);
+}
+
+}  // namespace hush

@@ -8,13 +8,13 @@
 // zeros (forward, and backward unless in inference mode) and records a timeline of events:
 //
 //   * a touch: ctx[k] handed out a registered buffer (to write or to read it);
-//   * a call: a composite ran a child through ctx.call (graph/seq.hpp, ...). The tensors the
-//     child reads and every buffer touched inside it stay alive until the call returns; its
-//     result stays alive until the caller's own call returns, or, when the caller hands it on to
-//     a later call (a seq's chain), until that call reads it.
+//   * a call: a composite ran a child between ctx.begin_call and ctx.end_call (graph/seq.hpp,
+//     ...). The tensors the child reads and every buffer touched inside it stay alive until the
+//     call returns; its result stays alive until the caller's own call returns, or, when the
+//     caller hands it on to a later call (a seq's chain), until that call reads it.
 //
 // A buffer is alive from its first event to its last; buffers alive at disjoint times may share
-// memory. A composite that makes no ctx.call is, to the plan, part of its parent's call: all it
+// memory. A composite that makes no such calls is, to the plan, part of its parent's call: all it
 // touches lives as long as that call runs. So the plan is conservative by construction: a layer
 // or composite written without knowing of it loses sharing, never values.
 //

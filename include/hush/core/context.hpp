@@ -97,18 +97,22 @@ class context {
   /// A pointer kept by a composite, as this backend's tensor.
   const tensor& operator[](tensor_ptr p) const { return touched(p.get<memory>()); }
 
-  /// Runs f(), a child's forward or backward that reads `reads`, as one call of the buffer
-  /// plan's timeline (core/buffer_plan.hpp): what it reads and touches lives until it returns,
-  /// its result until the caller's own call returns. Returns f()'s result.
-  template <class F>
-  const tensor& call(std::initializer_list<const tensor*> reads, F&& f) {
-    return timed(reads, false, f);
+  /// Opens one call of the buffer plan's timeline (core/buffer_plan.hpp): a child's forward or
+  /// backward that reads `reads`, closed by end_call with its result. What the call reads and
+  /// touches lives until it returns; its result until the caller's own call returns, or, when
+  /// `handed_on` (a seq passing it to its next child), until the later calls that read it.
+  ///   ctx.begin_call({&x});
+  ///   return ctx.end_call(child.forward(ctx, x));
+  /// Two plain functions rather than one taking the child's call as a lambda: a lambda per child
+  /// and pass made every network's template instantiations 1.7 times as many to compile.
+  void begin_call(std::initializer_list<const tensor*> reads) {
+    if (!watch) return;
+    watch->enter();
+    for (const auto* r : reads) watch->touch(planned.index_of(*r));
   }
-  /// The same, for a caller that passes the result only to later calls (a seq to its next child),
-  /// which keep it alive as they read it.
-  template <class F>
-  const tensor& call_handing_on(std::initializer_list<const tensor*> reads, F&& f) {
-    return timed(reads, true, f);
+  const tensor& end_call(const tensor& y, bool handed_on = false) {
+    if (watch) watch->leave(planned.index_of(y), handed_on);  // none: a layer set itself up again inside (keep)
+    return y;
   }
   /// The buffers this setup registered for the plan (context::keep).
   buffer_registry<memory> planned;
@@ -130,15 +134,6 @@ class context {
   T& touched(T& t) const {
     if (watch) watch->touch(planned.index_of(t));
     return t;
-  }
-  template <class F>
-  const tensor& timed(std::initializer_list<const tensor*> reads, bool handed_on, F& f) {
-    if (!watch) return f();
-    watch->enter();
-    for (const auto* r : reads) watch->touch(planned.index_of(*r));
-    const tensor& y = f();
-    if (watch) watch->leave(planned.index_of(y), handed_on);  // none: a layer set itself up again inside (keep)
-    return y;
   }
 
   std::uint64_t streams_ = 0;

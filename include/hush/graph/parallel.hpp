@@ -93,10 +93,9 @@ struct parallel {
     std::int64_t offset = 0;
     each([&]<std::size_t I>(auto& b) {
       const tensor_of<Ctx>& part = within([] { return name<I>(); }, [&]() -> const tensor_of<Ctx>& {
-        return ctx.call({&x}, [&]() -> const tensor_of<Ctx>& {
-          xs_[I] = &std::get<I>(ins_).forward(ctx, x);
-          return std::get<I>(outs_).forward(ctx, b.forward(ctx, ctx[xs_[I]]));
-        });
+        ctx.begin_call({&x});
+        xs_[I] = &std::get<I>(ins_).forward(ctx, x);
+        return ctx.end_call(std::get<I>(outs_).forward(ctx, b.forward(ctx, ctx[xs_[I]])));
       });
       copy_blocks(ctx.backend, n, channels_[I] * inner_, part.data(), channels_[I] * inner_,
                   ctx[y_].data() + offset * inner_, total * inner_);
@@ -114,9 +113,8 @@ struct parallel {
                   channels_[I] * inner_);
       offset += channels_[I];
       const tensor_of<Ctx>& g = within([] { return name<I>(); }, [&]() -> const tensor_of<Ctx>& {
-        return ctx.call({}, [&]() -> const tensor_of<Ctx>& {
-          return std::get<I>(ins_).backward(ctx, b.backward(ctx, ctx[xs_[I]], std::get<I>(outs_).backward(ctx, ctx[dys_[I]])));
-        });
+        ctx.begin_call({});
+        return ctx.end_call(std::get<I>(ins_).backward(ctx, b.backward(ctx, ctx[xs_[I]], std::get<I>(outs_).backward(ctx, ctx[dys_[I]]))));
       });
       if (I == 0) copy_blocks(ctx.backend, 1, g.numel(), g.data(), 0, ctx[dx_].data(), 0);
       else axpy(ctx.backend, g.numel(), 1.0f, g.data(), ctx[dx_].data());

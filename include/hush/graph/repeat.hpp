@@ -97,21 +97,16 @@ struct repeat {
   template <class Ctx>
   const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
     // Each block's result but the last goes only to the next block's call (core/buffer_plan.hpp).
-    const auto call = [&](bool last, const tensor_of<Ctx>* in, auto&& step) -> const tensor_of<Ctx>& {
-      return last ? ctx.call({in}, step) : ctx.call_handing_on({in}, step);
-    };
     const tensor_of<Ctx>* cur = &within(label(0), [&]() -> const tensor_of<Ctx>& {
-      return call(N == 1, &x, [&]() -> const tensor_of<Ctx>& {
-        inputs_[0] = &head_edge_.forward(ctx, x);
-        return head.forward(ctx, ctx[inputs_[0]]);
-      });
+      ctx.begin_call({&x});
+      inputs_[0] = &head_edge_.forward(ctx, x);
+      return ctx.end_call(head.forward(ctx, ctx[inputs_[0]]), N > 1);
     });
     each_tail([&](auto i, auto& block) {
       cur = &within([i] { return label(i + 1); }, [&]() -> const tensor_of<Ctx>& {
-        return call(i + 2 == N, cur, [&]() -> const tensor_of<Ctx>& {
-          inputs_[i + 1] = &std::get<i>(tail_edges_).forward(ctx, *cur);
-          return block.forward(ctx, ctx[inputs_[i + 1]]);
-        });
+        ctx.begin_call({cur});
+        inputs_[i + 1] = &std::get<i>(tail_edges_).forward(ctx, *cur);
+        return ctx.end_call(block.forward(ctx, ctx[inputs_[i + 1]]), i + 2 < N);
       });
     });
     return *cur;
@@ -123,14 +118,15 @@ struct repeat {
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       constexpr std::size_t last = N - 2;
       ((grad = &within([] { return label(last - I + 1); }, [&]() -> const tensor_of<Ctx>& {
-          return ctx.call_handing_on({grad}, [&]() -> const tensor_of<Ctx>& {
-            return std::get<last - I>(tail_edges_).backward(ctx, std::get<last - I>(tail).backward(ctx, ctx[inputs_[last - I + 1]], *grad));
-          });
+          ctx.begin_call({grad});
+          return ctx.end_call(std::get<last - I>(tail_edges_).backward(ctx, std::get<last - I>(tail).backward(ctx, ctx[inputs_[last - I + 1]], *grad)),
+                              true);
         })),
        ...);
     }(std::make_index_sequence<N - 1>{});
     return within(label(0), [&]() -> const tensor_of<Ctx>& {
-      return ctx.call({grad}, [&]() -> const tensor_of<Ctx>& { return head_edge_.backward(ctx, head.backward(ctx, ctx[inputs_[0]], *grad)); });
+      ctx.begin_call({grad});
+      return ctx.end_call(head_edge_.backward(ctx, head.backward(ctx, ctx[inputs_[0]], *grad)));
     });
   }
 

@@ -96,9 +96,9 @@ struct seq {
     each([&]<std::size_t I>(auto&) {
       if (steps[I] == fusion::step::fused) return;
       // Each result but the last goes only to the next child's call (core/buffer_plan.hpp).
-      const auto step = [&]() -> const tensor_of<Ctx>& { return forward_child<I>(ctx, steps[I], *cur); };
       cur = &within([] { return name<I>(); }, [&]() -> const tensor_of<Ctx>& {
-        return I < last ? ctx.call_handing_on({cur}, step) : ctx.call({cur}, step);
+        ctx.begin_call({cur});
+        return ctx.end_call(forward_child<I>(ctx, steps[I], *cur), I < last);
       });
     });
     return *cur;
@@ -115,8 +115,8 @@ struct seq {
                        [&]() -> const tensor_of<Ctx>& {
                          constexpr std::size_t j = size - 1 - I;
                          if (steps_[j] == fusion::step::fused) return *grad;  // ran inside child j - 1's step
-                         const auto step = [&]() -> const tensor_of<Ctx>& { return backward_child<j>(ctx, *grad); };
-                         return j > 0 ? ctx.call_handing_on({grad}, step) : ctx.call({grad}, step);
+                         ctx.begin_call({grad});
+                         return ctx.end_call(backward_child<j>(ctx, *grad), j > 0);
                        })),
        ...);
     }(std::make_index_sequence<size>{});

@@ -330,11 +330,23 @@ inline void conv2d_backward_weight(cpu, const conv_geometry& g, const float* x, 
 
 /// The state of a convolution layer of this geometry: oneDNN's primitives when the backend's
 /// algorithm is oneDNN and it takes the geometry, else empty.
+/// Asking for bf16 inference where it cannot run is an error here, at setup, rather than fp32
+/// results the caller did not ask for or bf16 emulated at a fraction of fp32's speed.
 inline kernel_state conv2d_state(cpu backend, const conv_geometry& g) {
+  if (backend.inference_precision == cpu_precision::bf16) {
+#if HUSH_WITH_DNNL
+    if (backend.convolutions != cpu_conv_algorithm::dnnl)
+      throw error("bf16 inference runs through oneDNN's convolutions, not im2col (cpu::convolutions)");
+    if (!dnnl_detail::cpu_has_bf16())
+      throw error("bf16 inference needs a CPU that multiplies bf16 (AVX-512-BF16 or AMX); this one does not");
+#else
+    throw error("bf16 inference runs through oneDNN, and this build has none (HUSH_WITH_DNNL)");
+#endif
+  }
 #if HUSH_WITH_DNNL
   if (backend.convolutions == cpu_conv_algorithm::dnnl) return make_dnnl_conv(g);
 #else
-  (void)backend, (void)g;
+  (void)g;
 #endif
   return {};
 }
@@ -365,7 +377,9 @@ inline void conv2d_infer(cpu backend, kernel_state& s, const conv_geometry& g, c
                          std::uint64_t version, const float* bias, const hush::ops::fused_relu* act, float* y,
                          conv_layouts layouts, float* scratch) {
 #if HUSH_WITH_DNNL
-  if (s) return dnnl_conv2d_infer(s.as<dnnl_conv_state>(), x, w, version, bias, act, y, layouts);
+  if (s)
+    return dnnl_conv2d_infer(s.as<dnnl_conv_state>(), x, w, version, bias, act, y, layouts,
+                             backend.inference_precision == cpu_precision::bf16);
 #else
   (void)version;
 #endif

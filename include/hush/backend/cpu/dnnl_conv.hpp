@@ -87,12 +87,13 @@ inline dnnl_stream_t stream() {
   return s.get();
 }
 
-inline dnnl_memory_desc_t desc(std::initializer_list<std::int64_t> extents, dnnl_format_tag_t tag) {
+inline dnnl_memory_desc_t desc(std::initializer_list<std::int64_t> extents, dnnl_format_tag_t tag,
+                               dnnl_data_type_t type = dnnl_f32) {
   dnnl_dims_t dims{};
   int n = 0;
   for (const auto e : extents) dims[n++] = e;
   dnnl_memory_desc_t md;
-  check(dnnl_memory_desc_init_by_tag(&md, n, dims, dnnl_f32, tag), "memory descriptor");
+  check(dnnl_memory_desc_init_by_tag(&md, n, dims, type, tag), "memory descriptor");
   return md;
 }
 inline memory make_memory(const dnnl_memory_desc_t& md, void* data) {
@@ -250,18 +251,20 @@ struct geometry_descs {
 
   /// x and y (and their gradients) in the user's buffers: NCHW, or blocked when `layouts` says.
   /// `free`: the primitive's activations in layouts of oneDNN's choosing, even where the channels
-  /// fill blocks (see fastest()).
-  explicit geometry_descs(const conv_geometry& g, conv_layouts layouts = {}, bool free = false) {
+  /// fill blocks (see fastest()). `multiply`: the type the primitive reads x and w in (bf16 for
+  /// cpu_precision::bf16; the user's buffers stay fp32 and are reordered into it).
+  explicit geometry_descs(const conv_geometry& g, conv_layouts layouts = {}, bool free = false,
+                          dnnl_data_type_t multiply = dnnl_f32) {
     const auto tag_x = activation_layout(g.c), tag_y = activation_layout(g.k);
-    any_x = desc({g.n, g.c, g.h, g.w}, free ? dnnl_format_tag_any : tag_x);
+    any_x = desc({g.n, g.c, g.h, g.w}, free ? dnnl_format_tag_any : tag_x, multiply);
     any_y = desc({g.n, g.k, g.p, g.q}, free ? dnnl_format_tag_any : tag_y);
     x = layouts.x ? desc({g.n, g.c, g.h, g.w}, tag_x) : desc({g.n, g.c, g.h, g.w}, dnnl_nchw);
     y = layouts.y ? desc({g.n, g.k, g.p, g.q}, tag_y) : desc({g.n, g.k, g.p, g.q}, dnnl_nchw);
     if (g.groups == 1) {
-      w = desc({g.k, g.c, g.r, g.s}, dnnl_oihw), any_w = desc({g.k, g.c, g.r, g.s}, dnnl_format_tag_any);
+      w = desc({g.k, g.c, g.r, g.s}, dnnl_oihw), any_w = desc({g.k, g.c, g.r, g.s}, dnnl_format_tag_any, multiply);
     } else {
       w = desc({g.groups, g.k_per_group(), g.c_per_group(), g.r, g.s}, dnnl_goihw);
-      any_w = desc({g.groups, g.k_per_group(), g.c_per_group(), g.r, g.s}, dnnl_format_tag_any);
+      any_w = desc({g.groups, g.k_per_group(), g.c_per_group(), g.r, g.s}, dnnl_format_tag_any, multiply);
     }
     bias = desc({g.k}, dnnl_x);
     strides[0] = g.stride_h, strides[1] = g.stride_w;
@@ -299,10 +302,10 @@ inline bool is_reference(const primitive_desc& pd) {
 /// reference weight-gradient kernel at 58 ms a call, against 0.05 ms for the one oneDNN then
 /// picks (jit:avx2; ONEDNN_VERBOSE, batch 4, a width-8 GAN discriminator).
 template <class Make>
-primitive_desc fastest(const conv_geometry& g, conv_layouts layouts, Make&& make) {
-  auto pd = make(geometry_descs(g, layouts));
+primitive_desc fastest(const conv_geometry& g, conv_layouts layouts, Make&& make, dnnl_data_type_t multiply = dnnl_f32) {
+  auto pd = make(geometry_descs(g, layouts, false, multiply));
   if (!is_reference(pd)) return pd;
-  auto free = make(geometry_descs(g, layouts, true));
+  auto free = make(geometry_descs(g, layouts, true, multiply));
   return is_reference(free) ? std::move(pd) : std::move(free);
 }
 
@@ -338,26 +341,38 @@ struct forward_plan {
   }
 };
 
+/// Whether this CPU multiplies bf16 natively (AVX-512-BF16 or AMX), as oneDNN sees it.
+inline bool cpu_has_bf16() {
+  const auto isa = static_cast<unsigned>(dnnl_get_effective_cpu_isa());
+  return (isa & unsigned(dnnl_cpu_isa_avx512_core_bf16)) == unsigned(dnnl_cpu_isa_avx512_core_bf16);
+}
+
 /// Inference: y = conv(x, w) (+ bias), (leaky-)ReLU'd in the same kernel when asked (a post-op),
 /// for oneDNN's inference kernels. The weights' reorder into oneDNN's layout is kept for as long
-/// as the caller's weights (pointer and version) stay the same.
+/// as the caller's weights (pointer and version) stay the same. With `bf16`, x and the weights
+/// are reordered into bf16 and the kernel sums in fp32 and writes fp32, where oneDNN has an
+/// optimised bf16 kernel for the geometry (a 3-channel first convolution may not: it stays fp32).
 struct inference_plan {
   primitive conv;
   operand x, w, y;
   memory bias;
   const float* weights_of = nullptr;
   std::uint64_t weights_version = 0;
-  inference_plan(const conv_geometry& g, bool with_bias, const ops::fused_relu* act, conv_layouts layouts) {
+  bool in_bf16 = false;  // what the kernel multiplies in, after the fallback
+  inference_plan(const conv_geometry& g, bool with_bias, const ops::fused_relu* act, conv_layouts layouts, bool bf16) {
     const geometry_descs d(g, layouts);
     const auto attr = relu_post_op(act);
-    const auto pd = fastest(g, layouts, [&](const geometry_descs& o) {
+    const auto make = [&](const geometry_descs& o) {
       dnnl_convolution_desc_t op;
       check(dnnl_dilated_convolution_forward_desc_init(&op, dnnl_forward_inference, dnnl_convolution_direct, &o.any_x,
                                                        &o.any_w, with_bias ? &o.bias : nullptr, &o.any_y, o.strides,
                                                        o.dilates, o.pad_l, o.pad_r),
             "inference convolution");
       return geometry_descs::create(&op, nullptr, attr.get());
-    });
+    };
+    auto pd = fastest(g, layouts, make, bf16 ? dnnl_bf16 : dnnl_f32);
+    in_bf16 = bf16 && !is_reference(pd);
+    if (bf16 && !in_bf16) pd = fastest(g, layouts, make);
     conv = make_primitive(pd);
     x = operand(pd, dnnl_query_src_md, d.x, copy_in::source);
     w = operand(pd, dnnl_query_weights_md, d.w, copy_in::own);  // kept between calls
@@ -440,8 +455,9 @@ class dnnl_conv_state : public kernel_state::base {
   dnnl_detail::forward_plan& forward(const ops::fused_relu* act, bool bias, conv_layouts layouts) {
     return find(forward_, key(act, int(bias), layouts), [&] { return dnnl_detail::forward_plan(g_, bias, act, layouts); });
   }
-  dnnl_detail::inference_plan& inference(const ops::fused_relu* act, bool bias, conv_layouts layouts) {
-    return find(inference_, key(act, int(bias), layouts), [&] { return dnnl_detail::inference_plan(g_, bias, act, layouts); });
+  dnnl_detail::inference_plan& inference(const ops::fused_relu* act, bool bias, conv_layouts layouts, bool bf16) {
+    return find(inference_, key(act, int(bias), layouts) | (std::uint64_t(bf16) << 5),
+                [&] { return dnnl_detail::inference_plan(g_, bias, act, layouts, bf16); });
   }
   dnnl_detail::backward_data_plan& backward_data(conv_layouts layouts) {
     return find(backward_data_, key(nullptr, 0, layouts), [&] { return dnnl_detail::backward_data_plan(g_, layouts); });
@@ -452,7 +468,7 @@ class dnnl_conv_state : public kernel_state::base {
 
  private:
   /// A plan's key within the layer: the fused activation's slope (as bits; none: all ones), the
-  /// bias, the layouts.
+  /// bias, the layouts (and, for inference, bf16 in bit 5).
   static std::uint64_t key(const ops::fused_relu* act, int bias, conv_layouts layouts) {
     const std::uint32_t slope = act ? std::bit_cast<std::uint32_t>(act->slope) : ~0u;
     return (std::uint64_t(slope) << 8) | std::uint64_t(bias << 4) | std::uint64_t(layouts.bits());
@@ -528,13 +544,14 @@ inline void dnnl_conv2d_forward(dnnl_conv_state& s, const float* x, const float*
   wait();
 }
 
-/// Inference: y = act?(conv(x, w) + bias), x and y in the given layouts. The weights are
-/// reordered into oneDNN's layout when `version` differs from the last call's (the layer's
-/// weights changed) and kept in the layer's state until then.
+/// Inference: y = act?(conv(x, w) + bias), x and y in the given layouts, multiplied in bf16 when
+/// asked (inference_plan). The weights are reordered into oneDNN's layout when `version` differs
+/// from the last call's (the layer's weights changed) and kept in the layer's state until then.
 inline void dnnl_conv2d_infer(dnnl_conv_state& s, const float* x, const float* w, std::uint64_t version,
-                              const float* bias, const ops::fused_relu* act, float* y, conv_layouts layouts) {
+                              const float* bias, const ops::fused_relu* act, float* y, conv_layouts layouts,
+                              bool bf16 = false) {
   using namespace dnnl_detail;
-  auto& plan = s.inference(act, bias != nullptr, layouts);
+  auto& plan = s.inference(act, bias != nullptr, layouts, bf16);
   const auto src = plan.x.input(x), dst = plan.y.output(y);
   if (plan.weights_of != w || plan.weights_version != version) {
     plan.w.input(w);  // reorders into the plan's own buffer (or points at w when no reorder is needed)

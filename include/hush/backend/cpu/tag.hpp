@@ -5,6 +5,13 @@ namespace hush::backend {
 /// convolutions are), or im2col + OpenBLAS sgemm.
 enum class cpu_conv_algorithm { dnnl, im2col };
 
+/// The number format of oneDNN's inference convolutions. bf16 rounds each convolution's input
+/// and weights to bfloat16 (8 bits of mantissa) and sums and writes in fp32, so the layers around
+/// them (pooling, residual sums, batch norm folded in as a bias, linear) are untouched; it pays
+/// only where the CPU multiplies bf16 natively (AVX-512-BF16, AMX), which setup checks
+/// (cpu_has_bf16, backend/cpu/conv.hpp). Training and eval always run in fp32.
+enum class cpu_precision { f32, bf16 };
+
 /// The host backend: xtensor buffers, oneDNN's convolutions (or im2col + sgemm through
 /// OpenBLAS), OpenMP threads for everything else. Its settings are values of the backend, set on
 /// the model before setup (`m.ctx.backend.convolutions = ...`) and read by each layer at setup,
@@ -24,6 +31,8 @@ struct cpu {
   /// Whether oneDNN's convolutions hand activations to each other in its blocked layout
   /// (core/layout.hpp) or as NCHW, reordered around every call (to measure what it gives).
   bool blocked_layout = true;
+  /// Opt-in: bf16 inference convolutions (see cpu_precision), oneDNN only.
+  cpu_precision inference_precision = cpu_precision::f32;
 };
 
 }  // namespace hush::backend
