@@ -95,9 +95,9 @@ def main():
             return 77
         if done.returncode != 0:
             sys.exit(f"bf16_accuracy: {' '.join(args)} failed:\n{done.stderr}")
-        logits[("hush", precision)] = read_safetensors(out)["logits"]
+        logits[("hush", precision)] = read_safetensors(out)[0]["logits"].numpy()
     model = torchvision.models.resnet50()
-    model.load_state_dict({k: torch.from_numpy(v) for k, v in read_safetensors(weights).items()})
+    model.load_state_dict(read_safetensors(weights)[0])
     model.eval()
     x = torch.stack([torchvision_input(f) for f in photos])
     with torch.inference_mode():
@@ -119,11 +119,11 @@ def main():
     lines += ["", f"Denoisers on {len(test)} photos of {a.test or os.path.join(a.photos, 'test')} (hush-denoise, PSNR in dB, mean):", "",
               "| denoiser | noise | noisy | fp32 | bf16 | bf16 - fp32 | largest change on one photo |",
               "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
-    for spec in denoisers:
-        path, noise = spec.rsplit("=", 1)
+    for d, spec in enumerate(denoisers):
+        path, noise = spec.split("=", 1)  # the noise spec has its own '='s
         psnr = {"noisy": [], "fp32": [], "bf16": []}
         for i, clean in enumerate(test):
-            noisy = os.path.join(a.out, f"noisy_{noise}_{i}.png")
+            noisy = os.path.join(a.out, f"noisy_{d}_{i}.png")
             sh(os.path.join(BIN, "hush-noise"), "--spec", noise, "--seed", "1", clean, noisy)
             for precision in ["fp32", "bf16"]:
                 text = sh(os.path.join(BIN, "hush-denoise"), "--weights", path, "--reference", clean, noisy,

@@ -246,7 +246,9 @@ def inference_step(model, x, freeze=False):
         model, x = channels_last(model, x)
         if freeze:
             with torch.no_grad(), autocast():
-                model = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(model, x)))
+                # Under autocast the trace's own re-trace check sees renamed modules and fails.
+                traced = torch.jit.trace(model, x, check_trace=not BF16)
+                model = torch.jit.optimize_for_inference(torch.jit.freeze(traced))
 
     def step():
         with torch.inference_mode(), autocast():
