@@ -104,7 +104,8 @@ class context {
   ///   ctx.begin_call({&x});
   ///   return ctx.end_call(child.forward(ctx, x));
   /// Two plain functions rather than one taking the child's call as a lambda: a lambda per child
-  /// and pass made every network's template instantiations 1.7 times as many to compile.
+  /// and pass was one of three things that had made networks 1.5-1.8 times as slow to compile
+  /// (docs/performance.md, session 20).
   void begin_call(std::initializer_list<const tensor*> reads) {
     if (!watch) return;
     watch->enter();

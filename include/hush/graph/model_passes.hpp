@@ -4,8 +4,8 @@
 // the arena, the probe, the check of each pass). hush::model<Net, Backend> (graph/model.hpp)
 // derives from it and gives the four things that do depend on the network (setting it up,
 // running its forward and backward, copying its running statistics). Compiled once per backend
-// rather than once per network: as part of every model<Net, ...> it had made the composition
-// tests' translation units 1.5 times as slow to compile.
+// rather than once per network: as part of every model<Net, ...> it was one of three things that
+// had made the composition tests 1.5-1.8 times as slow to compile (docs/performance.md).
 #include <algorithm>
 #include <cstdint>
 #include <iterator>

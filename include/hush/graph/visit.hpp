@@ -3,8 +3,8 @@
 #include <concepts>
 #include <cstdint>
 #include <string>
-#include <type_traits>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -16,8 +16,8 @@ namespace hush {
 /// A visitor of any type behind one type: what every layer's visit() is called with below the
 /// top of a walk (visit_children). Each visitor type a layer's visit() meets instantiates the
 /// walk of its whole subtree again, and a prefix per level made the types nest with the depth;
-/// erased, each layer's walk is compiled once (the buffer plan's snapshot, one more visitor,
-/// had made the composition tests' walks 1.7 times as many).
+/// erased, each layer's walk is compiled once (the buffer plan's snapshot, one more visitor
+/// type, had made the composition tests' walks 1.75 times as many: docs/performance.md).
 class any_visitor {
  public:
   template <class V>
