@@ -254,6 +254,11 @@ std::vector<float> infer(Net net, shape in, Backend backend = {}) {
   return {y.values().begin(), y.values().end()};
 }
 
+/// check_inference for a residual block, and whether the cpu backend with oneDNN ran its sum
+/// inside the main path's last convolution, as `sums_in_conv` says it should.
+template <class Net>
+void check_residual_inference(const std::string& name, const Net& net, shape in, bool sums_in_conv);
+
 template <class Net>
 void check_inference(const std::string& name, const Net& net, shape in) {
   INFO(name);
@@ -261,6 +266,22 @@ void check_inference(const std::string& name, const Net& net, shape in) {
   for (const auto algorithm : hush::backend::cpu_conv_algorithms())
     CHECK(difference(ref, infer(net, in, hush::backend::cpu{.convolutions = algorithm})) < 1e-4);
   CHECK(difference(ref, infer<hush::backend::thrust>(net, in)) < 1e-4);
+}
+
+template <class Net>
+void check_residual_inference(const std::string& name, const Net& net, shape in, bool sums_in_conv) {
+  check_inference(name, net, in);
+  INFO(name);
+  hush::model<Net, hush::backend::cpu> model({.seed = 5}, net);
+  model.setup(in);
+  model.infer();
+  model.forward(hush::tensor(in));
+  const bool dnnl = hush::backend::cpu_conv_algorithms().size() > 1;
+  CHECK(model.net.sums_in_conv(model.ctx) == (sums_in_conv && dnnl));
+  hush::model<Net, hush::backend::reference> reference({.seed = 5}, net);
+  reference.setup(in);
+  reference.infer();
+  CHECK_FALSE(reference.net.sums_in_conv(reference.ctx));
 }
 }  // namespace
 
@@ -274,6 +295,35 @@ TEST_CASE("inference mode: convolution with a folded batch norm and a fused (lea
   check_inference("conv, leaky ReLU", cl(conv(true), hush::leaky_relu(0.2f)), {2, 3, 6, 6});
   using cr = hush::seq<hush::conv2d, hush::relu>;
   check_inference("conv without bias, ReLU", cr(conv(false), {}), {2, 3, 6, 6});
+  // Residual blocks: on oneDNN, where the main path ends in a convolution and its batch norm,
+  // the sum (and a ReLU after it) run inside that convolution; elsewhere apart. Blocked (16, 32
+  // channels) and NCHW (8 channels), identity and projection shortcuts, ReLU, leaky ReLU and no
+  // activation after the sum, and a main path that cannot take the sum.
+  const auto c = [](std::int64_t in, std::int64_t out, std::int64_t k = 3, std::int64_t stride = 1) {
+    return hush::conv2d({.in = in, .out = out, .kernel = k, .stride = stride, .padding = k / 2, .bias = false});
+  };
+  using path = hush::seq<hush::conv2d, hush::batch_norm2d, hush::relu, hush::conv2d, hush::batch_norm2d>;
+  using projection = hush::seq<hush::conv2d, hush::batch_norm2d>;
+  using block = hush::residual<path, hush::identity, hush::relu>;
+  const auto make_path = [&](std::int64_t in, std::int64_t out, std::int64_t stride) {
+    return path(c(in, out, 3, stride), hush::batch_norm2d(out), {}, c(out, out), hush::batch_norm2d(out));
+  };
+  check_residual_inference("identity shortcut, ReLU, blocked", block(make_path(16, 16, 1)), {2, 16, 8, 8}, true);
+  using down = hush::residual<path, projection, hush::relu>;
+  check_residual_inference("projection shortcut, stride 2, blocked",
+                           down(make_path(16, 32, 2), projection(c(16, 32, 1, 2), hush::batch_norm2d(32))), {2, 16, 9, 7}, true);
+  using leaky = hush::residual<projection, hush::identity, hush::leaky_relu>;
+  check_residual_inference("leaky ReLU after the sum, NCHW", leaky(projection(c(8, 8), hush::batch_norm2d(8)), {}, hush::leaky_relu(0.1f)),
+                           {2, 8, 6, 6}, true);
+  using bare = hush::residual<projection, hush::identity>;
+  check_residual_inference("nothing after the sum", bare(projection(c(16, 16), hush::batch_norm2d(16))), {1, 16, 5, 5}, true);
+  using ends_in_relu = hush::residual<hush::seq<hush::conv2d, hush::batch_norm2d, hush::relu>, hush::identity, hush::relu>;
+  check_residual_inference("a main path ending in a ReLU: the sum apart",
+                           ends_in_relu(hush::seq<hush::conv2d, hush::batch_norm2d, hush::relu>(c(16, 16), hush::batch_norm2d(16), {})),
+                           {2, 16, 6, 6}, false);
+  using negative = hush::residual<projection, hush::identity, hush::leaky_relu>;
+  check_residual_inference("a leaky ReLU of negative slope: the sum apart",
+                           negative(projection(c(16, 16), hush::batch_norm2d(16)), {}, hush::leaky_relu(-0.2f)), {2, 16, 6, 6}, false);
   // Attention keeps its softmax weights in the context's scratch when no backward follows.
   using tokens = hush::seq<hush::patch_embed, hush::self_attention>;
   check_inference("patch embedding, attention", tokens(hush::patch_embed({.channels = 3, .dim = 6, .patch = 2}),

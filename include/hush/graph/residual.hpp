@@ -7,8 +7,11 @@
 // with named<"downsample", ...>, otherwise "shortcut").
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <utility>
 
+#include "hush/backend/provides.hpp"
+#include "hush/backend/unary_ops.hpp"
 #include "hush/core/concepts.hpp"
 #include "hush/core/layout.hpp"
 #include "hush/graph/fusion.hpp"
@@ -66,6 +69,7 @@ struct residual {
     within("post", [&] { post.setup(ctx, ctx[sum_].shape()); });
     ctx.keep(dx_, in, buffer_role::input_gradient);
     main_in_ = shortcut_in_ = main_out_ = shortcut_out_ = post_in_ = {};  // all NCHW until planned
+    sum_in_conv_ = false;
   }
 
   /// Both paths read x as it comes. Their outputs are summed in the layout they share, or in
@@ -82,11 +86,16 @@ struct residual {
     const auto sum = a == b ? a : layout::nchw;
     main_out_.plan(a, sum), shortcut_out_.plan(b, sum);
     ctx[sum_].set_layout(sum);
-    return within("post", [&] { return plan_child(ctx, post, post_in_, sum, consumer_takes_blocked); });
+    const auto out = within("post", [&] { return plan_child(ctx, post, post_in_, sum, consumer_takes_blocked); });
+    sum_in_conv_ = a == b && !post_in_.converts();
+    return out;
   }
 
   template <class Ctx>
   const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
+    if constexpr (sum_fusable && provides_conv_state<typename Ctx::backend_type>) {
+      if (sums_in_conv(ctx)) return forward_summing_in_conv(ctx, x);
+    }
     const tensor_of<Ctx>& a = within(main_name, [&]() -> const tensor_of<Ctx>& {
       xa_ = &main_in_.forward(ctx, x);
       return main_out_.forward(ctx, main.forward(ctx, ctx[xa_]));
@@ -121,6 +130,18 @@ struct residual {
     return ctx[dx_];
   }
 
+  /// Whether a forward in ctx's mode sums inside the main path's last convolution (inference, a
+  /// main path ending in a convolution and its batch norm, Post a ReLU or nothing, the two paths
+  /// in one layout, oneDNN running that convolution); else the sum is a pass of its own.
+  template <class Ctx>
+  bool sums_in_conv(const Ctx& ctx) const {
+    if constexpr (sum_fusable && provides_conv_state<typename Ctx::backend_type>) {
+      return sum_in_conv_ && post_in_kernel() && main.can_forward_into(ctx);
+    } else {
+      return (void)ctx, false;
+    }
+  }
+
   template <class V>
   void visit(V&& v) {
     visit_children(*this, v);
@@ -140,7 +161,43 @@ struct residual {
     else return "shortcut";
   }
 
+  /// Inference with the sum inside the main path's last convolution (a oneDNN sum post-op), and
+  /// Post (a ReLU, or nothing) applied by that kernel too: the shortcut's result is copied into
+  /// the sum's buffer, and the convolution adds its own to it, where the separate sum read both
+  /// results and wrote a third buffer, and the ReLU read and wrote it again (ONNX Runtime fuses
+  /// the same). Planned when the two paths give the same layout and Post reads it as it is.
+  static constexpr bool sum_fusable = [] {
+    if constexpr (requires { F::ends_with_folded_conv; }) {
+      return F::ends_with_folded_conv && (std::is_same_v<Post, identity> || fusion::activation<Post>);
+    } else {
+      return false;
+    }
+  }();
+  bool post_in_kernel() const {
+    if constexpr (std::is_same_v<Post, identity>) return true;
+    else return post.can_run_in_place();  // a leaky ReLU of positive slope, a ReLU
+  }
+  template <class Ctx>
+  const tensor_of<Ctx>& forward_summing_in_conv(Ctx& ctx, const tensor_of<Ctx>& x) {
+    const ops::fused_relu* act = nullptr;
+    ops::fused_relu f{};
+    if constexpr (!std::is_same_v<Post, identity>) f = post.as_fused(), act = &f;
+    const tensor_of<Ctx>& b = within(shortcut_name, [&]() -> const tensor_of<Ctx>& {
+      xb_ = &shortcut_in_.forward(ctx, x);
+      return shortcut_out_.forward(ctx, shortcut.forward(ctx, ctx[xb_]));
+    });
+    auto& sum = ctx[sum_];
+    copy_blocks(ctx.backend, 1, sum.numel(), b.data(), 0, sum.data(), 0);
+    within(main_name, [&] {
+      xa_ = &main_in_.forward(ctx, x);
+      main.forward_into(ctx, ctx[xa_], sum, act);
+    });
+    post_x_ = &ctx[sum_];
+    return ctx[sum_];
+  }
+
   kept sum_, dx_;
+  bool sum_in_conv_ = false;  // planned at setup: forward_summing_in_conv may run
   layout_adapter main_in_, shortcut_in_, main_out_, shortcut_out_, post_in_;  // the edges around the sum
   tensor_ptr xa_, xb_, post_x_;  // the paths' and Post's inputs
 };

@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "hush/backend/unary_ops.hpp"
 #include "hush/core/concepts.hpp"
 #include "hush/core/error.hpp"
 #include "hush/core/layout.hpp"
@@ -121,6 +122,49 @@ struct seq {
        ...);
     }(std::make_index_sequence<size>{});
     return *grad;
+  }
+
+  /// Whether the last two children are a convolution and the batch norm it folds in inference:
+  /// then forward_into can have that convolution add its result to a buffer (graph/residual.hpp).
+  static constexpr bool ends_with_folded_conv = [] {
+    if constexpr (size < 2) return false;
+    else return fusion::absorbs_norm<std::tuple_element_t<size - 2, std::tuple<Ls...>>> &&
+                fusion::batch_norm<std::tuple_element_t<size - 1, std::tuple<Ls...>>>;
+  }();
+  /// Whether forward_into runs in this pass: inference, and the backend keeps oneDNN's state for
+  /// the last convolution.
+  template <class Ctx>
+  bool can_forward_into(const Ctx& ctx) const {
+    if constexpr (!ends_with_folded_conv) return (void)ctx, false;
+    else return ctx.mode == mode::inference && inference_steps_[size - 2] == fusion::step::absorbs_next &&
+                std::get<size - 2>(layers).accumulates(ctx);
+  }
+  /// Inference, where can_forward_into: dst = act?(this seq's output + dst), the last convolution
+  /// adding its folded result to dst (which holds what it is summed with) in its own kernel.
+  template <class Ctx>
+  const tensor_of<Ctx>& forward_into(Ctx& ctx, const tensor_of<Ctx>& x, tensor_of<Ctx>& dst, const ops::fused_relu* act)
+    requires(ends_with_folded_conv)
+  {
+    const auto& steps = inference_steps_;
+    const tensor_of<Ctx>* cur = &x;
+    each([&]<std::size_t I>(auto& child) {
+      if constexpr (I + 2 < size) {  // the children before the convolution, as forward() runs them
+        if (steps[I] == fusion::step::fused) return;
+        cur = &within([] { return name<I>(); }, [&]() -> const tensor_of<Ctx>& {
+          ctx.begin_call({cur});
+          return ctx.end_call(forward_child<I>(ctx, steps[I], *cur), true);
+        });
+      } else if constexpr (I + 2 == size) {  // the convolution, with the batch norm after it
+        cur = &within([] { return name<I>(); }, [&]() -> const tensor_of<Ctx>& {
+          ctx.begin_call({cur, &dst});
+          const tensor_of<Ctx>& xi = std::get<I>(edges_).forward(ctx, *cur);
+          inputs_[I] = &xi;
+          child.infer_fused_into(ctx, xi, next<I + 1>(), act, dst);
+          return ctx.end_call(dst);
+        });
+      }
+    });
+    return *cur;
   }
 
   template <class V>

@@ -141,6 +141,32 @@ struct conv2d {
     const auto f = act.as_fused();
     return infer_folded(ctx, x, bn, &f);
   }
+  /// Whether infer_fused_into can run: the backend keeps oneDNN's state for this geometry.
+  template <class Ctx>
+  bool accumulates(const Ctx& ctx) const {
+    if constexpr (provides_conv_state<typename Ctx::backend_type>) return conv2d_keeps_layouts(ctx.backend, state_);
+    else return (void)ctx, false;
+  }
+  /// Inference into `dst`, which already holds a residual's shortcut: dst = act?(bn(conv(x)) + dst)
+  /// in one kernel, the batch norm folded as in infer_fused, the sum and the activation oneDNN
+  /// post-ops. dst has this layer's output shape and layout; this layer's own output is untouched.
+  /// Only where accumulates(ctx).
+  template <class Ctx, std::derived_from<batch_norm2d> Norm>
+  void infer_fused_into(Ctx& ctx, const tensor_of<Ctx>& x_in, const Norm& bn, const ops::fused_relu* act, tensor_of<Ctx>& dst) {
+    if (dst.shape() != ctx[y_].shape() || dst.layout() != (layouts_.y ? layout::blocked : layout::nchw))
+      throw shape_error("conv2d: a sum into " + dst.shape().str() + " for an output " + ctx[y_].shape().str() +
+                        " (or in another layout)");
+    if (folded_at_ != ctx.inference_version || ctx[folded_weight_].shape() != ctx[weight.value].shape()) fold(ctx, bn, ctx.inference_version);
+    expect_layout(x_in, in_layout_, "conv2d: x");
+    if constexpr (provides_conv_state<typename Ctx::backend_type>) {
+      const auto& x = layouts_.x ? x_in : as_nchw(ctx, x_in, x_nchw_);  // as run() reads it
+      conv2d_infer_accumulate(ctx.backend, state_, geom_, x.data(), ctx[folded_weight_].data(), folded_at_,
+                              ctx[folded_bias_].data(), act, dst.data(), layouts_);
+    } else {
+      throw error("conv2d: infer_fused_into on a backend without a convolution state");
+    }
+  }
+
   /// Inference with the activation after this layer applied in the same kernel.
   template <class Ctx, class Act>
     requires requires(const Act& a) { a.as_fused(); }

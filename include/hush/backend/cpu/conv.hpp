@@ -386,6 +386,21 @@ inline void conv2d_infer(cpu backend, kernel_state& s, const conv_geometry& g, c
   conv2d_forward(backend, s, g, x, w, bias, act, y, layouts, scratch);
 }
 
+/// Inference into y that already holds a residual's shortcut: y = act?(conv(x, w) + bias + y) in
+/// one oneDNN kernel (a sum post-op). Only with oneDNN's state (conv2d_keeps_layouts).
+inline void conv2d_infer_accumulate(cpu backend, kernel_state& s, const conv_geometry&, const float* x, const float* w,
+                                    std::uint64_t version, const float* bias, const hush::ops::fused_relu* act, float* y,
+                                    conv_layouts layouts) {
+#if HUSH_WITH_DNNL
+  if (s)
+    return dnnl_conv2d_infer(s.as<dnnl_conv_state>(), x, w, version, bias, act, y, layouts,
+                             backend.inference_precision == cpu_precision::bf16, true);
+#else
+  (void)backend, (void)x, (void)w, (void)version, (void)bias, (void)act, (void)y, (void)layouts;
+#endif
+  throw error("conv2d_infer_accumulate: no oneDNN state for this convolution (check conv2d_keeps_layouts first)");
+}
+
 /// Both backward passes, dw += Σ dY ⋆ x and dx = convᵀ(dY, w), x, dx and dY in the given layouts:
 /// through oneDNN with one reorder of dY for the two, else one after the other.
 inline void conv2d_backward(cpu backend, [[maybe_unused]] kernel_state& s, const conv_geometry& g, const float* x, const float* w,

@@ -309,18 +309,20 @@ primitive_desc fastest(const conv_geometry& g, conv_layouts layouts, Make&& make
   return is_reference(free) ? std::move(pd) : std::move(free);
 }
 
-/// Attributes holding a (leaky) ReLU post-op, or none.
-inline handle<dnnl_primitive_attr_t, dnnl_primitive_attr_destroy> relu_post_op(const ops::fused_relu* act) {
+/// Attributes holding the post-ops: with `sum`, the destination's values added to the result
+/// (a residual's shortcut already there), then a (leaky) ReLU; or none.
+inline handle<dnnl_primitive_attr_t, dnnl_primitive_attr_destroy> post_ops(const ops::fused_relu* act, bool sum = false) {
   handle<dnnl_primitive_attr_t, dnnl_primitive_attr_destroy> attr;
-  if (!act) return attr;
+  if (!act && !sum) return attr;
   dnnl_primitive_attr_t a = nullptr;
   check(dnnl_primitive_attr_create(&a), "attributes");
   attr = decltype(attr)(a);
   dnnl_post_ops_t ops = nullptr;
   check(dnnl_post_ops_create(&ops), "post-ops");
-  check(dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, act->slope, 0.0f), "ReLU post-op");
+  const handle<dnnl_post_ops_t, dnnl_post_ops_destroy> owned(ops);
+  if (sum) check(dnnl_post_ops_append_sum(ops, 1.0f), "sum post-op");
+  if (act) check(dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, act->slope, 0.0f), "ReLU post-op");
   check(dnnl_primitive_attr_set_post_ops(a, ops), "post-ops");
-  dnnl_post_ops_destroy(ops);
   return attr;
 }
 
@@ -331,7 +333,7 @@ struct forward_plan {
   memory bias;
   forward_plan(const conv_geometry& g, bool with_bias, const ops::fused_relu* act, conv_layouts layouts) {
     const geometry_descs d(g, layouts);
-    const auto attr = relu_post_op(act);
+    const auto attr = post_ops(act);
     const auto pd = fastest(g, layouts, [&](const geometry_descs& o) { return o.forward(with_bias, attr.get()); });
     conv = make_primitive(pd);
     x = operand(pd, dnnl_query_src_md, d.x, copy_in::source);
@@ -352,6 +354,7 @@ inline bool cpu_has_bf16() {
 /// as the caller's weights (pointer and version) stay the same. With `bf16`, x and the weights
 /// are reordered into bf16 and the kernel sums in fp32 and writes fp32, where oneDNN has an
 /// optimised bf16 kernel for the geometry (a 3-channel first convolution may not: it stays fp32).
+/// With `accumulate`, y's values are added before the activation (a sum post-op).
 struct inference_plan {
   primitive conv;
   operand x, w, y;
@@ -359,9 +362,10 @@ struct inference_plan {
   const float* weights_of = nullptr;
   std::uint64_t weights_version = 0;
   bool in_bf16 = false;  // what the kernel multiplies in, after the fallback
-  inference_plan(const conv_geometry& g, bool with_bias, const ops::fused_relu* act, conv_layouts layouts, bool bf16) {
+  inference_plan(const conv_geometry& g, bool with_bias, const ops::fused_relu* act, conv_layouts layouts, bool bf16,
+                 bool accumulate) {
     const geometry_descs d(g, layouts);
-    const auto attr = relu_post_op(act);
+    const auto attr = post_ops(act, accumulate);
     const auto make = [&](const geometry_descs& o) {
       dnnl_convolution_desc_t op;
       check(dnnl_dilated_convolution_forward_desc_init(&op, dnnl_forward_inference, dnnl_convolution_direct, &o.any_x,
@@ -455,9 +459,10 @@ class dnnl_conv_state : public kernel_state::base {
   dnnl_detail::forward_plan& forward(const ops::fused_relu* act, bool bias, conv_layouts layouts) {
     return find(forward_, key(act, int(bias), layouts), [&] { return dnnl_detail::forward_plan(g_, bias, act, layouts); });
   }
-  dnnl_detail::inference_plan& inference(const ops::fused_relu* act, bool bias, conv_layouts layouts, bool bf16) {
-    return find(inference_, key(act, int(bias), layouts) | (std::uint64_t(bf16) << 5),
-                [&] { return dnnl_detail::inference_plan(g_, bias, act, layouts, bf16); });
+  dnnl_detail::inference_plan& inference(const ops::fused_relu* act, bool bias, conv_layouts layouts, bool bf16,
+                                         bool accumulate) {
+    return find(inference_, key(act, int(bias), layouts) | (std::uint64_t(bf16) << 5) | (std::uint64_t(accumulate) << 6),
+                [&] { return dnnl_detail::inference_plan(g_, bias, act, layouts, bf16, accumulate); });
   }
   dnnl_detail::backward_data_plan& backward_data(conv_layouts layouts) {
     return find(backward_data_, key(nullptr, 0, layouts), [&] { return dnnl_detail::backward_data_plan(g_, layouts); });
@@ -468,7 +473,7 @@ class dnnl_conv_state : public kernel_state::base {
 
  private:
   /// A plan's key within the layer: the fused activation's slope (as bits; none: all ones), the
-  /// bias, the layouts (and, for inference, bf16 in bit 5).
+  /// bias, the layouts (and, for inference, bf16 in bit 5 and accumulating in bit 6).
   static std::uint64_t key(const ops::fused_relu* act, int bias, conv_layouts layouts) {
     const std::uint32_t slope = act ? std::bit_cast<std::uint32_t>(act->slope) : ~0u;
     return (std::uint64_t(slope) << 8) | std::uint64_t(bias << 4) | std::uint64_t(layouts.bits());
@@ -544,15 +549,17 @@ inline void dnnl_conv2d_forward(dnnl_conv_state& s, const float* x, const float*
   wait();
 }
 
-/// Inference: y = act?(conv(x, w) + bias), x and y in the given layouts, multiplied in bf16 when
-/// asked (inference_plan). The weights are reordered into oneDNN's layout when `version` differs
-/// from the last call's (the layer's weights changed) and kept in the layer's state until then.
+/// Inference: y = act?(conv(x, w) + bias), or with `accumulate` y = act?(conv(x, w) + bias + y),
+/// x and y in the given layouts, multiplied in bf16 when asked (inference_plan). The weights are
+/// reordered into oneDNN's layout when `version` differs from the last call's (the layer's
+/// weights changed) and kept in the layer's state until then.
 inline void dnnl_conv2d_infer(dnnl_conv_state& s, const float* x, const float* w, std::uint64_t version,
                               const float* bias, const ops::fused_relu* act, float* y, conv_layouts layouts,
-                              bool bf16 = false) {
+                              bool bf16 = false, bool accumulate = false) {
   using namespace dnnl_detail;
-  auto& plan = s.inference(act, bias != nullptr, layouts, bf16);
-  const auto src = plan.x.input(x), dst = plan.y.output(y);
+  auto& plan = s.inference(act, bias != nullptr, layouts, bf16, accumulate);
+  // Accumulating, the kernel reads y: brought into its layout first where that differs from y's.
+  const auto src = plan.x.input(x), dst = accumulate ? plan.y.input(y) : plan.y.output(y);
   if (plan.weights_of != w || plan.weights_version != version) {
     plan.w.input(w);  // reorders into the plan's own buffer (or points at w when no reorder is needed)
     plan.weights_of = w, plan.weights_version = version;
