@@ -396,7 +396,7 @@ inline void conv2d_infer_accumulate(cpu backend, kernel_state& s, const conv_geo
     return dnnl_conv2d_infer(s.as<dnnl_conv_state>(), x, w, version, bias, act, y, layouts,
                              backend.inference_precision == cpu_precision::bf16, true);
 #else
-  (void)backend, (void)x, (void)w, (void)version, (void)bias, (void)act, (void)y, (void)layouts;
+  (void)backend, (void)s, (void)x, (void)w, (void)version, (void)bias, (void)act, (void)y, (void)layouts;
 #endif
   throw error("conv2d_infer_accumulate: no oneDNN state for this convolution (check conv2d_keeps_layouts first)");
 }
