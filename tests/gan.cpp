@@ -256,11 +256,11 @@ TEST_CASE("a conditional run: the condition joins G's input and every image D sc
 }
 
 TEST_CASE("seed 002's networks: sizes, shapes and gradients") {
-  static_assert(m::conv_generator{}.parameter_count() == 329'857);
-  static_assert(m::resgan_generator{}.parameter_count() == 329'866);  // f sees X_r's channel and g's 64
-  static_assert(m::mlp_generator{}.parameter_count() == 804'112);
-  static_assert(m::small_discriminator{}.parameter_count() == 138'689);
-  static_assert(m::mlp_discriminator{}.parameter_count() == 402'433);
+  CHECK(m::conv_generator{}.parameter_count() == 329'857);
+  CHECK(m::resgan_generator{}.parameter_count() == 329'866);  // f sees X_r's channel and g's 64
+  CHECK(m::mlp_generator{}.parameter_count() == 804'112);
+  CHECK(m::small_discriminator{}.parameter_count() == 138'689);
+  CHECK(m::mlp_discriminator{}.parameter_count() == 402'433);
   const hush::shape in{2, 1, 28, 28};
   CHECK(m::resgan_generator{}.output_shape(in) == in);
   CHECK(m::conv_generator({.in_channels = 11}).output_shape({2, 11, 28, 28}) == in);  // CGAN: 10 class planes

@@ -9,14 +9,28 @@
 // memory-neutral ways in (`host()`, `to_host(k)`, `assign(k, t)`) check at run time where the
 // values are and copy where they must, for files and tests.
 #include <string>
+#include <type_traits>
 
 #include "hush/core/error.hpp"
 #include "hush/core/tensor.hpp"
 
 namespace hush {
 
+namespace detail {
+/// Not constexpr: reached only when a kept is built outside constant evaluation (below).
+inline void built_at_run_time() noexcept {}
+}  // namespace detail
+
 class kept {
  public:
+  /// Networks are literal types (`static_assert(resnet20{}.parameter_count() == 272'474)`), so
+  /// g++ also tries, silently, to evaluate at compile time every network it sees initialised at
+  /// run time (`resnet50 net;`): seconds per network and translation unit (2-3 s for ResNet-50).
+  /// Outside manifest constant evaluation, this call ends that attempt at the first layer.
+  constexpr kept() noexcept {
+    if (!std::is_constant_evaluated()) detail::built_at_run_time();
+  }
+
   /// The tensor in Memory, which becomes where the values live (the context's operator[]).
   template <class Memory>
   basic_tensor<Memory>& in() {

@@ -92,6 +92,8 @@ struct masked_autoencoder {
                            named<"decoder_blocks", repeat<DecoderDepth, vit_block>>, named<"decoder_norm", layer_norm>,
                            named<"decoder_pred", linear>>;
   static constexpr const char* kind = "masked_autoencoder";
+  /// The configuration a default-built model of this kind has (mae_reconstruction's tile side).
+  static constexpr mae_options defaults{};
 
   constexpr explicit masked_autoencoder(mae_options o)
       : opt(o),
@@ -302,7 +304,7 @@ struct masked_autoencoder {
 template <class Mae>
 struct mae_reconstruction {
   static constexpr const char* kind = "mae_reconstruction";
-  static constexpr std::int64_t size_multiple = Mae{}.opt.image;
+  static constexpr std::int64_t size_multiple = Mae::defaults.image;
   constexpr mae_reconstruction() = default;
   constexpr explicit mae_reconstruction(Mae m) : mae(std::move(m)) {}
 
@@ -377,7 +379,7 @@ struct mae_reconstruction {
 /// encoder 192 wide × 6 blocks × 3 heads, decoder 96 wide × 2 blocks × 3 heads.
 struct mae_small : masked_autoencoder<6, 2> {
   static constexpr const char* kind = "mae_small";
-  constexpr mae_small() : mae_small(mae_options{}) {}
+  constexpr mae_small() : mae_small(defaults) {}
   constexpr explicit mae_small(mae_options o) : masked_autoencoder(o) {}
 };
 
@@ -387,6 +389,7 @@ struct mae_vit_b16 : masked_autoencoder<12, 8> {
   static constexpr const char* kind = "mae_vit_b16";
   static constexpr mae_options paper{.image = 224, .patch = 16, .channels = 3, .dim = 768, .heads = 12, .mlp = 3072,
                                      .decoder_dim = 512, .decoder_heads = 16, .decoder_mlp = 2048};
+  static constexpr mae_options defaults = paper;
   constexpr mae_vit_b16() : mae_vit_b16(paper) {}
   constexpr explicit mae_vit_b16(mae_options o) : masked_autoencoder(o) {}
 };
