@@ -26,15 +26,14 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HUSH = os.path.join(ROOT, "build", "bin", "hush-bench-peer")
 ORT = ["node", os.path.join(ROOT, "bench", "ort_peer.mjs")]
 
 
-def hush_run(workload, reps, warmup, threads):
+def hush_run(hush, workload, reps, warmup, threads):
     """(per-kind oneDNN ms summed over the run, {kind: count}, the JSON record)."""
     env = dict(os.environ, DNNL_VERBOSE="1")
     env.pop("OPENBLAS_CORETYPE", None)
-    done = subprocess.run([HUSH, "--workloads", workload, "--reps", str(reps), "--warmup", str(warmup),
+    done = subprocess.run([hush, "--workloads", workload, "--reps", str(reps), "--warmup", str(warmup),
                            "--threads", str(threads)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           env=env, check=True)
     ms, count, record = collections.Counter(), collections.Counter(), None
@@ -79,11 +78,13 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--onnx", default=os.path.join(ROOT, "build", "onnx"))
+    parser.add_argument("--hush", default=os.path.join(ROOT, "build", "bin", "hush-bench-peer"),
+                        help="the hush-bench-peer to profile (another build's, say)")
     parser.add_argument("--out")
     a = parser.parse_args()
 
-    one, one_count, _ = hush_run(a.workload, 1, a.warmup, a.threads)
-    many, many_count, record = hush_run(a.workload, 1 + a.reps, a.warmup, a.threads)
+    one, one_count, _ = hush_run(a.hush, a.workload, 1, a.warmup, a.threads)
+    many, many_count, record = hush_run(a.hush, a.workload, 1 + a.reps, a.warmup, a.threads)
     # Kinds that only the first iteration runs (the weights' reorders) differ between the two runs
     # by timing noise alone: they are left out.
     hush_count = {k: (many_count[k] - one_count[k]) / a.reps for k in many_count}

@@ -94,14 +94,7 @@ struct seq {
     std::size_t last = size - 1;  // the last child that runs a step of its own
     while (steps[last] == fusion::step::fused) --last;
     const tensor_of<Ctx>* cur = &x;
-    each([&]<std::size_t I>(auto&) {
-      if (steps[I] == fusion::step::fused) return;
-      // Each result but the last goes only to the next child's call (core/buffer_plan.hpp).
-      cur = &within([] { return name<I>(); }, [&]() -> const tensor_of<Ctx>& {
-        ctx.begin_call({cur});
-        return ctx.end_call(forward_child<I>(ctx, steps[I], *cur), I < last);
-      });
-    });
+    each([&]<std::size_t I>(auto&) { cur = step_forward<I>(ctx, steps[I], cur, I < last); });
     return *cur;
   }
 
@@ -149,11 +142,7 @@ struct seq {
     const tensor_of<Ctx>* cur = &x;
     each([&]<std::size_t I>(auto& child) {
       if constexpr (I + 2 < size) {  // the children before the convolution, as forward() runs them
-        if (steps[I] == fusion::step::fused) return;
-        cur = &within([] { return name<I>(); }, [&]() -> const tensor_of<Ctx>& {
-          ctx.begin_call({cur});
-          return ctx.end_call(forward_child<I>(ctx, steps[I], *cur), true);
-        });
+        cur = step_forward<I>(ctx, steps[I], cur, true);
       } else if constexpr (I + 2 == size) {  // the convolution, with the batch norm after it
         cur = &within([] { return name<I>(); }, [&]() -> const tensor_of<Ctx>& {
           ctx.begin_call({cur, &dst});
@@ -192,6 +181,16 @@ struct seq {
     else return hush::prefers_blocked<std::tuple_element_t<J, std::tuple<Ls...>>>(wants<J + 1>(consumer_takes_blocked));
   }
 
+  /// Child I's turn in a forward pass on *x: nothing when an earlier child's step ran it, else its
+  /// step; the result goes only to the next child's call when `handed_on` (core/buffer_plan.hpp).
+  template <std::size_t I, class Ctx>
+  const tensor_of<Ctx>* step_forward(Ctx& ctx, fusion::step step, const tensor_of<Ctx>* x, bool handed_on) {
+    if (step == fusion::step::fused) return x;
+    return &within([] { return name<I>(); }, [&]() -> const tensor_of<Ctx>& {
+      ctx.begin_call({x});
+      return ctx.end_call(forward_child<I>(ctx, step, *x), handed_on);
+    });
+  }
   /// Child I's step (with the children it absorbs) on x, through the layout adapter on its input.
   template <std::size_t I, class Ctx>
   const tensor_of<Ctx>& forward_child(Ctx& ctx, fusion::step step, const tensor_of<Ctx>& x_in) {

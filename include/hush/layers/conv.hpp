@@ -156,7 +156,7 @@ struct conv2d {
     if (dst.shape() != ctx[y_].shape() || dst.layout() != (layouts_.y ? layout::blocked : layout::nchw))
       throw shape_error("conv2d: a sum into " + dst.shape().str() + " for an output " + ctx[y_].shape().str() +
                         " (or in another layout)");
-    if (folded_at_ != ctx.inference_version || ctx[folded_weight_].shape() != ctx[weight.value].shape()) fold(ctx, bn, ctx.inference_version);
+    refold_if_stale(ctx, bn);
     expect_layout(x_in, in_layout_, "conv2d: x");
     if constexpr (provides_conv_state<typename Ctx::backend_type>) {
       const auto& x = layouts_.x ? x_in : as_nchw(ctx, x_in, x_nchw_);  // as run() reads it
@@ -209,9 +209,15 @@ struct conv2d {
     return {g.n, g.k, g.p, g.q};
   }
 
+  /// Folds bn into the weights again when they changed since (model::infer() moves
+  /// ctx.inference_version) or were never folded at this shape.
+  template <class Ctx, class Norm>
+  void refold_if_stale(Ctx& ctx, const Norm& bn) {
+    if (folded_at_ != ctx.inference_version || ctx[folded_weight_].shape() != ctx[weight.value].shape()) fold(ctx, bn, ctx.inference_version);
+  }
   template <class Ctx, class Norm>
   const tensor_of<Ctx>& infer_folded(Ctx& ctx, const tensor_of<Ctx>& x, const Norm& bn, const ops::fused_relu* act) {
-    if (folded_at_ != ctx.inference_version || ctx[folded_weight_].shape() != ctx[weight.value].shape()) fold(ctx, bn, ctx.inference_version);
+    refold_if_stale(ctx, bn);
     run(ctx, x, ctx[folded_weight_].data(), ctx[folded_bias_].data(), folded_at_, act, true);
     return ctx[y_];
   }
