@@ -27,8 +27,8 @@
 
 namespace m = hush::models;
 
-// Parameter counts are compile-time constants (tests/graph.cpp static_asserts them); these are
-// checked at run time because g++ takes seconds to build a large network in constant evaluation.
+// Parameter counts are compile-time constants (tests/graph.cpp static_asserts small networks');
+// these are checked at run time: g++ takes seconds to build a large network in constant evaluation.
 TEST_CASE("parameter counts match torchvision's and the papers'") {
   CHECK(m::resnet50{}.parameter_count() == 25'557'032);  // torchvision's resnet50, 1000 classes
   CHECK(m::resnet18{}.parameter_count() == 11'689'512);
