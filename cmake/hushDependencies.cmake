@@ -80,3 +80,11 @@ if(NOT TARGET hush_deps_opencv)
     message(WARNING "hush: OpenCV 4 not found (install libopencv-dev); hush::opencv will not link")
   endif()
 endif()
+
+# MPI (Debian's libopenmpi-dev), optional: hush::mpi, data-parallel training across processes
+# (distributed/mpi.hpp). Without it hush builds and trains as before, in one process.
+find_package(MPI QUIET COMPONENTS CXX)
+if(NOT TARGET hush_deps_mpi AND MPI_CXX_FOUND)
+  add_library(hush_deps_mpi INTERFACE)
+  target_link_libraries(hush_deps_mpi INTERFACE MPI::MPI_CXX)
+endif()

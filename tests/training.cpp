@@ -18,6 +18,7 @@
 #include "hush/data/image_folder.hpp"
 #include "hush/train/classifier.hpp"
 #include "hush/train/regime.hpp"
+#include "tiny_classifier.hpp"
 
 TEST_CASE("fashion_cnn learns Fashion-MNIST: 2 epochs over 2,048 images") {
   const char* dir = std::getenv("HUSH_FASHION_MNIST");
@@ -56,27 +57,8 @@ TEST_CASE("fashion_cnn learns Fashion-MNIST: 2 epochs over 2,048 images") {
 // ---- regimes, augmentation and the classifier trainer ------------------------------------------
 
 namespace {
-
-/// A tiny network for trainer tests: 8×8 grey images, two classes.
-struct tiny_net : hush::seq<hush::conv2d, hush::batch_norm2d, hush::relu, hush::global_avg_pool, hush::linear> {
-  static constexpr const char* kind = "tiny_net";
-  tiny_net()
-      : seq(hush::conv2d({.in = 1, .out = 4, .kernel = 3, .padding = 1}), hush::batch_norm2d(4), hush::relu{},
-            hush::global_avg_pool{}, hush::linear({.in = 4, .out = 2})) {}
-};
-
-/// Class 0: dark images, class 1: bright ones, with a little structure; n of them.
-hush::data::labelled_images two_classes(std::int64_t n, std::uint64_t seed) {
-  hush::data::labelled_images set{hush::tensor({n, 1, 8, 8}), hush::index_tensor({n})};
-  const hush::counter_rng rng{seed};
-  for (std::int64_t i = 0; i < n; ++i) {
-    const auto label = std::int32_t(i % 2);
-    set.labels[i] = label;
-    for (std::int64_t j = 0; j < 64; ++j)
-      set.images[i * 64 + j] = 0.2f + 0.5f * label * float(j % 8 > 2) + 0.3f * rng.uniform(std::uint64_t(i), std::uint64_t(j));
-  }
-  return set;
-}
+using hush::test::tiny_net;
+using hush::test::two_classes;
 
 hush::train::classifier_options tiny_options(const std::filesystem::path& out, int epochs) {
   hush::train::classifier_options o;

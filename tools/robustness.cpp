@@ -13,6 +13,7 @@
 //   build/bin/hush-robustness --full --regimes pivot --stop-after 4   # in parts: then --resume
 //   build/bin/hush-robustness --full --recipe seed004 --epochs 17     # the seed's own recipe (8k steps)
 //   build/bin/hush-robustness --full --train-noise seed004_low_res     # Table 2: training on low resolution
+//   mpirun -np 2 build/bin/hush-robustness --quick --threads 1          # two processes (docs/distributed.md)
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -21,12 +22,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "hush/backend/devices.hpp"
+#include "hush/distributed/launch.hpp"
 #include "hush/hush.hpp"
 #include "hush/io/atomic_file.hpp"
 #include "hush/io/plot.hpp"
@@ -128,7 +131,7 @@ struct outcome {
 
 }  // namespace
 
-int main(int argc, char** argv) try {
+int run(int argc, char** argv, hush::distributed::communicator* world) {
   CLI::App app{"Seed 004's noise-robustness study: a CIFAR ResNet on Fashion-MNIST under four training regimes"};
   std::string preset_name = "quick", data_dir = hush::data::default_fashion_mnist_dir, out_dir = "results";
   std::string train_noise = "seed004_gaussian", regimes_text = "clean,noisy,mixed,pivot", model_name = "resnet20";
@@ -187,6 +190,9 @@ int main(int argc, char** argv) try {
       "keep training when a step's loss is NaN or infinite (by default the run stops, naming the epoch and step)");
   app.add_option("--stop-after", stop_after, "stop each regime after this epoch (continue later with --resume)")
       ->check(CLI::PositiveNumber);
+  bool batch_norm_per_process = false;
+  app.add_flag("--batch-norm-per-process", batch_norm_per_process,
+               "under mpirun: batch norm's statistics of each process's shard, not of the whole batch");
   CLI11_PARSE(app, argc, argv);
 
   // CLI11's number checks let NaN through (every comparison with it is false): checked here.
@@ -206,6 +212,9 @@ int main(int argc, char** argv) try {
   o.curve_images = p.curve_images;
   o.stop_after = stop_after;
   o.continue_on_non_finite = continue_on_non_finite;
+  o.comm = world;  // mpirun -np N: N processes share each batch (docs/distributed.md)
+  o.sync_batch_norm = !batch_norm_per_process;
+  const bool root = !world || world->is_root();  // process 0 writes the results
   const auto n_train = limit >= 0 ? limit : p.limit, n_test = test_limit >= 0 ? test_limit : p.test_limit;
 
   std::vector<std::string> regimes;
@@ -273,11 +282,12 @@ int main(int argc, char** argv) try {
           h = hush::train::fit(m, regime, train, tests, o);
         }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        hush::save_weights(m.net, o.out / "model.safetensors");
+        if (root) hush::save_weights(m.net, o.out / "model.safetensors");
         outcomes.push_back({r, h, seconds});
       });
     });
 
+    if (!root) continue;
     // The table and the figure so far, rewritten after every regime.
     std::string md = "# Noise robustness: " + model_title + " on Fashion-MNIST (seed 004)\n\nTest accuracy (%) after " +
                      std::to_string(o.epochs) + " epochs, " + std::to_string(test.size()) +
@@ -325,7 +335,21 @@ int main(int argc, char** argv) try {
   std::printf("results: %s and %s; per regime in %s/\n", (out / "robustness.md").c_str(),
               (out / "robustness.png").c_str(), (out / "robustness").c_str());
   return 0;
-} catch (const std::exception& e) {
-  std::fprintf(stderr, "hush-robustness: %s\n", hush::explain(e).c_str());
-  return 1;
+}
+
+int main(int argc, char** argv) {
+  std::unique_ptr<hush::distributed::communicator> world;  // outlives run(): its failure must reach the others
+  try {
+    world = hush::distributed::launched_world(&argc, &argv);
+    if (world && !world->is_root() && !std::freopen("/dev/null", "w", stdout))  // process 0 reports for the run
+      throw hush::error("cannot silence the standard output of process " + std::to_string(world->rank()));
+    const int code = run(argc, argv, world.get());
+    if (code != 0 && world && world->size() > 1) world->abort(code);  // a bad option on one process only
+    return code;
+  } catch (const std::exception& e) {
+    const std::string who = world ? " (process " + std::to_string(world->rank()) + ")" : "";
+    std::fprintf(stderr, "hush-robustness%s: %s\n", who.c_str(), hush::explain(e).c_str());
+    if (world && world->size() > 1) world->abort(1);  // the others would wait for this one forever
+    return 1;
+  }
 }

@@ -13,6 +13,10 @@
 
 namespace hush {
 
+namespace distributed {
+class communicator;  // distributed/communicator.hpp
+}
+
 /// train: batch statistics, dropout, noise layers active. eval: running statistics, no
 /// dropout; backward still allowed (input gradients of a fixed network). inference: eval's
 /// arithmetic with no backward to come, so a seq may fuse layers (batch norm folded into the
@@ -55,6 +59,10 @@ class context {
   /// Off while a network that never runs backward sets up (graph/frozen.hpp): keep() then
   /// releases input-gradient buffers and parameters get no gradient.
   bool keep_gradients = true;
+
+  /// The processes whose batch statistics batch norm combines in training (layers/norm.hpp), so
+  /// that shards of a batch normalise as the whole batch would; none: each its own.
+  distributed::communicator* batch_norm_group = nullptr;
 
   bool training() const { return mode == mode::train; }
 

@@ -3,8 +3,13 @@
 //   batch_norm2d: x (N,C,H,W) -> y (N,C,H,W), torch.nn.BatchNorm2d (Ioffe & Szegedy 2015): batch
 //     statistics and a running average (momentum) in train mode, the running statistics in eval.
 //   layer_norm: x (..., D) -> y (..., D), torch.nn.LayerNorm(D) (Ba et al. 2016).
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "hush/backend/provides.hpp"
 #include "hush/backend/unary_ops.hpp"
@@ -12,6 +17,7 @@
 #include "hush/core/error.hpp"
 #include "hush/core/layout.hpp"
 #include "hush/core/parameter.hpp"
+#include "hush/distributed/communicator.hpp"
 
 namespace hush {
 
@@ -110,8 +116,9 @@ struct batch_norm2d {
                                         ctx[mean_].data(), ctx[var_].data());
       }
       if (!blocked) batch_norm_statistics(ctx.backend, s.n(), s.c(), hw, x.data(), ctx[mean_].data(), ctx[var_].data());
-      batch_norm_update_running(ctx.backend, s.c(), s.n() * hw, opt.momentum, ctx[mean_].data(), ctx[var_].data(),
-                                ctx[running_mean].data(), ctx[running_var].data());
+      if (synchronised(ctx)) combine_statistics(ctx, s.c());
+      batch_norm_update_running(ctx.backend, s.c(), s.n() * hw * group_size(ctx), opt.momentum, ctx[mean_].data(),
+                                ctx[var_].data(), ctx[running_mean].data(), ctx[running_var].data());
       ++num_batches_tracked;
     }
     const auto& m = ctx[batch_statistics_ ? mean_ : running_mean];
@@ -164,6 +171,14 @@ struct batch_norm2d {
   /// whose output's gradient dy is, taken through it here (only where fused_backward).
   template <class Ctx>
   const tensor_of<Ctx>& run_backward(Ctx& ctx, const tensor_of<Ctx>& x, const tensor_of<Ctx>& dy, const ops::fused_relu* after) {
+    if (batch_statistics_ && synchronised(ctx)) return synchronised_backward(ctx, x, dy, after);
+    return backward_kernel(ctx, x, dy, after, batch_statistics_, ctx[weight.grad].data(), ctx[bias.grad].data());
+  }
+  /// The backend's backward kernel for x's layout: dx, and Σ dy·x̂ and Σ dy added into dgamma
+  /// and dbeta. Without batch statistics, dx = γ·rstd·dy.
+  template <class Ctx>
+  const tensor_of<Ctx>& backward_kernel(Ctx& ctx, const tensor_of<Ctx>& x, const tensor_of<Ctx>& dy,
+                                        const ops::fused_relu* after, bool batch_statistics, float* dgamma, float* dbeta) {
     const auto& s = x.shape();
     const auto hw = s.h() * s.w();
     const auto& m = ctx[batch_statistics_ ? mean_ : running_mean];
@@ -174,21 +189,101 @@ struct batch_norm2d {
     if constexpr (blocked_kernels<Ctx>) {
       if (x.layout() == layout::blocked) {
         batch_norm_backward_blocked(ctx.backend, activation_block(ctx.backend), s.n(), s.c(), hw, x.data(), dy.data(),
-                                    m.data(), v.data(), opt.eps, ctx[weight.value].data(), ctx[dx_].data(), ctx[weight.grad].data(),
-                                    ctx[bias.grad].data(), batch_statistics_, y, slope);
+                                    m.data(), v.data(), opt.eps, ctx[weight.value].data(), ctx[dx_].data(), dgamma, dbeta,
+                                    batch_statistics, y, slope);
         return ctx[dx_];
       }
     }
     if constexpr (fused_backward<Ctx>) {
       if (after) {
         batch_norm_backward_relu(ctx.backend, s.n(), s.c(), hw, x.data(), dy.data(), y, slope, m.data(), v.data(),
-                                 opt.eps, ctx[weight.value].data(), ctx[dx_].data(), ctx[weight.grad].data(), ctx[bias.grad].data(),
-                                 batch_statistics_);
+                                 opt.eps, ctx[weight.value].data(), ctx[dx_].data(), dgamma, dbeta, batch_statistics);
         return ctx[dx_];
       }
     }
     batch_norm_backward(ctx.backend, s.n(), s.c(), hw, x.data(), dy.data(), m.data(), v.data(), opt.eps,
-                        ctx[weight.value].data(), ctx[dx_].data(), ctx[weight.grad].data(), ctx[bias.grad].data(), batch_statistics_);
+                        ctx[weight.value].data(), ctx[dx_].data(), dgamma, dbeta, batch_statistics);
+    return ctx[dx_];
+  }
+
+  // ---- batch statistics over the processes of a data-parallel run (ctx.batch_norm_group) ----
+  // Every process holds an equal shard of the batch. Forward: the shards' means and E[x²] are
+  // averaged, which gives the whole batch's mean and variance. Backward: dx needs Σ dy and
+  // Σ dy·x̂ over the whole batch. The backend's own kernel, run without batch statistics, gives
+  // dx = γ·rstd·dy and this shard's two sums; after summing them over the processes, the rest
+  // of dx, (x − μ)·k_x + k_0 per channel, is the forward kernel's affine map with γ = k_x,
+  // β = k_0, σ² = 1, ε = 0, added in. So every backend and layout is covered by its own kernels.
+  template <class Ctx>
+  static bool synchronised(const Ctx& ctx) {
+    return ctx.batch_norm_group != nullptr && ctx.batch_norm_group->size() > 1;
+  }
+  template <class Ctx>
+  static std::int64_t group_size(const Ctx& ctx) {
+    return synchronised(ctx) ? ctx.batch_norm_group->size() : 1;
+  }
+  template <class Ctx>
+  static void host_copy(float* to, const float* from, std::int64_t n, bool to_host) {
+    using memory = typename Ctx::memory;
+    const auto bytes = std::size_t(n) * sizeof(float);
+    if constexpr (memory::host_accessible) std::memcpy(to, from, bytes);
+    else to_host ? memory::to_host(to, from, bytes) : memory::from_host(to, from, bytes);
+  }
+  template <class Ctx>
+  void combine_statistics(Ctx& ctx, std::int64_t c) {
+    std::vector<float> m(static_cast<std::size_t>(c)), v(static_cast<std::size_t>(c));
+    host_copy<Ctx>(m.data(), ctx[mean_].data(), c, true);
+    host_copy<Ctx>(v.data(), ctx[var_].data(), c, true);
+    std::vector<double> sums(2 * std::size_t(c));
+    for (std::size_t ch = 0; ch < std::size_t(c); ++ch) sums[ch] = m[ch], sums[c + ch] = double(v[ch]) + double(m[ch]) * m[ch];
+    ctx.batch_norm_group->all_reduce_sum(std::span<double>(sums));
+    const double p = ctx.batch_norm_group->size();
+    for (std::size_t ch = 0; ch < std::size_t(c); ++ch) {
+      const double mean = sums[ch] / p;
+      m[ch] = static_cast<float>(mean), v[ch] = static_cast<float>(std::max(0.0, sums[c + ch] / p - mean * mean));
+    }
+    host_copy<Ctx>(ctx[mean_].data(), m.data(), c, false);
+    host_copy<Ctx>(ctx[var_].data(), v.data(), c, false);
+  }
+  template <class Ctx>
+  const tensor_of<Ctx>& synchronised_backward(Ctx& ctx, const tensor_of<Ctx>& x, const tensor_of<Ctx>& dy,
+                                              const ops::fused_relu* after) {
+    const auto& s = x.shape();
+    const auto c = s.c(), n = x.numel();
+    // scratch: the correction term (n), then k_x, k_0 and ones for the affine map, and the
+    // shard's Σ dy·x̂ and Σ dy (c each)
+    float* correction = ctx.scratch(n + 5 * c);
+    float *k_x = correction + n, *k_0 = k_x + c, *ones = k_0 + c, *dgamma = ones + c, *dbeta = dgamma + c;
+    fill(ctx.backend, 2 * c, 0.0f, dgamma);
+    const auto& dx = backward_kernel(ctx, x, dy, after, false, dgamma, dbeta);
+    axpy(ctx.backend, c, 1.0f, dgamma, ctx[weight.grad].data());  // this process's own parameter gradients
+    axpy(ctx.backend, c, 1.0f, dbeta, ctx[bias.grad].data());
+    std::vector<float> host(5 * std::size_t(c));  // Σ dy·x̂, Σ dy, γ, μ, σ²
+    host_copy<Ctx>(host.data(), dgamma, 2 * c, true);
+    host_copy<Ctx>(host.data() + 2 * c, ctx[weight.value].data(), c, true);
+    host_copy<Ctx>(host.data() + 3 * c, ctx[mean_].data(), c, true);
+    host_copy<Ctx>(host.data() + 4 * c, ctx[var_].data(), c, true);
+    std::vector<double> sums(host.begin(), host.begin() + 2 * c);
+    ctx.batch_norm_group->all_reduce_sum(std::span<double>(sums));
+    const double count = double(s.n() * s.h() * s.w()) * ctx.batch_norm_group->size();
+    std::vector<float> coefficients(3 * std::size_t(c));  // k_x, k_0, 1
+    for (std::size_t ch = 0; ch < std::size_t(c); ++ch) {
+      const double rstd = 1.0 / std::sqrt(double(host[4 * c + ch]) + opt.eps), g = double(host[2 * c + ch]) * rstd;
+      coefficients[ch] = static_cast<float>(-g * rstd * sums[ch] / count);
+      coefficients[c + ch] = static_cast<float>(-g * sums[c + ch] / count);
+      coefficients[2 * c + ch] = 1.0f;
+    }
+    host_copy<Ctx>(k_x, coefficients.data(), 3 * c, false);
+    const auto hw = s.h() * s.w();
+    bool blocked = false;
+    if constexpr (blocked_kernels<Ctx>) {
+      if (x.layout() == layout::blocked) {
+        blocked = true;
+        batch_norm_forward_relu_blocked(ctx.backend, activation_block(ctx.backend), s.n(), c, hw, x.data(),
+                                        ctx[mean_].data(), ones, 0.0f, k_x, k_0, nullptr, correction);
+      }
+    }
+    if (!blocked) batch_norm_forward(ctx.backend, s.n(), c, hw, x.data(), ctx[mean_].data(), ones, 0.0f, k_x, k_0, correction);
+    add(ctx.backend, n, dx.data(), correction, ctx[dx_].data());
     return ctx[dx_];
   }
 

@@ -9,6 +9,12 @@
 // augmentation and noise are keyed by (seed, epoch, image), the learning rate by the step, and
 // batch norm's statistics travel with the weights, so the result equals an uninterrupted run's.
 //
+// Data-parallel (o.comm, distributed/): each of the processes trains on its equal shard of every
+// batch of o.batch images; gradients are averaged and batch norm's statistics combined over the
+// processes (unless o.sync_batch_norm is off), so that n processes train as one on the whole
+// batch (tests/distributed.cpp). Test sets are split between them. Process 0 prints and writes
+// the files; resuming reads the checkpoint on every process (a file system they share).
+//
 // Recipe: the user's (optim/recipe.hpp; by default SGD with Nesterov momentum 0.9, weight decay
 // 5e-4 and a one-cycle schedule peaking at 0.1), each epoch `train.size() / batch` steps of
 // `batch` images (the last partial batch dropped); optionally the training set's per-pixel mean
@@ -35,6 +41,8 @@
 #include "hush/data/labelled_source.hpp"
 #include "hush/data/pixel_mean.hpp"
 #include "hush/data/prefetch.hpp"
+#include "hush/distributed/communicator.hpp"
+#include "hush/distributed/data_parallel.hpp"
 #include "hush/graph/model.hpp"
 #include "hush/io/atomic_file.hpp"
 #include "hush/io/checkpoint.hpp"
@@ -75,6 +83,11 @@ struct classifier_options {
   /// step (the checkpoint of the last whole epoch stays); true lets it go on.
   bool continue_on_non_finite = false;
   std::string title = "training";
+  /// The processes sharing the run (none: this one alone); `batch` is the global batch.
+  distributed::communicator* comm = nullptr;
+  /// Batch norm's statistics over the whole global batch (off: each process's shard's own,
+  /// and process 0's running statistics copied to the others after each epoch).
+  bool sync_batch_norm = true;
 
   /// Throws hush::error naming the first setting that cannot work; fit() calls it first.
   void validate() const {
@@ -84,6 +97,8 @@ struct classifier_options {
     recipe.validate();
     if (eval_batch < 0 || curve_images < 0 || stop_after < 0) bad("eval batch, curve images and stop-after must be >= 0");
     if (loader_threads < 0 || prefetch < 2) bad("loader threads must be >= 0 and prefetch >= 2");
+    if (const auto p = distributed::size_of(comm); batch % p)
+      bad("the batch of " + std::to_string(batch) + " does not split into " + std::to_string(p) + " equal shards, one per process");
   }
 };
 
@@ -205,15 +220,23 @@ inline int epoch_of(const std::string& text, const std::string& where) {
 
 template <class Net, class Backend>
 double test_accuracy(model<Net, Backend>& m, const data::labelled_images& set, std::int64_t limit, std::int64_t batch,
-                     tensor& x, index_tensor& y, const tensor* mean = nullptr) {
+                     tensor& x, index_tensor& y, const tensor* mean = nullptr, distributed::communicator* comm = nullptr) {
   const auto n = limit > 0 ? std::min(limit, set.size()) : set.size();
+  // Each process scores its own part of the set; the hits are summed.
+  const auto p = distributed::size_of(comm), r = distributed::rank_of(comm);
+  const auto first = n * r / p, last = n * (r + 1) / p;
   std::int64_t hits = 0;
-  for (std::int64_t b = 0; b < n; b += batch) {
-    const auto end = std::min(b + batch, n);
+  for (std::int64_t b = first; b < last; b += batch) {
+    const auto end = std::min(b + batch, last);
     data::slice(set.images, b, end, x);
     data::slice(set.labels, b, end, y);
     if (mean) data::subtract_pixel_mean(x, *mean);
     hits += metrics::correct(m.ctx.backend, m.forward(to(m.ctx.backend, x)), to(m.ctx.backend, y));
+  }
+  if (comm && p > 1) {
+    double total[] = {double(hits)};
+    comm->all_reduce_sum(std::span<double>(total));
+    hits = static_cast<std::int64_t>(total[0]);
   }
   return 100.0 * double(hits) / double(n);
 }
@@ -230,12 +253,22 @@ history fit(model<Net, Backend>& m, Regime& regime, const Source& train, const s
   namespace fs = std::filesystem;
   o.validate();
   const auto img = train.image_shape();
-  const auto per_step = regime.clean_per_step(o.batch);
+  // This process's shard: `shard` of each batch's images, drawing `per_step` of the step's
+  // `all_per_step` clean images, from `first_drawn` on.
+  const int processes = distributed::size_of(o.comm), rank = distributed::rank_of(o.comm);
+  const bool root = rank == 0;
+  const auto shard = o.batch / processes, per_step = regime.clean_per_step(shard);
+  const auto all_per_step = regime.clean_per_step(o.batch), first_drawn = rank * per_step;
+  if (per_step * processes != all_per_step)
+    throw error("fit: " + std::string(regime.describe()) + " draws " + std::to_string(all_per_step) +
+                " images for a batch of " + std::to_string(o.batch) + " but " + std::to_string(per_step) + " for a shard of " +
+                std::to_string(shard) + ": it cannot be split between " + std::to_string(processes) + " processes");
   const std::int64_t steps = train.size() / o.batch;
   if (steps < 1)
     throw error("fit: " + std::to_string(train.size()) + " training images do not fill one batch of " +
                 std::to_string(o.batch));
-  m.setup({o.batch, img[0], img[1], img[2]});
+  m.ctx.batch_norm_group = o.sync_batch_norm ? o.comm : nullptr;
+  m.setup({shard, img[0], img[1], img[2]});
   {  // every label a class of the network, before any work
     const auto classes = m.net.output_shape(m.input_shape())[1];
     train.check_labels(classes, "training");
@@ -261,7 +294,7 @@ history fit(model<Net, Backend>& m, Regime& regime, const Source& train, const s
   for (const auto& t : tests) h.test_names.push_back(t.name);
   int first_epoch = 1;
   const fs::path checkpoint = o.out.empty() ? fs::path{} : o.out / "checkpoint.safetensors";
-  if (!o.out.empty()) io::check_output_folder(o.out, {"log.csv", "curves.png", "checkpoint.safetensors"});
+  if (!o.out.empty() && root) io::check_output_folder(o.out, {"log.csv", "curves.png", "checkpoint.safetensors"});
   if (o.resume && !checkpoint.empty() && fs::exists(checkpoint)) {
     auto info = opt.visit([&](auto& chosen) { return resume_checkpoint(checkpoint, run, trained{"", m.net, chosen}); });
     h = history::parse(info["log"], info["tenths"], checkpoint.string());
@@ -274,13 +307,19 @@ history fit(model<Net, Backend>& m, Regime& regime, const Source& train, const s
                      std::to_string(tests.size()) + " test sets: it does not belong to this run");
     first_epoch = done + 1;
     m.ctx.step = static_cast<std::uint64_t>(opt.steps());
-    std::printf("%s: resuming after epoch %d of %d (%s)\n", o.title.c_str(), first_epoch - 1, o.epochs,
-                checkpoint.c_str());
-    // The log and curves are written after the checkpoint: a run killed between the two left
-    // them an epoch behind it. Rewritten from the checkpoint's history, they agree again.
-    io::write_file_atomically(o.out / "log.csv", h.csv());
-    h.plot(o.out / "curves.png", o.title);
+    if (root) {
+      std::printf("%s: resuming after epoch %d of %d (%s)\n", o.title.c_str(), first_epoch - 1, o.epochs,
+                  checkpoint.c_str());
+      // The log and curves are written after the checkpoint: a run killed between the two left
+      // them an epoch behind it. Rewritten from the checkpoint's history, they agree again.
+      io::write_file_atomically(o.out / "log.csv", h.csv());
+      h.plot(o.out / "curves.png", o.title);
+    }
   }
+  // Every process starts from process 0's weights (the same already when all start from the
+  // seed or the checkpoint; this makes it so whatever they were given).
+  if (o.comm) distributed::broadcast_state(*o.comm, m.net);
+  distributed::gradient_averager average_gradients;
 
   tensor centered, x;
   index_tensor y;
@@ -295,7 +334,7 @@ history fit(model<Net, Backend>& m, Regime& regime, const Source& train, const s
     // The epoch's batches, made ahead on loader threads when they are decoded from files.
     data::prefetcher<step_batch> batches(steps, Source::streams ? o.loader_threads : 0, o.prefetch,
                                          [&](std::int64_t s, step_batch& b) {
-                                           const auto begin = s * per_step, end = begin + per_step;
+                                           const auto begin = s * all_per_step + first_drawn, end = begin + per_step;
                                            train.load(order, begin, end, std::uint64_t(epoch), rng, b.clean, b.labels,
                                                       b.indices);
                                            data::augment(b.clean, b.indices, o.augment, rng, std::uint64_t(epoch));
@@ -308,7 +347,7 @@ history fit(model<Net, Backend>& m, Regime& regime, const Source& train, const s
     for (std::int64_t s = 0; s < steps; ++s) {
       // A step draws the next per_step images of this epoch's order (mixed and pivot draw
       // fewer than a batch, so they cover part of the order; the next epoch shuffles anew).
-      if ((s + 1) * per_step > train.size()) throw error("fit: a step would read past the training set");
+      if ((s + 1) * all_per_step > train.size()) throw error("fit: a step would read past the training set");
       auto& drawn = batches.next();
       if (drawn.labels.numel() == 0)
         throw error("fit: every image of step " + std::to_string(s + 1) + " of epoch " + std::to_string(epoch) +
@@ -323,18 +362,24 @@ history fit(model<Net, Backend>& m, Regime& regime, const Source& train, const s
       opt.set_lr(o.recipe.lr_at(opt.steps(), total_steps));
       m.zero_grad();
       const auto& logits = m.forward(batch_x);
-      const double l = regime.loss(m.ctx, logits, batch_y);
+      double l = regime.loss(m.ctx, logits, batch_y);
+      auto h_step = metrics::correct(m.ctx.backend, logits, batch_y);
+      auto n = b.y.numel();
+      if (processes > 1) {  // the whole batch's figures, on every process (so all stop alike on a NaN)
+        double sums[] = {l, double(h_step), double(n)};
+        o.comm->all_reduce_sum(std::span<double>(sums));
+        l = sums[0] / processes, h_step = std::int64_t(sums[1]), n = std::int64_t(sums[2]);
+      }
       if (!std::isfinite(l) && !o.continue_on_non_finite)
         throw error(o.title + ": the loss is " + std::to_string(l) + " at epoch " + std::to_string(epoch) + ", step " +
                     std::to_string(s + 1) + " of " + std::to_string(steps) +
                     (o.out.empty() ? std::string() : "; the checkpoint of the last whole epoch is kept") +
                     " (a lower learning rate may help)");
-      const auto h_step = metrics::correct(m.ctx.backend, logits, batch_y);
       m.backward(regime.gradient(m.ctx));
+      if (processes > 1) average_gradients(*o.comm, m.net);
       opt.step(m.ctx.backend);
       ++m.ctx.step;
 
-      const auto n = b.y.numel();
       loss_sum += l, hits += h_step, seen += n;
       window_loss += l, window_hits += h_step, window_seen += n, ++window_steps;
       if ((s + 1) * 10 / steps != s * 10 / steps) {  // a tenth of the epoch is complete
@@ -345,6 +390,7 @@ history fit(model<Net, Backend>& m, Regime& regime, const Source& train, const s
       char metrics_text[96];
       std::snprintf(metrics_text, sizeof metrics_text, "loss %.4f  acc %.2f%%", loss_sum / double(s + 1),
                     100.0 * double(hits) / double(seen));
+      if (!root) continue;
       if constexpr (requires { regime.watch(); })
         bar.update(s + 1, metrics_text + ("  " + regime.watch()));
       else
@@ -354,17 +400,22 @@ history fit(model<Net, Backend>& m, Regime& regime, const Source& train, const s
 
     // Evaluation: batch norm's running statistics (folded into the convolutions), every test set.
     const auto eval_start = std::chrono::steady_clock::now();
+    if (o.comm) {
+      distributed::check_same_parameters(*o.comm, m.net, "after epoch " + std::to_string(epoch));
+      if (!o.sync_batch_norm) distributed::broadcast_state(*o.comm, m.net);  // process 0's running statistics
+    }
     m.infer();
     history::epoch_row row{epoch, loss_sum / double(steps), 100.0 * double(hits) / double(seen), train_seconds, 0, 0, {}};
     const auto limit = epoch == o.epochs ? 0 : o.curve_images;
     for (const auto& t : tests) {
-      row.test_accuracy.push_back(detail::test_accuracy(m, t.data, limit, o.eval_batch > 0 ? o.eval_batch : o.batch, x, y,
-                                                        o.subtract_mean ? &mean : nullptr));
+      row.test_accuracy.push_back(detail::test_accuracy(m, t.data, limit, o.eval_batch > 0 ? o.eval_batch : shard, x, y,
+                                                        o.subtract_mean ? &mean : nullptr, o.comm));
       row.eval_images = limit > 0 ? std::min(limit, t.data.size()) : t.data.size();
     }
     m.train();
     row.eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
     h.epochs.push_back(row);
+    if (!root) continue;
     std::string line = o.title + " epoch " + std::to_string(epoch);
     if constexpr (requires { regime.watch(); }) line += " (" + regime.watch() + ")";
     line += ": test accuracy";

@@ -1,0 +1,36 @@
+#pragma once
+// The processes of a data-parallel run and the collectives training needs from them: a sum of
+// every process's gradients (all-reduce) and one process's bytes copied to all (broadcast).
+// An interface, so that the core never includes MPI: distributed/mpi.hpp implements it over MPI,
+// distributed/threads.hpp with threads of one process (tests, and trying a run's equivalence
+// without a cluster); a run alone has no communicator at all (a null pointer everywhere).
+#include <cstddef>
+#include <span>
+
+namespace hush::distributed {
+
+class communicator {
+ public:
+  virtual ~communicator() = default;
+
+  /// This process's number, 0 to size() - 1; process 0 writes the run's files.
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  /// Replaces `values` on every process by their element-wise sum over all processes; every
+  /// process receives the same sums (bit for bit).
+  virtual void all_reduce_sum(std::span<float> values) = 0;
+  virtual void all_reduce_sum(std::span<double> values) = 0;
+  /// Replaces `bytes` on every process by process `root`'s.
+  virtual void broadcast(std::span<std::byte> bytes, int root) = 0;
+  /// Ends every process of the run with `code`: what a process that failed alone calls, so that
+  /// the others do not wait for it forever at their next collective.
+  [[noreturn]] virtual void abort(int code) = 0;
+
+  bool is_root() const { return rank() == 0; }
+};
+
+/// How many processes share the work (1 without a communicator).
+inline int size_of(const communicator* c) { return c ? c->size() : 1; }
+inline int rank_of(const communicator* c) { return c ? c->rank() : 0; }
+
+}  // namespace hush::distributed

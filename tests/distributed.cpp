@@ -1,0 +1,253 @@
+// Data parallelism (distributed/): n workers, each on its shard of every batch, must train as
+// one worker on the whole batch does, for any network and backend. The workers here are threads
+// of one process (distributed/threads.hpp); the same code over MPI runs in tests/mpi.sh.
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "hush/backend/thrust.hpp"
+#include "hush/distributed/data_parallel.hpp"
+#include "hush/distributed/threads.hpp"
+#include "hush/hush.hpp"
+#include "hush/models/resnet.hpp"
+#include "hush/noise/pixel.hpp"
+#include "hush/train/classifier.hpp"
+#include "hush/train/regime.hpp"
+#include "support.hpp"
+#include "tiny_classifier.hpp"
+
+namespace {
+namespace dist = hush::distributed;
+
+/// Runs f(rank) on `n` threads, one per member, and rethrows the first failure.
+void on_threads(int n, const std::function<void(int)>& f) {
+  std::vector<std::exception_ptr> failed(static_cast<std::size_t>(n));
+  {
+    std::vector<std::jthread> workers;
+    for (int r = 0; r < n; ++r)
+      workers.emplace_back([&, r] {
+        try {
+          f(r);
+        } catch (...) {
+          failed[std::size_t(r)] = std::current_exception();
+        }
+      });
+  }
+  for (auto& e : failed)
+    if (e) std::rethrow_exception(e);
+}
+
+TEST_CASE("thread_group: sums in rank order, the same bits on every member; broadcast; mismatches named") {
+  dist::thread_group group(3);
+  std::vector<std::vector<float>> got(3);
+  std::vector<std::vector<std::byte>> bytes(3, std::vector<std::byte>(4));
+  on_threads(3, [&](int r) {
+    auto& me = group.member(r);
+    got[std::size_t(r)] = {float(r + 1), 0.1f * float(r), 1e8f * float(r == 1) + 1.0f};
+    me.all_reduce_sum(std::span<float>(got[std::size_t(r)]));
+    bytes[std::size_t(r)].assign(4, std::byte(r));
+    me.broadcast(bytes[std::size_t(r)], 2);
+  });
+  CHECK(got[0] == std::vector<float>{6.0f, (0.0f + 0.1f) + 0.2f, (1.0f + 100000001.0f) + 1.0f});
+  CHECK(got[1] == got[0]);
+  CHECK(got[2] == got[0]);
+  for (const auto& b : bytes) CHECK(b == std::vector<std::byte>(4, std::byte(2)));
+
+  dist::thread_group pair(2);
+  CHECK_THROWS_WITH(on_threads(2, [&](int r) {
+                      std::vector<float> v(std::size_t(r + 1));
+                      pair.member(r).all_reduce_sum(std::span<float>(v));
+                    }),
+                    doctest::Contains("values at the same call"));
+}
+
+/// A residual network nobody ships: batch norm before ReLU (fused on the cpu backend), one
+/// before leaky ReLU, a projection shortcut, max pooling, a classifier head.
+using block = hush::seq<hush::conv2d, hush::batch_norm2d, hush::relu, hush::conv2d, hush::batch_norm2d>;
+using shortcut = hush::seq<hush::conv2d, hush::batch_norm2d>;
+using small_net = hush::seq<hush::conv2d, hush::batch_norm2d, hush::leaky_relu, hush::residual<block, shortcut>, hush::relu,
+                            hush::max_pool2d, hush::global_avg_pool, hush::linear>;
+small_net make_small_net() {
+  const auto conv = [](std::int64_t in, std::int64_t out, std::int64_t k, std::int64_t stride) {
+    return hush::conv2d({.in = in, .out = out, .kernel = k, .stride = stride, .padding = k / 2, .bias = false});
+  };
+  return small_net(conv(3, 8, 3, 1), hush::batch_norm2d(8), hush::leaky_relu{0.1f},
+                   hush::residual<block, shortcut>(block(conv(8, 16, 3, 2), hush::batch_norm2d(16), hush::relu{},
+                                                         conv(16, 16, 3, 1), hush::batch_norm2d(16)),
+                                                   shortcut(conv(8, 16, 1, 2), hush::batch_norm2d(16))),
+                   hush::relu{}, hush::max_pool2d({.kernel = 2, .stride = 2}), hush::global_avg_pool{},
+                   hush::linear({.in = 16, .out = 5}));
+}
+
+/// `steps` SGD steps with momentum on a global batch of `batch` random images, as worker `rank`
+/// of `comm` (none: alone, on the whole batch). Returns the weights and running statistics.
+template <class Backend, class Net>
+std::vector<float> train_steps(Net net, hush::shape image, std::int64_t batch, int steps, dist::communicator* comm,
+                               std::uint64_t seed = 7) {
+  const int p = dist::size_of(comm), r = dist::rank_of(comm);
+  const auto local = batch / p, per = image.numel();
+  hush::model<Net, Backend> m({.seed = seed}, std::move(net));
+  m.ctx.batch_norm_group = comm;
+  m.setup({local, image[0], image[1], image[2]});
+  if (comm) dist::broadcast_state(*comm, m.net);
+  hush::sgd opt(m.net, {.lr = 0.05f, .momentum = 0.9f, .weight_decay = 1e-4f});
+  hush::cross_entropy ce;
+  dist::gradient_averager average;
+  std::mt19937 gen(11);
+  std::normal_distribution<float> pixel(0.5f, 0.3f);
+  for (int s = 0; s < steps; ++s) {
+    std::vector<float> all(std::size_t(batch * per));
+    for (auto& v : all) v = pixel(gen);
+    hush::tensor x({local, image[0], image[1], image[2]},
+                   std::vector<float>(all.begin() + r * local * per, all.begin() + (r + 1) * local * per));
+    hush::index_tensor y({local});
+    for (std::int64_t i = 0; i < local; ++i) y.data()[i] = (r * local + i + s) % 5;
+    const auto input = hush::test::on(m.ctx, x);  // alive until backward, which reads it
+    const auto labels = hush::to(m.ctx.backend, y);
+    m.zero_grad();
+    const auto& logits = m.forward(input);
+    ce.forward(m.ctx, logits, labels);
+    m.backward(ce.backward(m.ctx));
+    if (comm) average(*comm, m.net);
+    opt.step(m.ctx.backend);
+  }
+  std::vector<float> out;
+  hush::for_each_parameter(m.net, [&](std::string_view, hush::parameter& p_) {
+    const auto v = hush::to_host(p_.value);
+    out.insert(out.end(), v.values().begin(), v.values().end());
+  });
+  hush::for_each_buffer(m.net, [&](std::string_view, hush::kept& k) {
+    const auto v = hush::to_host(k);
+    out.insert(out.end(), v.values().begin(), v.values().end());
+  });
+  return out;
+}
+
+/// Workers on shards against one worker on the whole batch: the same weights (to float
+/// rounding: sums are taken in another order), and the workers' weights bit for bit equal.
+template <class Backend, class Net>
+void check_equivalence(const Net& net, hush::shape image, std::int64_t batch, int workers, int steps, double tolerance) {
+  const auto alone = train_steps<Backend>(net, image, batch, steps, nullptr);
+  dist::thread_group group(workers);
+  std::vector<std::vector<float>> each(static_cast<std::size_t>(workers));
+  on_threads(workers, [&](int r) { each[std::size_t(r)] = train_steps<Backend>(net, image, batch, steps, &group.member(r)); });
+  const auto gap = hush::test::difference(alone, each[0]);
+  INFO(workers << " workers against one, after " << steps << " steps: largest difference " << gap);
+  CHECK(gap < tolerance);
+  for (int r = 1; r < workers; ++r) CHECK(each[std::size_t(r)] == each[0]);
+  // ... and not because nothing moved: the weights left their initial values.
+  CHECK(hush::test::difference(train_steps<Backend>(net, image, batch, 0, nullptr), alone) > 1e-3);
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("n workers on shards train as one on the whole batch: a network nobody ships, every backend",
+                   Backend, hush::backend::reference, hush::backend::cpu, hush::backend::thrust) {
+  check_equivalence<Backend>(make_small_net(), {3, 12, 12}, 8, 2, 3, 1e-5);
+  check_equivalence<Backend>(make_small_net(), {3, 12, 12}, 12, 4, 2, 1e-5);
+}
+
+TEST_CASE("n workers train as one: ResNet-20 on the cpu backend (oneDNN, blocked layout, fused batch norm)") {
+  check_equivalence<hush::backend::cpu>(hush::models::resnet20({.channels = 1, .classes = 10}), {1, 16, 16}, 8, 2, 3, 1e-5);
+}
+
+TEST_CASE("broadcast_state: every worker ends with worker 0's weights, running statistics and counters") {
+  dist::thread_group group(2);
+  std::vector<std::vector<float>> weights(2);
+  std::vector<std::int64_t> tracked(2);
+  on_threads(2, [&](int r) {
+    hush::model<small_net, hush::backend::cpu> m({.seed = std::uint64_t(r + 1)}, make_small_net());
+    m.setup({2, 3, 8, 8});
+    m.net.get<1>().num_batches_tracked = 10 + r;
+    hush::assign(m.net.get<1>().running_mean, hush::tensor({8}, std::vector<float>(8, float(r))));
+    dist::broadcast_state(group.member(r), m.net);
+    hush::for_each_parameter(m.net, [&](std::string_view, hush::parameter& p) {
+      const auto v = hush::to_host(p.value);
+      weights[std::size_t(r)].insert(weights[std::size_t(r)].end(), v.values().begin(), v.values().end());
+    });
+    const auto mean = hush::to_host(m.net.get<1>().running_mean);
+    weights[std::size_t(r)].insert(weights[std::size_t(r)].end(), mean.values().begin(), mean.values().end());
+    tracked[std::size_t(r)] = m.net.get<1>().num_batches_tracked;
+  });
+  CHECK(weights[1] == weights[0]);
+  CHECK(tracked == std::vector<std::int64_t>{10, 10});
+  CHECK(weights[0].back() == 0.0f);
+}
+
+// ---- the classifier trainer (train/classifier.hpp) with o.comm --------------------------------
+
+namespace {
+using hush::test::tiny_net;
+
+struct trained_run {
+  hush::train::history history;
+  std::vector<float> weights;
+};
+/// fit() of the tiny classifier under seed 004's mixed regime (half of each batch noisy copies),
+/// as worker `rank` of `comm` (none: alone).
+trained_run fit_tiny(dist::communicator* comm, const std::filesystem::path& out, int epochs, int stop_after = 0,
+                     bool resume = false) {
+  static const auto train = hush::test::two_classes(160, 1), test = hush::test::two_classes(40, 2);
+  hush::model<tiny_net, hush::backend::cpu> m({.seed = 2});
+  hush::train::mixed regime(hush::noise::gaussian{.sigma = hush::noise::range(0.0f, 0.15f)}, hush::counter_rng{4});
+  hush::train::classifier_options o;
+  o.epochs = epochs, o.batch = 16, o.recipe.lr = 0.2f, o.seed = 3, o.out = out, o.title = "tiny";
+  o.augment = {.flip = true, .crop_padding = 1};
+  o.comm = comm, o.stop_after = stop_after, o.resume = resume;
+  trained_run r{hush::train::fit(m, regime, train, {{"clean", test}}, o), {}};
+  hush::for_each_parameter(m.net, [&](std::string_view, hush::parameter& p) {
+    r.weights.insert(r.weights.end(), p.value.host().values().begin(), p.value.host().values().end());
+  });
+  return r;
+}
+}  // namespace
+
+TEST_CASE("fit with two workers trains as fit alone, only worker 0 writes, and resumes with another count") {
+  const hush::test::temp_dir dir("distributed-fit");
+  const auto alone = fit_tiny(nullptr, dir.path / "alone", 3);
+  std::vector<trained_run> pair(2);
+  dist::thread_group group(2);
+  on_threads(2, [&](int r) { pair[std::size_t(r)] = fit_tiny(&group.member(r), dir.path / "pair", 3); });
+  for (const auto& run : pair) {
+    REQUIRE(run.history.epochs.size() == 3);
+    for (std::size_t e = 0; e < 3; ++e) {
+      CHECK(run.history.epochs[e].train_loss == doctest::Approx(alone.history.epochs[e].train_loss).epsilon(1e-5));
+      CHECK(run.history.epochs[e].test_accuracy == alone.history.epochs[e].test_accuracy);
+    }
+    CHECK(hush::test::difference(alone.weights, run.weights) < 1e-5);
+  }
+  CHECK(pair[1].weights == pair[0].weights);
+  CHECK(alone.history.epochs[2].test_accuracy[0] > 80.0);  // it learnt (chance: 50)
+  for (const char* file : {"log.csv", "curves.png", "checkpoint.safetensors"}) CHECK(std::filesystem::exists(dir.path / "pair" / file));
+
+  // One epoch by two workers, the others by one process, from the checkpoint.
+  on_threads(2, [&](int r) { fit_tiny(&group.member(r), dir.path / "handed", 3, 1); });
+  const auto resumed = fit_tiny(nullptr, dir.path / "handed", 3, 0, true);
+  CHECK(hush::test::difference(alone.weights, resumed.weights) < 1e-5);
+  CHECK(resumed.history.epochs.size() == 3);
+}
+
+TEST_CASE("fit refuses a batch or a regime that does not split between the workers, naming both") {
+  dist::thread_group group(3);
+  CHECK_THROWS_WITH(on_threads(3, [&](int r) { fit_tiny(&group.member(r), {}, 1); }),
+                    doctest::Contains("the batch of 16 does not split into 3 equal shards"));
+}
+
+TEST_CASE("check_same_parameters: workers whose weights drifted apart all stop, saying how many") {
+  dist::thread_group group(3);
+  const auto check = [&](bool drift) {
+    on_threads(3, [&](int r) {
+      hush::model<small_net, hush::backend::cpu> m({.seed = drift && r == 2 ? 9u : 1u}, make_small_net());
+      m.setup({2, 3, 8, 8});
+      dist::check_same_parameters(group.member(r), m.net, "after epoch 4");
+    });
+  };
+  CHECK_NOTHROW(check(false));
+  CHECK_THROWS_WITH(check(true), "data parallel: the parameters of 1 of 3 processes differ from process 0's after epoch 4");
+}
