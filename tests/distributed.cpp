@@ -251,3 +251,11 @@ TEST_CASE("check_same_parameters: workers whose weights drifted apart all stop, 
   CHECK_NOTHROW(check(false));
   CHECK_THROWS_WITH(check(true), "data parallel: the parameters of 1 of 3 processes differ from process 0's after epoch 4");
 }
+
+TEST_CASE("fit: processes that would resume from different epochs (a folder not shared) all stop, saying why") {
+  const hush::test::temp_dir dir("distributed-unshared");
+  fit_tiny(nullptr, dir.path / "r0", 3, 1);  // a checkpoint after epoch 1, seen by process 0 only
+  dist::thread_group group(2);
+  CHECK_THROWS_WITH(on_threads(2, [&](int r) { fit_tiny(&group.member(r), dir.path / ("r" + std::to_string(r)), 3, 0, true); }),
+                    doctest::Contains("the processes would start from different epochs"));
+}

@@ -68,7 +68,7 @@ struct classifier_options {
   /// training and in testing (seed 004's preprocessing); computed once from the training set.
   bool subtract_mean = false;
   std::uint64_t seed = 1;
-  std::int64_t eval_batch = 0;  // 0: the training batch, so evaluation reuses its buffers
+  std::int64_t eval_batch = 0;  // 0: the training batch (this process's shard), so evaluation reuses its buffers
   /// Test images per set evaluated after each epoch but the last (0: all); the last epoch always
   /// uses all of them, so the final table is never a sample.
   std::int64_t curve_images = 0;
@@ -318,7 +318,15 @@ history fit(model<Net, Backend>& m, Regime& regime, const Source& train, const s
   }
   // Every process starts from process 0's weights (the same already when all start from the
   // seed or the checkpoint; this makes it so whatever they were given).
-  if (o.comm) distributed::broadcast_state(*o.comm, m.net);
+  if (o.comm && processes > 1) {
+    double starts[] = {double(first_epoch)};  // a checkpoint some process could not see (a folder not shared)
+    o.comm->all_reduce_sum(std::span<double>(starts));
+    if (starts[0] != double(first_epoch) * processes)
+      throw error("fit: the processes would start from different epochs (this one, process " + std::to_string(rank) +
+                  ", from epoch " + std::to_string(first_epoch) + "): resuming needs the output folder " +
+                  o.out.string() + " shared by every process");
+    distributed::broadcast_state(*o.comm, m.net);
+  }
   distributed::gradient_averager average_gradients;
 
   tensor centered, x;
