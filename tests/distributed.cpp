@@ -258,4 +258,13 @@ TEST_CASE("fit: processes that would resume from different epochs (a folder not 
   dist::thread_group group(2);
   CHECK_THROWS_WITH(on_threads(2, [&](int r) { fit_tiny(&group.member(r), dir.path / ("r" + std::to_string(r)), 3, 0, true); }),
                     doctest::Contains("the processes would start from different epochs"));
+  // Four processes at epochs 3, 2, 1 and 2: two are at the mean, and they stop too (a process
+  // that went on would wait forever at its first all-reduce: the test would not end).
+  fit_tiny(nullptr, dir.path / "s0", 3, 2);
+  fit_tiny(nullptr, dir.path / "s1", 3, 1);
+  dist::thread_group four(4);
+  CHECK_THROWS_WITH(on_threads(4, [&](int r) {
+                      fit_tiny(&four.member(r), dir.path / ("s" + std::to_string(r == 3 ? 1 : r)), 3, 0, true);
+                    }),
+                    doctest::Contains("from different epochs"));
 }

@@ -319,9 +319,12 @@ history fit(model<Net, Backend>& m, Regime& regime, const Source& train, const s
   // Every process starts from process 0's weights (the same already when all start from the
   // seed or the checkpoint; this makes it so whatever they were given).
   if (o.comm && processes > 1) {
-    double starts[] = {double(first_epoch)};  // a checkpoint some process could not see (a folder not shared)
+    // A checkpoint some process could not see (a folder not shared). Σe and Σe² are equal to
+    // N·e and N·e² for every process alike only when all e are equal (Σe² · N = (Σe)²), so
+    // every process reaches the same verdict.
+    double starts[] = {double(first_epoch), double(first_epoch) * first_epoch};
     o.comm->all_reduce_sum(std::span<double>(starts));
-    if (starts[0] != double(first_epoch) * processes)
+    if (starts[0] * starts[0] != starts[1] * processes)
       throw error("fit: the processes would start from different epochs (this one, process " + std::to_string(rank) +
                   ", from epoch " + std::to_string(first_epoch) + "): resuming needs the output folder " +
                   o.out.string() + " shared by every process");
