@@ -89,16 +89,16 @@ small_net make_small_net() {
 /// of `comm` (none: alone, on the whole batch). Returns the weights and running statistics.
 template <class Backend, class Net>
 std::vector<float> train_steps(Net net, hush::shape image, std::int64_t batch, int steps, dist::communicator* comm,
-                               std::uint64_t seed = 7) {
+                               std::size_t bucket_bytes = std::size_t(4) << 20) {
   const int p = dist::size_of(comm), r = dist::rank_of(comm);
   const auto local = batch / p, per = image.numel();
-  hush::model<Net, Backend> m({.seed = seed}, std::move(net));
+  hush::model<Net, Backend> m({.seed = 7}, std::move(net));
   m.ctx.batch_norm_group = comm;
   m.setup({local, image[0], image[1], image[2]});
   if (comm) dist::broadcast_state(*comm, m.net);
   hush::sgd opt(m.net, {.lr = 0.05f, .momentum = 0.9f, .weight_decay = 1e-4f});
   hush::cross_entropy ce;
-  dist::gradient_averager average;
+  dist::gradient_averager average(bucket_bytes);
   std::mt19937 gen(11);
   std::normal_distribution<float> pixel(0.5f, 0.3f);
   for (int s = 0; s < steps; ++s) {
@@ -113,8 +113,9 @@ std::vector<float> train_steps(Net net, hush::shape image, std::int64_t batch, i
     m.zero_grad();
     const auto& logits = m.forward(input);
     ce.forward(m.ctx, logits, labels);
+    if (comm) average.arm(*comm, m.net, m.ctx);
     m.backward(ce.backward(m.ctx));
-    if (comm) average(*comm, m.net);
+    if (comm) average.finish();
     opt.step(m.ctx.backend);
   }
   std::vector<float> out;
@@ -151,6 +152,98 @@ TEST_CASE_TEMPLATE("n workers on shards train as one on the whole batch: a netwo
                    Backend, hush::backend::reference, hush::backend::cpu, hush::backend::thrust) {
   check_equivalence<Backend>(make_small_net(), {3, 12, 12}, 8, 2, 3, 1e-5);
   check_equivalence<Backend>(make_small_net(), {3, 12, 12}, 12, 4, 2, 1e-5);
+}
+
+namespace {
+/// Passes every collective on, noting the size of each bucket started and whether backward was
+/// running (`in_backward`, set by the test around m.backward).
+struct recording_communicator final : dist::communicator {
+  dist::communicator& inner;
+  bool in_backward = false;
+  std::vector<std::size_t> started_in_backward, started_after;
+  explicit recording_communicator(dist::communicator& c) : inner(c) {}
+  int rank() const override { return inner.rank(); }
+  int size() const override { return inner.size(); }
+  void all_reduce_sum(std::span<float> v) override { inner.all_reduce_sum(v); }
+  void all_reduce_sum(std::span<double> v) override { inner.all_reduce_sum(v); }
+  void start_all_reduce_sum(std::span<float> v) override {
+    (in_backward ? started_in_backward : started_after).push_back(v.size());
+    inner.start_all_reduce_sum(v);
+  }
+  void broadcast(std::span<std::byte> b, int root) override { inner.broadcast(b, root); }
+  [[noreturn]] void abort(int code) override { inner.abort(code), std::abort(); }
+};
+
+/// One step of `net` as worker `rank` of two, gradients averaged in buckets of `bucket_bytes`:
+/// the averaged gradients, and when each bucket was sent.
+template <class Net>
+std::vector<float> averaged_step(Net net, dist::communicator& member, std::size_t bucket_bytes, recording_communicator& rec,
+                                 hush::shape input = {2, 3, 8, 8}) {
+  hush::model<Net, hush::backend::cpu> m({.seed = 7}, std::move(net));
+  m.setup(input);
+  hush::tensor x(input);
+  for (std::int64_t i = 0; i < x.numel(); ++i) x.data()[i] = float((i * 7 + member.rank() * 3) % 11) / 11.0f;
+  hush::index_tensor y({2});
+  y.data()[0] = member.rank(), y.data()[1] = 2;
+  hush::cross_entropy ce;
+  dist::gradient_averager average(bucket_bytes);
+  m.zero_grad();
+  ce.forward(m.ctx, m.forward(x), y);
+  average.arm(rec, m.net, m.ctx);
+  rec.in_backward = true;
+  m.backward(ce.backward(m.ctx));
+  rec.in_backward = false;
+  average.finish();
+  CHECK(m.ctx.gradients == nullptr);  // finish() leaves the context as it was
+  std::vector<float> out;
+  hush::for_each_parameter(m.net, [&](std::string_view, hush::parameter& p) {
+    out.insert(out.end(), p.grad.host().values().begin(), p.grad.host().values().end());
+  });
+  return out;
+}
+}  // namespace
+
+TEST_CASE("gradient buckets: sent while backward runs, the last layers' first, and the same sums whatever their size") {
+  dist::thread_group group(2);
+  std::vector<float> one_bucket, small_buckets, mid_buckets;
+  std::vector<std::size_t> during, after, during_mid;
+  on_threads(2, [&](int r) {
+    recording_communicator a(group.member(r)), b(group.member(r)), c(group.member(r));
+    const auto whole = averaged_step(make_small_net(), group.member(r), 0, a);
+    const auto small = averaged_step(make_small_net(), group.member(r), 64, b);
+    const auto mid = averaged_step(make_small_net(), group.member(r), 2048, c);
+    if (r != 0) return;
+    one_bucket = whole, small_buckets = small, mid_buckets = mid;
+    CHECK(a.started_in_backward.empty());  // size 0: one bucket, after backward
+    CHECK(a.started_after.size() == 1);
+    during = b.started_in_backward, after = b.started_after, during_mid = c.started_in_backward;
+  });
+  CHECK(small_buckets == one_bucket);  // bit for bit
+  CHECK(mid_buckets == one_bucket);
+  // small_net is a seq: each child reports after its backward, so every bucket leaves before
+  // backward returns. The first sent holds the linear head's bias (5 floats: 20 bytes, then its
+  // weight, 80 floats, alone: larger than a bucket), the last the first convolution's weight.
+  REQUIRE(during.size() >= 6);
+  CHECK(after.empty());
+  CHECK(during.front() == 5);
+  CHECK(during[1] == 80);
+  CHECK(during.back() == 8 * 3 * 3 * 3);
+  CHECK(during_mid.size() < during.size());
+  CHECK(during_mid.size() > 1);
+}
+
+TEST_CASE("gradient buckets: a network that reports nothing (not a seq) is averaged after backward, all the same") {
+  dist::thread_group group(2);
+  std::vector<std::vector<float>> got(2);
+  std::vector<std::size_t> during(2, 99), after(2, 99);
+  on_threads(2, [&](int r) {  // a layer as the whole network: no seq to report it
+    recording_communicator rec(group.member(r));
+    got[std::size_t(r)] = averaged_step(hush::linear({.in = 6, .out = 3}), group.member(r), 16, rec, {2, 6});
+    during[std::size_t(r)] = rec.started_in_backward.size(), after[std::size_t(r)] = rec.started_after.size();
+  });
+  CHECK(got[0] == got[1]);
+  CHECK(during == std::vector<std::size_t>{0, 0});
+  CHECK(after[0] == 2);  // weight (18 floats) and bias (3, 12 bytes: a bucket of its own as the weight is larger)
 }
 
 TEST_CASE("n workers train as one: ResNet-20 on the cpu backend (oneDNN, blocked layout, fused batch norm)") {

@@ -6,7 +6,7 @@
 
 #include <string_view>
 
-extern "C" __attribute__((visibility("default"))) hush::distributed::communicator* hush_mpi_world_v1(int* argc, char*** argv) {
+extern "C" __attribute__((visibility("default"))) hush::distributed::communicator* hush_mpi_world_v2(int* argc, char*** argv) {
   return new hush::distributed::mpi_communicator(argc, argv);
 }
-static_assert(std::string_view(hush::distributed::mpi_module_entry) == "hush_mpi_world_v1", "the entry's name, above");
+static_assert(std::string_view(hush::distributed::mpi_module_entry) == "hush_mpi_world_v2", "the entry's name, above");

@@ -193,6 +193,11 @@ int run(int argc, char** argv, hush::distributed::communicator* world) {
   bool batch_norm_per_process = false;
   app.add_flag("--batch-norm-per-process", batch_norm_per_process,
                "under mpirun: batch norm's statistics of each process's shard, not of the whole batch");
+  double bucket_mb = 4;
+  app.add_option("--bucket-mb", bucket_mb,
+                 "under mpirun: gradients are summed in buckets of this many MB while backward runs (0: in one, after it)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1024.0));
   CLI11_PARSE(app, argc, argv);
 
   // CLI11's number checks let NaN through (every comparison with it is false): checked here.
@@ -214,6 +219,7 @@ int run(int argc, char** argv, hush::distributed::communicator* world) {
   o.continue_on_non_finite = continue_on_non_finite;
   o.comm = world;  // mpirun -np N: N processes share each batch (docs/distributed.md)
   o.sync_batch_norm = !batch_norm_per_process;
+  o.bucket_bytes = static_cast<std::size_t>(bucket_mb * 1024 * 1024);
   const bool root = !world || world->is_root();  // process 0 writes the results
   const auto n_train = limit >= 0 ? limit : p.limit, n_test = test_limit >= 0 ? test_limit : p.test_limit;
 
@@ -337,19 +343,4 @@ int run(int argc, char** argv, hush::distributed::communicator* world) {
   return 0;
 }
 
-int main(int argc, char** argv) {
-  std::unique_ptr<hush::distributed::communicator> world;  // outlives run(): its failure must reach the others
-  try {
-    world = hush::distributed::launched_world(&argc, &argv);
-    if (world && !world->is_root() && !std::freopen("/dev/null", "w", stdout))  // process 0 reports for the run
-      throw hush::error("cannot silence the standard output of process " + std::to_string(world->rank()));
-    const int code = run(argc, argv, world.get());
-    if (code != 0 && world && world->size() > 1) world->abort(code);  // a bad option on one process only
-    return code;
-  } catch (const std::exception& e) {
-    const std::string who = world ? " (process " + std::to_string(world->rank()) + ")" : "";
-    std::fprintf(stderr, "hush-robustness%s: %s\n", who.c_str(), hush::explain(e).c_str());
-    if (world && world->size() > 1) world->abort(1);  // the others would wait for this one forever
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return hush::distributed::launched_main(argc, argv, "hush-robustness", run); }

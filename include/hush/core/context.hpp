@@ -5,6 +5,7 @@
 #include <initializer_list>
 
 #include "hush/core/buffer_plan.hpp"
+#include "hush/core/gradient_watch.hpp"
 #include "hush/core/index_tensor.hpp"
 #include "hush/core/kept.hpp"
 #include "hush/core/memory.hpp"
@@ -63,6 +64,9 @@ class context {
   /// The processes whose batch statistics batch norm combines in training (layers/norm.hpp), so
   /// that shards of a batch normalise as the whole batch would; none: each its own.
   distributed::communicator* batch_norm_group = nullptr;
+  /// Told in backward when a part of the network has its parameters' gradients complete
+  /// (core/gradient_watch.hpp): a data-parallel run sums those while backward goes on. None: nobody asks.
+  gradient_watch* gradients = nullptr;
 
   bool training() const { return mode == mode::train; }
 

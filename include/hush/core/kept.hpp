@@ -84,6 +84,19 @@ class kept {
 /// The values of `k` in host memory (a copy when they live on the device).
 inline tensor to_host(const kept& k) { return k.on_device() ? to_host(k.in<device_memory>()) : k.in<host_memory>(); }
 
+/// Copies k's values, wherever they live, into `to` (host memory, k.numel() floats).
+inline void copy_to_host(const kept& k, float* to) {
+  const auto bytes = std::size_t(k.numel()) * sizeof(float);
+  if (k.on_device()) device_memory::to_host(to, k.in<device_memory>().data(), bytes);
+  else host_memory::to_host(to, k.in<host_memory>().data(), bytes);
+}
+/// Copies k.numel() floats from `from` (host memory) into k's values, wherever they live.
+inline void copy_from_host(kept& k, const float* from) {
+  const auto bytes = std::size_t(k.numel()) * sizeof(float);
+  if (k.on_device()) device_memory::from_host(k.in<device_memory>().data(), from, bytes);
+  else host_memory::from_host(k.in<host_memory>().data(), from, bytes);
+}
+
 /// Replaces the values of `k`, wherever they live, with those of the host tensor `t` (same
 /// number of values; `k` takes t's shape).
 inline void assign(kept& k, const tensor& t) {

@@ -64,6 +64,8 @@ struct host_memory {
   static void release(void* p, std::size_t bytes) noexcept { detail::host_release(p, bytes); }
   static void zero(void* p, std::size_t bytes) { std::memset(p, 0, bytes); }
   static void copy(void* to, const void* from, std::size_t bytes) { std::memcpy(to, from, bytes); }
+  static void to_host(void* to, const void* from, std::size_t bytes) { std::memcpy(to, from, bytes); }
+  static void from_host(void* to, const void* from, std::size_t bytes) { std::memcpy(to, from, bytes); }
   static void synchronize() {}
 };
 

@@ -20,6 +20,15 @@ class communicator {
   /// process receives the same sums (bit for bit).
   virtual void all_reduce_sum(std::span<float> values) = 0;
   virtual void all_reduce_sum(std::span<double> values) = 0;
+  /// all_reduce_sum without waiting for it: `values` is not to be read or written until
+  /// wait_all() returns. Every process starts its sums in the same order. What a gradient bucket
+  /// sends while backward goes on; by default (a communicator with no such call) it sums at once.
+  virtual void start_all_reduce_sum(std::span<float> values) { all_reduce_sum(values); }
+  /// Lets started sums advance (MPI moves them on only inside its calls); cheap enough to call
+  /// after every layer's backward.
+  virtual void progress() {}
+  /// Returns when every started sum has finished.
+  virtual void wait_all() {}
   /// Replaces `bytes` on every process by process `root`'s.
   virtual void broadcast(std::span<std::byte> bytes, int root) = 0;
   /// Ends every process of the run with `code`: what a process that failed alone calls, so that

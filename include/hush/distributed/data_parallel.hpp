@@ -1,11 +1,10 @@
 #pragma once
 // Data parallelism: every process holds the whole network and trains on its shard of each
-// global batch. After backward, the processes' parameter gradients are averaged (each is the
-// gradient of its shard's mean loss, so over equal shards their mean is the whole batch's);
-// every process then takes the same optimizer step and the weights stay equal. At the start
-// (and whenever they may have drifted) process 0's state is copied to the others.
-//   hush::distributed::gradient_averager sync;
-//   m.backward(dlogits);  sync(*comm, m.net);  opt.step(m.ctx.backend);
+// global batch. The processes' parameter gradients are averaged (each is the gradient of its
+// shard's mean loss, so over equal shards their mean is the whole batch's), in buckets while
+// backward runs (gradient_averager.hpp); every process then takes the same optimizer step and
+// the weights stay equal. At the start (and whenever they may have drifted) process 0's state
+// is copied to the others, and a hash per epoch checks that they are still equal.
 // Batch norm's statistics are synchronised inside the layer (layers/norm.hpp, ctx.batch_norm_group).
 #include <cstddef>
 #include <cstdint>
@@ -19,55 +18,10 @@
 #include "hush/core/kept.hpp"
 #include "hush/core/parameter.hpp"
 #include "hush/distributed/communicator.hpp"
+#include "hush/distributed/gradient_averager.hpp"
 #include "hush/graph/visit.hpp"
 
 namespace hush::distributed {
-
-namespace detail {
-/// k's values into `to` (host memory), wherever they live.
-inline void copy_out(const kept& k, float* to) {
-  const auto bytes = std::size_t(k.numel()) * sizeof(float);
-  if (k.on_device()) device_memory::to_host(to, k.in<device_memory>().data(), bytes);
-  else std::memcpy(to, k.in<host_memory>().data(), bytes);
-}
-/// `from` (host memory) into k's values, wherever they live.
-inline void copy_in(kept& k, const float* from) {
-  const auto bytes = std::size_t(k.numel()) * sizeof(float);
-  if (k.on_device()) device_memory::from_host(k.in<device_memory>().data(), from, bytes);
-  else std::memcpy(k.in<host_memory>().data(), from, bytes);
-}
-}  // namespace detail
-
-/// Averages every parameter gradient of a network over the processes, in one all-reduce of
-/// one contiguous buffer (kept between calls: no allocation after the first step).
-class gradient_averager {
- public:
-  template <class Net>
-  void operator()(communicator& comm, Net& net) {
-    if (comm.size() == 1) return;
-    std::size_t total = 0;
-    for_each_parameter(net, [&](std::string_view, parameter& p) { total += std::size_t(p.grad.numel()); });
-    flat_.resize(total);
-    std::size_t at = 0;
-    for_each_parameter(net, [&](std::string_view, parameter& p) {
-      detail::copy_out(p.grad, flat_.data() + at);
-      at += std::size_t(p.grad.numel());
-    });
-    comm.all_reduce_sum(std::span<float>(flat_));
-    const float share = 1.0f / float(comm.size());
-    for (auto& g : flat_) g *= share;
-    at = 0;
-    for_each_parameter(net, [&](std::string_view, parameter& p) {
-      detail::copy_in(p.grad, flat_.data() + at);
-      at += std::size_t(p.grad.numel());
-    });
-  }
-  /// Floats sent per step (each process's share of the all-reduce's payload).
-  std::size_t floats() const { return flat_.size(); }
-
- private:
-  std::vector<float> flat_;
-};
 
 /// Copies process `root`'s parameters, buffers (batch norm's running statistics) and counters
 /// into every other process's network.
@@ -87,11 +41,11 @@ void broadcast_state(communicator& comm, Net& net, int root = 0) {
   for (const kept* k : g.tensors) floats += std::size_t(k->numel());
   std::vector<float> values(floats + 2 * g.counters.size());  // a counter as two floats' bytes
   std::size_t at = 0;
-  for (const kept* k : g.tensors) detail::copy_out(*k, values.data() + at), at += std::size_t(k->numel());
+  for (const kept* k : g.tensors) copy_to_host(*k, values.data() + at), at += std::size_t(k->numel());
   for (const auto* c : g.counters) std::memcpy(values.data() + at, c, sizeof *c), at += 2;
   comm.broadcast(std::as_writable_bytes(std::span<float>(values)), root);
   at = 0;
-  for (kept* k : g.tensors) detail::copy_in(*k, values.data() + at), at += std::size_t(k->numel());
+  for (kept* k : g.tensors) copy_from_host(*k, values.data() + at), at += std::size_t(k->numel());
   for (auto* c : g.counters) std::memcpy(c, values.data() + at, sizeof *c), at += 2;
 }
 
@@ -105,7 +59,7 @@ void check_same_parameters(communicator& comm, Net& net, const std::string& when
   std::vector<float> values;
   for_each_parameter(net, [&](std::string_view, parameter& p) {
     values.resize(std::size_t(p.value.numel()));
-    detail::copy_out(p.value, values.data());
+    copy_to_host(p.value, values.data());
     for (const auto byte : std::as_bytes(std::span<const float>(values))) hash = (hash ^ std::uint64_t(byte)) * 1099511628211ull;
   });
   std::uint64_t root = hash;
@@ -115,6 +69,23 @@ void check_same_parameters(communicator& comm, Net& net, const std::string& when
   if (differ[0] > 0)
     throw error("data parallel: the parameters of " + std::to_string(int(differ[0])) + " of " + std::to_string(comm.size()) +
                 " processes differ from process 0's " + when);
+}
+
+/// Where a trainer's processes begin: all at the same epoch (else every process throws, `who`
+/// naming the trainer and `out` the folder a resumed run needs shared), from process 0's state.
+/// Σe and Σe² are N·e and N·e² for every process alike only when all e are equal (Σe² · N = (Σe)²),
+/// so every process reaches the same verdict (a sum alone let processes at the mean go on, to
+/// wait forever at their next collective).
+template <class Net>
+void start_together(communicator& comm, Net& net, int first_epoch, const std::string& who, const std::string& out) {
+  if (comm.size() == 1) return;
+  double starts[] = {double(first_epoch), double(first_epoch) * first_epoch};
+  comm.all_reduce_sum(std::span<double>(starts));
+  if (starts[0] * starts[0] != starts[1] * comm.size())
+    throw error(who + ": the processes would start from different epochs (this one, process " + std::to_string(comm.rank()) +
+                ", from epoch " + std::to_string(first_epoch) + "): resuming needs the output folder " + out +
+                " shared by every process");
+  broadcast_state(comm, net);
 }
 
 }  // namespace hush::distributed

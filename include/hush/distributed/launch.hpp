@@ -8,6 +8,9 @@
 //   int main(int argc, char** argv) {
 //     const auto world = hush::distributed::launched_world(&argc, &argv);  // null when alone
 //     options.comm = world.get();
+// or, with what every such program does about output and failures, launched_main below:
+//   int run(int argc, char** argv, hush::distributed::communicator* world);   // world: null when alone
+//   int main(int argc, char** argv) { return hush::distributed::launched_main(argc, argv, "hush-x", run); }
 //
 // Started by a launcher hush does not recognise, HUSH_MPI=1 asks for MPI all the same;
 // HUSH_MPI_MODULE names the module's file when it is not where the program expects it.
@@ -15,6 +18,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -27,7 +31,7 @@
 namespace hush::distributed {
 
 /// What the module exports; the version changes whenever communicator's layout does.
-inline constexpr const char* mpi_module_entry = "hush_mpi_world_v1";
+inline constexpr const char* mpi_module_entry = "hush_mpi_world_v2";
 
 /// The number of processes a launcher started with this one (Open MPI's mpirun, MPICH's Hydra
 /// or Slurm's PMI), and the variable that said so; {1, ""} when none did.
@@ -67,6 +71,29 @@ inline std::unique_ptr<communicator> launched_world(int* argc, char*** argv) {
     throw error(module.string() + " is not this version's MPI module (it has no " + mpi_module_entry +
                 "): rebuild hush's tools together");
   return std::unique_ptr<communicator>(make(argc, argv));  // never unloaded: its code runs to exit
+}
+
+/// The main() of a program that may be one of several processes: runs `run` with the launched
+/// communicator (null when alone), lets process 0 alone write to the standard output, and
+/// reports an exception as "<program> (process r): <what>" on the standard error. A process
+/// that fails alone (an exception, or a non-zero code such as a bad option seen by it only)
+/// ends every process of the run, which would otherwise wait for it forever.
+template <class Run>
+int launched_main(int argc, char** argv, const char* program, Run&& run) {
+  std::unique_ptr<communicator> world;  // outlives run(): its failure must reach the others
+  try {
+    world = launched_world(&argc, &argv);
+    if (world && !world->is_root() && !std::freopen("/dev/null", "w", stdout))
+      throw error("cannot silence the standard output of process " + std::to_string(world->rank()));
+    const int code = run(argc, argv, world.get());
+    if (code != 0 && world && world->size() > 1) world->abort(code);
+    return code;
+  } catch (const std::exception& e) {
+    const std::string who = world ? " (process " + std::to_string(world->rank()) + ")" : "";
+    std::fprintf(stderr, "%s%s: %s\n", program, who.c_str(), explain(e).c_str());
+    if (world && world->size() > 1) world->abort(1);
+    return 1;
+  }
 }
 
 }  // namespace hush::distributed

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "hush/core/error.hpp"
 #include "hush/distributed/communicator.hpp"
@@ -44,6 +45,25 @@ class mpi_communicator final : public communicator {
   int size() const override { return size_; }
   void all_reduce_sum(std::span<float> v) override { reduce(v.data(), v.size(), MPI_FLOAT); }
   void all_reduce_sum(std::span<double> v) override { reduce(v.data(), v.size(), MPI_DOUBLE); }
+  void start_all_reduce_sum(std::span<float> v) override {
+    for (std::size_t at = 0; at < v.size(); at += chunk) {
+      MPI_Request request{};
+      check(MPI_Iallreduce(MPI_IN_PLACE, v.data() + at, count(v.size() - at), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &request),
+            "MPI_Iallreduce");
+      pending_.push_back(request);
+    }
+  }
+  void progress() override {
+    if (pending_.empty()) return;
+    int done = 0;
+    check(MPI_Testall(int(pending_.size()), pending_.data(), &done, MPI_STATUSES_IGNORE), "MPI_Testall");
+    if (done) pending_.clear();
+  }
+  void wait_all() override {
+    if (pending_.empty()) return;
+    check(MPI_Waitall(int(pending_.size()), pending_.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
+    pending_.clear();
+  }
   [[noreturn]] void abort(int code) override {
     MPI_Abort(MPI_COMM_WORLD, code);
     std::abort();  // MPI_Abort does not return; this tells the compiler so
@@ -71,6 +91,7 @@ class mpi_communicator final : public communicator {
 
   int rank_ = 0, size_ = 1;
   bool owns_ = false;
+  std::vector<MPI_Request> pending_;  // started sums (MPI_Testall completes them as a set)
 };
 
 }  // namespace hush::distributed

@@ -241,6 +241,7 @@ struct seq {
         dx = &child.backward(ctx, ctx[inputs_[J]], next<J + 1>().backward(ctx, ctx[inputs_[J + 1]], dy));
     }
     if (!dx) dx = &child.backward(ctx, ctx[inputs_[J]], dy);
+    if (ctx.gradients) report_complete(*ctx.gradients, child);  // (and the activation it ran: no parameters)
     return std::get<J>(edges_).backward(ctx, *dx);
   }
   template <std::size_t J>

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "hush/core/gradient_watch.hpp"
 #include "hush/core/parameter.hpp"
 #include "hush/core/shape.hpp"
 
@@ -84,6 +85,22 @@ void for_each_buffer(L& net, F&& f) {
   } v{f};
   any_visitor erased(v);
   net.visit(erased);
+}
+
+/// Tells `watch` that every parameter of `layer`'s subtree has its gradient for this step.
+namespace detail {
+struct complete_reporter {  // one type for every layer: its walks are compiled once (any_visitor)
+  gradient_watch& watch;
+  void parameter(std::string_view, hush::parameter& p) { watch.complete(p); }
+  void buffer(std::string_view, kept&) {}
+  void counter(std::string_view, std::int64_t&) {}
+};
+}  // namespace detail
+template <class L>
+void report_complete(gradient_watch& watch, L& layer) {
+  detail::complete_reporter r{watch};
+  any_visitor erased(r);
+  layer.visit(erased);
 }
 
 /// Zeroes every parameter's gradient.

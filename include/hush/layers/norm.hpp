@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <span>
 #include <string>
 #include <vector>
@@ -225,8 +224,7 @@ struct batch_norm2d {
   static void host_copy(float* to, const float* from, std::int64_t n, bool to_host) {
     using memory = typename Ctx::memory;
     const auto bytes = std::size_t(n) * sizeof(float);
-    if constexpr (memory::host_accessible) std::memcpy(to, from, bytes);
-    else to_host ? memory::to_host(to, from, bytes) : memory::from_host(to, from, bytes);
+    to_host ? memory::to_host(to, from, bytes) : memory::from_host(to, from, bytes);
   }
   template <class Ctx>
   void combine_statistics(Ctx& ctx, std::int64_t c) {

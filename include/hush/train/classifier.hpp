@@ -28,6 +28,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <span>
 #include <sstream>
 #include <string>
@@ -43,6 +44,7 @@
 #include "hush/data/prefetch.hpp"
 #include "hush/distributed/communicator.hpp"
 #include "hush/distributed/data_parallel.hpp"
+#include "hush/distributed/timed.hpp"
 #include "hush/graph/model.hpp"
 #include "hush/io/atomic_file.hpp"
 #include "hush/io/checkpoint.hpp"
@@ -88,6 +90,10 @@ struct classifier_options {
   /// Batch norm's statistics over the whole global batch (off: each process's shard's own,
   /// and process 0's running statistics copied to the others after each epoch).
   bool sync_batch_norm = true;
+  /// Gradients are summed over the processes in buckets of this many bytes, each sent as soon
+  /// as backward has completed it (0: all in one, after backward). Timing only: the sums, and
+  /// so the weights, are the same whatever the size.
+  std::size_t bucket_bytes = std::size_t(4) << 20;
 
   /// Throws hush::error naming the first setting that cannot work; fit() calls it first.
   void validate() const {
@@ -267,7 +273,11 @@ history fit(model<Net, Backend>& m, Regime& regime, const Source& train, const s
   if (steps < 1)
     throw error("fit: " + std::to_string(train.size()) + " training images do not fill one batch of " +
                 std::to_string(o.batch));
-  m.ctx.batch_norm_group = o.sync_batch_norm ? o.comm : nullptr;
+  // Every collective through `comm`, so that the time they take is known (none when alone).
+  std::optional<distributed::timed_communicator> timed;
+  if (o.comm) timed.emplace(*o.comm);
+  distributed::communicator* const comm = o.comm ? &*timed : nullptr;
+  m.ctx.batch_norm_group = o.sync_batch_norm ? comm : nullptr;
   m.setup({shard, img[0], img[1], img[2]});
   {  // every label a class of the network, before any work
     const auto classes = m.net.output_shape(m.input_shape())[1];
@@ -318,19 +328,8 @@ history fit(model<Net, Backend>& m, Regime& regime, const Source& train, const s
   }
   // Every process starts from process 0's weights (the same already when all start from the
   // seed or the checkpoint; this makes it so whatever they were given).
-  if (o.comm && processes > 1) {
-    // A checkpoint some process could not see (a folder not shared). Σe and Σe² are equal to
-    // N·e and N·e² for every process alike only when all e are equal (Σe² · N = (Σe)²), so
-    // every process reaches the same verdict.
-    double starts[] = {double(first_epoch), double(first_epoch) * first_epoch};
-    o.comm->all_reduce_sum(std::span<double>(starts));
-    if (starts[0] * starts[0] != starts[1] * processes)
-      throw error("fit: the processes would start from different epochs (this one, process " + std::to_string(rank) +
-                  ", from epoch " + std::to_string(first_epoch) + "): resuming needs the output folder " +
-                  o.out.string() + " shared by every process");
-    distributed::broadcast_state(*o.comm, m.net);
-  }
-  distributed::gradient_averager average_gradients;
+  if (comm) distributed::start_together(*comm, m.net, first_epoch, "fit", o.out.string());
+  distributed::gradient_averager average_gradients(o.bucket_bytes);
 
   tensor centered, x;
   index_tensor y;
@@ -355,6 +354,7 @@ history fit(model<Net, Backend>& m, Regime& regime, const Source& train, const s
     std::int64_t hits = 0, seen = 0, window_hits = 0, window_seen = 0, window_steps = 0;
     if constexpr (requires { regime.watch_reset(); }) regime.watch_reset();
     m.train();
+    if (comm) timed->reset(), average_gradients.reset_time();
     for (std::int64_t s = 0; s < steps; ++s) {
       // A step draws the next per_step images of this epoch's order (mixed and pivot draw
       // fewer than a batch, so they cover part of the order; the next epoch shuffles anew).
@@ -378,7 +378,7 @@ history fit(model<Net, Backend>& m, Regime& regime, const Source& train, const s
       auto n = b.y.numel();
       if (processes > 1) {  // the whole batch's figures, on every process (so all stop alike on a NaN)
         double sums[] = {l, double(h_step), double(n)};
-        o.comm->all_reduce_sum(std::span<double>(sums));
+        comm->all_reduce_sum(std::span<double>(sums));
         l = sums[0] / processes, h_step = std::int64_t(sums[1]), n = std::int64_t(sums[2]);
       }
       if (!std::isfinite(l) && !o.continue_on_non_finite)
@@ -386,8 +386,9 @@ history fit(model<Net, Backend>& m, Regime& regime, const Source& train, const s
                     std::to_string(s + 1) + " of " + std::to_string(steps) +
                     (o.out.empty() ? std::string() : "; the checkpoint of the last whole epoch is kept") +
                     " (a lower learning rate may help)");
+      if (processes > 1) average_gradients.arm(*comm, m.net, m.ctx);  // buckets sent as backward completes them
       m.backward(regime.gradient(m.ctx));
-      if (processes > 1) average_gradients(*o.comm, m.net);
+      if (processes > 1) average_gradients.finish();
       opt.step(m.ctx.backend);
       ++m.ctx.step;
 
@@ -408,19 +409,21 @@ history fit(model<Net, Backend>& m, Regime& regime, const Source& train, const s
         bar.update(s + 1, metrics_text);
     }
     const double train_seconds = bar.seconds();
+    const double comm_seconds = comm ? timed->seconds() : 0.0;
+    const auto comm_time = average_gradients.time();
 
     // Evaluation: batch norm's running statistics (folded into the convolutions), every test set.
     const auto eval_start = std::chrono::steady_clock::now();
-    if (o.comm) {
-      distributed::check_same_parameters(*o.comm, m.net, "after epoch " + std::to_string(epoch));
-      if (!o.sync_batch_norm) distributed::broadcast_state(*o.comm, m.net);  // process 0's running statistics
+    if (comm) {
+      distributed::check_same_parameters(*comm, m.net, "after epoch " + std::to_string(epoch));
+      if (!o.sync_batch_norm) distributed::broadcast_state(*comm, m.net);  // process 0's running statistics
     }
     m.infer();
     history::epoch_row row{epoch, loss_sum / double(steps), 100.0 * double(hits) / double(seen), train_seconds, 0, 0, {}};
     const auto limit = epoch == o.epochs ? 0 : o.curve_images;
     for (const auto& t : tests) {
       row.test_accuracy.push_back(detail::test_accuracy(m, t.data, limit, o.eval_batch > 0 ? o.eval_batch : shard, x, y,
-                                                        o.subtract_mean ? &mean : nullptr, o.comm));
+                                                        o.subtract_mean ? &mean : nullptr, comm));
       row.eval_images = limit > 0 ? std::min(limit, t.data.size()) : t.data.size();
     }
     m.train();
@@ -437,6 +440,12 @@ history fit(model<Net, Backend>& m, Regime& regime, const Source& train, const s
     }
     std::printf("%s (%lld images each; train %.1f s, of which waiting for data %.1f s; eval %.1f s)\n", line.c_str(),
                 static_cast<long long>(row.eval_images), train_seconds, batches.waited_seconds(), row.eval_seconds);
+    if (processes > 1)
+      std::printf("%s epoch %d: communication %.1f ms per step, %.1f%% of training (%zu gradient floats in %zu buckets: "
+                  "%.1f ms per step sent during backward, %.1f ms waited for after it)\n",
+                  o.title.c_str(), epoch, 1e3 * comm_seconds / double(steps), 100.0 * comm_seconds / train_seconds,
+                  average_gradients.floats(), average_gradients.buckets(), 1e3 * comm_time.during_backward / double(steps),
+                  1e3 * comm_time.after_backward / double(steps));
     std::fflush(stdout);
 
     if (!o.out.empty()) {  // each file whole and atomic; the checkpoint first, so that the log
