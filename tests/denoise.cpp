@@ -18,8 +18,11 @@
 #include "hush/models/residual_unet.hpp"
 #include "hush/train/denoiser.hpp"
 #include "support.hpp"
+#include "tiny_photos.hpp"
 
 namespace fs = std::filesystem;
+using hush::test::tiny_photos;
+using hush::test::write_photo;
 namespace m = hush::models;
 
 namespace {
@@ -34,19 +37,6 @@ double max_difference(const hush::tensor& a, const hush::tensor& b) {
   double worst = 0;
   for (std::int64_t i = 0; i < a.numel(); ++i) worst = std::max(worst, std::abs(double(a[i]) - double(b[i])));
   return worst;
-}
-
-/// A small smooth photo: a gradient, a disc and a bar, in colour; different for each k.
-void write_photo(const fs::path& path, int w, int h, int k) {
-  cv::Mat m(h, w, CV_8UC3);
-  for (int i = 0; i < h; ++i)
-    for (int j = 0; j < w; ++j)
-      m.at<cv::Vec3b>(i, j) = cv::Vec3b(static_cast<unsigned char>(40 + 150 * j / w), static_cast<unsigned char>(60 + 120 * i / h),
-                                        static_cast<unsigned char>(90 + 20 * k));
-  cv::circle(m, {w / 3 + 3 * k, h / 2}, h / 4, cv::Scalar(200 - 30 * k, 50, 90 + 25 * k), cv::FILLED, cv::LINE_AA);
-  cv::rectangle(m, {w / 2, h / 5}, {w / 2 + w / 6, h - h / 5}, cv::Scalar(30, 180, 220 - 40 * k), cv::FILLED);
-  cv::GaussianBlur(m, m, {5, 5}, 1.0);
-  hush::io::write_image(path, m);
 }
 
 }  // namespace
@@ -157,17 +147,6 @@ TEST_CASE("photos: crops keyed by (seed, epoch, crop), flips, sizes checked with
 }
 
 namespace {
-struct tiny_photos {
-  hush::test::temp_dir train{"denoise-train"}, val{"denoise-val"};
-  tiny_photos() {
-    for (int k = 0; k < 4; ++k) {
-      std::string name = "p0.png";  // not "p" + std::to_string(k): GCC 12 misreports it (PR 105329)
-      name[1] = char('0' + k);
-      write_photo(train.path / name, 64 + 8 * k, 56, k);
-    }
-    write_photo(val.path / "v.png", 48, 40, 2);
-  }
-};
 using small_unet = hush::model<m::residual_unet, hush::backend::cpu>;
 small_unet make_unet() { return small_unet({.seed = 2}, m::residual_unet({.channels = 3, .width = 8})); }
 hush::train::denoiser_options tiny_options(const fs::path& out) {

@@ -15,12 +15,17 @@
 #include "hush/distributed/data_parallel.hpp"
 #include "hush/distributed/threads.hpp"
 #include "hush/hush.hpp"
+#include "hush/models/residual_unet.hpp"
 #include "hush/models/resnet.hpp"
 #include "hush/noise/pixel.hpp"
 #include "hush/train/classifier.hpp"
+#include "hush/train/denoiser.hpp"
+#include "hush/train/gan_denoiser.hpp"
+#include "hush/models/discriminator.hpp"
 #include "hush/train/regime.hpp"
 #include "support.hpp"
 #include "tiny_classifier.hpp"
+#include "tiny_photos.hpp"
 
 namespace {
 namespace dist = hush::distributed;
@@ -87,6 +92,8 @@ small_net make_small_net() {
 
 /// `steps` SGD steps with momentum on a global batch of `batch` random images, as worker `rank`
 /// of `comm` (none: alone, on the whole batch). Returns the weights and running statistics.
+/// A classifier learns labels (cross-entropy); an image-to-image network (its output shaped as
+/// its input) learns to halve its input (mean squared error).
 template <class Backend, class Net>
 std::vector<float> train_steps(Net net, hush::shape image, std::int64_t batch, int steps, dist::communicator* comm,
                                std::size_t bucket_bytes = std::size_t(4) << 20) {
@@ -98,6 +105,7 @@ std::vector<float> train_steps(Net net, hush::shape image, std::int64_t batch, i
   if (comm) dist::broadcast_state(*comm, m.net);
   hush::sgd opt(m.net, {.lr = 0.05f, .momentum = 0.9f, .weight_decay = 1e-4f});
   hush::cross_entropy ce;
+  hush::mse_loss mse;
   dist::gradient_averager average(bucket_bytes);
   std::mt19937 gen(11);
   std::normal_distribution<float> pixel(0.5f, 0.3f);
@@ -110,11 +118,16 @@ std::vector<float> train_steps(Net net, hush::shape image, std::int64_t batch, i
     for (std::int64_t i = 0; i < local; ++i) y.data()[i] = (r * local + i + s) % 5;
     const auto input = hush::test::on(m.ctx, x);  // alive until backward, which reads it
     const auto labels = hush::to(m.ctx.backend, y);
+    hush::tensor half(x.shape(), x.values());
+    for (auto& v : half.values()) v *= 0.5f;
+    const auto target = hush::test::on(m.ctx, half);
     m.zero_grad();
-    const auto& logits = m.forward(input);
-    ce.forward(m.ctx, logits, labels);
+    const auto& out = m.forward(input);
+    const bool to_image = out.shape() == input.shape();
+    if (to_image) mse.forward(m.ctx, out, target);
+    else ce.forward(m.ctx, out, labels);
     if (comm) average.arm(*comm, m.net, m.ctx);
-    m.backward(ce.backward(m.ctx));
+    m.backward(to_image ? mse.backward(m.ctx) : ce.backward(m.ctx));
     if (comm) average.finish();
     opt.step(m.ctx.backend);
   }
@@ -246,8 +259,54 @@ TEST_CASE("gradient buckets: a network that reports nothing (not a seq) is avera
   CHECK(after[0] == 2);  // weight (18 floats) and bias (3, 12 bytes: a bucket of its own as the weight is larger)
 }
 
+namespace {
+/// A communicator that averages device memory, as NCCL's does between GPUs: here through the
+/// thread group's sums of a host copy.
+struct device_averaging final : dist::communicator {
+  dist::communicator& inner;
+  int device_means = 0;
+  explicit device_averaging(dist::communicator& c) : inner(c) {}
+  int rank() const override { return inner.rank(); }
+  int size() const override { return inner.size(); }
+  void all_reduce_sum(std::span<float> v) override { inner.all_reduce_sum(v); }
+  void all_reduce_sum(std::span<double> v) override { inner.all_reduce_sum(v); }
+  void broadcast(std::span<std::byte> b, int root) override { inner.broadcast(b, root); }
+  [[noreturn]] void abort(int code) override { inner.abort(code), std::abort(); }
+  bool averages_device_memory() const override { return true; }
+  void start_all_reduce_mean_device(float* values, std::size_t count) override {
+    std::vector<float> host(count);
+    hush::device_memory::to_host(host.data(), values, count * sizeof(float));
+    inner.all_reduce_sum(std::span<float>(host));
+    for (auto& v : host) v /= float(size());
+    hush::device_memory::from_host(values, host.data(), count * sizeof(float));
+    ++device_means;
+  }
+};
+}  // namespace
+
+TEST_CASE("gradients in device memory are averaged there by a communicator that can (NCCL's path), in buckets") {
+  const auto alone = train_steps<hush::backend::thrust>(make_small_net(), {3, 12, 12}, 8, 3, nullptr);
+  dist::thread_group group(2);
+  std::vector<std::vector<float>> each(2);
+  std::vector<int> means(2);
+  on_threads(2, [&](int r) {
+    device_averaging device(group.member(r));
+    each[std::size_t(r)] = train_steps<hush::backend::thrust>(make_small_net(), {3, 12, 12}, 8, 3, &device, 256);
+    means[std::size_t(r)] = device.device_means;
+  });
+  CHECK(hush::test::difference(alone, each[0]) < 1e-5);
+  CHECK(each[1] == each[0]);
+  CHECK(means[0] > 3 * 5);  // three steps of more than five buckets each
+  CHECK(means[1] == means[0]);
+}
+
 TEST_CASE("n workers train as one: ResNet-20 on the cpu backend (oneDNN, blocked layout, fused batch norm)") {
   check_equivalence<hush::backend::cpu>(hush::models::resnet20({.channels = 1, .classes = 10}), {1, 16, 16}, 8, 2, 3, 1e-5);
+}
+
+TEST_CASE_TEMPLATE("n workers train as one: seed 001's residual U-Net (batch norm down to 2 x 2), image to image", Backend,
+                   hush::backend::reference, hush::backend::cpu) {
+  check_equivalence<Backend>(hush::models::residual_unet({.channels = 3, .width = 4}), {3, 64, 64}, 4, 2, 3, 1e-5);
 }
 
 TEST_CASE("broadcast_state: every worker ends with worker 0's weights, running statistics and counters") {
@@ -360,4 +419,130 @@ TEST_CASE("fit: processes that would resume from different epochs (a folder not 
                       fit_tiny(&four.member(r), dir.path / ("s" + std::to_string(r == 3 ? 1 : r)), 3, 0, true);
                     }),
                     doctest::Contains("from different epochs"));
+}
+
+// ---- the denoiser trainer (train/denoiser.hpp) with o.comm -------------------------------------
+
+namespace {
+/// fit_denoiser of seed 001's residual U-Net (batch norm in every decoder block) at width 8, as
+/// worker `rank` of `comm` (none: alone): its history and weights.
+struct denoised_run {
+  hush::train::denoiser_history history;
+  std::vector<float> weights;
+};
+denoised_run fit_unet(dist::communicator* comm, const hush::test::tiny_photos& photos, const std::filesystem::path& out,
+                      hush::train::pairing pairs, int stop_after = 0, bool resume = false) {
+  hush::model<hush::models::residual_unet, hush::backend::cpu> m({.seed = 2}, hush::models::residual_unet({.channels = 3, .width = 8}));
+  const auto train = hush::data::photos::from_folder(photos.train.path), val = hush::data::photos::from_folder(photos.val.path);
+  hush::train::denoiser_options o;
+  o.epochs = 2, o.steps = 3, o.batch = 4, o.crop = 32, o.lr = 1e-2f, o.pairs = pairs;
+  o.noise = hush::noise::parse_spec("gaussian(sigma=0.2)");
+  o.out = out, o.title = "unet", o.comm = comm, o.stop_after = stop_after, o.resume = resume;
+  o.bucket_bytes = 4096;  // tens of buckets, sent during backward
+  denoised_run r{hush::train::fit_denoiser(m, train, val, o), {}};
+  hush::for_each_parameter(m.net, [&](std::string_view, hush::parameter& p) {
+    r.weights.insert(r.weights.end(), p.value.host().values().begin(), p.value.host().values().end());
+  });
+  return r;
+}
+}  // namespace
+
+// Adam divides each gradient by its running magnitude: a weight whose gradient is rounding noise
+// (about 40 of the U-Net's 263,000 after one step here) moves by ±lr whichever way the noise
+// falls, and the runs part at the 1e-4 level from there. The weights' equivalence is therefore
+// checked with SGD above; here the trainer's own work: the same crops and noise on the shards
+// (the first step's loss, from the same weights, equal), the same course (losses and PSNR
+// within 1e-3), the workers equal bit for bit, one writer, and a run handed from two to one.
+TEST_CASE("fit_denoiser with two workers trains the U-Net as one process does, supervised and Noise2Noise; resumes with one") {
+  const hush::test::tiny_photos photos;
+  const hush::test::temp_dir dir("distributed-denoise");
+  for (const auto pairs : {hush::train::pairing::supervised, hush::train::pairing::noise2noise}) {
+    const std::string name = hush::train::name_of(pairs);
+    const auto alone = fit_unet(nullptr, photos, dir.path / (name + "-alone"), pairs);
+    std::vector<denoised_run> pair(2);
+    dist::thread_group group(2);
+    on_threads(2, [&](int r) { pair[std::size_t(r)] = fit_unet(&group.member(r), photos, dir.path / (name + "-pair"), pairs); });
+    INFO(name);
+    CHECK(pair[1].weights == pair[0].weights);
+    REQUIRE(pair[0].history.tenths.size() == alone.history.tenths.size());
+    CHECK(pair[0].history.tenths[0][1] == doctest::Approx(alone.history.tenths[0][1]).epsilon(1e-6));
+    for (std::size_t e = 0; e < 2; ++e) {
+      CHECK(pair[0].history.epochs[e].train_loss == doctest::Approx(alone.history.epochs[e].train_loss).epsilon(1e-3));
+      // one validation photo: process 0 scores it, process 1 none; both learn the mean
+      CHECK(pair[1].history.epochs[e].val_psnr == doctest::Approx(alone.history.epochs[e].val_psnr).epsilon(1e-3));
+      CHECK(pair[1].history.epochs[e].val_psnr == pair[0].history.epochs[e].val_psnr);
+    }
+    CHECK(pair[0].history.epochs[1].train_loss < pair[0].history.epochs[0].train_loss);
+    for (const char* file : {"log.csv", "curves.png", "checkpoint.safetensors", "weights.safetensors"})
+      CHECK(std::filesystem::exists(dir.path / (name + "-pair") / file));
+  }
+  // The first epoch on two workers, the second alone from the checkpoint: as far from the run
+  // alone as two workers throughout are.
+  const auto pairs = hush::train::pairing::supervised;
+  dist::thread_group group(2);
+  std::vector<denoised_run> first(2);
+  on_threads(2, [&](int r) { first[std::size_t(r)] = fit_unet(&group.member(r), photos, dir.path / "handed", pairs, 1); });
+  CHECK(first[0].history.epochs.size() == 1);
+  const auto resumed = fit_unet(nullptr, photos, dir.path / "handed", pairs, 0, true);
+  CHECK(resumed.history.epochs.size() == 2);
+  CHECK(resumed.history.tenths[0][1] == doctest::Approx(first[0].history.tenths[0][1]).epsilon(1e-6));  // (from the checkpoint's CSV)
+  CHECK(resumed.history.epochs[1].train_loss ==
+        doctest::Approx(fit_unet(nullptr, photos, {}, pairs).history.epochs[1].train_loss).epsilon(1e-3));
+}
+
+// ---- the GAN trainer (train/gan.hpp) with o.comm, through the GAN denoiser's data ------------
+
+namespace {
+struct gan_run {
+  hush::train::gan_history history;
+  std::vector<float> weights;  // the generator's, then the discriminator's
+};
+/// seed 001's GAN at a small size (residual U-Net width 8 against the DCGAN discriminator width
+/// 8, both with batch norm) as worker `rank` of `comm` (none: alone).
+gan_run fit_small_gan(dist::communicator* comm, const hush::test::tiny_photos& photos, const std::filesystem::path& out,
+                      hush::train::critic_update update = hush::train::critic_update::separate) {
+  using backend = hush::backend::cpu;
+  hush::model<hush::models::residual_unet, backend> g({.seed = 2}, hush::models::residual_unet({.channels = 3, .width = 8}));
+  hush::model<hush::models::dcgan_discriminator, backend> d({.seed = 3},
+                                                             hush::models::dcgan_discriminator({.channels = 3, .size = 32, .width = 8}));
+  const auto train = hush::data::photos::from_folder(photos.train.path), val = hush::data::photos::from_folder(photos.val.path);
+  hush::train::denoiser_options o;
+  o.epochs = 2, o.steps = 2, o.batch = 4, o.crop = 32, o.title = "gan", o.out = out, o.comm = comm;
+  o.noise = hush::noise::parse_spec("gaussian(sigma=0.2)");
+  hush::train::adversarial_options recipe;
+  recipe.generator.lr = 2e-3f, recipe.discriminator.lr = 2e-3f, recipe.update = update;
+  gan_run r{hush::train::fit_gan_denoiser(g, d, train, val, o, recipe, hush::mse_loss{}), {}};
+  hush::for_each_parameter(g.net, [&](std::string_view, hush::parameter& p) {
+    r.weights.insert(r.weights.end(), p.value.host().values().begin(), p.value.host().values().end());
+  });
+  hush::for_each_parameter(d.net, [&](std::string_view, hush::parameter& p) {
+    r.weights.insert(r.weights.end(), p.value.host().values().begin(), p.value.host().values().end());
+  });
+  return r;
+}
+}  // namespace
+
+// Both networks learn with Adam: compared as the denoiser trainer is above.
+TEST_CASE("fit_gan with two workers trains as one process does: each of D's update kinds") {
+  const hush::test::tiny_photos photos;
+  const hush::test::temp_dir dir("distributed-gan");
+  for (const auto update : {hush::train::critic_update::separate, hush::train::critic_update::joint}) {
+    const std::string name = hush::train::name_of(update);
+    INFO(name);
+    const auto alone = fit_small_gan(nullptr, photos, {}, update);
+    std::vector<gan_run> pair(2);
+    dist::thread_group group(2);
+    on_threads(2, [&](int r) { pair[std::size_t(r)] = fit_small_gan(&group.member(r), photos, dir.path / name, update); });
+    CHECK(pair[1].weights == pair[0].weights);
+    REQUIRE(pair[0].history.tenths.size() == alone.history.tenths.size());
+    for (std::size_t k = 1; k < 4; ++k)  // the first step's D (real + generated), adversarial and content terms
+      CHECK(pair[0].history.tenths[0][k] == doctest::Approx(alone.history.tenths[0][k]).epsilon(1e-5));
+    for (std::size_t e = 0; e < 2; ++e) {
+      CHECK(pair[0].history.epochs[e].g_content == doctest::Approx(alone.history.epochs[e].g_content).epsilon(1e-3));
+      CHECK(pair[0].history.epochs[e].d_real == doctest::Approx(alone.history.epochs[e].d_real).epsilon(1e-3));
+      CHECK(pair[1].history.epochs[e].val_psnr == doctest::Approx(alone.history.epochs[e].val_psnr).epsilon(1e-3));
+    }
+    for (const char* file : {"log.csv", "checkpoint.safetensors", "generator.safetensors", "discriminator.safetensors"})
+      CHECK(std::filesystem::exists(dir.path / name / file));
+  }
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Data parallelism over MPI (issue 23), end to end: hush-robustness started by `mpirun -np 2`
-# trains as it does alone (the same weights to float rounding), only process 0 prints and writes,
-# a run stopped by two processes is finished by one, a process that fails alone ends the run,
-# and the MPI module is loaded only under a launcher. tests/distributed.cpp checks the
+# trains as it does alone (the same weights to float rounding, whatever the gradient buckets),
+# only process 0 prints and writes, a run stopped by two processes is finished by one, a process
+# that fails alone ends the run, the denoiser and GAN trainers run too, and the MPI module is
+# loaded only under a launcher. tests/distributed.cpp checks the
 # arithmetic itself on every backend.
 #   tests/mpi.sh BIN_DIR FASHION_MNIST_DIR
 set -euo pipefail
@@ -82,6 +83,26 @@ grep -q 'hush-robustness (process 1): ' "$out/bad.log" || fail "no message from 
 # (check_same_parameters after each epoch would stop them otherwise).
 "${mpi[@]}" -np 2 "$tool" "${small[@]}" --batch-norm-per-process --out "$out/per-process" >"$out/per-process.log"
 [[ -f $out/per-process/robustness/clean/model.safetensors ]] || fail "--batch-norm-per-process wrote no model"
+
+# The other trainers run under mpirun unchanged: the denoiser's (seed 001's U-Net, plain and
+# against its discriminator) and seed 002's GANs. Process 0 alone reports and writes; the
+# arithmetic of each is checked against one process in tests/distributed.cpp.
+bash "$(dirname "$0")/../scripts/photos" "$out/photos" >/dev/null
+denoise=(train --train "$out/photos/train" --val "$out/photos/val" --model residual_unet --width 8 --epochs 1 --steps 2
+         --batch 4 --crop 64)
+for gan in "" --gan; do
+  OMP_NUM_THREADS=1 "${mpi[@]}" -np 2 -x OMP_NUM_THREADS "$bin/hush-denoise" "${denoise[@]}" $gan --out "$out/denoise$gan" >"$out/denoise$gan.log"
+  [[ $(grep -c 'epoch 1: validation PSNR' "$out/denoise$gan.log") == 1 ]] || fail "hush-denoise train $gan: $(cat "$out/denoise$gan.log")"
+  grep -q 'epoch 1: communication' "$out/denoise$gan.log" || fail "hush-denoise train $gan: no communication figures"
+done
+[[ -f $out/denoise/weights.safetensors && -f $out/denoise--gan/generator.safetensors ]] || fail "hush-denoise train wrote no weights"
+"${mpi[@]}" -np 2 "$bin/hush-resgan" train --variant resgan --epochs 1 --steps 2 --batch 16 --width 8 --validation 100 \
+  --test-limit 100 --threads 1 --data "$data" --out "$out/resgan" >"$out/resgan.log"
+[[ -f $out/resgan/score.json ]] || fail "hush-resgan train under mpirun wrote no score: $(cat "$out/resgan.log")"
+if "${mpi[@]}" -np 2 "$bin/hush-denoise" "$out/photos/val/building.jpg" "$out/x.png" >"$out/apply.log" 2>&1; then
+  fail "hush-denoise cleaned a photo as two processes"
+fi
+grep -q "only 'hush-denoise train' runs as several processes" "$out/apply.log" || fail "unexpected: $(cat "$out/apply.log")"
 
 # Alone, MPI is never loaded; asked for, a missing module is named.
 HUSH_MPI_MODULE=$out/none.so "$tool" "${small[@]}" --out "$out/alone" >/dev/null

@@ -28,6 +28,7 @@
 #include "hush/losses/perceptual.hpp"
 #include "hush/models/discriminator.hpp"
 #include "hush/models/vgg.hpp"
+#include "hush/distributed/launch.hpp"
 #include "hush/train/denoiser.hpp"
 #include "hush/train/gan_denoiser.hpp"
 #include "denoise_table.hpp"
@@ -116,6 +117,7 @@ struct train_args {
   std::int64_t d_width = 16;
   float beta1 = 0.9f;
   hush::train::adversarial_options recipe;
+  double bucket_mb = 4;
 };
 
 /// The generator's content term, chosen at run time: L2, L1, or VGG features up to relu2_1.
@@ -173,7 +175,7 @@ int train(Backend backend, Net net, train_args& a) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv, hush::distributed::communicator* world) {
   CLI::App app{"Clean a photo with a trained denoiser (hush-denoise IN OUT), or train one (hush-denoise train ...)"};
   app.require_subcommand(0, 1);
   apply_args a;
@@ -256,76 +258,82 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0.0f, 0.99f));
   tb->add_option("--seed", ta.seed, "keys the noise")->capture_default_str();
+  tr->add_option("--bucket-mb", t.bucket_mb,
+                 "under mpirun: gradients summed in buckets of this many MB while backward runs (0: in one, after it)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1024.0));
   CLI11_PARSE(app, argc, argv);
 
-  try {
-    const auto choice = hush::choose_device();
-    std::printf("%s\n", choice.line().c_str());
-    if (tr->parsed()) {
-      t.model.check("--model");
-      t.o.noise = hush::noise::parse_spec(t.noise);
-      t.o.pairs = t.pairs == "supervised" ? hush::train::pairing::supervised : hush::train::pairing::noise2noise;
-      t.o.loss = t.loss == "l2" ? hush::train::image_loss::l2
-               : t.loss == "l1" ? hush::train::image_loss::l1
-               : t.loss == "l0" ? hush::train::image_loss::l0
-                                : hush::train::image_loss::masked_l2;
-      if (recipe == "seed001") {  // what the seed's Table 3 and section 3.6 give, where not given here
-        if (!o_lr->count()) t.o.lr = 0.005f;
-        if (!o_beta1->count()) t.beta1 = 0.5f;
-        if (!o_dlr->count()) t.recipe.discriminator.lr = 0.009f;
-        if (!o_db1->count()) t.recipe.discriminator.beta1 = 0.9f;
-        if (!o_cw->count()) t.recipe.content_weight = 0.1f;
-        if (!o_aw->count()) t.recipe.adversarial_weight = 0.01f;
-        if (!o_content->count()) t.content = "vgg";
-        if (!o_schedule->count()) t.schedule = "constant";
-      }
-      t.recipe.generator = {.lr = t.o.lr, .beta1 = t.beta1, .cosine = t.schedule == "cosine"};
-      t.recipe.discriminator.cosine = t.schedule == "cosine";
-      t.recipe.adversarial = t.adversarial == "bce" ? hush::train::adversarial_kind::bce : hush::train::adversarial_kind::wasserstein;
-      t.recipe.update = t.critic == "separate" ? hush::train::critic_update::separate : hush::train::critic_update::joint;
-      if (t.gan && t.content == "vgg" && t.vgg_weights.empty())
-        std::printf("note: --content vgg without --vgg-weights: the VGG's features are random, not ImageNet's\n");
-      t.o.out = t.out;
-      t.o.title = t.gan ? t.model.name + " gan" : t.model.name;
-      t.o.metadata = {{"hush.denoiser", t.model.text()}, {"hush.noise", t.o.noise.describe()}};
-      return hush::with_device(choice, [&](auto backend) {
-        return hush::denoise::with_model(t.model, [&](auto net) { return train(backend, std::move(net), t); });
-      });
+  if (world && world->size() > 1 && !tr->parsed())
+    throw hush::error("only 'hush-denoise train' runs as several processes (mpirun); clean photos or make tables with one");
+  const auto choice = hush::choose_device();
+  std::printf("%s\n", choice.line().c_str());
+  if (tr->parsed()) {
+    t.model.check("--model");
+    t.o.noise = hush::noise::parse_spec(t.noise);
+    t.o.pairs = t.pairs == "supervised" ? hush::train::pairing::supervised : hush::train::pairing::noise2noise;
+    t.o.loss = t.loss == "l2" ? hush::train::image_loss::l2
+             : t.loss == "l1" ? hush::train::image_loss::l1
+             : t.loss == "l0" ? hush::train::image_loss::l0
+                              : hush::train::image_loss::masked_l2;
+    if (recipe == "seed001") {  // what the seed's Table 3 and section 3.6 give, where not given here
+      if (!o_lr->count()) t.o.lr = 0.005f;
+      if (!o_beta1->count()) t.beta1 = 0.5f;
+      if (!o_dlr->count()) t.recipe.discriminator.lr = 0.009f;
+      if (!o_db1->count()) t.recipe.discriminator.beta1 = 0.9f;
+      if (!o_cw->count()) t.recipe.content_weight = 0.1f;
+      if (!o_aw->count()) t.recipe.adversarial_weight = 0.01f;
+      if (!o_content->count()) t.content = "vgg";
+      if (!o_schedule->count()) t.schedule = "constant";
     }
-    if (tb->parsed()) {
-      for (const auto& text : sets) ta.sets.push_back(named_value(text, "--set"));
-      for (const auto& text : noises) ta.noises.push_back(named_value(text, "--noise"));
-      for (const auto& text : models) ta.models.push_back(named_value(text, "--weights"));
-      if (ta.noises.empty())  // seed 001's ranges (variances for Gaussian and speckle), at their means
-        ta.noises = {{"Gaussian", "gaussian(var=0.0425)"}, {"salt and pepper", "salt_pepper(amount=0.045)"},
-                     {"speckle", "speckle(var=0.1025)"}};
-      return hush::tools::run_table(ta, [&](const std::string& path) -> hush::tools::denoiser_fn {
-        return [d = hush::tools::load_denoiser(choice, path, mae_ratio)](const hush::tensor& noisy) { return d.run(noisy, {}); };
-      });
-    }
-    if (a.input.empty() || a.output.empty()) {
-      std::fprintf(stderr, "hush-denoise: give a noisy photo and an output path (hush-denoise IN OUT), or 'train'\n");
-      return 2;
-    }
-    if (a.weights.empty()) {
-      a.weights = hush::tools::shipped_weights(argv[0]).string();
-      if (!fs::exists(a.weights))
-        throw hush::io_error("no shipped denoiser at " + a.weights + ": give --weights, or train one with 'hush-denoise train'");
-    }
-    hush::io::check_output_path(a.output);  // before any work, and never over an input
-    hush::io::check_not_input(a.output, a.input);
-    hush::io::check_not_input(a.output, a.weights);
-    if (!a.reference.empty()) hush::io::check_not_input(a.output, a.reference);
-    if (!a.compare.empty()) {
-      hush::io::check_output_path(a.compare);
-      hush::io::check_not_input(a.compare, a.input);
-      if (!a.reference.empty()) hush::io::check_not_input(a.compare, a.reference);
-    }
-    const auto d = hush::tools::load_denoiser(choice, a.weights, mae_ratio, bf16);
-    std::printf("%s: %s\n", a.weights.c_str(), d.choice.text().c_str());
-    return apply(d, a);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "hush-denoise: %s\n", hush::explain(e).c_str());
-    return 1;
+    t.recipe.generator = {.lr = t.o.lr, .beta1 = t.beta1, .cosine = t.schedule == "cosine"};
+    t.recipe.discriminator.cosine = t.schedule == "cosine";
+    t.recipe.adversarial = t.adversarial == "bce" ? hush::train::adversarial_kind::bce : hush::train::adversarial_kind::wasserstein;
+    t.recipe.update = t.critic == "separate" ? hush::train::critic_update::separate : hush::train::critic_update::joint;
+    if (t.gan && t.content == "vgg" && t.vgg_weights.empty())
+      std::printf("note: --content vgg without --vgg-weights: the VGG's features are random, not ImageNet's\n");
+    t.o.out = t.out;
+    t.o.comm = world;
+    t.o.bucket_bytes = static_cast<std::size_t>(t.bucket_mb * 1024 * 1024);
+    t.o.title = t.gan ? t.model.name + " gan" : t.model.name;
+    t.o.metadata = {{"hush.denoiser", t.model.text()}, {"hush.noise", t.o.noise.describe()}};
+    return hush::with_device(choice, [&](auto backend) {
+      return hush::denoise::with_model(t.model, [&](auto net) { return train(backend, std::move(net), t); });
+    });
   }
+  if (tb->parsed()) {
+    for (const auto& text : sets) ta.sets.push_back(named_value(text, "--set"));
+    for (const auto& text : noises) ta.noises.push_back(named_value(text, "--noise"));
+    for (const auto& text : models) ta.models.push_back(named_value(text, "--weights"));
+    if (ta.noises.empty())  // seed 001's ranges (variances for Gaussian and speckle), at their means
+      ta.noises = {{"Gaussian", "gaussian(var=0.0425)"}, {"salt and pepper", "salt_pepper(amount=0.045)"},
+                   {"speckle", "speckle(var=0.1025)"}};
+    return hush::tools::run_table(ta, [&](const std::string& path) -> hush::tools::denoiser_fn {
+      return [d = hush::tools::load_denoiser(choice, path, mae_ratio)](const hush::tensor& noisy) { return d.run(noisy, {}); };
+    });
+  }
+  if (a.input.empty() || a.output.empty()) {
+    std::fprintf(stderr, "hush-denoise: give a noisy photo and an output path (hush-denoise IN OUT), or 'train'\n");
+    return 2;
+  }
+  if (a.weights.empty()) {
+    a.weights = hush::tools::shipped_weights(argv[0]).string();
+    if (!fs::exists(a.weights))
+      throw hush::io_error("no shipped denoiser at " + a.weights + ": give --weights, or train one with 'hush-denoise train'");
+  }
+  hush::io::check_output_path(a.output);  // before any work, and never over an input
+  hush::io::check_not_input(a.output, a.input);
+  hush::io::check_not_input(a.output, a.weights);
+  if (!a.reference.empty()) hush::io::check_not_input(a.output, a.reference);
+  if (!a.compare.empty()) {
+    hush::io::check_output_path(a.compare);
+    hush::io::check_not_input(a.compare, a.input);
+    if (!a.reference.empty()) hush::io::check_not_input(a.compare, a.reference);
+  }
+  const auto d = hush::tools::load_denoiser(choice, a.weights, mae_ratio, bf16);
+  std::printf("%s: %s\n", a.weights.c_str(), d.choice.text().c_str());
+  return apply(d, a);
 }
+
+// `mpirun -np N hush-denoise train ...`: N processes share each batch (docs/distributed.md).
+int main(int argc, char** argv) { return hush::distributed::launched_main(argc, argv, "hush-denoise", run); }

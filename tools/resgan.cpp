@@ -39,6 +39,7 @@
 
 #include "hush/backend/devices.hpp"
 #include "hush/data/idx.hpp"
+#include "hush/distributed/launch.hpp"
 #include "hush/hush.hpp"
 #include "hush/io/atomic_file.hpp"
 #include "hush/io/image_grid.hpp"
@@ -63,6 +64,8 @@ struct train_args {
   float lr = 2e-4f, content_weight = 1.0f, adversarial_weight = 0.01f;
   std::uint64_t seed = 1;
   bool resume = false;
+  hush::distributed::communicator* comm = nullptr;  // mpirun -np N: N processes share each batch
+  double bucket_mb = 4;
 };
 
 /// One-hot rows (N, 10) of class labels.
@@ -133,6 +136,7 @@ int train(Backend backend, const train_args& a) {
   hush::train::gan_options o;
   o.epochs = a.epochs, o.steps = a.steps, o.seed = a.seed, o.out = a.out, o.resume = a.resume;
   o.title = a.variant + " x" + std::to_string(a.factor);
+  o.comm = a.comm, o.bucket_bytes = static_cast<std::size_t>(a.bucket_mb * 1024 * 1024);
   o.content_weight = a.content_weight, o.adversarial_weight = a.adversarial_weight;
   o.generator = {.lr = a.lr, .beta1 = 0.5f};
   o.discriminator = {.lr = a.lr, .beta1 = 0.5f};
@@ -230,6 +234,7 @@ int train(Backend backend, const train_args& a) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto h = hush::train::fit_gan(g, d, data, o, hush::l1_loss{});
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (a.comm && !a.comm->is_root()) return 0;  // process 0 scores the generator (the same on every process) and writes
 
     // The classifier's accuracy (%) on images with the test labels: the classifier trainer's own count.
     const auto classify = [&](const hush::tensor& images, const hush::index_tensor& labels) -> std::optional<double> {
@@ -399,7 +404,7 @@ int table(const std::vector<std::string>& runs, const std::string& out, const st
 
 }  // namespace
 
-int main(int argc, char** argv) try {
+int run(int argc, char** argv, hush::distributed::communicator* world) {
   CLI::App app{"Seed 002's study: GAN, DCGAN, WGAN, CGAN and ResGAN restoring coarse Fashion-MNIST images"};
   app.require_subcommand(1);
   train_args a;
@@ -429,6 +434,10 @@ int main(int argc, char** argv) try {
   tr->add_option("--seed", a.seed, "seed of weights, batches and order")->capture_default_str();
   tr->add_flag("--resume", a.resume, "continue from OUT's checkpoint");
   tr->add_option("--threads", threads, "threads for OpenMP and BLAS (0: all cores)")->capture_default_str();
+  tr->add_option("--bucket-mb", a.bucket_mb,
+                 "under mpirun: gradients summed in buckets of this many MB while backward runs (0: in one, after it)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1024.0));
   std::vector<std::string> runs;
   std::string table_out, grid_out;
   auto* tb = app.add_subcommand("table", "seed 002's Table 1 from finished runs' score.json");
@@ -437,7 +446,9 @@ int main(int argc, char** argv) try {
   tb->add_option("--out", table_out, "write the markdown table here (default: print it)");
   CLI11_PARSE(app, argc, argv);
 
+  if (world && world->size() > 1 && !tr->parsed()) throw hush::error("only 'hush-resgan train' runs as several processes (mpirun)");
   if (tb->parsed()) return table(runs, table_out, grid_out);
+  a.comm = world;
   for (const auto& [name, v] : {std::pair{"--lr", a.lr}, {"--content-weight", a.content_weight}, {"--adversarial-weight", a.adversarial_weight}})
     if (!(std::isfinite(v) && v >= 0)) throw hush::error(std::string(name) + " must be a finite number >= 0");
   if (threads > 0) hush::set_threads(threads);
@@ -445,7 +456,7 @@ int main(int argc, char** argv) try {
   const auto device = hush::choose_device();
   std::printf("%s\n", device.line().c_str());
   return hush::with_device(device, [&](auto backend) { return train(backend, a); });
-} catch (const std::exception& e) {
-  std::fprintf(stderr, "hush-resgan: %s\n", hush::explain(e).c_str());
-  return 1;
 }
+
+// `mpirun -np N hush-resgan train ...`: N processes share each batch (docs/distributed.md).
+int main(int argc, char** argv) { return hush::distributed::launched_main(argc, argv, "hush-resgan", run); }

@@ -6,6 +6,10 @@
 #include <memory>
 
 #include "hush/backend/thrust.hpp"
+#include "hush/distributed/gradient_averager.hpp"
+#if HUSH_WITH_NCCL
+#include "hush/distributed/nccl.hpp"
+#endif
 #include "hush/hush.hpp"
 #include "hush/losses/perceptual.hpp"
 #include "hush/metrics/quality.hpp"
@@ -174,3 +178,25 @@ hush::tensor hush_cuda_mae_denoise(hush::model<hush::models::mae_reconstruction<
   model.infer();
   return hush::to_host(model.forward(noisy));
 }
+
+// ---- data parallelism between GPUs: the U-Net's Noise2Noise step with its gradients averaged
+// by NCCL in buckets while backward runs (distributed/nccl.hpp; bootstrapped by any host
+// communicator, MPI in a real run)
+
+#if HUSH_WITH_NCCL
+float hush_cuda_nccl_step(hush::distributed::communicator& host, unet_model& model, const hush::device_tensor& noisy,
+                          const hush::device_tensor& other_noisy) {
+  hush::distributed::nccl_communicator gpus(host);
+  model.ctx.batch_norm_group = &gpus;
+  hush::distributed::gradient_averager average;
+  hush::adam opt(model.net, {.lr = 1e-3f});
+  hush::mse_loss loss;
+  model.zero_grad();
+  const float l = loss.forward(model.ctx, model.forward(noisy), other_noisy);
+  average.arm(gpus, model.net, model.ctx);
+  model.backward(loss.backward(model.ctx));
+  average.finish();
+  opt.step(model.ctx.backend);
+  return l;
+}
+#endif

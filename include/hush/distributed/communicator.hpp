@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <span>
 
+#include "hush/core/error.hpp"
+
 namespace hush::distributed {
 
 class communicator {
@@ -27,8 +29,17 @@ class communicator {
   /// Lets started sums advance (MPI moves them on only inside its calls); cheap enough to call
   /// after every layer's backward.
   virtual void progress() {}
-  /// Returns when every started sum has finished.
+  /// Returns when every started sum (and mean) has finished.
   virtual void wait_all() {}
+  /// Whether start_all_reduce_mean_device works: a communicator between GPUs (NCCL,
+  /// distributed/nccl.hpp) averages gradients where they are; others see them through the host.
+  virtual bool averages_device_memory() const { return false; }
+  /// Starts replacing `count` floats of device memory at `values` by their mean over the
+  /// processes (done at wait_all()).
+  virtual void start_all_reduce_mean_device(float* values, std::size_t count) {
+    (void)values, (void)count;
+    throw error("this communicator cannot sum device memory (averages_device_memory() is false)");
+  }
   /// Replaces `bytes` on every process by process `root`'s.
   virtual void broadcast(std::span<std::byte> bytes, int root) = 0;
   /// Ends every process of the run with `code`: what a process that failed alone calls, so that

@@ -16,6 +16,8 @@
 // timing. A parameter never reported is sent by finish(): a network whose structure reports
 // nothing is averaged correctly, in one go after backward. Each element's sum does not depend on
 // the bucket it travels in, so the bucket size changes timing only, never the result.
+// Gradients in device memory go through the host, unless the communicator averages device
+// memory itself (NCCL, distributed/nccl.hpp): then the buckets are packed and averaged on the device.
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -27,6 +29,7 @@
 #include "hush/core/gradient_watch.hpp"
 #include "hush/core/kept.hpp"
 #include "hush/core/parameter.hpp"
+#include "hush/core/tensor.hpp"
 #include "hush/distributed/communicator.hpp"
 #include "hush/graph/visit.hpp"
 
@@ -92,9 +95,13 @@ class gradient_averager final : public gradient_watch {
     for (auto& b : buckets_) b.missing = 0;
     send_ready(comm);
     comm.wait_all();
-    const float share = 1.0f / float(comm.size());
-    for (auto& g : flat_) g *= share;
-    for (const auto& s : slot_) copy_from_host(s.p->grad, flat_.data() + s.offset);
+    if (on_device_) {  // averaged where they are
+      for (const auto& s : slot_) device_memory::copy(s.p->grad.in<device_memory>().data(), dflat_.data() + s.offset, s.count * sizeof(float));
+    } else {
+      const float share = 1.0f / float(comm.size());
+      for (auto& g : flat_) g *= share;
+      for (const auto& s : slot_) copy_from_host(s.p->grad, flat_.data() + s.offset);
+    }
     time_.after_backward += seconds_since(start);
     ++time_.steps;
   }
@@ -109,7 +116,7 @@ class gradient_averager final : public gradient_watch {
   const timing& time() const { return time_; }
   void reset_time() { time_ = {}; }
   /// Floats each process sends per step (the all-reduces' payload), and in how many buckets.
-  std::size_t floats() const { return flat_.size(); }
+  std::size_t floats() const { return on_device_ ? std::size_t(dflat_.numel()) : flat_.size(); }
   std::size_t buckets() const { return buckets_.size(); }
 
  private:
@@ -133,7 +140,9 @@ class gradient_averager final : public gradient_watch {
       if (p.grad.numel() > 0) ps.push_back(&p);  // a frozen network's parameters have none
     });
     std::reverse(ps.begin(), ps.end());  // backward reaches the last layers first
-    bool same = ps.size() == slot_.size();
+    const bool on_device = comm_->averages_device_memory() && !ps.empty() &&
+                           std::all_of(ps.begin(), ps.end(), [](const parameter* p) { return p->grad.on_device(); });
+    bool same = ps.size() == slot_.size() && on_device == on_device_;
     for (std::size_t i = 0; same && i < ps.size(); ++i) same = ps[i] == slot_[i].p && std::size_t(ps[i]->grad.numel()) == slot_[i].count;
     if (same) return;
     slot_.clear(), buckets_.clear(), index_.clear();
@@ -147,7 +156,9 @@ class gradient_averager final : public gradient_watch {
       index_[ps[i]] = i;
       at += n, b.end = at, ++b.parameters;
     }
-    flat_.assign(at, 0.0f);
+    on_device_ = on_device;
+    if (on_device) flat_.clear(), dflat_ = device_tensor(shape{std::int64_t(at)});
+    else flat_.assign(at, 0.0f), dflat_ = device_tensor{};
     reported_.assign(ps.size(), 0);
   }
 
@@ -155,6 +166,12 @@ class gradient_averager final : public gradient_watch {
   void send_ready(communicator& comm) {
     for (; next_ < buckets_.size() && buckets_[next_].missing == 0; ++next_) {
       const auto& b = buckets_[next_];
+      if (on_device_) {
+        for (std::size_t i = b.first; i < b.first + b.parameters; ++i)
+          device_memory::copy(dflat_.data() + slot_[i].offset, slot_[i].p->grad.in<device_memory>().data(), slot_[i].count * sizeof(float));
+        comm.start_all_reduce_mean_device(dflat_.data() + b.begin, b.end - b.begin);
+        continue;
+      }
       for (std::size_t i = b.first; i < b.first + b.parameters; ++i) copy_to_host(slot_[i].p->grad, flat_.data() + slot_[i].offset);
       comm.start_all_reduce_sum(std::span<float>(flat_.data() + b.begin, b.end - b.begin));
     }
@@ -174,6 +191,8 @@ class gradient_averager final : public gradient_watch {
   std::vector<char> reported_;
   std::size_t next_ = 0;                 // the first bucket not sent
   std::vector<float> flat_;              // every gradient, bucket after bucket
+  device_tensor dflat_;                  // the same on the device, when the communicator averages there
+  bool on_device_ = false;
   timing time_;
 };
 

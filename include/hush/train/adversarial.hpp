@@ -17,6 +17,7 @@
 // validation around these steps are train/gan.hpp's.
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,6 +25,7 @@
 #include "hush/backend/unary_ops.hpp"
 #include "hush/core/error.hpp"
 #include "hush/core/index_tensor.hpp"
+#include "hush/distributed/gradient_averager.hpp"
 #include "hush/graph/model.hpp"
 #include "hush/losses/cross_entropy.hpp"
 #include "hush/losses/pointwise.hpp"
@@ -157,6 +159,15 @@ class adversarial_training {
     o.validate();
   }
 
+  /// Data-parallel: every update's gradients averaged over `comm`'s processes (the generator's
+  /// in buckets while its backward runs, the discriminator's, which two backward passes may add
+  /// up, before each of its updates); each process gives step() its shard of the batches.
+  void distribute(distributed::communicator* comm, std::size_t bucket_bytes) {
+    comm_ = comm && comm->size() > 1 ? comm : nullptr;
+    g_average_.emplace(bucket_bytes);
+  }
+  const distributed::gradient_averager* generator_averager() const { return g_average_ ? &*g_average_ : nullptr; }
+
   /// `batch(i)` gives critic update i's batch, for i in [0, critic_steps): a gan_batch, or a pair
   /// (input, real), of tensors in the backend's memory; the generator learns from the last.
   /// Learning rates follow each optimizer's step count and `total_steps` generator updates.
@@ -207,7 +218,9 @@ class adversarial_training {
     } else {
       axpy(g_.ctx.backend, dfake.numel(), 1.0f, through_d.data(), dfake.data());
     }
+    if (comm_) g_average_->arm(*comm_, g_.net, g_.ctx);
     g_.backward(dfake);
+    if (comm_) g_average_->finish();
     opt_g.step(g_.ctx.backend);
     ++g_.ctx.step, ++d_.ctx.step;
     return l;
@@ -290,6 +303,7 @@ class adversarial_training {
     const std::int64_t d_total = total * o_.critic_steps * (o_.update == critic_update::separate ? 2 : 1);
     const auto update = [&] {
       set_lr(opt_d, o_.discriminator, d_total);
+      if (comm_) d_average_(*comm_, d_.net);
       opt_d.step(d_.ctx.backend);
       if (o_.clip > 0) clip_weights();
     };
@@ -315,6 +329,9 @@ class adversarial_training {
   cross_entropy classes_;
   const basic_index_tensor<typename tensor_type::memory>* labels_ = nullptr;
   kept target_, dfake_, dfake_image_, joined_real_, joined_fake_, logit_, class_logits_, class_grad_, dscore_;
+  distributed::communicator* comm_ = nullptr;  // none: alone
+  std::optional<distributed::gradient_averager> g_average_;
+  distributed::gradient_averager d_average_{0};
 };
 
 }  // namespace hush::train

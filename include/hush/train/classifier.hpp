@@ -52,6 +52,7 @@
 #include "hush/metrics/accuracy.hpp"
 #include "hush/optim/recipe.hpp"
 #include "hush/train/progress.hpp"
+#include "hush/train/run_files.hpp"
 
 namespace hush::train {
 
@@ -410,7 +411,6 @@ history fit(model<Net, Backend>& m, Regime& regime, const Source& train, const s
     }
     const double train_seconds = bar.seconds();
     const double comm_seconds = comm ? timed->seconds() : 0.0;
-    const auto comm_time = average_gradients.time();
 
     // Evaluation: batch norm's running statistics (folded into the convolutions), every test set.
     const auto eval_start = std::chrono::steady_clock::now();
@@ -440,12 +440,7 @@ history fit(model<Net, Backend>& m, Regime& regime, const Source& train, const s
     }
     std::printf("%s (%lld images each; train %.1f s, of which waiting for data %.1f s; eval %.1f s)\n", line.c_str(),
                 static_cast<long long>(row.eval_images), train_seconds, batches.waited_seconds(), row.eval_seconds);
-    if (processes > 1)
-      std::printf("%s epoch %d: communication %.1f ms per step, %.1f%% of training (%zu gradient floats in %zu buckets: "
-                  "%.1f ms per step sent during backward, %.1f ms waited for after it)\n",
-                  o.title.c_str(), epoch, 1e3 * comm_seconds / double(steps), 100.0 * comm_seconds / train_seconds,
-                  average_gradients.floats(), average_gradients.buckets(), 1e3 * comm_time.during_backward / double(steps),
-                  1e3 * comm_time.after_backward / double(steps));
+    if (processes > 1) detail::print_communication(o.title, epoch, comm_seconds, train_seconds, steps, average_gradients);
     std::fflush(stdout);
 
     if (!o.out.empty()) {  // each file whole and atomic; the checkpoint first, so that the log

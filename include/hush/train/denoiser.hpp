@@ -14,6 +14,10 @@
 // noise are keyed by (seed, epoch, crop), the learning rate by the step, so resuming from the
 // checkpoint equals an uninterrupted run. Validation denoises whole photos (denoise/apply.hpp)
 // noised once with a fixed key, so epochs compare. Recipe: Adam, cosine decay from `lr`.
+// Data-parallel (o.comm, distributed/): each process takes its equal share of every step's
+// crops (the same keys as one process would, so the same pairs), gradients and batch norm's
+// statistics are combined as the classifier's trainer does, validation photos are split between
+// the processes; process 0 prints and writes the files.
 // Needs hush::opencv (photos, curves).
 #include <algorithm>
 #include <array>
@@ -23,6 +27,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -30,6 +36,8 @@
 #include "hush/core/error.hpp"
 #include "hush/data/photos.hpp"
 #include "hush/denoise/apply.hpp"
+#include "hush/distributed/data_parallel.hpp"
+#include "hush/distributed/timed.hpp"
 #include "hush/graph/model.hpp"
 #include "hush/io/atomic_file.hpp"
 #include "hush/io/checkpoint.hpp"
@@ -77,6 +85,12 @@ struct denoiser_options {
   bool continue_on_non_finite = false;
   std::string title = "denoiser";
   std::map<std::string, std::string> metadata;  // into weights.safetensors and the checkpoint
+  /// The processes sharing the run (none: this one alone); `batch` is the global batch, split
+  /// into equal shards. Batch norm's statistics over the whole batch unless sync_batch_norm is
+  /// off; gradients summed in buckets of bucket_bytes while backward runs (classifier_options).
+  distributed::communicator* comm = nullptr;
+  bool sync_batch_norm = true;
+  std::size_t bucket_bytes = std::size_t(4) << 20;
 
   /// Throws hush::error naming the first setting that cannot work.
   void validate() const {
@@ -89,6 +103,8 @@ struct denoiser_options {
     if (loss == image_loss::masked_l2 && pairs != pairing::noise2noise)
       bad("the masked L2 loss masks a noisy target's dropped pixels: it needs noise2noise pairs");
     if (stop_after < 0) bad("stop-after must be >= 0");
+    if (const auto p = distributed::size_of(comm); batch % p)
+      bad("the batch of " + std::to_string(batch) + " does not split into " + std::to_string(p) + " equal shards, one per process");
   }
 };
 
@@ -202,17 +218,20 @@ inline std::vector<tensor> noised_once(const std::vector<tensor>& clean, const n
 }  // namespace detail
 
 /// Mean PSNR and SSIM of m's output on each noisy photo against its clean one (outputs clamped
-/// to [0, 1], as a saved image is).
+/// to [0, 1], as a saved image is). With `comm`, process r denoises photos r, r + n, r + 2n, ...
+/// and every process returns the means over all of them.
 template <class Net, class Backend>
 std::array<double, 2> score(model<Net, Backend>& m, const std::vector<tensor>& clean, const std::vector<tensor>& noisy,
-                            const denoise::apply_options& how) {
-  double p = 0, s = 0;
-  for (std::size_t i = 0; i < clean.size(); ++i) {
+                            const denoise::apply_options& how, distributed::communicator* comm = nullptr) {
+  const auto step = std::size_t(distributed::size_of(comm));
+  double sums[] = {0, 0};
+  for (std::size_t i = std::size_t(distributed::rank_of(comm)); i < clean.size(); i += step) {
     tensor y = denoise::apply(m, noisy[i], how);
     for (auto& v : y.values()) v = std::clamp(v, 0.0f, 1.0f);
-    p += metrics::psnr(clean[i], y), s += metrics::ssim(clean[i], y);
+    sums[0] += metrics::psnr(clean[i], y), sums[1] += metrics::ssim(clean[i], y);
   }
-  return {p / double(clean.size()), s / double(clean.size())};
+  if (comm) comm->all_reduce_sum(std::span<double>(sums));
+  return {sums[0] / double(clean.size()), sums[1] / double(clean.size())};
 }
 
 /// Trains m on crops of `train` and scores it on `validation` (whole photos) after every epoch.
@@ -230,7 +249,14 @@ denoiser_history fit_denoiser(model<Net, Backend>& m, const data::photos& train,
     throw error("fit_denoiser: the crop " + std::to_string(o.crop) + " is not a multiple of " + Net::kind + "'s " +
                 std::to_string(denoise::size_multiple<Net>()));
   train.check_fits(o.crop);
-  m.setup({o.batch, c, o.crop, o.crop});
+  const int processes = distributed::size_of(o.comm), rank = distributed::rank_of(o.comm);
+  const bool root = rank == 0;
+  const std::int64_t shard = o.batch / processes;  // this process's crops of each step: from rank · shard on
+  std::optional<distributed::timed_communicator> timed;  // every collective timed (none when alone)
+  if (o.comm) timed.emplace(*o.comm);
+  distributed::communicator* const comm = o.comm ? &*timed : nullptr;
+  m.ctx.batch_norm_group = o.sync_batch_norm ? comm : nullptr;
+  m.setup({shard, c, o.crop, o.crop});
   {
     const auto out = m.net.output_shape(m.input_shape());
     if (out != m.input_shape())
@@ -264,36 +290,42 @@ denoiser_history fit_denoiser(model<Net, Backend>& m, const data::photos& train,
 
   int first_epoch = 1;
   const fs::path checkpoint = o.out.empty() ? fs::path{} : o.out / "checkpoint.safetensors";
-  if (!o.out.empty()) io::check_output_folder(o.out, {"log.csv", "curves.png", "checkpoint.safetensors", "weights.safetensors"});
+  if (!o.out.empty() && root)
+    io::check_output_folder(o.out, {"log.csv", "curves.png", "checkpoint.safetensors", "weights.safetensors"});
   if (o.resume && !checkpoint.empty() && fs::exists(checkpoint)) {
-    h = detail::resume_run<denoiser_history>(checkpoint, m.net, opt, run, o.epochs, o.title);
+    h = detail::resume_run<denoiser_history>(checkpoint, m.net, opt, run, o.epochs, o.title, root);
     first_epoch = int(h.epochs.size()) + 1;
     m.ctx.step = static_cast<std::uint64_t>(opt.steps());
-    io::write_file_atomically(o.out / "log.csv", h.csv());
-    h.plot(o.out / "curves.png", o.title);
+    if (root) {
+      io::write_file_atomically(o.out / "log.csv", h.csv());
+      h.plot(o.out / "curves.png", o.title);
+    }
   }
+  if (comm) distributed::start_together(*comm, m.net, first_epoch, "fit_denoiser", o.out.string());
+  distributed::gradient_averager average_gradients(o.bucket_bytes);
 
-  tensor clean({o.batch, c, o.crop, o.crop}), noisy, target, mask, ones({o.batch, c, o.crop, o.crop});
+  tensor clean({shard, c, o.crop, o.crop}), noisy, target, mask, ones({shard, c, o.crop, o.crop});
   ones.fill(1.0f);
-  std::vector<std::int64_t> keys(static_cast<std::size_t>(o.batch));
+  std::vector<std::int64_t> keys(static_cast<std::size_t>(shard));
   const int last_epoch = o.stop_after > 0 ? std::min(o.stop_after, o.epochs) : o.epochs;
   for (int epoch = first_epoch; epoch <= last_epoch; ++epoch) {
     progress bar(o.title + " epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs), o.steps);
     detail::epoch_loss losses{epoch, o.steps};
     m.train();
+    if (comm) timed->reset(), average_gradients.reset_time();
     for (std::int64_t s = 0; s < o.steps; ++s) {
       // Crop k of the run (any epoch) has its own key: its photo, place, flip and both noises.
-      const auto first_key = static_cast<std::uint64_t>(((epoch - 1) * o.steps + s) * o.batch);
-      train.crops(clean, 0, o.batch, o.crop, rng, static_cast<std::uint64_t>(epoch), first_key);
-      for (std::int64_t j = 0; j < o.batch; ++j) keys[std::size_t(j)] = std::int64_t(first_key) + j;
+      const auto first_key = static_cast<std::uint64_t>(((epoch - 1) * o.steps + s) * o.batch + rank * shard);
+      train.crops(clean, 0, shard, o.crop, rng, static_cast<std::uint64_t>(epoch), first_key);
+      for (std::int64_t j = 0; j < shard; ++j) keys[std::size_t(j)] = std::int64_t(first_key) + j;
       noisy.resize(clean.shape());
-      noise::apply_to_images(backend::cpu{}, o.noise, rng, clean, keys, o.batch, noisy, 0);
+      noise::apply_to_images(backend::cpu{}, o.noise, rng, clean, keys, shard, noisy, 0);
       if (o.pairs == pairing::noise2noise) {
         target.resize(clean.shape());
-        noise::apply_to_images(backend::cpu{}, o.noise, rng, clean, keys, o.batch, target, 1);
+        noise::apply_to_images(backend::cpu{}, o.noise, rng, clean, keys, shard, target, 1);
         if (o.loss == image_loss::masked_l2) {  // the target's own draws on ones: 1 where it kept the pixel
           mask.resize(clean.shape());
-          noise::apply_to_images(backend::cpu{}, o.noise, rng, ones, keys, o.batch, mask, 1);
+          noise::apply_to_images(backend::cpu{}, o.noise, rng, ones, keys, shard, mask, 1);
           for (auto& v : mask.values()) v = v > 0.5f ? 1.0f : 0.0f;
         }
       }
@@ -305,25 +337,39 @@ denoiser_history fit_denoiser(model<Net, Backend>& m, const data::photos& train,
       opt.opt.lr = schedule(step);
       loss.at(double(step) / double(total));
       m.zero_grad();
-      const double l = loss.forward(m.ctx, m.forward(x), t, mk);
+      double l = loss.forward(m.ctx, m.forward(x), t, mk);
+      if (processes > 1) {  // the whole batch's mean (of equal shards' means), on every process
+        double sum[] = {l};
+        comm->all_reduce_sum(std::span<double>(sum));
+        l = sum[0] / processes;
+      }
       if (!std::isfinite(l) && !o.continue_on_non_finite) throw detail::non_finite_loss(o.title, l, epoch, s + 1, !o.out.empty());
+      if (processes > 1) average_gradients.arm(*comm, m.net, m.ctx);  // buckets sent as backward completes them
       m.backward(loss.backward(m.ctx));
+      if (processes > 1) average_gradients.finish();
       opt.step(m.ctx.backend);
       ++m.ctx.step;
 
       losses.add(l, h.tenths);
-      bar.update(s + 1, losses.text());
+      if (root) bar.update(s + 1, losses.text());
     }
     const double train_seconds = bar.seconds();
+    const double comm_seconds = comm ? timed->seconds() : 0.0;
 
     const auto eval_start = std::chrono::steady_clock::now();
-    const auto [p, q] = score(m, val_clean, val_noisy, o.validation);
+    if (comm) {
+      distributed::check_same_parameters(*comm, m.net, "after epoch " + std::to_string(epoch));
+      if (!o.sync_batch_norm) distributed::broadcast_state(*comm, m.net);  // process 0's running statistics
+    }
+    const auto [p, q] = score(m, val_clean, val_noisy, o.validation, comm);
     m.train();
     const double eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
     h.epochs.push_back({epoch, losses.mean(), p, q, train_seconds, eval_seconds});
+    if (!root) continue;
     std::printf("%s epoch %d: validation PSNR %.2f dB, SSIM %.4f (noisy %.2f dB, %.4f; %lld photos; train %.1f s, eval %.1f s)\n",
                 o.title.c_str(), epoch, p, q, h.noisy_psnr, h.noisy_ssim, static_cast<long long>(val_clean.size()),
                 train_seconds, eval_seconds);
+    if (processes > 1) detail::print_communication(o.title, epoch, comm_seconds, train_seconds, o.steps, average_gradients);
     std::fflush(stdout);
     if (!o.out.empty()) detail::write_run_files(o.out, m.net, opt, o.metadata, epoch, run, h, o.title);
   }

@@ -11,7 +11,9 @@
 //                             a denoiser's from there)
 //   discriminator.safetensors the discriminator's
 // Batch k of the run is a function of k alone, so resuming from the checkpoint equals an
-// uninterrupted run. Needs hush::opencv (grids, curves).
+// uninterrupted run. Data-parallel (o.comm): process r trains on images r·N/n ... of each batch
+// of N that `data` makes (so the same images as one process), the validation is data's.
+// Needs hush::opencv (grids, curves).
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -22,11 +24,15 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "hush/core/error.hpp"
+#include "hush/distributed/data_parallel.hpp"
+#include "hush/distributed/timed.hpp"
 #include "hush/graph/model.hpp"
 #include "hush/io/atomic_file.hpp"
 #include "hush/io/checkpoint.hpp"
@@ -35,6 +41,7 @@
 #include "hush/train/adversarial.hpp"
 #include "hush/train/log_csv.hpp"
 #include "hush/train/progress.hpp"
+#include "hush/train/run_files.hpp"
 
 namespace hush::train {
 
@@ -50,6 +57,12 @@ struct gan_options : adversarial_options {
   std::string title = "gan";
   std::map<std::string, std::string> metadata;  // into the generator's weights file and the checkpoint
   std::string data;  // what the batches are (photos, noise): part of the run's identity, for resume
+  /// The processes sharing the run (none: this one alone): each takes its equal share of every
+  /// batch, gradients and batch norm's statistics are combined over them (as the classifier's
+  /// trainer does), and process 0 prints and writes the files.
+  distributed::communicator* comm = nullptr;
+  bool sync_batch_norm = true;
+  std::size_t bucket_bytes = std::size_t(4) << 20;
 
   /// Throws hush::error naming the first setting that cannot work.
   void validate() const {
@@ -156,6 +169,21 @@ struct gan_data {
 };
 
 namespace detail {
+/// Keeps images (or rows) `rank`·N/n ... (rank+1)·N/n - 1 of a batch of N: a process's shard.
+template <class T>
+void keep_shard(T& batch, int rank, int processes, const char* what) {
+  if (processes == 1) return;
+  auto s = batch.shape();
+  if (s[0] % processes)
+    throw error(std::string("fit_gan: a batch of ") + std::to_string(s[0]) + " " + what + " does not split into " +
+                std::to_string(processes) + " equal shards, one per process");
+  const auto n = s[0] / processes, per = batch.numel() / s[0];
+  s[0] = n;
+  T shard(s);
+  std::copy(batch.data() + rank * n * per, batch.data() + (rank + 1) * n * per, shard.data());
+  batch = std::move(shard);
+}
+
 /// `input` (N, C, h, w) enlarged to `want` (N, C, H, W) by whole factors (nearest), as a coarse
 /// input is shown beside its restoration; empty when it is not an image of that kind.
 inline tensor enlarged_like(const tensor& input, shape want) {
@@ -179,8 +207,19 @@ gan_history fit_gan(model<G, Backend>& g, model<D, Backend>& d, const gan_data<G
   namespace fs = std::filesystem;
   o.validate();
   if (!data.batch || !data.validate) throw error("fit_gan: the data needs a batch function and a validation function");
+  const int processes = distributed::size_of(o.comm), rank = distributed::rank_of(o.comm);
+  const bool root = rank == 0;
+  std::optional<distributed::timed_communicator> timed;  // every collective timed (none when alone)
+  if (o.comm) timed.emplace(*o.comm);
+  distributed::communicator* const comm = o.comm ? &*timed : nullptr;
+  g.ctx.batch_norm_group = d.ctx.batch_norm_group = o.sync_batch_norm ? comm : nullptr;
   tensor input, real;
-  data.batch(0, input, real);  // the shapes: both networks are set up before a checkpoint loads
+  const auto make_batch = [&](std::uint64_t k) {  // this process's shard of batch k
+    data.batch(k, input, real);
+    detail::keep_shard(input, rank, processes, "inputs");
+    detail::keep_shard(real, rank, processes, "real images");
+  };
+  make_batch(0);  // the shapes: both networks are set up before a checkpoint loads
   g.setup(input.shape());
   if (g.net.output_shape(input.shape()) != real.shape())
     throw shape_error(std::string("fit_gan: ") + G::kind + " gives " + g.net.output_shape(input.shape()).str() + " for " +
@@ -188,6 +227,7 @@ gan_history fit_gan(model<G, Backend>& g, model<D, Backend>& d, const gan_data<G
   if (data.condition) {  // D sees the images joined to the condition's K planes
     tensor condition;
     data.condition(0, condition);
+    detail::keep_shard(condition, rank, processes, "conditions");
     const auto& r = real.shape();
     if (condition.shape().rank != 2 || condition.shape()[0] != r.n())
       throw shape_error("fit_gan: the condition must be (N, K) for real images " + r.str() + ", not " + condition.shape().str());
@@ -196,6 +236,7 @@ gan_history fit_gan(model<G, Backend>& g, model<D, Backend>& d, const gan_data<G
     d.setup(real.shape());
   }
   adversarial_training<G, D, Backend, Content> pair(g, d, o, std::move(content));
+  pair.distribute(comm, o.bucket_bytes);
   const std::int64_t total = std::int64_t(o.epochs) * o.steps;
 
   char run_text[1536];
@@ -213,7 +254,7 @@ gan_history fit_gan(model<G, Backend>& g, model<D, Backend>& d, const gan_data<G
   gan_history h;
   int first_epoch = 1;
   const fs::path checkpoint = o.out.empty() ? fs::path{} : o.out / "checkpoint.safetensors";
-  if (!o.out.empty())
+  if (!o.out.empty() && root)
     io::check_output_folder(o.out, {"log.csv", "curves.png", "checkpoint.safetensors", "generator.safetensors",
                                     "discriminator.safetensors"});
   if (o.resume && !checkpoint.empty() && fs::exists(checkpoint)) {
@@ -226,8 +267,12 @@ gan_history fit_gan(model<G, Backend>& g, model<D, Backend>& d, const gan_data<G
                      std::to_string(o.epochs));
     first_epoch = done + 1;
     g.ctx.step = d.ctx.step = static_cast<std::uint64_t>(pair.opt_g.steps());
-    std::printf("%s: resuming after epoch %d of %d (%s)\n", o.title.c_str(), done, o.epochs, checkpoint.c_str());
+    if (root) std::printf("%s: resuming after epoch %d of %d (%s)\n", o.title.c_str(), done, o.epochs, checkpoint.c_str());
     std::fflush(stdout);
+  }
+  if (comm) {
+    distributed::start_together(*comm, g.net, first_epoch, "fit_gan", o.out.string());
+    distributed::broadcast_state(*comm, d.net);
   }
 
   using T = typename context<Backend>::tensor;
@@ -241,10 +286,18 @@ gan_history fit_gan(model<G, Backend>& g, model<D, Backend>& d, const gan_data<G
   const auto batch = [&](int i) -> gan_batch<T> {
     const auto k = step_key * std::uint64_t(o.critic_steps) + std::uint64_t(i);
     const auto at = std::size_t(i);
-    data.batch(k, input, real);
+    make_batch(k);
     inputs[at] = to(g.ctx.backend, input), reals[at] = to(g.ctx.backend, real);
-    if (data.condition) data.condition(k, condition), conditions[at] = to(g.ctx.backend, condition);
-    if (o.classes > 0) data.labels(k, label), labels[at] = to(g.ctx.backend, label);
+    if (data.condition) {
+      data.condition(k, condition);
+      detail::keep_shard(condition, rank, processes, "conditions");
+      conditions[at] = to(g.ctx.backend, condition);
+    }
+    if (o.classes > 0) {
+      data.labels(k, label);
+      detail::keep_shard(label, rank, processes, "labels");
+      labels[at] = to(g.ctx.backend, label);
+    }
     return {inputs[at], reals[at], data.condition ? &conditions[at] : nullptr, o.classes > 0 ? &labels[at] : nullptr};
   };
 
@@ -254,9 +307,16 @@ gan_history fit_gan(model<G, Backend>& g, model<D, Backend>& d, const gan_data<G
     gan_history::epoch_row row{epoch};
     std::array<double, 3> window{};
     std::int64_t window_steps = 0;
+    if (comm) timed->reset();
     for (std::int64_t s = 0; s < o.steps; ++s) {
       step_key = std::uint64_t((epoch - 1) * o.steps + s);
-      const auto l = pair.step(batch, total);
+      auto l = pair.step(batch, total);
+      if (processes > 1) {  // the whole batch's (equal shards' means averaged), on every process
+        double v[] = {l.d_real, l.d_fake, l.g_content, l.g_adversarial, l.d_class, l.g_class, l.class_accuracy};
+        comm->all_reduce_sum(std::span<double>(v));
+        for (auto& x : v) x /= processes;
+        l = {v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
+      }
       for (const double v : {l.d_real, l.d_fake, l.g_content, l.g_adversarial})
         if (!std::isfinite(v) && !o.continue_on_non_finite)
           throw error(o.title + ": a loss is " + std::to_string(v) + " at epoch " + std::to_string(epoch) + ", step " +
@@ -278,21 +338,31 @@ gan_history fit_gan(model<G, Backend>& g, model<D, Backend>& d, const gan_data<G
         const auto used = std::strlen(text);
         std::snprintf(text + used, sizeof text - used, "  classes %.3f", row.class_accuracy / n);
       }
-      bar.update(s + 1, text);
+      if (root) bar.update(s + 1, text);
     }
     const double steps = double(o.steps);
     row.d_real /= steps, row.d_fake /= steps, row.g_content /= steps, row.g_adversarial /= steps;
     row.d_class /= steps, row.g_class /= steps, row.class_accuracy /= steps;
     row.train_seconds = bar.seconds();
+    const double comm_seconds = comm ? timed->seconds() : 0.0;
 
     const auto eval_start = std::chrono::steady_clock::now();
+    if (comm) {
+      const auto when = "after epoch " + std::to_string(epoch);
+      distributed::check_same_parameters(*comm, g.net, when + " (the generator)");
+      distributed::check_same_parameters(*comm, d.net, when + " (the discriminator)");
+      if (!o.sync_batch_norm) distributed::broadcast_state(*comm, g.net), distributed::broadcast_state(*comm, d.net);
+    }
     const auto [p, q] = data.validate(g);
     g.train();
     row.val_psnr = p, row.val_ssim = q;
     row.eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
     h.epochs.push_back(row);
+    if (!root) continue;
     std::printf("%s epoch %d: validation PSNR %.2f dB, SSIM %.4f (train %.1f s, eval %.1f s)\n", o.title.c_str(), epoch, p,
                 q, row.train_seconds, row.eval_seconds);
+    if (processes > 1)
+      detail::print_communication(o.title, epoch, comm_seconds, row.train_seconds, o.steps, *pair.generator_averager());
     std::fflush(stdout);
     if (!o.out.empty()) {  // the checkpoint first: the log, curves and grids are never ahead of it
       fs::create_directories(o.out / "grids");

@@ -73,13 +73,14 @@ gan_history fit_gan_denoiser(model<G, Backend>& g, model<D, Backend>& d, const d
       }
     }
   }
-  data.validate = [&](model<G, Backend>& m) { return score(m, val_clean, val_noisy, o.validation); };
+  data.validate = [&](model<G, Backend>& m) { return score(m, val_clean, val_noisy, o.validation, o.comm); };
 
   gan_options go;
   static_cast<adversarial_options&>(go) = recipe;
   go.epochs = o.epochs, go.steps = o.steps, go.seed = o.seed, go.out = o.out, go.resume = o.resume;
   go.stop_after = o.stop_after, go.continue_on_non_finite = o.continue_on_non_finite, go.title = o.title;
   go.metadata = o.metadata;
+  go.comm = o.comm, go.sync_batch_norm = o.sync_batch_norm, go.bucket_bytes = o.bucket_bytes;  // each process: its shard of a batch
   go.data = "noise " + o.noise.describe() + ", " + std::to_string(train.size()) + " training photos";
   return fit_gan(g, d, data, go, std::move(content));
 }

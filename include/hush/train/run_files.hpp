@@ -1,8 +1,9 @@
 #pragma once
-// What fit_denoiser and fit_mae share: the running loss of an epoch (its mean for the progress
-// line, the mean of each tenth for the curves), and the files kept in the output folder: after each epoch the checkpoint (weights, optimizer, the run's settings and its
-// history as CSV) first, so that the log and curves are never ahead of it, then weights.safetensors
-// (with the run's metadata), log.csv and curves.png; and the resume that reads them back.
+// What the trainers share: the running loss of an epoch (its mean for the progress line, the
+// mean of each tenth for the curves); the files kept in the output folder: after each epoch the
+// checkpoint (weights, optimizer, the run's settings and its history as CSV) first, so that the
+// log and curves are never ahead of it, then weights.safetensors (with the run's metadata),
+// log.csv and curves.png; the resume that reads them back; a data-parallel epoch's communication line.
 // A History has csv(), tenths_csv(), plot(path, title), a vector `epochs` whose rows have
 // `epoch`, and a static parse(csv, tenths, where).
 #include <array>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "hush/core/error.hpp"
+#include "hush/distributed/gradient_averager.hpp"
 #include "hush/io/atomic_file.hpp"
 #include "hush/io/checkpoint.hpp"
 #include "hush/io/weights.hpp"
@@ -74,15 +76,25 @@ void write_run_files(const std::filesystem::path& out, Net& net, Optimizer& opt,
 /// its history, which must end at an epoch of this run's 1 to `epochs`.
 template <class History, class Net, class Optimizer>
 History resume_run(const std::filesystem::path& checkpoint, Net& net, Optimizer& opt, const std::string& run, int epochs,
-                   const std::string& title) {
+                   const std::string& title, bool say = true) {
   auto info = resume_checkpoint(checkpoint, run, trained{"", net, opt});
   auto h = History::parse(info["log"], info["tenths"], checkpoint.string());
   const int done = int(h.epochs.size());
   if (done < 1 || done > epochs || h.epochs.back().epoch != done)
     throw io_error(checkpoint.string() + ": its log ends at epoch " + std::to_string(done) + ", not one of this run's 1 to " +
                    std::to_string(epochs));
-  std::printf("%s: resuming after epoch %d of %d (%s)\n", title.c_str(), done, epochs, checkpoint.c_str());
+  if (say) std::printf("%s: resuming after epoch %d of %d (%s)\n", title.c_str(), done, epochs, checkpoint.c_str());
   return h;
+}
+
+/// A data-parallel epoch's line about communication: the seconds spent in collectives per step
+/// and their share of training, and how the gradients travelled.
+inline void print_communication(const std::string& title, int epoch, double comm_seconds, double train_seconds,
+                                std::int64_t steps, const distributed::gradient_averager& a) {
+  std::printf("%s epoch %d: communication %.1f ms per step, %.1f%% of training (%zu gradient floats in %zu buckets: "
+              "%.1f ms per step sent during backward, %.1f ms waited for after it)\n",
+              title.c_str(), epoch, 1e3 * comm_seconds / double(steps), 100.0 * comm_seconds / train_seconds, a.floats(),
+              a.buckets(), 1e3 * a.time().during_backward / double(steps), 1e3 * a.time().after_backward / double(steps));
 }
 
 }  // namespace hush::train::detail
