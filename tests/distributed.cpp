@@ -13,6 +13,7 @@
 
 #include "hush/backend/thrust.hpp"
 #include "hush/distributed/data_parallel.hpp"
+#include "hush/distributed/launch.hpp"
 #include "hush/distributed/threads.hpp"
 #include "hush/hush.hpp"
 #include "hush/models/residual_unet.hpp"
@@ -307,6 +308,29 @@ TEST_CASE("n workers train as one: ResNet-20 on the cpu backend (oneDNN, blocked
 TEST_CASE_TEMPLATE("n workers train as one: seed 001's residual U-Net (batch norm down to 2 x 2), image to image", Backend,
                    hush::backend::reference, hush::backend::cpu) {
   check_equivalence<Backend>(hush::models::residual_unet({.channels = 3, .width = 4}), {3, 64, 64}, 4, 2, 3, 1e-5);
+}
+
+// Over MPI: tests/mpi.sh runs this case as two processes (`mpirun -np 2 test-distributed -tc=...`),
+// each loading hush's MPI module as the tools do; alone (ctest), there is nothing to compare.
+TEST_CASE("over MPI: two processes train ResNet-20 and seed 001's U-Net as one process does (mpirun -np 2)") {
+  const auto world = dist::launched_world(nullptr, nullptr);
+  if (!world) {
+    MESSAGE("not started by mpirun: tests/mpi.sh runs this case as two processes");
+    return;
+  }
+  REQUIRE(world->size() == 2);
+  const auto check = [&](const auto& net, hush::shape image, std::int64_t batch, std::size_t bucket_bytes) {
+    const auto alone = train_steps<hush::backend::cpu>(net, image, batch, 3, nullptr);
+    const auto mine = train_steps<hush::backend::cpu>(net, image, batch, 3, world.get(), bucket_bytes);
+    const auto gap = hush::test::difference(alone, mine);
+    MESSAGE(std::string(std::remove_cvref_t<decltype(net)>::kind) << ": process " << world->rank() << " ends " << gap << " from one process");
+    CHECK(gap < 1e-5);
+    std::vector<float> other(mine);  // process 0's weights, bit for bit on every process
+    world->broadcast(std::as_writable_bytes(std::span<float>(other)), 0);
+    CHECK(other == mine);
+  };
+  check(hush::models::resnet20({.channels = 1, .classes = 10}), {1, 16, 16}, 8, 64 << 10);  // 5 buckets, MPI_Iallreduce
+  check(hush::models::residual_unet({.channels = 3, .width = 4}), {3, 64, 64}, 4, 0);
 }
 
 TEST_CASE("broadcast_state: every worker ends with worker 0's weights, running statistics and counters") {
