@@ -4,6 +4,7 @@
 // the step all the same). What a trainer reports as its communication time per step:
 //   hush::distributed::timed_communicator timed(*comm);  m.ctx.batch_norm_group = &timed;
 #include <chrono>
+#include <cstddef>
 #include <cstdlib>
 #include <span>
 
@@ -23,6 +24,10 @@ class timed_communicator final : public communicator {
   void progress() override { timed([&] { inner_.progress(); }); }
   void wait_all() override { timed([&] { inner_.wait_all(); }); }
   void broadcast(std::span<std::byte> bytes, int root) override { timed([&] { inner_.broadcast(bytes, root); }); }
+  bool averages_device_memory() const override { return inner_.averages_device_memory(); }
+  void start_all_reduce_mean_device(float* values, std::size_t count) override {
+    timed([&] { inner_.start_all_reduce_mean_device(values, count); });
+  }
   [[noreturn]] void abort(int code) override {
     inner_.abort(code);
     std::abort();  // (the attribute is not part of the call's type)
