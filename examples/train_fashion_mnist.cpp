@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "hush/backend/devices.hpp"
+#include "hush/data/model_card.hpp"
 #include "hush/hush.hpp"
 #include "hush/io/atomic_file.hpp"
 #include "hush/io/plot.hpp"
@@ -147,7 +148,9 @@ int main(int argc, char** argv) try {
     hush::io::write_file_atomically(out / "summary.md", std::string(summary));
     hush::save_checkpoint(out / "checkpoint.safetensors", model.net, opt, {{"epoch", std::to_string(epoch)}});
   }
-  hush::save_weights(model.net, fs::path(out_dir) / "model.safetensors");
+  hush::save_weights(model.net, fs::path(out_dir) / "model.safetensors",  // hush-infer prints the names
+                     {{hush::data::class_names_key, hush::data::join_class_names(hush::data::fashion_mnist_class_names())},
+                      {hush::data::input_key, hush::data::trained_input{28, false}.text()}});
   std::printf("final test accuracy %.2f%%; results in %s/ (summary.md, log.csv, curves.png, model.safetensors)\n", test_acc,
               out_dir.c_str());
   return 0;

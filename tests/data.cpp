@@ -9,7 +9,9 @@
 #include <thread>
 
 #include "hush/data/image_folder.hpp"
+#include "hush/data/model_card.hpp"
 #include "hush/data/prefetch.hpp"
+#include "support.hpp"
 
 namespace fs = std::filesystem;
 
@@ -143,4 +145,22 @@ TEST_CASE("prefetcher: a consumer slower than the makers waits for nothing") {
     CHECK(items.next() == k);
   }
   CHECK(items.waited_seconds() < 0.05);  // each item had a 20 ms step to be made in (for a copy of an int)
+}
+
+TEST_CASE("class names: Fashion-MNIST's, a file's (one per line), the metadata's form; bad lists named") {
+  namespace d = hush::data;
+  REQUIRE(d::fashion_mnist_class_names().size() == 10);
+  CHECK(d::fashion_mnist_class_names()[9] == "Ankle boot");
+  const auto joined = d::join_class_names(d::fashion_mnist_class_names());
+  CHECK(d::split_class_names(joined, "meta") == d::fashion_mnist_class_names());
+  CHECK(d::split_class_names("cat\r\ndog\r\n", "f") == std::vector<std::string>{"cat", "dog"});  // a Windows file
+  CHECK_THROWS_WITH(d::split_class_names("cat\n\ndog\n", "list.txt"), "list.txt: class name 2 is an empty line");
+  CHECK_THROWS_WITH(d::join_class_names({"a\nb"}), doctest::Contains("holds a line break"));
+  const hush::test::temp_dir dir("class-names");
+  CHECK_THROWS_WITH(d::read_class_names(dir.path / "none.txt"), doctest::Contains("none.txt: cannot read the class names"));
+  {
+    std::ofstream f(dir.path / "names.txt");
+    f << "tench\ngoldfish\n";
+  }
+  CHECK(d::read_class_names(dir.path / "names.txt") == std::vector<std::string>{"tench", "goldfish"});
 }

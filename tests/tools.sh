@@ -76,9 +76,43 @@ check "robustness: a tiny study" 0 "pivot epoch 1 \(dist/pair [0-9.]+  max\|logi
 check "robustness: the table" 0 "\| pivot \| [0-9.]+ \|" cat "$dir/study/robustness.md"
 check "robustness: a deeper ResNet by name" 0 "ResNet-56, clean epoch 1.*test accuracy clean [0-9.]+%" "$bin/hush-robustness" --model resnet56 --regimes clean --limit 128 --test-limit 64 --epochs 1 --batch 64 --out "$dir/study56"
 check "robustness: its name in the table" 0 "^# Noise robustness: ResNet-56 on Fashion-MNIST" cat "$dir/study56/robustness.md"
+# Names, not indices: a trained model carries its classes' names; --classes gives others (the
+# right number of them); a 1000-class network prints ImageNet's (share/imagenet_classes.txt).
+fashion="T-shirt/top|Trouser|Pullover|Dress|Coat|Sandal|Shirt|Sneaker|Bag|Ankle boot"
+check "infer: a trained model's class names" 0 "clean.ppm:  ($fashion) \([0-9]\) 0\.[0-9]+  ($fashion) \(" "$bin/hush-infer" --model resnet56 --weights "$dir/study56/robustness/clean/model.safetensors" --image "$dir/clean.ppm"
+printf 'zero\none\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\n' >"$dir/digits.txt"
+check "infer: --classes" 0 "clean.ppm:  (zero|one|two|three|four|five|six|seven|eight|nine) \([0-9]\) 0\." "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --classes "$dir/digits.txt" --image "$dir/clean.ppm"
+head -3 "$dir/digits.txt" >"$dir/three.txt"
+check "infer: --classes of another count" 1 "three.txt: 3 class names for a network of 10 classes" "$bin/hush-infer" --model resnet20 --weights "$data/resnet20.weights.safetensors" --classes "$dir/three.txt" --image "$dir/clean.ppm"
+/usr/bin/python3 - "$data/resnet20.weights.safetensors" "$dir/resnet20_1000.safetensors" <<'PY'
+import json, random, struct, sys  # the reference ResNet-20 with a 1000-class head: an ImageNet-sized output
+raw = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+header, body = json.loads(raw[8:8 + n]), raw[8 + n:]
+random.seed(1)
+tensors, out = {}, b""
+for name, t in header.items():
+    if name == "__metadata__":
+        continue
+    data = body[t["data_offsets"][0]:t["data_offsets"][1]]
+    shape = t["shape"]
+    if name in ("fc.weight", "fc.bias"):
+        shape = [1000] + shape[1:]
+        count = 1
+        for d in shape:
+            count *= d
+        data = struct.pack("<%df" % count, *[random.gauss(0, 0.1) for _ in range(count)])
+    tensors[name] = {"dtype": t["dtype"], "shape": shape, "data_offsets": [len(out), len(out) + len(data)]}
+    out += data
+head = json.dumps(tensors).encode()
+head += b" " * (-len(head) % 8)
+open(sys.argv[2], "wb").write(struct.pack("<Q", len(head)) + head + out)
+PY
+check "infer: ImageNet's names for 1000 classes" 0 "clean.ppm:  [a-z][^()]* \([0-9]+\) 0\.[0-9]+" "$bin/hush-infer" --model resnet20 --weights "$dir/resnet20_1000.safetensors" --image "$dir/clean.ppm"
 check "robustness: unknown model" 1 "resnet50 not in \{resnet20,resnet56,resnet110\}" "$bin/hush-robustness" --model resnet50 --out "$dir/out40"
 check "robustness: the seed's recipe, Adam, mean subtracted" 0 "seed 000 mix [0-9.]+%" "$bin/hush-robustness" --regimes clean --limit 256 --test-limit 100 --epochs 1 --recipe seed004 --optimizer adam --lr 0.001 --subtract-mean --crop-padding 2 --out "$dir/study2"
 check "robustness: the recipe in the table's notes" 0 "Adam betas \(0.9, 0.999\), weight decay 0.0001; lr 0.001 times 0.1 at steps 4000, 6000" cat "$dir/study2/robustness.md"
+check "infer: a model trained with the pixel mean subtracted refuses images" 1 "per-pixel mean subtracted, which the file does not hold" "$bin/hush-infer" --model resnet20 --weights "$dir/study2/robustness/clean/model.safetensors" --image "$dir/clean.ppm"
 check "robustness: a multi-step schedule without milestones" 1 "a multi-step schedule needs its milestones" "$bin/hush-robustness" --schedule multi-step --out "$dir/out36"
 check "robustness: Nesterov without momentum" 1 "Nesterov momentum needs momentum > 0" "$bin/hush-robustness" --momentum 0 --out "$dir/out37"
 check "robustness: per-regime files" 0 "" ls "$dir/study/robustness.png" "$dir/study/robustness/pivot/log.csv" "$dir/study/robustness/pivot/curves.png" "$dir/study/robustness/pivot/checkpoint.safetensors"

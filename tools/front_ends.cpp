@@ -34,6 +34,7 @@
 #include "hush/backend/devices.hpp"
 #include "hush/data/image_folder.hpp"
 #include "hush/data/labelled_source.hpp"
+#include "hush/data/model_card.hpp"
 #include "hush/hush.hpp"
 #include "hush/io/atomic_file.hpp"
 #include "hush/io/plot.hpp"
@@ -94,6 +95,7 @@ struct study_data {
       clean;
   hush::tensor val_clean;  // the front ends' validation images: the training set's last (up to 500)
   hush::data::labelled_images test;
+  std::vector<std::string> class_names;  // by label: into each arm's model.safetensors, for hush-infer
   /// The MAE's patch: an 8 x 8 grid of patches for sides of 32, 40, 48, ... pixels, else 4 x 4
   /// pixels (Fashion-MNIST: a 7 x 7 grid).
   std::int64_t patch() const { return side >= 32 && side % 8 == 0 ? side / 8 : 4; }
@@ -223,7 +225,8 @@ struct arm_result {
 /// weights, when it has one, from `front_weights` into net.get<0>() (`front` picks the part).
 template <class Net, class Backend, class Front, class Source>
 arm_result run_arm(Backend backend, const std::string& name, Net net, Front load_front, const args& a, int epochs,
-                   const Source& train, const std::vector<hush::train::test_set>& tests) {
+                   const Source& train, const std::vector<hush::train::test_set>& tests,
+                   const std::vector<std::string>& class_names) {
   auto m = std::make_unique<hush::model<Net, Backend>>(
       typename hush::model<Net, Backend>::options{.seed = a.seed, .backend = backend}, std::move(net));
   const auto image = train.image_shape();
@@ -235,7 +238,9 @@ arm_result run_arm(Backend backend, const std::string& name, Net net, Front load
   o.loader_threads = a.loader_threads;
   hush::train::clean_only regime;
   arm_result r{name, hush::train::fit(*m, regime, train, tests, o)};
-  hush::save_weights(m->net, fs::path(a.out) / name / "model.safetensors");
+  hush::save_weights(m->net, fs::path(a.out) / name / "model.safetensors",
+                     {{hush::data::class_names_key, hush::data::join_class_names(class_names)},
+                      {hush::data::input_key, hush::data::trained_input{image[1], false}.text()}});
   return r;
 }
 
@@ -304,23 +309,23 @@ int study(Backend backend, const args& a, const preset& p, const study_data& ima
   namespace m = hush::models;
   const auto none = [](auto&) {};
   for (const auto& arm : arms) {
-    if (arm == "resnet") results.push_back(run_arm(backend, arm, c_net, none, a, epochs, train, tests));
+    if (arm == "resnet") results.push_back(run_arm(backend, arm, c_net, none, a, epochs, train, tests, images.class_names));
     if (arm == "gan-frozen")
       results.push_back(run_arm(
           backend, arm, m::behind_frozen<gan_generator, Classifier>(hush::frozen(g_net), c_net),
-          [&](auto& model) { hush::load_weights(model.net.template get<0>(), gan); }, a, epochs, train, tests));
+          [&](auto& model) { hush::load_weights(model.net.template get<0>(), gan); }, a, epochs, train, tests, images.class_names));
     if (arm == "gan-tuned")
       results.push_back(run_arm(
           backend, arm, m::behind<gan_generator, Classifier>(g_net, c_net),
-          [&](auto& model) { hush::load_weights(model.net.template get<0>(), gan); }, a, epochs, train, tests));
+          [&](auto& model) { hush::load_weights(model.net.template get<0>(), gan); }, a, epochs, train, tests, images.class_names));
     if (arm == "mae-frozen")
       results.push_back(run_arm(
           backend, arm, m::behind_frozen<mae_front, Classifier>(hush::frozen(mae_frozen), c_net),
-          [&](auto& model) { hush::load_weights(model.net.template get<0>().net.mae, mae); }, a, epochs, train, tests));
+          [&](auto& model) { hush::load_weights(model.net.template get<0>().net.mae, mae); }, a, epochs, train, tests, images.class_names));
     if (arm == "mae-tuned")
       results.push_back(run_arm(
           backend, arm, m::behind<mae_front, Classifier>(mae_whole, c_net),
-          [&](auto& model) { hush::load_weights(model.net.template get<0>().mae, mae); }, a, epochs, train, tests));
+          [&](auto& model) { hush::load_weights(model.net.template get<0>().mae, mae); }, a, epochs, train, tests, images.class_names));
   }
   const auto batch = std::min<std::int64_t>(250, test.size());
   {  // the front ends as denoisers of the noisy test images, before any fine-tuning
@@ -395,6 +400,7 @@ int fashion_mnist_study(Backend backend, const args& a, int argc, char** argv) {
   const auto train = all.first(a.limit >= 0 ? a.limit : p.limit);
   study_data images;
   images.name = "Fashion-MNIST";
+  images.class_names = hush::data::fashion_mnist_class_names();
   images.train_size = train.size();
   images.clean = [&train](const std::vector<std::int64_t>& picks, std::uint64_t, hush::tensor& out) {
     hush::data::gather(train.images, picks, 0, std::int64_t(picks.size()), out);
@@ -448,6 +454,7 @@ int folder_study(Backend backend, const args& a, int argc, char** argv) {
   images.name = (a.cacd ? "CACD-named folder " : "class folders of ") + a.folder;
   images.channels = a.channels, images.side = a.size;
   images.classes = std::int64_t(folder.classes().size()), images.train_size = folder.size();
+  images.class_names = folder.classes();
   images.clean = [&folder, &a](const std::vector<std::int64_t>& picks, std::uint64_t epoch, hush::tensor& out) {
     std::vector<std::int64_t> loaded;
     hush::index_tensor labels;

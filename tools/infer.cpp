@@ -6,14 +6,24 @@
 //   hush-infer --model vit_b_16 --weights vit_b_16.safetensors --image cat.jpg     (224 x 224 input only)
 // Input channels and classes are read from the weights (the first convolution's and the last
 // linear layer's). scripts/torchvision_weights.py writes torchvision's models in this form.
+// --image prints the top 5 classes by name: --classes FILE, else the names the weights carry
+// (hush-robustness and hush-front-ends store Fashion-MNIST's or their folders'), else
+// ImageNet's for 1000 classes (share/imagenet_classes.txt, from torchvision); else indices. Images
+// are prepared as the weights' card says the model was trained (data/model_card.hpp: its side,
+// pixels in [0, 1]), else with torchvision's evaluation transform.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <numeric>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "hush/backend/devices.hpp"
+#include "hush/data/model_card.hpp"
 #include "hush/hush.hpp"
 #include "hush/io/opencv.hpp"
 #include "hush/models/resnet.hpp"
@@ -25,14 +35,17 @@ namespace {
 namespace m = hush::models;
 
 /// torchvision's evaluation transform: resize the shorter side to `resize`, centre crop `crop`,
-/// scale to [0, 1], normalise with ImageNet's mean and standard deviation.
-hush::tensor preprocess(const std::string& path, int resize, int crop, std::int64_t channels, std::int64_t max_pixels) {
+/// scale to [0, 1], normalise with ImageNet's mean and standard deviation (unless `imagenet` is
+/// off: a hush-trained model's card says it saw pixels in [0, 1]).
+hush::tensor preprocess(const std::string& path, int resize, int crop, std::int64_t channels, std::int64_t max_pixels,
+                        bool imagenet = true) {
   cv::Mat image = hush::io::read_image(path, channels == 1 ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR, max_pixels);
   const double scale = double(resize) / std::min(image.rows, image.cols);
   cv::resize(image, image, cv::Size(std::max(crop, int(std::lround(image.cols * scale))), std::max(crop, int(std::lround(image.rows * scale)))),
              0, 0, cv::INTER_LINEAR);
   image = image(cv::Rect((image.cols - crop) / 2, (image.rows - crop) / 2, crop, crop)).clone();
   auto t = hush::io::to_tensor(image);
+  if (!imagenet) return t;
   const float mean[] = {0.485f, 0.456f, 0.406f}, stdev[] = {0.229f, 0.224f, 0.225f};
   const auto plane = std::int64_t(crop) * crop;
   for (std::int64_t c = 0; c < t.shape()[0]; ++c)
@@ -45,9 +58,37 @@ struct io_sizes {
   std::int64_t channels, classes;
 };
 
+/// The names of the classes, by label: --classes FILE, else the weights' own ("hush.class_names":
+/// hush's trainers write them), else ImageNet's for a 1000-class network; none: print indices.
+std::vector<std::string> class_names(const std::string& file, const hush::io::safetensors_file& weights,
+                                     const std::string& weights_path, std::int64_t classes, const char* argv0) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> names;
+  std::string from;
+  if (!file.empty()) {
+    names = hush::data::read_class_names(file), from = file;
+  } else if (const auto it = weights.metadata.find(hush::data::class_names_key); it != weights.metadata.end()) {
+    names = hush::data::split_class_names(it->second, weights_path + "'s " + hush::data::class_names_key);
+    from = weights_path;
+  } else if (classes == 1000) {
+    const fs::path rel = "imagenet_classes.txt";
+    std::error_code ec;
+    const auto exe = fs::canonical("/proc/self/exe", ec);
+    fs::path path = (ec ? fs::path(argv0) : exe).parent_path().parent_path() / "share" / "hush" / rel;  // installed
+    if (!fs::exists(path)) path = fs::path(HUSH_SOURCE_SHARE) / rel;                                    // the build tree
+    if (!fs::exists(path)) return {};
+    names = hush::data::read_class_names(path), from = path.string();
+  }
+  if (!names.empty() && std::int64_t(names.size()) != classes)
+    throw hush::io_error(from + ": " + std::to_string(names.size()) + " class names for a network of " +
+                         std::to_string(classes) + " classes");
+  return names;
+}
+
 template <class Net, class Backend>
 int run(Backend backend, const std::string& weights_path, Net net, io_sizes opt, const std::string& input,
-        const std::string& output, const std::vector<std::string>& images, bool cifar, std::int64_t max_pixels) {
+        const std::string& output, const std::vector<std::string>& images, bool cifar, std::int64_t max_pixels,
+        const std::vector<std::string>& names, const std::optional<hush::data::trained_input>& card) {
   hush::model<Net, Backend> model({.backend = backend}, std::move(net));
   hush::tensor x;
   if (!input.empty()) {
@@ -62,12 +103,13 @@ int run(Backend backend, const std::string& weights_path, Net net, io_sizes opt,
     model.setup(x.shape());
     hush::load_weights(model.net, weights_path);
   } else {
-    const int crop = cifar ? 32 : 224, resize = cifar ? 32 : 256;
+    // As the model was trained: its card's side and [0, 1] pixels, else torchvision's transform.
+    const int crop = card ? int(card->side) : cifar ? 32 : 224, resize = card ? crop : cifar ? 32 : 256;
     model.setup({std::int64_t(images.size()), opt.channels, crop, crop});
     hush::load_weights(model.net, weights_path);  // the weights are checked before any image is read
     x.resize(model.input_shape());
     for (std::size_t i = 0; i < images.size(); ++i) {
-      const auto t = preprocess(images[i], resize, crop, opt.channels, max_pixels);
+      const auto t = preprocess(images[i], resize, crop, opt.channels, max_pixels, !card);
       std::copy(t.values().begin(), t.values().end(), x.data() + std::int64_t(i) * t.numel());
     }
   }
@@ -94,8 +136,11 @@ int run(Backend backend, const std::string& weights_path, Net net, io_sizes opt,
     std::partial_sort(order.begin(), order.begin() + std::ptrdiff_t(n), order.end(),
                       [&](auto a, auto b) { return p[std::size_t(a)] > p[std::size_t(b)]; });
     std::printf("%s:", images[i].c_str());
-    for (std::size_t r = 0; r < n; ++r)
-      std::printf("  class %lld %.4f", static_cast<long long>(order[r]), p[std::size_t(order[r])] / sum);
+    for (std::size_t r = 0; r < n; ++r) {
+      const auto c = std::size_t(order[r]);
+      if (names.empty()) std::printf("  class %lld %.4f", static_cast<long long>(order[r]), p[c] / sum);
+      else std::printf("  %s (%lld) %.4f", names[c].c_str(), static_cast<long long>(order[r]), p[c] / sum);
+    }
     std::printf("\n");
   }
   return 0;
@@ -123,6 +168,10 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   bool bf16 = false;
   app.add_flag("--bf16", bf16, "convolutions in bf16 (CPUs with AVX-512-BF16 or AMX)");
+  std::string classes_file;
+  app.add_option("--classes", classes_file,
+                 "class names, one per line, to print instead of the weights' own (hush's trainers store them) or "
+                 "ImageNet's (1000 classes)");
   in->needs(out);
   in->excludes(img);
   CLI11_PARSE(app, argc, argv);
@@ -153,12 +202,20 @@ int main(int argc, char** argv) {
       throw hush::io_error(weights_path + ": the first convolution gives " + std::to_string(opt.channels) +
                            " input channels and the last layer " + std::to_string(opt.classes) + " classes: not a " + name +
                            "'s weights");
+    const auto names = images.empty() ? std::vector<std::string>{} : class_names(classes_file, weights, weights_path, opt.classes, argv[0]);
+    std::optional<hush::data::trained_input> card;
+    if (const auto it = weights.metadata.find(hush::data::input_key); it != weights.metadata.end() && !images.empty()) {
+      card = hush::data::trained_input::parse(it->second, weights_path);
+      if (card->mean_subtracted)
+        throw hush::io_error(weights_path + ": trained on images with the training set's per-pixel mean subtracted, "
+                             "which the file does not hold: run it on tensors prepared the same way (--input)");
+    }
     const m::resnet_options resnet{.channels = opt.channels, .classes = opt.classes};
     const m::vgg_options vgg_sizes{.channels = opt.channels, .classes = opt.classes};
     return hush::with_device(choice, [&](auto backend) {
       if (bf16) hush::use_bf16_inference(backend);
       const auto go = [&](auto net, bool cifar) {
-        return run(backend, weights_path, std::move(net), opt, input, output, images, cifar, max_pixels);
+        return run(backend, weights_path, std::move(net), opt, input, output, images, cifar, max_pixels, names, card);
       };
       if (name == "resnet18") return go(m::resnet18(resnet), false);
       if (name == "resnet34") return go(m::resnet34(resnet), false);

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "hush/backend/devices.hpp"
+#include "hush/data/model_card.hpp"
 #include "hush/distributed/launch.hpp"
 #include "hush/hush.hpp"
 #include "hush/io/atomic_file.hpp"
@@ -288,7 +289,10 @@ int run(int argc, char** argv, hush::distributed::communicator* world) {
           h = hush::train::fit(m, regime, train, tests, o);
         }
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        if (root) hush::save_weights(m.net, o.out / "model.safetensors");
+        if (root)  // with its model card: Fashion-MNIST's class names and images, which hush-infer reads
+          hush::save_weights(m.net, o.out / "model.safetensors",
+                             {{hush::data::class_names_key, hush::data::join_class_names(hush::data::fashion_mnist_class_names())},
+                              {hush::data::input_key, hush::data::trained_input{28, o.subtract_mean}.text()}});
         outcomes.push_back({r, h, seconds});
       });
     });

@@ -107,12 +107,14 @@ void add_weights(io::safetensors_writer& w, L& net, const std::string& prefix = 
   w.metadata("hush.version", version_string);
 }
 
-/// Writes `net`'s weights atomically (a crash leaves the old file, never a broken one).
+/// Writes `net`'s weights atomically (a crash leaves the old file, never a broken one), with
+/// `metadata` (what the weights mean: class names, the data they were trained on, ...).
 template <class L>
-void save_weights(L& net, const std::filesystem::path& path) {
+void save_weights(L& net, const std::filesystem::path& path, const std::map<std::string, std::string>& metadata = {}) {
   io::safetensors_writer w;
   add_weights(w, net);
   w.metadata("format", "pt");
+  for (const auto& [k, v] : metadata) w.metadata(k, v);
   w.write(path);
 }
 
