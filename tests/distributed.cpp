@@ -49,6 +49,16 @@ void on_threads(int n, const std::function<void(int)>& f) {
     if (e) std::rethrow_exception(e);
 }
 
+/// Appends the values (or, with `gradients`, the gradients) of every parameter of `net`, in its
+/// walk order, wherever they live: what the comparisons below compare.
+template <class Net>
+void append_parameters(Net& net, std::vector<float>& out, bool gradients = false) {
+  hush::for_each_parameter(net, [&](std::string_view, hush::parameter& p) {
+    const auto v = hush::to_host(gradients ? p.grad : p.value);
+    out.insert(out.end(), v.values().begin(), v.values().end());
+  });
+}
+
 TEST_CASE("thread_group: sums in rank order, the same bits on every member; broadcast; mismatches named") {
   dist::thread_group group(3);
   std::vector<std::vector<float>> got(3);
@@ -133,10 +143,7 @@ std::vector<float> train_steps(Net net, hush::shape image, std::int64_t batch, i
     opt.step(m.ctx.backend);
   }
   std::vector<float> out;
-  hush::for_each_parameter(m.net, [&](std::string_view, hush::parameter& p_) {
-    const auto v = hush::to_host(p_.value);
-    out.insert(out.end(), v.values().begin(), v.values().end());
-  });
+  append_parameters(m.net, out);
   hush::for_each_buffer(m.net, [&](std::string_view, hush::kept& k) {
     const auto v = hush::to_host(k);
     out.insert(out.end(), v.values().begin(), v.values().end());
@@ -210,9 +217,7 @@ std::vector<float> averaged_step(Net net, dist::communicator& member, std::size_
   average.finish();
   CHECK(m.ctx.gradients == nullptr);  // finish() leaves the context as it was
   std::vector<float> out;
-  hush::for_each_parameter(m.net, [&](std::string_view, hush::parameter& p) {
-    out.insert(out.end(), p.grad.host().values().begin(), p.grad.host().values().end());
-  });
+  append_parameters(m.net, out, true);
   return out;
 }
 }  // namespace
@@ -343,10 +348,7 @@ TEST_CASE("broadcast_state: every worker ends with worker 0's weights, running s
     m.net.get<1>().num_batches_tracked = 10 + r;
     hush::assign(m.net.get<1>().running_mean, hush::tensor({8}, std::vector<float>(8, float(r))));
     dist::broadcast_state(group.member(r), m.net);
-    hush::for_each_parameter(m.net, [&](std::string_view, hush::parameter& p) {
-      const auto v = hush::to_host(p.value);
-      weights[std::size_t(r)].insert(weights[std::size_t(r)].end(), v.values().begin(), v.values().end());
-    });
+    append_parameters(m.net, weights[std::size_t(r)]);
     const auto mean = hush::to_host(m.net.get<1>().running_mean);
     weights[std::size_t(r)].insert(weights[std::size_t(r)].end(), mean.values().begin(), mean.values().end());
     tracked[std::size_t(r)] = m.net.get<1>().num_batches_tracked;
@@ -377,9 +379,7 @@ trained_run fit_tiny(dist::communicator* comm, const std::filesystem::path& out,
   o.augment = {.flip = true, .crop_padding = 1};
   o.comm = comm, o.stop_after = stop_after, o.resume = resume;
   trained_run r{hush::train::fit(m, regime, train, {{"clean", test}}, o), {}};
-  hush::for_each_parameter(m.net, [&](std::string_view, hush::parameter& p) {
-    r.weights.insert(r.weights.end(), p.value.host().values().begin(), p.value.host().values().end());
-  });
+  append_parameters(m.net, r.weights);
   return r;
 }
 }  // namespace
@@ -464,9 +464,7 @@ denoised_run fit_unet(dist::communicator* comm, const hush::test::tiny_photos& p
   o.out = out, o.title = "unet", o.comm = comm, o.stop_after = stop_after, o.resume = resume;
   o.bucket_bytes = 4096;  // tens of buckets, sent during backward
   denoised_run r{hush::train::fit_denoiser(m, train, val, o), {}};
-  hush::for_each_parameter(m.net, [&](std::string_view, hush::parameter& p) {
-    r.weights.insert(r.weights.end(), p.value.host().values().begin(), p.value.host().values().end());
-  });
+  append_parameters(m.net, r.weights);
   return r;
 }
 }  // namespace
@@ -536,12 +534,8 @@ gan_run fit_small_gan(dist::communicator* comm, const hush::test::tiny_photos& p
   hush::train::adversarial_options recipe;
   recipe.generator.lr = 2e-3f, recipe.discriminator.lr = 2e-3f, recipe.update = update;
   gan_run r{hush::train::fit_gan_denoiser(g, d, train, val, o, recipe, hush::mse_loss{}), {}};
-  hush::for_each_parameter(g.net, [&](std::string_view, hush::parameter& p) {
-    r.weights.insert(r.weights.end(), p.value.host().values().begin(), p.value.host().values().end());
-  });
-  hush::for_each_parameter(d.net, [&](std::string_view, hush::parameter& p) {
-    r.weights.insert(r.weights.end(), p.value.host().values().begin(), p.value.host().values().end());
-  });
+  append_parameters(g.net, r.weights);
+  append_parameters(d.net, r.weights);
   return r;
 }
 }  // namespace
