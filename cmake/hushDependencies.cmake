@@ -2,7 +2,9 @@
 # build and by the installed package config, so a consumer resolves them on their own machine.
 include(CMakeFindDependencyMacro)
 
-# Core: xtensor 0.24 + xtensor-blas 0.20 over OpenBLAS, OpenMP for the host threads.
+# Core: OpenBLAS (CBLAS), OpenMP for the host threads; xtensor 0.24 and xtensor-blas 0.20 for the
+# user's side of the arrays (hush/interop/xtensor.hpp: a program linking hush::hush can view its
+# tensors as xtensor expressions and use xt::linalg on them; the core includes neither).
 #
 # Prefer the OpenMP build of OpenBLAS (Debian's libopenblas-openmp-dev) over the pthreads one
 # that Debian's alternatives pick: with two thread pools, OpenMP's spinning workers starve

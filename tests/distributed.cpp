@@ -3,6 +3,7 @@
 // of one process (distributed/threads.hpp); the same code over MPI runs in tests/mpi.sh.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cstdint>
 #include <exception>
 #include <filesystem>
@@ -81,6 +82,20 @@ TEST_CASE("thread_group: sums in rank order, the same bits on every member; broa
                       pair.member(r).all_reduce_sum(std::span<float>(v));
                     }),
                     doctest::Contains("values at the same call"));
+  // A broadcast whose sizes differ on one member only: every member throws, none waits forever.
+  dist::thread_group trio(3);
+  std::atomic<int> threw{0};
+  CHECK_THROWS_WITH(on_threads(3, [&](int r) {
+                      std::vector<std::byte> b(r == 2 ? 8 : 4);
+                      try {
+                        trio.member(r).broadcast(b, 0);
+                      } catch (...) {
+                        ++threw;
+                        throw;
+                      }
+                    }),
+                    doctest::Contains("a broadcast of 4 bytes into 8"));
+  CHECK(threw == 3);
 }
 
 /// A residual network nobody ships: batch norm before ReLU (fused on the cpu backend), one

@@ -218,6 +218,9 @@ TEST_CASE("noise spec: empty, repeated, non-finite and range-on-a-number values 
   refused("gaussian(sigma=1e39)", "is not a number");  // beyond float
   refused("salt_pepper(salt=0.2..0.8)", "salt_pepper: salt is one number, not a range");
   CHECK_NOTHROW(hush::noise::parse_spec("salt_pepper(amount=0.1..0.2, salt=0.3)"));
+  // What a model's text says parses back to the same model (a resumed run compares the texts).
+  for (const char* spec : {"salt_pepper(amount=0.05, salt=0.3)", "mixed_res(factor=4, upsampling=bicubic, sharp=0.25..0.5)"})
+    CHECK(hush::noise::parse_spec(spec).describe() == spec);
   refused("low_res(factor=1)", "factor must be a whole number from 2 to 16");
   refused("low_res(factor=2.5)", "factor must be a whole number from 2 to 16");
   refused("low_res(factor=17)", "factor must be a whole number from 2 to 16");

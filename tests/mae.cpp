@@ -145,6 +145,32 @@ TEST_CASE("masked autoencoder: a tiny one learns to fill in smooth images (the m
   CHECK(mean(losses.size() - 10) < 0.2 * mean(0));
 }
 
+namespace {
+/// mae_reconstruction's passes by hand (shifts 0, stride, 2·stride ...): each patch's mean
+/// prediction over the passes that masked it, as an image; `masked` counts those passes.
+hush::tensor masked_means_by_hand(tiny_mae same, const hush::tensor& x, int stride, int passes, std::vector<double>& masked) {
+  hush::context<hush::backend::cpu> ctx(3);
+  same.setup(ctx, x.shape());
+  std::vector<double> sum(2 * 16 * 8, 0.0);
+  masked.assign(2 * 16, 0.0);
+  for (int pass = 0; pass < passes; ++pass) {
+    same.opt.mask_shift = pass * stride;
+    const auto& pred = same.forward(ctx, x);
+    const auto& mask = same.mask(ctx);
+    for (int r = 0; r < 32; ++r) {
+      if (mask[r] == 0.0f) continue;
+      masked[std::size_t(r)] += 1;
+      for (int j = 0; j < 8; ++j) sum[std::size_t(r * 8 + j)] += pred[r * 8 + j];
+    }
+  }
+  hush::tensor mean({2, 16, 8});
+  for (int i = 0; i < 256; ++i) mean[i] = float(sum[std::size_t(i)] / masked[std::size_t(i / 8)]);
+  hush::unpatchify back({.patch = 2, .channels = 2});
+  back.setup(ctx, mean.shape());
+  return back.forward(ctx, mean);
+}
+}  // namespace
+
 TEST_CASE("mae_reconstruction: one pass at ratio 0; at ratio r each patch is the mean of its masked predictions") {
   const hush::shape in{2, 2, 8, 8};
   const auto x = images(in, 3);
@@ -173,28 +199,10 @@ TEST_CASE("mae_reconstruction: one pass at ratio 0; at ratio r each patch is the
     hush::context<hush::backend::cpu> ctx(3);
     rec.setup(ctx, in);
     const auto y = rec.forward(ctx, x);
-    // The same passes by hand.
-    tiny_mae same(o);
-    hush::context<hush::backend::cpu> ctx2(3);
-    same.setup(ctx2, in);
-    std::vector<double> sum(2 * 16 * 8, 0.0), count(2 * 16, 0.0), visible(2 * 16, 0.0);
-    for (int pass = 0; pass < 4; ++pass) {
-      same.opt.mask_shift = pass * 4;
-      const auto& pred = same.forward(ctx2, x);
-      const auto& mask = same.mask(ctx2);
-      for (int r = 0; r < 32; ++r) {
-        visible[std::size_t(r)] += mask[r] == 0.0f;
-        if (mask[r] == 0.0f) continue;
-        count[std::size_t(r)] += 1;
-        for (int j = 0; j < 8; ++j) sum[std::size_t(r * 8 + j)] += pred[r * 8 + j];
-      }
-    }
-    for (int r = 0; r < 32; ++r) CHECK(visible[std::size_t(r)] == 1.0);  // disjoint windows cover every patch once
-    hush::tensor mean({2, 16, 8});
-    for (int i = 0; i < 256; ++i) mean[i] = float(sum[std::size_t(i)] / count[std::size_t(i / 8)]);
-    hush::unpatchify back({.patch = 2, .channels = 2});
-    back.setup(ctx2, mean.shape());
-    const auto& want = back.forward(ctx2, mean);
+    // The same passes by hand: disjoint visible windows, so each patch is masked in three of four.
+    std::vector<double> masked;
+    const auto want = masked_means_by_hand(tiny_mae(o), x, 4, 4, masked);
+    for (int r = 0; r < 32; ++r) CHECK(masked[std::size_t(r)] == 3.0);
     double worst = 0;
     for (std::int64_t i = 0; i < y.numel(); ++i) worst = std::max(worst, double(std::abs(y[i] - want[i])));
     CHECK(worst < 1e-6);
@@ -207,5 +215,20 @@ TEST_CASE("mae_reconstruction: one pass at ratio 0; at ratio r each patch is the
     worst = 0;
     for (std::int64_t i = 0; i < y.numel(); ++i) worst = std::max(worst, double(std::abs(y[i] - t[i])));
     CHECK(worst < 1e-4);
+  }
+  SUBCASE("ratio 0.25: more than half visible, the masked windows tile the order (no patch left unmasked)") {
+    auto o = tiny;
+    o.mask_ratio = 0.25f;  // 12 of 16 visible: windows of 12 at shifts 0, 12 would both show ranks 0-7
+    hush::models::mae_reconstruction<tiny_mae> rec(tiny_mae{o});
+    hush::context<hush::backend::cpu> ctx(3);
+    rec.setup(ctx, in);
+    const auto y = rec.forward(ctx, x);
+    CHECK(std::all_of(y.values().begin(), y.values().end(), [](float v) { return std::isfinite(v); }));
+    std::vector<double> masked;
+    const auto want = masked_means_by_hand(tiny_mae(o), x, 4, 4, masked);  // shifts 0, 4, 8, 12
+    for (int r = 0; r < 32; ++r) CHECK(masked[std::size_t(r)] == 1.0);     // each patch masked exactly once
+    double worst = 0;
+    for (std::int64_t i = 0; i < y.numel(); ++i) worst = std::max(worst, double(std::abs(y[i] - want[i])));
+    CHECK(worst < 1e-6);
   }
 }

@@ -130,6 +130,13 @@ TEST_CASE("composition: one_of follows its weights; ranges draw per image") {
   CHECK(hi <= 0.07f);
   CHECK(hi > 0.069f);
   CHECK(seed001.describe() == "one_of(gaussian(sigma=0.1), salt_pepper(amount=0.05), speckle(sigma=0.1))");
+  // The text names every setting that changes the images (a resumed run compares it); a default
+  // setting is left out, so the texts of earlier runs stay as they were.
+  CHECK(nz::salt_pepper{.amount = 0.05f, .salt_ratio = 0.3f}.describe() == "salt_pepper(amount=0.05, salt=0.3)");
+  CHECK(nz::salt_pepper{.amount = 0.05f}.describe() == "salt_pepper(amount=0.05)");
+  CHECK(nz::mixed_res{.factor = 4, .upsampling = nz::upsampling::bicubic}.describe() ==
+        "mixed_res(factor=4, upsampling=bicubic, sharp=0.25..0.5)");
+  CHECK(nz::mixed_res{.factor = 4}.describe() == "mixed_res(factor=4, sharp=0.25..0.5)");
 }
 
 TEST_CASE("low_res and mixed_res") {

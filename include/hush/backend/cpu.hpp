@@ -1,5 +1,5 @@
 #pragma once
-// hush::backend::cpu: xtensor buffers, im2col + sgemm over OpenBLAS, OpenMP threads.
+// hush::backend::cpu: host buffers, oneDNN convolutions, im2col + sgemm over OpenBLAS, OpenMP threads.
 #include "hush/backend/cpu/attention.hpp"
 #include "hush/backend/cpu/conv.hpp"
 #include "hush/backend/cpu/dense.hpp"

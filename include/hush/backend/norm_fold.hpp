@@ -9,6 +9,9 @@
 
 namespace hush::backend {
 
+/// The operands of a batch_norm_fold kernel: a convolution's weight and (optional) bias, the batch
+/// norm's γ, β, running mean and variance and eps, and where the folded weight and bias go. Every
+/// backend's kernel calls fold_weight and fold_bias with it, element by element.
 struct fold_operands {
   std::int64_t channels, per_channel;  // output channels; weights per output channel
   const float *w, *b;                  // the convolution's weight and bias (b may be null)

@@ -8,6 +8,8 @@
 
 namespace hush::backend {
 
+/// The hyperparameters of one SGD step, as torch.optim.SGD's, for velocity_update: optim/sgd.hpp
+/// fills it each step. first_step makes the momentum buffer start as the gradient itself.
 struct sgd_settings {
   float lr, momentum, dampening, weight_decay;
   bool nesterov;
@@ -25,6 +27,9 @@ HUSH_HD inline void velocity_update(const sgd_settings& s, float& w, float g, fl
   w -= s.lr * d;
 }
 
+/// What one Adam or AdamW step needs per element (adam_update): optim/adam.hpp fills it each step,
+/// with the bias corrections 1 - β1^t and 1 - β2^t worked out once on the host. decoupled selects
+/// AdamW's weight decay over Adam's L2 term.
 struct adam_settings {
   float lr, beta1, beta2, eps, weight_decay;
   float bias_correction1, bias_correction2;  // 1 - β1^t and 1 - β2^t for step t

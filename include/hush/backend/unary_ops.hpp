@@ -14,21 +14,28 @@ struct fused_relu {
   float slope = 0.0f;
 };
 
+/// ReLU, y = max(x, 0): the functor behind the relu layer (layers/activation.hpp). The gradient is
+/// 1 where x > 0, else 0.
 struct relu {
   HUSH_HD float operator()(float x) const { return x > 0.0f ? x : 0.0f; }
   HUSH_HD float grad(float x, float) const { return x > 0.0f ? 1.0f : 0.0f; }
   HUSH_HD float backward(float x, float dy) const { return x > 0.0f ? dy : 0.0f; }
 };
+/// Leaky ReLU, y = x where x > 0, else slope·x (slope 0.01 by default, PyTorch's negative_slope):
+/// the functor behind the leaky_relu layer, and what kernels apply for a fused_relu.
 struct leaky_relu {
   float slope = 0.01f;
   HUSH_HD float operator()(float x) const { return x > 0.0f ? x : slope * x; }
   HUSH_HD float grad(float x, float) const { return x > 0.0f ? 1.0f : slope; }
   HUSH_HD float backward(float x, float dy) const { return x > 0.0f ? dy : slope * dy; }
 };
+/// tanh(x): the functor behind the tanh layer. Its gradient, 1 - y², is taken from the output.
 struct tanh {
   HUSH_HD float operator()(float x) const { return std::tanh(x); }
   HUSH_HD float grad(float, float y) const { return 1.0f - y * y; }
 };
+/// The logistic sigmoid, y = 1 / (1 + exp(-x)): the functor behind the sigmoid layer. Its gradient,
+/// y·(1 - y), is taken from the output.
 struct sigmoid {
   HUSH_HD float operator()(float x) const { return 1.0f / (1.0f + std::exp(-x)); }
   HUSH_HD float grad(float, float y) const { return y * (1.0f - y); }

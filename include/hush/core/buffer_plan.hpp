@@ -154,6 +154,8 @@ struct arena_layout {
   std::vector<std::int64_t> offset;
   std::int64_t total = 0;
 };
+/// Places the slots `t` saw touched, of `numel` floats each, in one arena: slots whose lifetimes
+/// overlap never share memory (offsets aligned to 16 floats).
 inline arena_layout lay_out(const buffer_timeline& t, const std::vector<std::int64_t>& numel) {
   constexpr std::int64_t align = 16;  // floats: 64 bytes, what the kernels' vectors like
   arena_layout out;

@@ -37,6 +37,9 @@ struct buffer_ledger {
   std::int64_t total() const { return output + input_gradient + saved; }
 };
 
+/// What every layer's setup, forward and backward are handed: the backend, the mode, the seeded
+/// random streams, and the buffers layers keep (sized by keep(), read through operator[]) in
+/// `Backend`'s memory. A model owns one, as its ctx.
 template <class Backend>
 class context {
  public:

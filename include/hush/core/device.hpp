@@ -25,6 +25,8 @@
 
 namespace hush {
 
+/// Where a program runs: on the CPU (the cpu backend) or a CUDA GPU (thrust); choose_device
+/// picks one.
 enum class device { cpu, cuda };
 
 /// Whether this translation unit has a CUDA path (compiled by nvcc, in a CUDA build).
@@ -35,6 +37,8 @@ inline constexpr bool cuda_compiled =
     false;
 #endif
 
+/// The device choose_device() picked, and why; with_device runs a program on its backend, and
+/// line() is what a program prints first to say where it runs.
 struct device_choice {
   hush::device device = hush::device::cpu;
   std::string why;  ///< what decided it: "no CUDA device: ...", "HUSH_DEVICE=cpu", the GPU's name

@@ -6,6 +6,8 @@
 
 namespace hush {
 
+/// A string literal as a structural type, so that it can be a template argument: the name in
+/// `named<"conv1", conv2d>`, repeat's prefix. Converts to std::string_view without the final null.
 template <std::size_t N>
 struct fixed_string {
   char chars[N]{};

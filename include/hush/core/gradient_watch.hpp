@@ -8,6 +8,9 @@
 
 namespace hush {
 
+/// Told during backward when a parameter's gradient for the step is complete, so a data-parallel
+/// run can start summing it across processes while backward goes on. A context points at one
+/// through its gradients member (none: nobody is told).
 class gradient_watch {
  public:
   /// `p`'s gradient is complete for this step (it may be reported again, by an enclosing seq).

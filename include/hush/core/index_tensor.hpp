@@ -20,6 +20,9 @@
 
 namespace hush {
 
+/// Int32 values with a shape in `Memory`, for what indexes rather than measures (class labels,
+/// the tokens an MAE keeps): no arithmetic; copied like a tensor, moved between memories with
+/// to(backend, t). index_tensor is the host one.
 template <class Memory>
 class basic_index_tensor {
   static constexpr bool on_host = Memory::host_accessible;
@@ -41,7 +44,9 @@ class basic_index_tensor {
   basic_index_tensor(const basic_index_tensor& o) : basic_index_tensor(o.shape_) {
     if (numel()) Memory::copy(data(), o.data(), bytes());
   }
-  basic_index_tensor(basic_index_tensor&&) noexcept = default;
+  /// A moved-from index tensor is empty (its shape goes with its values).
+  basic_index_tensor(basic_index_tensor&& o) noexcept
+      : shape_(std::exchange(o.shape_, hush::shape{})), values_(std::move(o.values_)) {}
   basic_index_tensor& operator=(const basic_index_tensor& o) {
     if (this != &o) {
       resize(o.shape_);
@@ -49,7 +54,10 @@ class basic_index_tensor {
     }
     return *this;
   }
-  basic_index_tensor& operator=(basic_index_tensor&&) noexcept = default;
+  basic_index_tensor& operator=(basic_index_tensor&& o) noexcept {
+    if (this != &o) values_ = std::move(o.values_), shape_ = std::exchange(o.shape_, hush::shape{});
+    return *this;
+  }
 
   const hush::shape& shape() const { return shape_; }
   std::int64_t numel() const { return shape_.numel(); }
@@ -93,10 +101,13 @@ class basic_index_tensor {
   memory_array<Memory, std::int32_t> values_{0};
 };
 
+/// An index tensor in the CPU's memory: what data sets hold their class labels in.
 using index_tensor = basic_index_tensor<host_memory>;
 
+/// Whether T is an index tensor of some memory.
 template <class T>
 inline constexpr bool is_index_tensor = false;
+/// The same for a `basic_index_tensor`: true, whatever its memory.
 template <class Memory>
 inline constexpr bool is_index_tensor<basic_index_tensor<Memory>> = true;
 
@@ -111,6 +122,8 @@ decltype(auto) to(const Backend&, T&& t) {
   else return std::remove_cvref_t<T>(std::move(t));  // a temporary is moved, never dangles
 }
 
+/// An index tensor a layer keeps between calls, in whichever memory its backend uses (kept's
+/// counterpart): sized by ctx.keep(k, shape) at setup, read as ctx[k] afterwards.
 class kept_indices {
  public:
   template <class Memory>

@@ -21,6 +21,9 @@ namespace detail {
 inline void built_at_run_time() noexcept {}
 }  // namespace detail
 
+/// A tensor a layer keeps between calls (an output, a gradient, a parameter, running statistics).
+/// It holds a host and a device tensor, so a layer's type need not depend on the backend; the
+/// context hands out the one its backend uses (ctx.keep at setup, ctx[k] afterwards).
 class kept {
  public:
   /// Networks are literal types (`static_assert(resnet20{}.parameter_count() == 272'474)`), so

@@ -10,6 +10,9 @@
 
 namespace hush {
 
+/// Owns what a backend keeps for one layer between calls (oneDNN's primitives, weights in its
+/// layout), opaque to the layer. A copy starts empty and is made again at its setup, so layers
+/// stay copyable.
 class kernel_state {
  public:
   /// What a backend's own state types derive from.

@@ -46,6 +46,7 @@
 
 namespace hush {
 
+/// A layout's name in messages: "blocked" or "NCHW".
 inline const char* name(layout l) { return l == layout::blocked ? "blocked" : "NCHW"; }
 
 /// Whether L takes part in layout planning (has plan_layout); else it sees only NCHW.

@@ -57,6 +57,8 @@ inline void cuda_check(cudaError_t status, const char* what, std::size_t bytes) 
 
 }  // namespace detail
 
+/// The CPU's memory, where the reference and cpu backends keep their tensors: 64-byte aligned,
+/// zero-filled blocks (large ones mapped from the kernel), readable element by element from host code.
 struct host_memory {
   static constexpr const char* name = "host";
   static constexpr bool host_accessible = true;
@@ -69,6 +71,9 @@ struct host_memory {
   static void synchronize() {}
 };
 
+/// The thrust backend's memory: the GPU's (cudaMalloc) in a CUDA build, ordinary host memory on
+/// Thrust's OpenMP or CPP system. Never host-accessible by type, so host code cannot read its
+/// tensors' elements either way.
 struct device_memory {
   static constexpr const char* name = "device";
   static constexpr bool host_accessible = false;
@@ -112,11 +117,13 @@ template <class Backend>
 struct memory_of_t {
   using type = host_memory;
 };
+/// memory_of_t for a backend whose tag names its memory (`using memory = ...`): that memory.
 template <class Backend>
   requires requires { typename Backend::memory; }
 struct memory_of_t<Backend> {
   using type = typename Backend::memory;
 };
+/// The memory `Backend` keeps its tensors in: the one its tag names, else host memory.
 template <class Backend>
 using memory_of = typename memory_of_t<Backend>::type;
 

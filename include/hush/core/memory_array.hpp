@@ -13,6 +13,9 @@
 
 namespace hush {
 
+/// `n` values of a trivially copyable `T` in `Memory`, for kernel data that is not a float
+/// tensor (a reduction's per-row partial sums in double), read back with to_host().
+/// Zero-filled; move-only.
 template <class Memory, class T>
 class memory_array {
   static_assert(std::is_trivially_copyable_v<T>, "hush::memory_array holds plain values (copied as bytes)");

@@ -5,6 +5,8 @@
 
 namespace hush {
 
+/// A trainable tensor and its gradient, each a kept in the backend's memory: what optimizers
+/// update (for_each_parameter) and weight files store under the names a network's visit gives.
 struct parameter {
   kept value;
   kept grad;

@@ -17,6 +17,8 @@
 
 namespace hush {
 
+/// A counter-based random generator: every number is a pure function of (seed, stream, index),
+/// so a seed gives the same numbers on every backend and thread count, in any evaluation order.
 struct counter_rng {
   std::uint64_t seed = 0;
 

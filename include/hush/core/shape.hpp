@@ -7,6 +7,8 @@
 
 namespace hush {
 
+/// A tensor's extents: up to four dimensions (NCHW for images, (N, F) after flatten), compared
+/// by value. A shape of rank 0 has no elements.
 struct shape {
   static constexpr int max_rank = 4;
   std::array<std::int64_t, max_rank> dims{};

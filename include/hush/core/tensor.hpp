@@ -2,7 +2,8 @@
 // hush::basic_tensor<Memory>: float32, row-major (NCHW for images), owning a buffer in `Memory`
 // (core/memory.hpp), or borrowing one from a model's arena (core/buffer_plan.hpp). Two kinds exist:
 //
-//   hush::tensor         host memory: element access, spans, an xtensor view.
+//   hush::tensor         host memory: element access, spans (an xtensor view through
+//                        hush/interop/xtensor.hpp, which the core does not include).
 //   hush::device_tensor  the thrust backend's memory: only its shape and a pointer for kernels.
 //                        Reading an element from host code is a compile error; move the values
 //                        explicitly with to_host / to_device (or to(backend, t)).
@@ -21,7 +22,6 @@
 #include "hush/core/error.hpp"
 #include "hush/core/memory.hpp"
 #include "hush/core/shape.hpp"
-#include "hush/core/xtensor.hpp"
 
 namespace hush {
 
@@ -32,6 +32,9 @@ namespace hush {
 /// takes it (core/layout.hpp); a model's output is always nchw.
 enum class layout : unsigned char { nchw, blocked };
 
+/// A float32 row-major tensor (NCHW for images) whose values live in `Memory`, in storage of its
+/// own or borrowed from a model's arena. Only host memory's (hush::tensor) has element access;
+/// hush::device_tensor gives kernels its shape and a pointer.
 template <class Memory>
 class basic_tensor {
   static constexpr bool on_host = Memory::host_accessible;
@@ -121,10 +124,6 @@ class basic_tensor {
     if (size_) Memory::zero(data_, bytes(size_));
   }
 
-  /// The tensor as an xtensor expression of its own rank (host memory, no copy).
-  auto view() requires on_host { return xt::adapt(data_, size_, xt::no_ownership(), dims()); }
-  auto view() const requires on_host { return xt::adapt(data_, size_, xt::no_ownership(), dims()); }
-
  private:
   static constexpr std::size_t bytes(std::size_t n) { return n * sizeof(float); }
   /// Room for n values; values kept up to min(size, n), the rest zero when `keep`.
@@ -143,11 +142,6 @@ class basic_tensor {
     if (data_ && !borrowed_) Memory::release(data_, bytes(capacity_));
     data_ = nullptr, capacity_ = 0, borrowed_ = false;
   }
-  std::vector<std::size_t> dims() const {
-    std::vector<std::size_t> d;
-    for (int i = 0; i < shape_.rank; ++i) d.push_back(static_cast<std::size_t>(shape_[i]));
-    return d;
-  }
 
   hush::shape shape_{};
   float* data_ = nullptr;
@@ -160,6 +154,7 @@ class basic_tensor {
 /// Whether T is a tensor of some memory.
 template <class T>
 inline constexpr bool is_tensor = false;
+/// The same for a `basic_tensor`: true, whatever its memory.
 template <class Memory>
 inline constexpr bool is_tensor<basic_tensor<Memory>> = true;
 
@@ -171,7 +166,9 @@ using device_tensor = basic_tensor<device_memory>;
 /// The values of `t` in host memory: `t` itself when it is there already, else a copy. A
 /// temporary is moved into the result, so `const auto& h = to_host(f())` never dangles.
 inline const tensor& to_host(const tensor& t) { return t; }
+/// The same for a temporary host tensor: moved into the result.
 inline tensor to_host(tensor&& t) { return std::move(t); }
+/// The same for a device tensor: a copy in host memory, with its layout.
 inline tensor to_host(const device_tensor& t) {
   tensor h(t.shape());
   if (!t.empty()) device_memory::to_host(h.data(), t.data(), std::size_t(t.numel()) * sizeof(float));
@@ -185,7 +182,9 @@ inline device_tensor to_device(const tensor& t) {
   d.set_layout(t.layout());
   return d;
 }
+/// The same for a device tensor: `t` itself.
 inline const device_tensor& to_device(const device_tensor& t) { return t; }
+/// The same for a temporary device tensor: moved into the result.
 inline device_tensor to_device(device_tensor&& t) { return std::move(t); }
 /// `t` in Memory: itself when it is there already, else a copy (a temporary is moved).
 template <class Memory, class T>

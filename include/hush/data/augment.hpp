@@ -15,6 +15,8 @@
 
 namespace hush::data {
 
+/// Which random augmentations augment() applies: a left-right flip, and a crop from the image
+/// padded with crop_padding zeros. The defaults apply none.
 struct augmentation {
   bool flip = false;               // mirror left-right with probability 1/2
   std::int64_t crop_padding = 0;   // pad by this many zeros, then crop back to H × W at random

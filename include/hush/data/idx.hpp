@@ -62,6 +62,8 @@ struct idx_contents {
   shape extents;
   std::vector<unsigned char> values;
 };
+/// Reads an idx file of unsigned bytes, rank 1 to 3, plain or gzip-compressed; throws io_error,
+/// naming the file, for any other file or one whose data does not match its header.
 inline idx_contents read_idx_bytes(const std::filesystem::path& path) {
   detail::gz_reader in(path);
   std::vector<unsigned char> bytes;
@@ -136,6 +138,8 @@ inline labelled_images fashion_mnist(const std::filesystem::path& dir, const std
   return set;
 }
 
+/// Where the examples look for Fashion-MNIST by default: where Debian's dataset-fashion-mnist
+/// puts its idx files.
 inline const char* default_fashion_mnist_dir = "/usr/share/datasets/fashion-mnist";
 
 }  // namespace hush::data

@@ -28,6 +28,8 @@
 
 namespace hush::data {
 
+/// What image_folder does with a file OpenCV cannot decode: stop the run (the error names the
+/// file), or skip it, leaving it out of its batch and counting it (skipped_files()).
 enum class on_broken { stop, skip };
 
 /// The files of `dir` (not its sub-folders) with an image extension, sorted by name.
@@ -45,6 +47,8 @@ inline std::vector<std::filesystem::path> image_files(const std::filesystem::pat
   return files;
 }
 
+/// How image_folder turns each file into a tensor: resize, then crop (random in training, centred
+/// otherwise) and a random flip in training; RGB or grey; a broken file stops the run by default.
 struct image_folder_options {
   std::int64_t resize = 0;  // resize every image to resize × resize first (0: keep its size)
   std::int64_t crop = 0;    // then crop crop × crop (0: no crop; all images must share a size)
@@ -54,8 +58,11 @@ struct image_folder_options {
   on_broken broken = on_broken::stop;
 };
 
+/// Image files as a labelled data set (class sub-folders, or CACD2000's file names), decoded
+/// through OpenCV only when a batch is loaded; random crops and flips are keyed by (seed, epoch, image).
 class image_folder {
  public:
+  /// One image: its file, its class index and, for CACD2000, the age in its name (-1 otherwise).
   struct sample {
     std::filesystem::path path;
     std::int64_t label;

@@ -28,6 +28,9 @@
 
 namespace hush::data {
 
+/// train::fit's source for a labelled set held in memory: a batch gathers images and labels in
+/// the epoch's order, with nothing to decode (no loader threads). It keeps a reference to the set,
+/// which must outlive it.
 class in_memory_source {
  public:
   static constexpr bool streams = false;

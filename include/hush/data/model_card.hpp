@@ -21,6 +21,7 @@ namespace hush::data {
 
 /// The metadata keys of a weights file's model card.
 inline constexpr const char* class_names_key = "hush.class_names";
+/// The key of the images the classifier was trained on (trained_input's text()).
 inline constexpr const char* input_key = "hush.input";
 
 /// The images a classifier was trained on: side × side pixels in [0, 1], maybe centred on the

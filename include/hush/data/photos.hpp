@@ -20,6 +20,8 @@
 
 namespace hush::data {
 
+/// How photos reads a folder: RGB or grey, the longer side to shrink larger photos to, the shorter
+/// side below which a photo is refused (0: no limit for either), and a pixel limit checked before decoding.
 struct photos_options {
   int channels = 3;            // 3: RGB, 1: grey
   std::int64_t max_side = 0;   // shrink photos whose longer side exceeds this (0: keep)
@@ -27,6 +29,8 @@ struct photos_options {
   std::int64_t max_pixels = io::default_max_pixels;
 };
 
+/// Photos for image-to-image training, decoded once and kept as 8-bit images of any size. Batches
+/// are random square crops, a photo picked in proportion to its area, keyed by (seed, epoch, crop).
 class photos {
  public:
   /// Every image file of `folder`, sorted by name.
@@ -84,6 +88,7 @@ class photos {
     const auto& s = out.shape();
     if (s.rank != 4 || s[1] != channels_ || s[2] != side || s[3] != side || first + count > s[0])
       throw shape_error("photos: crops of " + std::to_string(side) + " pixels into " + s.str());
+    if (count > 0 && area_.empty()) throw error("photos: crops asked of an empty set (no photos were given)");
     for (std::int64_t j = 0; j < count; ++j) {
       const auto stream = (epoch << 40) ^ (first_key + std::uint64_t(j));
       const double a = rng.uniform(stream, 0) * double(area_.back());

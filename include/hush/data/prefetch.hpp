@@ -22,6 +22,9 @@
 
 namespace hush::data {
 
+/// Makes items 0..count-1 ahead of the caller on background threads, handed out in order through
+/// a ring of `depth` slots (the next batches decoded while a step runs). With 0 threads an item is
+/// made when asked for; an exception making item k reaches the caller when it asks for item k.
 template <class Slot>
 class prefetcher {
  public:

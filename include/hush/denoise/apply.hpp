@@ -21,6 +21,9 @@
 
 namespace hush::denoise {
 
+/// How apply runs a network over a photo: the tile side (512 pixels; a multiple of the network's
+/// size_multiple), the context computed and thrown away on each side of a tile (32 pixels), an
+/// optional progress line, a callback after each tile and a stop token checked before each.
 struct apply_options {
   std::int64_t tile = 512;    // the largest side run at once (a multiple of the network's size multiple)
   std::int64_t overlap = 32;  // context on each side of a tile that is computed and thrown away

@@ -21,12 +21,16 @@
 
 namespace hush::denoise {
 
+/// The names a model_choice may hold: one per denoiser of this header.
 inline const std::vector<std::string>& model_names() {
   static const std::vector<std::string> names = {"dncnn17", "residual_unet", "noise2noise_unet", "resnet18_unet",
                                                  "resnet50_unet"};
   return names;
 }
 
+/// A denoiser chosen at run time: one of model_names(), its image channels (1 or 3) and width
+/// (ignored by the ResNet-backbone U-Nets). text() and parse() write and read the description a
+/// weights file's metadata holds; with_model builds the network it names.
 struct model_choice {
   std::string name = "residual_unet";
   std::int64_t channels = 3;

@@ -11,6 +11,9 @@
 
 namespace hush::distributed {
 
+/// The collectives a data-parallel run needs from its processes: element-wise sums and broadcast.
+/// An interface so that the core never includes MPI (mpi_communicator, nccl_communicator and
+/// thread_group implement it); a run alone passes a null pointer instead.
 class communicator {
  public:
   virtual ~communicator() = default;
@@ -51,6 +54,7 @@ class communicator {
 
 /// How many processes share the work (1 without a communicator).
 inline int size_of(const communicator* c) { return c ? c->size() : 1; }
+/// This process's rank (0 without a communicator: the only process is the root).
 inline int rank_of(const communicator* c) { return c ? c->rank() : 0; }
 
 }  // namespace hush::distributed

@@ -35,6 +35,9 @@
 
 namespace hush::distributed {
 
+/// Averages a data-parallel step's gradients over the processes, as PyTorch's
+/// DistributedDataParallel does: in buckets started while backward runs, in the same order on
+/// every process. The bucket size changes the timing only, never the result.
 class gradient_averager final : public gradient_watch {
  public:
   /// Buckets of about `bucket_bytes` of gradients (a parameter larger than that is a bucket of

@@ -25,6 +25,8 @@
 
 namespace hush::distributed {
 
+/// The communicator over MPI: one process per rank of MPI_COMM_WORLD, started by mpirun or a
+/// cluster's scheduler. It initialises and finalises MPI unless the program already initialised it.
 class mpi_communicator final : public communicator {
  public:
   /// Initialises MPI unless the program has (and then leaves finalising to it).

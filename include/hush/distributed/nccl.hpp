@@ -24,6 +24,8 @@
 
 namespace hush::distributed {
 
+/// A communicator between GPUs, one per process: NCCL averages gradients in device memory where
+/// they are; everything else (and NCCL's id at the start) goes through a host communicator.
 class nccl_communicator final : public communicator {
  public:
   /// One NCCL rank per process of `host`, on GPU `host.rank() % GPUs` (one process per GPU).

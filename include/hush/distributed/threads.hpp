@@ -21,6 +21,9 @@
 
 namespace hush::distributed {
 
+/// A data-parallel group inside one process: n communicators, one per thread, meeting at a barrier.
+/// Tests use it to check that n workers train exactly as one, without MPI; sums run in rank order,
+/// so every member gets the same bits.
 class thread_group {
  public:
   explicit thread_group(int size) : size_(size), sync_(size), posted_(std::size_t(size)) {
@@ -72,10 +75,13 @@ class thread_group {
   void broadcast(int rank, std::span<std::byte> bytes, int root) {
     posted_[std::size_t(rank)] = {bytes.data(), bytes.size()};
     sync_.arrive_and_wait();
+    // Every member checks every size, so a mismatch throws on all of them (none waits forever at
+    // the barrier below for one that threw).
     const auto& from = posted_.at(std::size_t(root));
-    if (from.count != bytes.size())
-      throw error("thread_group: a broadcast of " + std::to_string(from.count) + " bytes into " +
-                  std::to_string(bytes.size()));
+    for (const auto& p : posted_)
+      if (p.count != from.count)
+        throw error("thread_group: a broadcast of " + std::to_string(from.count) + " bytes into " +
+                    std::to_string(p.count));
     if (rank != root) std::memcpy(bytes.data(), from.data, bytes.size());
     sync_.arrive_and_wait();
   }

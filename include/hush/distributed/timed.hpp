@@ -12,6 +12,8 @@
 
 namespace hush::distributed {
 
+/// Passes every collective on to another communicator and adds up the seconds spent in them,
+/// waiting for slower processes included: a trainer's communication time.
 class timed_communicator final : public communicator {
  public:
   explicit timed_communicator(communicator& inner) : inner_(inner) {}

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "hush/core/concepts.hpp"
@@ -24,6 +25,9 @@
 
 namespace hush {
 
+/// `frozen<Net>`: a trained network run as a fixed function, like .eval() under torch.no_grad():
+/// always in eval mode, no gradient buffers, its parameters visited as buffers so no optimizer
+/// sees them. Backward passes a zero gradient back, as detach() does.
 template <class Net>
 struct frozen {
   static_assert(check_layer<Net>());

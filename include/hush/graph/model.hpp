@@ -31,6 +31,8 @@ class model : public model_passes<Backend> {
   using base = model_passes<Backend>;
 
  public:
+  /// Settings of a model: the seed its layers' initial weights and random streams derive from, the
+  /// backend's settings, and whether activations and gradients share one planned arena (on by default).
   struct options {
     std::uint64_t seed = 0;
     /// The backend's settings (the cpu backend's convolution algorithm, ...), read at setup.

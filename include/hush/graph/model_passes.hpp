@@ -20,6 +20,9 @@
 
 namespace hush {
 
+/// The part of `model<Net, Backend>` that does not depend on the network: the context, the modes,
+/// and the passes with their buffer plan. Compiled once per backend rather than per network;
+/// model derives from it and supplies what does depend on the network.
 template <class Backend>
 class model_passes {
  public:

@@ -13,6 +13,9 @@
 
 namespace hush {
 
+/// `named<"conv1", L>`: the layer `L` under a name of its own, so its parameters read
+/// `conv1.weight` as in PyTorch rather than being numbered by their index in a seq. An empty
+/// name adds no prefix.
 template <fixed_string Name, class L>
 struct named : L {
   static constexpr std::string_view name = Name;

@@ -20,6 +20,9 @@
 
 namespace hush {
 
+/// `parallel<Ls...>`: branches side by side, each run on the same input, their outputs joined
+/// along dimension 1 (channels; the other extents must agree). Backward hands each branch its
+/// channels of dy and sums the branches' input gradients.
 template <class... Ls>
 struct parallel {
   static_assert(sizeof...(Ls) > 0, "hush::parallel: needs at least one branch");
@@ -150,6 +153,9 @@ struct parallel {
   std::array<tensor_ptr, size> xs_{};            // each branch's input in the last forward
 };
 
+/// `concat_skip<Inner>`: x joined with Inner(x) along the channels, a parallel of identity and
+/// `Inner`; nested, it builds a U-Net's levels (pix2pix's UnetSkipConnectionBlock). flat_skip
+/// keeps PyTorch's flat parameter names.
 template <class Inner>
 struct concat_skip : parallel<identity, Inner> {
   static constexpr const char* kind = "concat_skip";
@@ -162,6 +168,8 @@ struct concat_skip : parallel<identity, Inner> {
 /// `1.1.0.dec_conv3a.weight`.
 template <class Inner>
 using flat_skip = named<"", concat_skip<named<"", Inner>>>;
+/// The flat_skip around `inner`: how models/resnet_unet.hpp nests a U-Net's levels, the innermost
+/// first.
 template <class Inner>
 constexpr flat_skip<Inner> flat_skip_over(Inner inner) {
   return flat_skip<Inner>(concat_skip<named<"", Inner>>(std::move(inner)));

@@ -34,6 +34,8 @@ void print_node(std::ostream& os, const L& layer, const std::string& name, shape
 }
 }  // namespace detail
 
+/// Prints to `os` the tree of `net` for an input of shape `in`: each node's output shape and
+/// parameter count, then the total (as torchinfo's summary).
 template <class L>
 void print(const L& net, shape in, std::ostream& os = std::cout) {
   os << std::left << std::setw(56) << "layer" << std::setw(22) << "output" << std::right << std::setw(12) << "params"

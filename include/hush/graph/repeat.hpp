@@ -22,6 +22,9 @@
 namespace hush {
 
 
+/// `repeat<N, L, First, Prefix>`: N blocks in sequence, one `First` (`L` by default) then N-1
+/// copies of `L`, each with parameters of its own; the blocks are named Prefix followed by 0..N-1,
+/// as torchvision names a ResNet stage's blocks or a ViT's encoder layers.
 template <std::size_t N, class L, class First = L, fixed_string Prefix = "">
 struct repeat {
   static_assert(N > 0, "hush::repeat: needs at least one block");

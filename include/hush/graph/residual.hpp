@@ -21,6 +21,9 @@
 
 namespace hush {
 
+/// `residual<F, S, Post>`: y = Post(F(x) + S(x)), a ResNet block's main path, shortcut (identity
+/// by default, or a projection) and what follows the sum (identity by default, ReLU in ResNet).
+/// Backward sends the gradient down both paths and sums their input gradients.
 template <class F, class S = identity, class Post = identity>
 struct residual {
   static_assert(check_layer<F>() && check_layer<S>() && check_layer<Post>());

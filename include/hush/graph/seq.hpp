@@ -23,6 +23,9 @@
 
 namespace hush {
 
+/// `seq<Ls...>`: layers in order, each reading the previous one's output, as torch.nn.Sequential;
+/// backward runs them in reverse. Neighbours may run as one kernel (an activation inside the layer
+/// before it; in inference a batch norm folded into its convolution).
 template <class... Ls>
 struct seq {
   static_assert(sizeof...(Ls) > 0, "hush::seq: needs at least one layer");

@@ -87,7 +87,6 @@ void for_each_buffer(L& net, F&& f) {
   net.visit(erased);
 }
 
-/// Tells `watch` that every parameter of `layer`'s subtree has its gradient for this step.
 namespace detail {
 struct complete_reporter {  // one type for every layer: its walks are compiled once (any_visitor)
   gradient_watch& watch;
@@ -96,6 +95,7 @@ struct complete_reporter {  // one type for every layer: its walks are compiled 
   void counter(std::string_view, std::int64_t&) {}
 };
 }  // namespace detail
+/// Tells `watch` that every parameter of `layer`'s subtree has its gradient for this step.
 template <class L>
 void report_complete(gradient_watch& watch, L& layer) {
   detail::complete_reporter r{watch};

@@ -57,6 +57,8 @@ inline void remove_stale_temporaries(const std::filesystem::path& dir, const std
 }
 }  // namespace detail
 
+/// Settings of write_file_atomically. The defaults flush the file to disk before the rename, so
+/// that it survives a power cut (sync), and remove the temporaries of earlier killed writes (remove_stale).
 struct atomic_write_options {
   /// Flush to disk before the rename, so that the file survives a power cut whole; without it
   /// only a killed process is covered (for short-lived files: a server's per-request output).
@@ -66,6 +68,8 @@ struct atomic_write_options {
   bool remove_stale = true;
 };
 
+/// Writes `size` bytes at `data` to `path` so that a crash never leaves it half-written: into a
+/// temporary file beside it, flushed (o.sync), then renamed over it; throws io_error.
 inline void write_file_atomically(const std::filesystem::path& path, const void* data, std::size_t size,
                                   const atomic_write_options& o = {}) {
   check_output_path(path);
@@ -98,6 +102,7 @@ inline void write_file_atomically(const std::filesystem::path& path, const void*
   if (o.remove_stale) detail::remove_stale_temporaries(dir, path);
 }
 
+/// The same for text, with the default options.
 inline void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
   write_file_atomically(path, text.data(), text.size());
 }

@@ -24,9 +24,12 @@ struct trained {
   L& net;
   Optimizer& opt;
 };
+/// Deduces a trained's types from its network and optimizer: `trained{"generator.", g.net, opt_g}`.
 template <class L, class Optimizer>
 trained(std::string, L&, Optimizer&) -> trained<L, Optimizer>;
 
+/// Writes every part (its network's weights and its optimizer's state, under its prefix) and the
+/// metadata `info` into one checkpoint at `path`, atomically.
 template <class... L, class... Optimizer>
 void save_checkpoint(const std::filesystem::path& path, const std::map<std::string, std::string>& info,
                      trained<L, Optimizer>... parts) {
@@ -45,6 +48,7 @@ void save_checkpoint(const std::filesystem::path& path, const std::map<std::stri
   w.write(path);
 }
 
+/// The same for a run of one network: `net` and `opt` under no prefix.
 template <class L, class Optimizer>
 void save_checkpoint(const std::filesystem::path& path, L& net, Optimizer& opt,
                      const std::map<std::string, std::string>& info = {}) {
@@ -75,6 +79,7 @@ std::map<std::string, std::string> load_checkpoint(const std::filesystem::path& 
   return file.metadata;
 }
 
+/// The same for a run of one network (saved under no prefix).
 template <class L, class Optimizer>
 std::map<std::string, std::string> load_checkpoint(const std::filesystem::path& path, L& net, Optimizer& opt) {
   return load_checkpoint(path, trained<L, Optimizer>{"", net, opt});

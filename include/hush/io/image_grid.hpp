@@ -19,6 +19,8 @@
 
 namespace hush::io {
 
+/// Saves `rows` (label, batch) as one image at `path`, a labelled row per batch, each image
+/// enlarged by a whole factor so that its shorter side has at least `min_side` pixels.
 inline void save_image_grid(const std::filesystem::path& path, const std::vector<std::pair<std::string, tensor>>& rows,
                             int min_side = 96) {
   if (rows.empty()) throw error("save_image_grid: no rows");

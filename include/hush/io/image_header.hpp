@@ -18,6 +18,8 @@
 
 namespace hush::io {
 
+/// An image's width and height, read from its header before anything is decoded, so that an
+/// oversized picture can be refused before it costs memory.
 struct image_size {
   std::int64_t width = 0, height = 0;
   std::int64_t pixels() const { return width * height; }

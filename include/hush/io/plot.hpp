@@ -16,11 +16,15 @@
 
 namespace hush::io {
 
+/// One curve of a chart: its name in the legend and its points (x, y); points whose y is not
+/// finite are left out.
 struct series {
   std::string name;
   std::vector<double> x, y;
 };
 
+/// A line chart for render() or save_charts(): a title, the axes' labels and its curves, each
+/// drawn in a colour of its own with a legend.
 struct chart {
   std::string title, x_label, y_label;
   std::vector<series> lines;

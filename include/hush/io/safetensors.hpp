@@ -38,6 +38,8 @@ struct stored_array {
   }
 };
 
+/// A safetensors file as read_safetensors read and checked it: its arrays by name and its
+/// `__metadata__` strings.
 struct safetensors_file {
   std::filesystem::path path;
   std::map<std::string, stored_array> arrays;
@@ -90,6 +92,8 @@ T load_le(const unsigned char* p) {  // hush targets little-endian hosts, as saf
 }
 }  // namespace detail
 
+/// Reads a safetensors file, every field checked against the file before use; throws io_error
+/// naming the file and the tensor. Values become floats (integers are also kept exactly).
 inline safetensors_file read_safetensors(const std::filesystem::path& path) {
   const auto where = path.string() + ": ";
   check_input_file(path);

@@ -118,6 +118,9 @@ void save_weights(L& net, const std::filesystem::path& path, const std::map<std:
   w.write(path);
 }
 
+/// Settings of load_weights. By default a tensor in the file that the network does not ask for
+/// is an error (strict) and a hush file must have been saved from the same structure; partial
+/// lets the file lack some of the network's tensors.
 struct load_options {
   bool strict = true;            // tensors in the file that nothing asks for are errors
   bool check_structure = true;   // a hush file saved from another structure is an error

@@ -13,6 +13,9 @@
 
 namespace hush {
 
+/// An element-wise activation layer for the functor `Op` (backend/unary_ops.hpp): x (any shape,
+/// any layout) -> y = Op(x) (same shape and layout). Users write relu, leaky_relu, tanh, sigmoid,
+/// scale or gelu, which derive from it, rather than `activation<Op>` itself.
 template <class Op>
 struct activation {
   /// Element-wise, whatever the order of the elements: any layout in, the same layout out

@@ -20,7 +20,12 @@
 
 namespace hush {
 
+/// Multi-head attention on packed projections: qkv (N, T, 3C) -> y (N, T, C), softmax(Q·Kᵀ/√D)·V per
+/// head, Q, K and V side by side along the last axis and C = heads·D. No parameters; one fused kernel
+/// per backend, which keeps the N·heads·T·T softmax weights for backward.
 struct scaled_dot_product_attention {
+  /// scaled_dot_product_attention's settings: the number of heads, which must divide C (the input's
+  /// last axis is 3·heads·D).
   struct options {
     std::int64_t heads;
   };
@@ -77,6 +82,8 @@ struct scaled_dot_product_attention {
 /// x (N, T, C) -> (N, T, C): qkv = x·W_qkvᵀ + b, the attention of every head, then proj.
 struct self_attention
     : seq<named<"qkv", linear>, scaled_dot_product_attention, named<"proj", linear>> {
+  /// self_attention's settings, as in `self_attention({.dim = 768, .heads = 12})`: the width C, the
+  /// number of heads (which must divide it), and whether qkv has a bias (yes by default; proj always has).
   struct options {
     std::int64_t dim, heads;
     bool qkv_bias = true;

@@ -42,6 +42,9 @@ void prepend_token_backward(Backend backend, std::int64_t n, std::int64_t t, std
 }
 }  // namespace detail
 
+/// The ViT's learned class token, put in front of each sequence: x (N, T, C) -> y (N, 1 + T, C).
+/// The token is a (1, 1, C) parameter drawn from N(0, 0.02²); `Name` is its name in saved weights
+/// ("cls_token" as in the MAE code, "class_token" as in torchvision's ViT).
 template <fixed_string Name = "cls_token">
 struct class_token {
   static constexpr const char* kind = "class_token";
@@ -83,6 +86,8 @@ struct class_token {
   kept y_, dx_;
 };
 
+/// x (N, T, C) -> y (N, C), the first token of each sequence (torch: `x[:, 0]`): the class token
+/// that a ViT's classifier head reads. Backward puts dy in row 0 and zeros in the other rows.
 struct take_class_token {
   static constexpr const char* kind = "take_class_token";
   constexpr std::int64_t parameter_count() const { return 0; }

@@ -36,7 +36,13 @@ std::string describe_conv(const Options& o, std::int64_t output_padding) {
 }
 }  // namespace detail
 
+/// torch.nn.Conv2d: x (N,C,H,W) -> y (N,K,P,Q), weight (K, C/groups, kernel, kernel), initialised
+/// as PyTorch does. It can apply the (leaky) ReLU that follows it itself (forward_then) and, in
+/// inference, fold the batch norm that follows it into its weights (infer_fused).
 struct conv2d {
+  /// conv2d's settings, as in `conv2d({.in = 3, .out = 64, .kernel = 7, .stride = 2, .padding = 3})`:
+  /// the in and out channels and the side of the square kernel are required; stride 1, padding 0,
+  /// dilation 1, groups 1 and a bias by default, as in torch.nn.Conv2d.
   struct options {
     std::int64_t in, out, kernel;
     std::int64_t stride = 1, padding = 0, dilation = 1, groups = 1;

@@ -3,6 +3,7 @@
 // weight (C, K/groups, R, S) as torch.nn.ConvTranspose2d stores it. It is the adjoint of a
 // convolution from y's shape to x's: forward is that convolution's input gradient, backward its
 // forward, so it reuses the conv2d kernels of every backend.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -18,7 +19,13 @@
 
 namespace hush {
 
+/// torch.nn.ConvTranspose2d: x (N,C,H,W) -> y (N,K,H',W'), weight (C, K/groups, kernel, kernel) as
+/// PyTorch stores it. It runs as the adjoint of a convolution from y's shape to x's, on the conv2d
+/// kernels of every backend (its forward is that convolution's input gradient).
 struct conv_transpose2d {
+  /// conv_transpose2d's settings, as in `conv_transpose2d({.in = 64, .out = 32, .kernel = 4, .stride = 2})`;
+  /// the defaults are torch.nn.ConvTranspose2d's. output_padding (0) adds rows and columns on one side,
+  /// to pick among the output sizes a stride allows; it must be smaller than stride or dilation.
   struct options {
     std::int64_t in, out, kernel;
     std::int64_t stride = 1, padding = 0, output_padding = 0, dilation = 1, groups = 1;

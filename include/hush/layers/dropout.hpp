@@ -11,6 +11,9 @@
 
 namespace hush {
 
+/// torch.nn.Dropout(p), p = 0.5 by default: in train mode each element is zeroed with probability p
+/// and the others scaled by 1/(1-p); otherwise y is x itself (no copy). The mask comes from a
+/// counter-based generator, so backward draws it again instead of storing it.
 struct dropout {
   static constexpr const char* kind = "dropout";
   constexpr explicit dropout(float probability = 0.5f) : p(probability) {}

@@ -41,6 +41,8 @@ struct reshape_copy {
 };
 }  // namespace detail
 
+/// torch.nn.Flatten(): x (N, ...) -> y (N, the product of the rest), e.g. (N,C,H,W) -> (N, C·H·W);
+/// a copy of the values under the new shape.
 struct flatten : detail::reshape_copy<flatten> {
   static constexpr const char* kind = "flatten";
   shape output_shape(shape in) const {
@@ -49,8 +51,12 @@ struct flatten : detail::reshape_copy<flatten> {
   }
 };
 
+/// torch.nn.Unflatten(1, (C, H, W)): x (N, C·H·W) -> y (N, C, H, W), flatten's inverse (a fully
+/// connected generator's vector back to an image); a copy of the values under the new shape.
 struct unflatten : detail::reshape_copy<unflatten> {
   static constexpr const char* kind = "unflatten";
+  /// unflatten's settings, all required: the image's channels, height and width, as in
+  /// `unflatten({.channels = 128, .height = 7, .width = 7})`.
   struct options {
     std::int64_t channels, height, width;
   };

@@ -8,6 +8,8 @@
 
 namespace hush {
 
+/// torch.nn.Identity: y = x. Forward returns x itself and backward dy itself (no buffers, no copy,
+/// any layout); residual's default shortcut and post-sum step, and concat_skip's skip path.
 struct identity {
   static constexpr const char* kind = "identity";
   /// Any layout in, the same out (core/layout.hpp).

@@ -21,6 +21,9 @@ struct imagenet_stats {
 };
 }  // namespace detail
 
+/// ImageNet's normalisation as a layer (torchvision's transforms.Normalize with ImageNet's mean and
+/// std): x (N,C,H,W) in [0, 1], C = 1 or 3 -> y (N,3,H,W), a grey input repeated to three channels.
+/// Goes in front of a pretrained torchvision network; no parameters, and backward gives dx.
 struct imagenet_normalize {
   static constexpr const char* kind = "imagenet_normalize";
   constexpr std::int64_t parameter_count() const { return 0; }

@@ -13,7 +13,11 @@
 
 namespace hush {
 
+/// torch.nn.Linear: x (..., in) -> y (..., out) = x·Wᵀ + b over the last axis, every leading index a
+/// row, so (N, in) and token sequences (N, T, in) alike; weight (out, in), initialised as PyTorch does.
 struct linear {
+  /// linear's settings, as in `linear({.in = 512, .out = 10})`: the input and output features, and
+  /// whether there is a bias (yes by default; `.bias = false` as PyTorch's bias=False).
   struct options {
     std::int64_t in, out;
     bool bias = true;

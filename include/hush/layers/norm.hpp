@@ -20,7 +20,13 @@
 
 namespace hush {
 
+/// torch.nn.BatchNorm2d: x (N,C,H,W) -> y (N,C,H,W) = (x - mean)/√(var + eps)·weight + bias per
+/// channel. Train mode uses the batch's statistics (over all of ctx.batch_norm_group's processes
+/// when it is set) and updates the running ones; eval and inference use the running statistics.
 struct batch_norm2d {
+  /// batch_norm2d's settings: the channels C, eps (1e-5) added to the variance, and the momentum (0.1:
+  /// running = 0.9·running + 0.1·batch), PyTorch's defaults. `batch_norm2d(64)` means
+  /// `batch_norm2d({.channels = 64})`.
   struct options {
     std::int64_t channels;
     float eps = 1e-5f;
@@ -289,7 +295,12 @@ struct batch_norm2d {
   kept mean_, var_, y_, dx_;
 };
 
+/// torch.nn.LayerNorm(D): x (..., D) -> y (..., D), each row of D values normalised by its own mean
+/// and variance, then scaled by weight and shifted by bias (both (D), starting at 1 and 0). The same
+/// in every mode: there are no running statistics.
 struct layer_norm {
+  /// layer_norm's settings: the normalised size D (the input's last dimension) and eps (1e-5,
+  /// PyTorch's default) added to the variance. `layer_norm(768)` means `layer_norm({.features = 768})`.
   struct options {
     std::int64_t features;
     float eps = 1e-5f;

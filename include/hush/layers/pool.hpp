@@ -13,6 +13,9 @@
 
 namespace hush {
 
+/// The settings of max_pool2d and avg_pool2d, a square kernel×kernel window, as in
+/// `max_pool2d({.kernel = 3, .stride = 2, .padding = 1})`. stride 0 (the default) means the kernel
+/// size, as in PyTorch; padding (0 by default) may be at most half the kernel.
 struct pool_options {
   std::int64_t kernel;
   std::int64_t stride = 0;  // 0: same as kernel, as in PyTorch
@@ -60,6 +63,8 @@ struct pool2d {
 };
 }  // namespace detail
 
+/// torch.nn.MaxPool2d: x (N,C,H,W) -> y (N,C,P,Q), the largest value in each window (padding never
+/// wins); backward sends each dy to that value's position. Built from pool_options.
 struct max_pool2d : detail::pool2d<max_pool2d> {
   static constexpr const char* kind = "max_pool2d";
   using pool2d::pool2d;
@@ -75,6 +80,9 @@ struct max_pool2d : detail::pool2d<max_pool2d> {
   }
 };
 
+/// torch.nn.AvgPool2d(count_include_pad=False): x (N,C,H,W) -> y (N,C,P,Q), the mean of each window
+/// over its taps inside the input, so padding is never counted (PyTorch's default counts it).
+/// Built from pool_options.
 struct avg_pool2d : detail::pool2d<avg_pool2d> {
   static constexpr const char* kind = "avg_pool2d";
   using pool2d::pool2d;
@@ -98,6 +106,8 @@ namespace hush {
 /// torch.nn.AdaptiveAvgPool2d((7, 7)); the identity when the input is 7×7 already.
 struct adaptive_avg_pool2d {
   static constexpr const char* kind = "adaptive_avg_pool2d";
+  /// adaptive_avg_pool2d's settings: the output's height and width (P, Q), both required and at
+  /// least 1, as in `adaptive_avg_pool2d({.height = 7, .width = 7})`.
   struct options {
     std::int64_t height, width;
   };

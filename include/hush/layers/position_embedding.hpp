@@ -53,8 +53,13 @@ void add_table(Ctx& ctx, const tensor_of<Ctx>& x, const float* table, float* y) 
 }
 }  // namespace detail
 
+/// The MAE's fixed 2-D sine-cosine position embedding, added to the tokens of a g×g patch grid:
+/// x (N, g², C), or (N, 1 + g², C) with the class token first -> the same shape. The table
+/// (see sincos_table) is a buffer saved as `Name`, never trained.
 template <fixed_string Name = "pos_embed">
 struct sincos_position_embedding {
+  /// sincos_position_embedding's settings, both required: the side g of the square patch grid and
+  /// the width C (dim), which must be a multiple of 4.
   struct options {
     std::int64_t grid, dim;
   };
@@ -99,8 +104,13 @@ struct sincos_position_embedding {
   kept table_, y_;
 };
 
+/// A learned position embedding: x (N, T, C) -> y = x + table, the (1, T, C) table broadcast over
+/// the batch and drawn from N(0, 0.02²), as torchvision's ViT's encoder.pos_embedding. `Name` is
+/// the parameter's name in saved weights.
 template <fixed_string Name = "pos_embedding">
 struct position_embedding {
+  /// position_embedding's settings, both required: the number of tokens T the input has (the class
+  /// token included, if any) and the width C (dim).
   struct options {
     std::int64_t tokens, dim;
   };

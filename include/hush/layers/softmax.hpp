@@ -8,6 +8,8 @@
 
 namespace hush {
 
+/// torch.nn.Softmax(dim=-1): x (..., K) -> y (..., K), each row of K values along the last axis made
+/// into probabilities that sum to 1 (rank 2 or more); backward reads y.
 struct softmax {
   static constexpr const char* kind = "softmax";
   constexpr std::int64_t parameter_count() const { return 0; }

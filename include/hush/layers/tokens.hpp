@@ -80,6 +80,8 @@ struct image_from_patches {
 };
 }  // namespace detail
 
+/// x (N, C, H, W) -> y (N, H·W, C): one token per pixel, row by row, its C channels as the token's
+/// values (`x.flatten(2).transpose(1, 2)` in PyTorch). A copy; no parameters.
 struct to_tokens : detail::permute_copy<to_tokens> {
   static constexpr const char* kind = "to_tokens";
   shape output_shape(shape in) const {
@@ -89,7 +91,11 @@ struct to_tokens : detail::permute_copy<to_tokens> {
   detail::tokens_from_image index_map(shape in) const { return {in[1], in[2] * in[3]}; }
 };
 
+/// The ViT's patch embedding: x (N, C, H, W) -> y (N, (H/p)·(W/p), dim), a p×p convolution of stride p
+/// (named proj, as in the MAE code) followed by to_tokens: one token per patch, row by row.
 struct patch_embed : seq<named<"proj", conv2d>, to_tokens> {
+  /// patch_embed's settings, all required: the image's channels, the embedding width dim and the patch
+  /// side p, as in `patch_embed({.channels = 3, .dim = 768, .patch = 16})`.
   struct options {
     std::int64_t channels, dim, patch;
   };
@@ -98,7 +104,12 @@ struct patch_embed : seq<named<"proj", conv2d>, to_tokens> {
       : seq(conv2d({.in = o.channels, .out = o.dim, .kernel = o.patch, .stride = o.patch}), to_tokens{}) {}
 };
 
+/// The MAE's unpatchify: per-token patches (N, h·w, p·p·C) -> images (N, C, h·p, w·p), each token's
+/// values read as (row in the patch, column, channel). The function patchify does the reverse, for
+/// a reconstruction loss's targets.
 struct unpatchify : detail::permute_copy<unpatchify> {
+  /// unpatchify's settings: the patch side p and the channels C (required), and the grid's rows h:
+  /// 0 (the default) for a square grid, else the number of tokens T must be a multiple of it.
   struct options {
     std::int64_t patch, channels;
     std::int64_t rows = 0;  ///< patches down the image; 0: a square grid

@@ -11,8 +11,12 @@
 
 namespace hush {
 
+/// torch.nn.Upsample(scale_factor=s, mode='nearest' or 'bilinear', align_corners=False):
+/// x (N,C,H,W) -> y (N,C,s·H,s·W), for an integer factor s.
 struct upsample {
   enum class interpolation { nearest, bilinear };
+  /// upsample's settings: the integer factor (2 by default) and the interpolation (nearest by
+  /// default), as in `upsample({.scale = 2, .interpolation = upsample::interpolation::bilinear})`.
   struct options {
     std::int64_t scale = 2;
     upsample::interpolation interpolation = upsample::interpolation::nearest;

@@ -12,7 +12,11 @@
 
 namespace hush {
 
+/// Cross-entropy from logits (N, K) against N class indices, torch.nn.CrossEntropyLoss with
+/// reduction='mean' (over the batch) and optional label smoothing.
 struct cross_entropy {
+  /// Settings of cross_entropy: label_smoothing ε trains towards (1 - ε)·onehot + ε/K; the
+  /// default 0 is plain cross-entropy.
   struct options {
     float label_smoothing = 0.0f;
   };

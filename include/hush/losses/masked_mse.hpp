@@ -11,6 +11,9 @@
 
 namespace hush {
 
+/// Mean of m·(pred - target)² over every element, for a binary mask m of pred's shape: where the
+/// target was not observed (m = 0) an element adds nothing and gets no gradient (Noise2Noise on
+/// Bernoulli noise). Divided by all elements, not only the observed ones.
 struct masked_mse_loss {
   static constexpr const char* kind = "masked_mse";
 

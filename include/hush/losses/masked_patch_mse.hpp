@@ -19,7 +19,12 @@
 
 namespace hush {
 
+/// The MAE's reconstruction loss: each patch's mean squared error, pred and target (N, T, P),
+/// averaged over the patches the mask (N, T) marks as dropped (1), or over every patch when it
+/// marks none. Summed on the host in order, for the same value on every backend.
 struct masked_patch_mse {
+  /// Settings of masked_patch_mse: norm_pix first normalises each target patch by its own mean and
+  /// unbiased variance, the MAE paper's option (default off: raw pixels).
   struct options {
     bool norm_pix = false;
   };

@@ -25,6 +25,9 @@
 
 namespace hush {
 
+/// SRGAN's content loss, mean((F(pred) - F(target))²), through a fixed feature network F
+/// (`Features`, e.g. a VGG's first layers, on ImageNet-normalised input) held as a model on
+/// `Backend`; the gradient goes back to pred only, F never learns.
 template <class Features, class Backend>
 class perceptual_loss {
  public:
@@ -32,6 +35,9 @@ class perceptual_loss {
   /// The normalisation, then F under its own names (named<""> adds no prefix).
   using network = seq<imagenet_normalize, named<"", Features>>;
 
+  /// Settings of perceptual_loss: weights names a torchvision state_dict in safetensors that F
+  /// loads by name at its first setup (empty: F keeps its initialisation from seed); backend is
+  /// the settings of F's backend.
   struct options {
     std::filesystem::path weights;  // empty: F keeps its random initialisation
     std::uint64_t seed = 0;

@@ -20,7 +20,12 @@
 
 namespace hush {
 
+/// The pivot loss (Na, Ko and Mukhopadhyay 2018): cross-entropy over a batch whose first k rows
+/// are perturbed copies of rows k..2k-1 (weighted λ, normalised), plus λ2 times the squared logit
+/// distance of each copy to its clean row, with no gradient through the clean logits.
 struct pivot_loss {
+  /// Settings of pivot_loss: perturbed is k, the number of leading perturbed rows (no default: it
+  /// must be given); lambda (0.3) and lambda2 (1e-4) are the paper's weights.
   struct options {
     std::int64_t perturbed;  // k: the first k rows, copies of rows k..2k-1
     float lambda = 0.3f;     // weight of the perturbed rows' cross-entropy

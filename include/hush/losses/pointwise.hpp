@@ -18,6 +18,8 @@
 
 namespace hush {
 
+/// An element-wise loss `Op` averaged over every element (PyTorch's reduction='mean'); forward
+/// returns the loss and keeps dL/dpred for backward. The base of mse_loss, l1_loss and the others here.
 template <class Op>
 struct mean_pointwise_loss {
   template <class Ctx>
@@ -41,15 +43,23 @@ struct mean_pointwise_loss {
   kept grad_;
 };
 
+/// Mean squared error, torch.nn.MSELoss with reduction='mean': (pred - target)² averaged over
+/// every element.
 struct mse_loss : mean_pointwise_loss<ops::squared_error> {
   static constexpr const char* kind = "mse";
 };
+/// Mean absolute error, torch.nn.L1Loss with reduction='mean': `|pred - target|` averaged over
+/// every element.
 struct l1_loss : mean_pointwise_loss<ops::absolute_error> {
   static constexpr const char* kind = "l1";
 };
+/// Binary cross-entropy on logits, torch.nn.BCEWithLogitsLoss with reduction='mean': the sigmoid
+/// folded in, in a numerically stable form; targets in [0, 1].
 struct bce_with_logits_loss : mean_pointwise_loss<ops::bce_with_logits> {
   static constexpr const char* kind = "bce_with_logits";
 };
+/// Binary cross-entropy on probabilities (a discriminator ending in a sigmoid), torch.nn.BCELoss
+/// with reduction='mean'; logs clamped at -100 as PyTorch does, so 0 and 1 give a finite loss.
 struct bce_loss : mean_pointwise_loss<ops::bce_from_probability> {
   static constexpr const char* kind = "bce";
 };

@@ -2,14 +2,18 @@
 // weighted_sum<Ls...>: L = Σ w_i·L_i(pred, target), one loss type built from others, as the
 // seeds combine content and adversarial terms. Weights are run-time values, in the order of Ls.
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <tuple>
+#include <utility>
 
 #include "hush/core/context.hpp"
 #include "hush/core/tensor.hpp"
 
 namespace hush {
 
+/// A loss made of others on the same (pred, target): L = Σ w_i·L_i, with run-time weights in
+/// the order of `Ls`; backward gives the same weighted sum of their gradients.
 template <class... Ls>
 struct weighted_sum {
   static constexpr const char* kind = "weighted_sum";

@@ -19,6 +19,9 @@
 
 namespace hush {
 
+/// A weighted sum of losses, each on its own (pred, target) pair: L = Σ w_i·L_i(pred_i, target_i).
+/// `backward<I>()` gives term I's weighted gradient for the caller to send where it belongs (a
+/// GAN generator's image and score terms); term(i) is its unweighted value.
 template <class... Ls>
 struct weighted_terms {
   static constexpr const char* kind = "weighted_terms";

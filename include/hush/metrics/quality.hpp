@@ -66,6 +66,8 @@ double mse(B backend, const basic_tensor<memory_of<B>>& a, const basic_tensor<me
   return detail::sum(row_sums.to_host()) / double(a.numel());
 }
 
+/// Peak signal-to-noise ratio in dB, 10·log10(1 / mse), on `backend`: data range 1, infinite for
+/// identical images.
 template <class B>
 double psnr(B backend, const basic_tensor<memory_of<B>>& reference, const basic_tensor<memory_of<B>>& test) {
   const double m = mse(backend, reference, test);
@@ -119,7 +121,9 @@ double ssim(B backend, const basic_tensor<memory_of<B>>& reference, const basic_
 
 /// Host images: on the cpu backend.
 inline double mse(const tensor& a, const tensor& b) { return mse(backend::cpu{}, a, b); }
+/// The same PSNR for host images, on the cpu backend.
 inline double psnr(const tensor& reference, const tensor& test) { return psnr(backend::cpu{}, reference, test); }
+/// The same SSIM for host images, on the cpu backend.
 inline double ssim(const tensor& reference, const tensor& test) { return ssim(backend::cpu{}, reference, test); }
 
 }  // namespace hush::metrics

@@ -15,6 +15,8 @@
 
 namespace hush::models {
 
+/// dcgan_discriminator's input channels, image `size` (a multiple of 32; 256 by default), `width`
+/// (the first convolution's channels, doubled by each of the next four) and `outputs`.
 struct discriminator_options {
   std::int64_t channels = 3, size = 256, width = 64;
   /// Scores per image: 1 (real or generated), or 1 + K with a classifier of K classes beside it
@@ -24,11 +26,14 @@ struct discriminator_options {
 
 /// conv 4×4/2 (no bias: batch norm follows) - batch norm - leaky ReLU(0.2): halves the image.
 using down_block = seq<conv2d, batch_norm2d, leaky_relu>;
+/// A down_block from `in` to `out` channels.
 constexpr down_block down(std::int64_t in, std::int64_t out) {
   return down_block(conv2d({.in = in, .out = out, .kernel = 4, .stride = 2, .padding = 1, .bias = false}),
                     batch_norm2d(out), leaky_relu(0.2f));
 }
 
+/// Seed 001's DCGAN-style discriminator: five down blocks (conv 4×4/2, batch norm, leaky ReLU 0.2),
+/// then a linear layer. x (N,C,S,S) -> scores (N,outputs).
 struct dcgan_discriminator : seq<down_block, down_block, down_block, down_block, down_block, flatten, linear> {
   static constexpr const char* kind = "dcgan_discriminator";
   using base = seq<down_block, down_block, down_block, down_block, down_block, flatten, linear>;

@@ -18,6 +18,8 @@
 
 namespace hush::models {
 
+/// DnCNN's image channels (in and out) and `width`, the channels of its hidden convolutions (64 in
+/// the paper).
 struct dncnn_options {
   std::int64_t channels = 3, width = 64;
 };
@@ -46,6 +48,8 @@ struct dncnn : residual<seq<named<"head", conv2d>, relu, named<"body", repeat<De
   }
 };
 
+/// DnCNN-17, the paper's depth for Gaussian noise of a known level (DnCNN-S): 17 convolutions,
+/// 15 of them with batch norm. x (N,C,H,W) -> x - f(x), any H and W.
 struct dncnn17 : dncnn<17> {
   static constexpr const char* kind = "dncnn17";
   constexpr dncnn17() : dncnn17(dncnn_options{}) {}

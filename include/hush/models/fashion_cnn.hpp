@@ -10,8 +10,12 @@
 
 namespace hush::models {
 
+/// A small classifier for Fashion-MNIST: two conv 3×3 - ReLU - max pool 2×2 stages, a linear layer
+/// of 128 with ReLU, and a linear layer to the classes. x (N,1,28,28) -> logits (N,10) by default.
 struct fashion_cnn : seq<conv2d, relu, max_pool2d, conv2d, relu, max_pool2d, flatten, linear, relu, linear> {
   static constexpr const char* kind = "fashion_cnn";
+  /// Input channels, classes and `width`, the first convolution's channels (the second has twice as
+  /// many); the first linear layer is sized for 28×28 images.
   struct options {
     std::int64_t channels = 1, classes = 10, width = 32;
   };

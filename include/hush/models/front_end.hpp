@@ -13,9 +13,13 @@
 
 namespace hush::models {
 
+/// `Front` in front of `Classifier` as one network, `Front` frozen (eval mode, never optimized,
+/// no gradients kept): only the classifier learns.
 template <class Front, class Classifier>
 using behind_frozen = seq<named<"front_end", frozen<Front>>, named<"classifier", Classifier>>;
 
+/// `Front` in front of `Classifier` as one network, both learning (fine-tuned end to end), with
+/// behind_frozen's weight names.
 template <class Front, class Classifier>
 using behind = seq<named<"front_end", Front>, named<"classifier", Classifier>>;
 

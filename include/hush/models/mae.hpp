@@ -66,6 +66,8 @@ void draw_token_mask(Backend backend, counter_rng rng, std::uint64_t key, std::i
 }
 }  // namespace detail
 
+/// A masked_autoencoder's image and patch sides, channels, encoder and decoder sizes and masking.
+/// The defaults are mae_small's: 32×32 images in 4×4 patches, three quarters of them masked.
 struct mae_options {
   std::int64_t image = 32, patch = 4, channels = 3;
   std::int64_t dim = 192, heads = 3, mlp = 768;                         // encoder
@@ -83,6 +85,9 @@ struct mae_options {
   constexpr std::int64_t visible() const { return static_cast<std::int64_t>(double(tokens()) * (1.0 - double(mask_ratio))); }
 };
 
+/// The Masked Autoencoder (He et al. 2022) with `EncoderDepth` and `DecoderDepth` blocks, under the
+/// MAE code's names: the encoder sees a random (1 - mask_ratio) of the patches, the decoder predicts
+/// every patch. x (N,C,H,W) -> (N,T,p·p·C), unpatchify's layout; mask() tells which were dropped.
 template <std::size_t EncoderDepth, std::size_t DecoderDepth>
 struct masked_autoencoder {
   using embed_type = seq<named<"patch_embed", patch_embed>, named<"", sincos_position_embedding<"pos_embed">>>;
@@ -295,9 +300,11 @@ struct masked_autoencoder {
 /// reconstruction (N, C, H, W).
 ///   mask ratio 0: one pass with every patch visible (the prediction of patches the encoder
 ///     saw, which the masked loss never trained);
-///   mask ratio r > 0: ⌈T/k⌉ passes (k visible tokens) over disjoint windows of one random order
-///     (mask_shift), so every patch is predicted from the others in several passes; each patch
-///     is the mean of its predictions while masked. Inference only: backward throws.
+///   mask ratio r > 0: passes over windows of one random order (mask_shift), so every patch is
+///     predicted from the others; each patch is the mean of its predictions while masked. With
+///     k visible tokens of T: ⌈T/k⌉ passes of disjoint visible windows when k ≤ T/2 (each patch
+///     masked in all but one), else ⌈T/(T-k)⌉ passes whose masked windows tile the order (each
+///     patch masked at least once). Inference only: backward throws.
 /// At ratio 0 it has a backward (fine-tuning it end to end in front of a classifier).
 /// size_multiple is the configuration's image side: hush::denoise::apply runs it on photos of
 /// any size in tiles of exactly that side (apply_options::tile = the image side).
@@ -328,18 +335,23 @@ struct mae_reconstruction {
   }
   template <class Ctx>
   const tensor_of<Ctx>& forward(Ctx& ctx, const tensor_of<Ctx>& x) {
-    if (mae.opt.mask_ratio == 0.0f) {
+    if (one_pass()) {
       pred_ = &within("", [&]() -> const tensor_of<Ctx>& { return mae.forward(ctx, x); });
       return images_.forward(ctx, ctx[pred_]);
     }
-    const auto t = mae.opt.tokens(), k = mae.opt.visible(), passes = (t + k - 1) / k;
+    // Every patch must be masked in some pass, or its mean is 0/0. Up to half visible, windows
+    // of k visible tokens at shifts 0, k, 2k ... are disjoint: each patch is masked in all passes
+    // but one. Above half such windows overlap in patches visible in every pass, so the masked
+    // windows of T - k tokens tile the order instead (shifts 0, T - k, 2(T - k) ...).
+    const auto t = mae.opt.tokens(), k = mae.opt.visible();
+    const auto stride = 2 * k <= t ? k : t - k, passes = (t + stride - 1) / stride;
     const auto p = ctx[sum_].shape()[2];
     float *sum = ctx[sum_].data(), *count = ctx[count_].data();
     fill(ctx.backend, ctx[sum_].numel(), 0.0f, sum);
     fill(ctx.backend, ctx[count_].numel(), 0.0f, count);
     const auto saved_shift = mae.opt.mask_shift;
     for (std::int64_t pass = 0; pass < passes; ++pass) {
-      mae.opt.mask_shift = pass * k;
+      mae.opt.mask_shift = pass * stride;
       const float* pred = within("", [&]() -> const tensor_of<Ctx>& { return mae.forward(ctx, x); }).data();
       const float* mask = mae.mask(ctx).data();
       for_each_index(ctx.backend, ctx[count_].numel(), [=] HUSH_HD(std::int64_t r) {
@@ -356,7 +368,7 @@ struct mae_reconstruction {
   /// fine-tuned behind or in front of other networks; the averaged masked passes are not.
   template <class Ctx>
   const tensor_of<Ctx>& backward(Ctx& ctx, const tensor_of<Ctx>& x, const tensor_of<Ctx>& dy) {
-    if (mae.opt.mask_ratio != 0.0f)
+    if (!one_pass())
       throw error("mae_reconstruction: backward only with every patch visible (mask ratio 0); at ratio " +
                   std::to_string(mae.opt.mask_ratio) + " it averages several masked passes");
     const auto& patches = ctx[pred_];
@@ -371,6 +383,9 @@ struct mae_reconstruction {
 
  private:
   unpatchify images_{{.patch = 1, .channels = 1}};
+  /// Nothing masked (ratio 0, or too small to hide one token): one differentiable pass.
+  bool one_pass() const { return mae.opt.mask_ratio == 0.0f || mae.opt.visible() >= mae.opt.tokens(); }
+
   kept sum_, count_;
   tensor_ptr pred_;  // the MAE's patches in the last one-pass forward
 };

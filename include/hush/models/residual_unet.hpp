@@ -48,10 +48,15 @@ using level1 = seq<named<"enc1", first_encoder>, flat_skip<level2>, named<"dec1"
 using path = seq<named<"", level1>, named<"out", conv2d>>;
 }  // namespace runet
 
+/// residual_unet's image channels (in and out) and `width`, its first level's channels, which
+/// double down to 8·width (64 in pix2pix).
 struct residual_unet_options {
   std::int64_t channels = 3, width = 64;
 };
 
+/// Seed 001's generator: a five-level pix2pix U-Net (4×4/2 convolutions down, 4×4/2 transposed ones
+/// up, skips by concatenation) whose output is added to its input, so it learns the correction.
+/// x (N,C,H,W) -> (N,C,H,W).
 struct residual_unet : residual<runet::path> {
   static constexpr const char* kind = "residual_unet";
   /// H and W must be multiples of this (five halvings); hush-denoise pads to it.

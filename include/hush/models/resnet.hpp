@@ -34,13 +34,17 @@ constexpr projection project(std::int64_t in, std::int64_t out, std::int64_t str
 
 /// conv3×3-bn-relu-conv3×3-bn, plus the shortcut, then relu (torchvision's BasicBlock).
 using basic_path = seq<named<"conv1", conv2d>, named<"bn1", batch_norm2d>, relu, named<"conv2", conv2d>, named<"bn2", batch_norm2d>>;
+/// The path of a BasicBlock from `in` to `out` channels, its first convolution strided by `stride`.
 constexpr basic_path basic(std::int64_t in, std::int64_t out, std::int64_t stride) {
   return basic_path(detail::conv(in, out, 3, stride), batch_norm2d(out), relu{}, detail::conv(out, out, 3), batch_norm2d(out));
 }
+/// torchvision's BasicBlock where the shape stays: `channels` in and out, stride 1, identity shortcut.
 struct basic_block : residual<basic_path, identity, relu> {
   static constexpr const char* kind = "basic_block";
   constexpr explicit basic_block(std::int64_t channels) : residual(basic(channels, channels, 1)) {}
 };
+/// torchvision's BasicBlock that changes the shape (`in` to `out` channels, first convolution strided
+/// by `stride`): its shortcut is a 1×1 convolution and batch norm, named downsample.
 struct basic_block_down : residual<basic_path, detail::projection, relu> {
   static constexpr const char* kind = "basic_block";
   constexpr basic_block_down(std::int64_t in, std::int64_t out, std::int64_t stride)
@@ -51,20 +55,28 @@ struct basic_block_down : residual<basic_path, detail::projection, relu> {
 /// (torchvision's Bottleneck, "ResNet v1.5").
 using bottleneck_path = seq<named<"conv1", conv2d>, named<"bn1", batch_norm2d>, relu, named<"conv2", conv2d>,
                             named<"bn2", batch_norm2d>, relu, named<"conv3", conv2d>, named<"bn3", batch_norm2d>>;
+/// The path of a Bottleneck from `in` to 4·`width` channels through `width`, its 3×3 convolution
+/// strided by `stride`.
 constexpr bottleneck_path bottle(std::int64_t in, std::int64_t width, std::int64_t stride) {
   return bottleneck_path(detail::conv(in, width, 1), batch_norm2d(width), relu{}, detail::conv(width, width, 3, stride),
                          batch_norm2d(width), relu{}, detail::conv(width, 4 * width, 1), batch_norm2d(4 * width));
 }
+/// torchvision's Bottleneck where the shape stays: 4·`width` channels in and out, 1×1 convolutions
+/// around a 3×3 one of `width` channels, identity shortcut.
 struct bottleneck : residual<bottleneck_path, identity, relu> {
   static constexpr const char* kind = "bottleneck";
   constexpr explicit bottleneck(std::int64_t width) : residual(bottle(4 * width, width, 1)) {}
 };
+/// torchvision's Bottleneck that changes the shape: `in` to 4·`width` channels, the 3×3 convolution
+/// strided by `stride`, and a 1×1 convolution and batch norm as shortcut (downsample).
 struct bottleneck_down : residual<bottleneck_path, detail::projection, relu> {
   static constexpr const char* kind = "bottleneck";
   constexpr bottleneck_down(std::int64_t in, std::int64_t width, std::int64_t stride)
       : residual(bottle(in, width, stride), detail::project(in, 4 * width, stride)) {}
 };
 
+/// A ResNet's input channels (1 for Fashion-MNIST, 3 for photos) and classes. The defaults are
+/// ImageNet's; the CIFAR ResNets' default constructors ask for 10 classes instead.
 struct resnet_options {
   std::int64_t channels = 3, classes = 1000;
 };
@@ -104,6 +116,9 @@ struct basic_trunk {
   static constexpr layer3 make_layer3() { return detail::basic_stage<N3>(basic_block_down(128, 256, 2), basic_block(256)); }
   static constexpr layer4 make_layer4() { return detail::basic_stage<N4>(basic_block_down(256, 512, 2), basic_block(512)); }
 };
+/// The four Bottleneck stages of an ImageNet ResNet (ResNet-50's kind), as basic_trunk gives the
+/// BasicBlock ones: stage outputs of 256, 512, 1024 and 2048 channels; every stage starts with a
+/// projecting block (layer1's at stride 1, from the stem's 64 channels).
 template <std::size_t N1, std::size_t N2, std::size_t N3, std::size_t N4>
 struct bottleneck_trunk {
   using layer1 = named<"layer1", detail::bottleneck_stage<N1>>;
@@ -116,8 +131,11 @@ struct bottleneck_trunk {
   static constexpr layer3 make_layer3() { return detail::bottleneck_stage<N3>(bottleneck_down(512, 256, 2), bottleneck(256)); }
   static constexpr layer4 make_layer4() { return detail::bottleneck_stage<N4>(bottleneck_down(1024, 512, 2), bottleneck(512)); }
 };
+/// ResNet-18's four stages (2, 2, 2, 2 BasicBlocks), with torchvision's names.
 using resnet18_trunk = basic_trunk<2, 2, 2, 2>;
+/// ResNet-34's four stages (3, 4, 6, 3 BasicBlocks), with torchvision's names.
 using resnet34_trunk = basic_trunk<3, 4, 6, 3>;
+/// ResNet-50's four stages (3, 4, 6, 3 Bottlenecks), with torchvision's names.
 using resnet50_trunk = bottleneck_trunk<3, 4, 6, 3>;
 
 namespace detail {
@@ -126,6 +144,9 @@ constexpr conv2d stem_conv(std::int64_t channels) { return conv(channels, 64, 7,
 constexpr max_pool2d stem_pool() { return max_pool2d({.kernel = 3, .stride = 2, .padding = 1}); }
 }  // namespace detail
 
+/// torchvision's ImageNet ResNet on `Trunk`'s stages: the stem (conv1 7×7/2, bn1, ReLU, max pool
+/// 3×3/2), layer1 to layer4, global average pooling and fc, under torchvision's names.
+/// x (N,C,H,W) -> logits (N,classes).
 template <class Trunk>
 struct imagenet_resnet_of : detail::imagenet_resnet<typename Trunk::layer1, typename Trunk::layer2,
                                                     typename Trunk::layer3, typename Trunk::layer4> {
@@ -139,16 +160,20 @@ struct imagenet_resnet_of : detail::imagenet_resnet<typename Trunk::layer1, type
   constexpr explicit imagenet_resnet_of(resnet_options o) : base(build()) { detail::set_io(*this, o); }
 };
 
+/// ResNet-18 as torchvision's resnet18: 2, 2, 2, 2 BasicBlocks per stage.
 struct resnet18 : imagenet_resnet_of<resnet18_trunk> {
   static constexpr const char* kind = "resnet18";
   constexpr resnet18() : resnet18(resnet_options{}) {}
   constexpr explicit resnet18(resnet_options o) : imagenet_resnet_of(o) {}
 };
+/// ResNet-34 as torchvision's resnet34: 3, 4, 6, 3 BasicBlocks per stage.
 struct resnet34 : imagenet_resnet_of<resnet34_trunk> {
   static constexpr const char* kind = "resnet34";
   constexpr resnet34() : resnet34(resnet_options{}) {}
   constexpr explicit resnet34(resnet_options o) : imagenet_resnet_of(o) {}
 };
+/// ResNet-50 as torchvision's resnet50: 3, 4, 6, 3 Bottlenecks per stage, strided on their 3×3
+/// convolutions (ResNet v1.5).
 struct resnet50 : imagenet_resnet_of<resnet50_trunk> {
   static constexpr const char* kind = "resnet50";
   constexpr resnet50() : resnet50(resnet_options{}) {}
@@ -173,16 +198,19 @@ struct cifar_resnet
   constexpr explicit cifar_resnet(resnet_options o) : base(build()) { detail::set_io(*this, o); }
 };
 
+/// The CIFAR ResNet-20 of He et al. §4.2 (n = 3); 3 channels and 10 classes by default.
 struct resnet20 : cifar_resnet<3> {
   static constexpr const char* kind = "resnet20";
   constexpr resnet20() : resnet20(resnet_options{.channels = 3, .classes = 10}) {}
   constexpr explicit resnet20(resnet_options o) : cifar_resnet(o) {}
 };
+/// The CIFAR ResNet-56 of He et al. §4.2 (n = 9); 3 channels and 10 classes by default.
 struct resnet56 : cifar_resnet<9> {
   static constexpr const char* kind = "resnet56";
   constexpr resnet56() : resnet56(resnet_options{.channels = 3, .classes = 10}) {}
   constexpr explicit resnet56(resnet_options o) : cifar_resnet(o) {}
 };
+/// The CIFAR ResNet-110 of He et al. §4.2 (n = 18); 3 channels and 10 classes by default.
 struct resnet110 : cifar_resnet<18> {
   static constexpr const char* kind = "resnet110";
   constexpr resnet110() : resnet110(resnet_options{.channels = 3, .classes = 10}) {}

@@ -49,10 +49,14 @@ struct levels {
 };
 }  // namespace resunet
 
+/// A ResNet-backbone U-Net's image channels (in and out); the decoder's widths are fixed.
 struct resnet_unet_options {
   std::int64_t channels = 3;
 };
 
+/// A denoiser on a torchvision ResNet trunk (`Trunk`, e.g. resnet18_trunk): the trunk encodes, a
+/// U-Net decoder climbs back up through its skips, and the input is added: y = x + out(...).
+/// x (N,C,H,W) -> (N,C,H,W); an ImageNet state_dict loads into the trunk.
 template <class Trunk>
 struct resnet_unet : residual<typename resunet::levels<Trunk>::path> {
   using lv = resunet::levels<Trunk>;
@@ -78,11 +82,13 @@ struct resnet_unet : residual<typename resunet::levels<Trunk>::path> {
   }
 };
 
+/// resnet_unet on ResNet-18's trunk (BasicBlocks, 512 channels at 1/32 scale).
 struct resnet18_unet : resnet_unet<resnet18_trunk> {
   static constexpr const char* kind = "resnet18_unet";
   constexpr resnet18_unet() : resnet18_unet(resnet_unet_options{}) {}
   constexpr explicit resnet18_unet(resnet_unet_options o) : resnet_unet(o) {}
 };
+/// resnet_unet on ResNet-50's trunk (Bottlenecks, 2048 channels at 1/32 scale).
 struct resnet50_unet : resnet_unet<resnet50_trunk> {
   static constexpr const char* kind = "resnet50_unet";
   constexpr resnet50_unet() : resnet50_unet(resnet_unet_options{}) {}

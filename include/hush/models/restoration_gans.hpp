@@ -33,9 +33,12 @@
 
 namespace hush::models {
 
+/// mlp_generator's input and output channels, image `size` (28, Fashion-MNIST's) and `hidden` width.
 struct mlp_generator_options {
   std::int64_t in_channels = 1, out_channels = 1, size = 28, hidden = 512;
 };
+/// Seed 002's plain-GAN generator: two fully connected layers (ReLU between, sigmoid after) from the
+/// upscaled coarse image to an image in [0, 1]. (N,in,S,S) -> (N,out,S,S).
 struct mlp_generator : seq<flatten, linear, relu, linear, sigmoid, unflatten> {
   static constexpr const char* kind = "mlp_generator";
   using base = seq<flatten, linear, relu, linear, sigmoid, unflatten>;
@@ -46,6 +49,8 @@ struct mlp_generator : seq<flatten, linear, relu, linear, sigmoid, unflatten> {
              unflatten({.channels = o.out_channels, .height = o.size, .width = o.size})) {}
 };
 
+/// conv_generator's input channels (CGAN adds the class planes here), output channels and `width`,
+/// its trunk's channels (twice as many at a quarter of the size).
 struct conv_generator_options {
   std::int64_t in_channels = 1, out_channels = 1, width = 64;
 };
@@ -67,6 +72,8 @@ constexpr trunk make_trunk(std::int64_t in, std::int64_t width) {
 constexpr conv2d head(std::int64_t in, std::int64_t out) { return conv2d({.in = in, .out = out, .kernel = 3, .padding = 1}); }
 }  // namespace gan_detail
 
+/// Seed 002's DCGAN-style generator: two 4×4/2 convolutions down, two 4×4/2 transposed convolutions
+/// back up, then a 3×3 convolution and a sigmoid. (N,in,S,S) -> (N,out,S,S) in [0, 1], S a multiple of 4.
 struct conv_generator : seq<gan_detail::trunk, conv2d, sigmoid> {
   static constexpr const char* kind = "conv_generator";
   using base = seq<gan_detail::trunk, conv2d, sigmoid>;
@@ -75,6 +82,7 @@ struct conv_generator : seq<gan_detail::trunk, conv2d, sigmoid> {
       : base(gan_detail::make_trunk(o.in_channels, o.width), gan_detail::head(o.width, o.out_channels), sigmoid{}) {}
 };
 
+/// resgan_generator's image channels (in and out) and its trunk's `width`.
 struct resgan_generator_options {
   std::int64_t channels = 1, width = 64;
 };
@@ -88,14 +96,18 @@ struct resgan_generator : seq<concat_skip<gan_detail::trunk>, conv2d, sigmoid> {
              gan_detail::head(o.channels + o.width, o.channels), sigmoid{}) {}
 };
 
+/// The small discriminators' input channels, image `size` (28), `width` and `outputs` (1, or 1 + K
+/// with a classifier of K classes beside the real/generated logit).
 struct small_discriminator_options {
   std::int64_t channels = 1, size = 28, width = 64, outputs = 1;
 };
+/// Seed 002's plain-GAN discriminator: flatten, a linear layer of 8·`width` (512 by default), leaky
+/// ReLU 0.2, a linear layer to `outputs`. x (N,C,S,S) -> (N,outputs).
 struct mlp_discriminator : seq<flatten, linear, leaky_relu, linear> {
   static constexpr const char* kind = "mlp_discriminator";
   using base = seq<flatten, linear, leaky_relu, linear>;
   constexpr mlp_discriminator() : mlp_discriminator(small_discriminator_options{}) {}
-  /// `width` is its hidden layer's size here.
+  /// Its hidden layer has 8·`width` units (512 at the default width of 64).
   constexpr explicit mlp_discriminator(small_discriminator_options o)
       : base(flatten{}, linear({.in = o.channels * o.size * o.size, .out = 8 * o.width}), leaky_relu(0.2f),
              linear({.in = 8 * o.width, .out = o.outputs})) {}

@@ -50,6 +50,8 @@ using top = seq<named<"enc_conv0", conv2d>, leaky_relu, named<"enc_conv1", conv2
                 upsample>;
 }  // namespace n2n
 
+/// noise2noise_unet's input and output channels and `width`, its encoder's channels (48 in the
+/// paper; the decoder has twice as many).
 struct unet_options {
   std::int64_t channels = 3, out_channels = 3, width = 48;
 };

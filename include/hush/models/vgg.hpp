@@ -86,14 +86,19 @@ constexpr std::int64_t last_channels() {
 using classifier = seq<linear, relu, dropout, linear, relu, dropout, linear>;
 }  // namespace vgg_detail
 
+/// A VGG's input channels and classes (ImageNet's 3 and 1000 by default).
 struct vgg_options {
   std::int64_t channels = 3, classes = 1000;
 };
 
+/// The layers of the VGG of configuration `Cfg...` under torchvision's names: features, avgpool,
+/// flatten, classifier (vgg_of builds them).
 template <int... Cfg>
 using vgg_net = seq<named<"features", vgg_detail::features<Cfg...>>, named<"avgpool", adaptive_avg_pool2d>, flatten,
                     named<"classifier", vgg_detail::classifier>>;
 
+/// The VGG of configuration `Cfg...` (each entry a 3×3 convolution's channels, 0 a 2×2 max pool)
+/// with torchvision's layout and names: features, avgpool (to 7×7), classifier.
 template <int... Cfg>
 struct vgg_of : vgg_net<Cfg...> {
   using base = vgg_net<Cfg...>;
@@ -104,12 +109,14 @@ struct vgg_of : vgg_net<Cfg...> {
                                     linear({.in = 4096, .out = o.classes}))) {}
 };
 
+/// VGG-16 (configuration D) as torchvision's vgg16: 13 convolutions and 3 linear layers.
 struct vgg16 : vgg_of<64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0> {
   static constexpr const char* kind = "vgg16";
   constexpr vgg16() : vgg16(vgg_options{}) {}
   constexpr explicit vgg16(vgg_options o) : vgg_of(o) {}
 };
 
+/// VGG-19 (configuration E) as torchvision's vgg19: 16 convolutions and 3 linear layers.
 struct vgg19 : vgg_of<64, 64, 0, 128, 128, 0, 256, 256, 256, 256, 0, 512, 512, 512, 512, 0, 512, 512, 512, 512, 0> {
   static constexpr const char* kind = "vgg19";
   constexpr vgg19() : vgg19(vgg_options{}) {}

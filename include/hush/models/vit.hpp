@@ -28,6 +28,7 @@
 
 namespace hush::models {
 
+/// A transformer block's sizes (no defaults): width, attention heads and the MLP's hidden width.
 struct block_options {
   std::int64_t dim, heads, mlp;  ///< width, attention heads, the MLP's hidden width
 };
@@ -43,8 +44,12 @@ struct mlp_block : seq<named<"fc1", linear>, gelu, named<"fc2", linear>> {
       : seq(linear({.in = dim, .out = hidden}), gelu{}, linear({.in = hidden, .out = dim})) {}
 };
 
+/// vit_block's attention path, norm1 then attn (a residual adds its input).
 using vit_attention_path = seq<named<"norm1", layer_norm>, named<"attn", self_attention>>;
+/// vit_block's MLP path, norm2 then mlp (a residual adds its input).
 using vit_mlp_path = seq<named<"norm2", layer_norm>, named<"mlp", mlp_block>>;
+/// The MAE code's (timm's) pre-norm transformer block, under its names: x + attn(norm1(x)),
+/// then that plus mlp(norm2(that)). Tokens (N,T,dim) -> (N,T,dim).
 struct vit_block : seq<named<"", residual<vit_attention_path>>, named<"", residual<vit_mlp_path>>> {
   static constexpr const char* kind = "vit_block";
   constexpr explicit vit_block(block_options o)
@@ -62,8 +67,12 @@ struct multihead_attention : seq<underscored<"in_proj", linear>, scaled_dot_prod
 
 /// torchvision's MLPBlock: Linear, GELU, Dropout, Linear, Dropout (so its linears are mlp.0, mlp.3).
 using torchvision_mlp = seq<linear, gelu, dropout, linear, dropout>;
+/// encoder_block's attention path, ln_1, self_attention and a dropout (a residual adds its input).
 using encoder_attention_path = seq<named<"ln_1", layer_norm>, named<"self_attention", multihead_attention>, dropout>;
+/// encoder_block's MLP path, ln_2 then mlp, torchvision's MLPBlock (a residual adds its input).
 using encoder_mlp_path = seq<named<"ln_2", layer_norm>, named<"mlp", torchvision_mlp>>;
+/// torchvision's EncoderBlock: vit_block's arithmetic under torchvision's names (ln_1, self_attention,
+/// ln_2, mlp), with its dropouts of probability `dropout_p` (0 by default).
 struct encoder_block : seq<named<"", residual<encoder_attention_path>>, named<"", residual<encoder_mlp_path>>> {
   static constexpr const char* kind = "encoder_block";
   constexpr explicit encoder_block(block_options o, float dropout_p = 0.0f)
@@ -74,6 +83,8 @@ struct encoder_block : seq<named<"", residual<encoder_attention_path>>, named<""
                                                          linear({.in = o.mlp, .out = o.dim}), dropout(dropout_p))))) {}
 };
 
+/// A vision_transformer's image side, patch side, channels, width, heads, MLP width, classes and
+/// dropout; the defaults are ViT-B/16's. tokens() counts the patches and the class token.
 struct vit_options {
   std::int64_t image = 224, patch = 16, channels = 3;
   std::int64_t dim = 768, heads = 12, mlp = 3072;
@@ -82,12 +93,19 @@ struct vit_options {
   constexpr std::int64_t tokens() const { return (image / patch) * (image / patch) + 1; }
 };
 
+/// The `Depth` encoder blocks of torchvision's ViT encoder, named encoder_layer_0, encoder_layer_1,
+/// and so on.
 template <std::size_t Depth>
 using vit_layers = repeat<Depth, encoder_block, encoder_block, "encoder_layer_">;
+/// torchvision's ViT Encoder: position embedding (pos_embedding), dropout, the `Depth` blocks
+/// (layers) and a final layer norm (ln).
 template <std::size_t Depth>
 using vit_encoder = seq<named<"", position_embedding<"pos_embedding">>, dropout, named<"layers", vit_layers<Depth>>,
                         named<"ln", layer_norm>>;
 
+/// torchvision's VisionTransformer with `Depth` encoder blocks: patches (conv_proj), class token,
+/// encoder (position embedding, blocks, layer norm), and heads.head on the class token.
+/// x (N,C,image,image) -> logits (N,classes).
 template <std::size_t Depth>
 struct vision_transformer
     : seq<named<"conv_proj", conv2d>, to_tokens, named<"", class_token<"class_token">>, named<"encoder", vit_encoder<Depth>>,

@@ -18,6 +18,8 @@
 
 namespace hush::noise {
 
+/// Every noise of `Ns` in turn on the same image, each on its own stream: the first reads the
+/// input, the others corrupt its result (seed 000: gaussian, then salt_pepper, then poisson).
 template <class... Ns>
 struct chain {
   static constexpr const char* kind = "chain";
@@ -43,6 +45,8 @@ struct chain {
   }
 };
 
+/// One noise of `Ns` per image, chosen by a draw of the image's stream against `weights` (equal
+/// unless given): seed 001's gaussian, salt_pepper or speckle.
 template <class... Ns>
 struct one_of {
   static constexpr const char* kind = "one_of";

@@ -17,6 +17,9 @@
 
 namespace hush::noise {
 
+/// A layer that corrupts its input (N, C, H, W) with `Noise` in train mode, anew at every step, and
+/// passes it through in eval mode; the gradient goes straight through (the noise is data, not a
+/// function to differentiate).
 template <class Noise>
 struct noise_layer {
   static constexpr const char* kind = "noise";

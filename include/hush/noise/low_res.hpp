@@ -17,6 +17,8 @@
 
 namespace hush::noise {
 
+/// How low_res and mixed_res bring an image back to its size: nearest, bicubic (Keys, a = -0.75),
+/// or either drawn at random per image.
 enum class upsampling { nearest, bicubic, random };
 
 namespace detail {
@@ -77,6 +79,9 @@ inline std::string upsampling_name(upsampling u) {
 }
 }  // namespace detail
 
+/// Resolution loss: every plane box-averaged over factor × factor blocks, then up-sampled back by
+/// nearest or bicubic interpolation (Keys, a = -0.75). factor 0 draws 2 or 4 per image, and
+/// upsampling::random draws the method per image.
 struct low_res {
   static constexpr const char* kind = "low_res";
   std::int64_t factor = 2;  // any whole factor >= 2 (seed 004: 2 or 4); 0: 2 or 4, per image
@@ -92,6 +97,8 @@ struct low_res {
   }
 };
 
+/// Mixed resolution, as a region-of-interest encoder gives: one random rectangle, its area fraction
+/// drawn from `sharp` (default 0.25 to 0.5), stays sharp; the rest goes through low_res by `factor` (default 4).
 struct mixed_res {
   static constexpr const char* kind = "mixed_res";
   std::int64_t factor = 4;
@@ -116,7 +123,10 @@ struct mixed_res {
     });
   }
   std::string describe() const {
-    return "mixed_res(factor=" + std::to_string(factor) + ", sharp=" + sharp.str() + ")";
+    // The upsampling only when it is not the default (nearest), so that text stays as it was.
+    return "mixed_res(factor=" + std::to_string(factor) +
+           (upsampling != noise::upsampling::nearest ? ", upsampling=" + detail::upsampling_name(upsampling) : "") +
+           ", sharp=" + sharp.str() + ")";
   }
 };
 

@@ -61,6 +61,7 @@ constexpr bool runs_on_host(const Noise& noise) {
   else return false;
 }
 
+/// `v` clamped to [0, 1], the range of the images noise models apply to.
 HUSH_HD inline float clip01(float v) { return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v); }
 
 }  // namespace hush::noise

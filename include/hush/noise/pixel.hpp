@@ -17,18 +17,22 @@
 namespace hush::noise {
 
 namespace ops {
+/// y = x + sigma·z, z ~ N(0, 1), clipped to [0, 1]: gaussian's rule for one value.
 struct add_gaussian {
   float sigma;
   HUSH_HD float operator()(float x, counter_rng rng, std::uint64_t key, std::uint64_t i) const {
     return clip01(x + sigma * rng.normal(key, i));
   }
 };
+/// y = x + x·sigma·z, z ~ N(0, 1), clipped to [0, 1]: speckle's rule for one value.
 struct multiply_gaussian {
   float sigma;
   HUSH_HD float operator()(float x, counter_rng rng, std::uint64_t key, std::uint64_t i) const {
     return clip01(x + x * sigma * rng.normal(key, i));
   }
 };
+/// With probability `amount`, x replaced by 1 (with probability salt_ratio) or 0: salt_pepper's
+/// rule for one value.
 struct replace_salt_pepper {
   float amount, salt_ratio;
   HUSH_HD float operator()(float x, counter_rng rng, std::uint64_t key, std::uint64_t i) const {
@@ -53,12 +57,15 @@ HUSH_HD inline float poisson_sample(float lambda, counter_rng rng, std::uint64_t
   const float v = std::floor(lambda + std::sqrt(lambda) * rng.normal(key, i * 256) + 0.5f);
   return v < 0.0f ? 0.0f : v;
 }
+/// y = Poisson(x·peak)/peak, clipped to [0, 1]: poisson's rule for one value.
 struct shot {
   float peak;
   HUSH_HD float operator()(float x, counter_rng rng, std::uint64_t key, std::uint64_t i) const {
     return clip01(poisson_sample(x * peak, rng, key, i) / peak);
   }
 };
+/// y = 0 with probability p, else x, drawn once per pixel (index modulo `plane`) so that its
+/// channels drop together: bernoulli's rule for one value.
 struct drop_pixels {
   float p;
   std::uint64_t plane;  // H·W: the draw is per pixel, shared by its channels
@@ -66,6 +73,7 @@ struct drop_pixels {
     return rng.uniform(key, i % plane) < p ? 0.0f : x;
   }
 };
+/// With probability `amount`, x replaced by a U(0, 1) draw: impulse's rule for one value.
 struct random_impulse {
   float amount;
   HUSH_HD float operator()(float x, counter_rng rng, std::uint64_t key, std::uint64_t i) const {
@@ -74,6 +82,8 @@ struct random_impulse {
 };
 }  // namespace ops
 
+/// Additive Gaussian noise, y = x + sigma·z with z ~ N(0, 1), clipped to [0, 1] (skimage's
+/// 'gaussian'). sigma (default 0.1) is fixed or drawn per image; with `variance` it is a variance.
 struct gaussian {
   static constexpr const char* kind = "gaussian";
   range sigma{0.1f};
@@ -89,6 +99,8 @@ struct gaussian {
   static gaussian from_variance(range var) { return {var, true}; }
 };
 
+/// Multiplicative (speckle) noise, y = x + x·sigma·z with z ~ N(0, 1), clipped to [0, 1]
+/// (skimage's 'speckle'). sigma (default 0.1) is fixed or drawn per image; with `variance` it is a variance.
 struct speckle {
   static constexpr const char* kind = "speckle";
   range sigma{0.1f};
@@ -104,6 +116,8 @@ struct speckle {
   static speckle from_variance(range var) { return {var, true}; }
 };
 
+/// Salt-and-pepper noise (skimage's 's&p'): each value replaced with probability `amount` (default
+/// 0.05, fixed or drawn per image), by 1 with probability salt_ratio (default 0.5), else by 0.
 struct salt_pepper {
   static constexpr const char* kind = "salt_pepper";
   range amount{0.05f};
@@ -113,9 +127,14 @@ struct salt_pepper {
     random_map(b, ops::replace_salt_pepper{amount.draw(rng, stream), salt_ratio}, img.numel(), rng, pixel_key(stream),
                x, y);
   }
-  std::string describe() const { return "salt_pepper(amount=" + amount.str() + ")"; }
+  /// The salt share only when it is not the default, so a default model's text stays as it was.
+  std::string describe() const {
+    return "salt_pepper(amount=" + amount.str() + (salt_ratio != 0.5f ? ", salt=" + range(salt_ratio).str() : "") + ")";
+  }
 };
 
+/// Poisson shot noise, y = Poisson(x·peak)/peak clipped to [0, 1]: `peak` (default 30, fixed or
+/// drawn per image) is the photon count at full scale, so a lower peak is noisier.
 struct poisson {
   static constexpr const char* kind = "poisson";
   range peak{30.0f};
@@ -126,6 +145,8 @@ struct poisson {
   std::string describe() const { return "poisson(peak=" + peak.str() + ")"; }
 };
 
+/// Multiplicative Bernoulli noise (Noise2Noise): each pixel dropped to 0 in all its channels with
+/// probability p (default 0.5, fixed or drawn per image).
 struct bernoulli {
   static constexpr const char* kind = "bernoulli";
   range p{0.5f};
@@ -137,6 +158,8 @@ struct bernoulli {
   std::string describe() const { return "bernoulli(p=" + p.str() + ")"; }
 };
 
+/// Random-valued impulse noise: each value replaced by a U(0, 1) draw with probability `amount`
+/// (default 0.1, fixed or drawn per image).
 struct impulse {
   static constexpr const char* kind = "impulse";
   range amount{0.1f};

@@ -14,6 +14,8 @@
 
 namespace hush::noise {
 
+/// Text overlay (Noise2Noise's text removal): `count` random strings of letters and digits (default
+/// 5 to 15) in random colours, glyphs a `size` fraction of the image height, drawn with OpenCV on the host.
 struct text {
   static constexpr const char* kind = "text";
   static constexpr bool host_only = true;

@@ -9,8 +9,12 @@
 
 namespace hush {
 
+/// Adam (Kingma & Ba 2015), as torch.optim.Adam: weight_decay is an L2 term added to the
+/// gradient. Its state per parameter is exp_avg and exp_avg_sq, as torch.optim names them.
 class adam : public optimizer_state<2> {
  public:
+  /// Adam's settings, with torch.optim.Adam's defaults: lr 1e-3, betas 0.9 and 0.999, eps 1e-8
+  /// and no weight decay. adamw sets decoupled_weight_decay.
   struct options {
     float lr = 1e-3f;
     float beta1 = 0.9f;

@@ -18,9 +18,15 @@
 
 namespace hush {
 
+/// The optimizer a recipe names: SGD (with or without Nesterov momentum), Adam or AdamW.
 enum class optimizer_choice { sgd, adam, adamw };
+/// The learning-rate schedule a recipe names, each with torch.optim's meaning: one-cycle, cosine,
+/// step, multi-step (at given steps) or constant.
 enum class schedule_choice { one_cycle, cosine, step, multi_step, constant };
 
+/// An optimizer, weight decay and learning-rate schedule chosen at run time (chosen_optimizer
+/// builds the optimizer). The defaults: SGD with Nesterov momentum 0.9, weight decay 5e-4 and a
+/// one-cycle schedule peaking at 0.1.
 struct recipe {
   optimizer_choice optimizer = optimizer_choice::sgd;
   float lr = 0.1f;  // the peak (one-cycle), the start (cosine, step, multi-step) or the rate (constant)

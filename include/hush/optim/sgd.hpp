@@ -7,8 +7,12 @@
 
 namespace hush {
 
+/// Stochastic gradient descent, as torch.optim.SGD: momentum, dampening, Nesterov momentum and
+/// L2 weight decay. Its state per parameter is the momentum_buffer.
 class sgd : public optimizer_state<1> {
  public:
+  /// SGD's settings. The defaults (lr 0.01, no momentum, no decay) give plain gradient descent;
+  /// Nesterov momentum needs momentum > 0 and dampening 0, or the constructor throws.
   struct options {
     float lr = 0.01f;
     float momentum = 0.0f;

@@ -11,9 +11,12 @@
 
 namespace hush {
 
+/// What every optimizer keeps: the network's parameters by name, K state tensors beside each
+/// (allocated and zeroed at first use) and the steps taken, all saved in a checkpoint.
 template <std::size_t K>
 class optimizer_state {
  public:
+  /// One parameter: its name in the network, a pointer to it, and its K state tensors.
   struct slot {
     std::string name;
     parameter* param;

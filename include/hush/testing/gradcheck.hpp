@@ -19,6 +19,8 @@
 
 namespace hush::testing {
 
+/// Settings of gradcheck: the finite-difference step and tolerance (both 1e-2, suited to a
+/// float32 forward), how many elements of each tensor to check, the seed and the mode.
 struct gradcheck_options {
   double eps = 1e-2;           // finite-difference step (float32 forward: not too small)
   double tolerance = 1e-2;     // on the relative error above
@@ -30,6 +32,8 @@ struct gradcheck_options {
   bool away_from_zero = false;
 };
 
+/// What gradcheck found: the worst relative error, where, and over how many derivatives; ok()
+/// when it is within the tolerance and at least one derivative was checked.
 struct gradcheck_result {
   double worst = 0;        // largest relative error seen
   std::string where;       // "input[12]" or "weight[3]"

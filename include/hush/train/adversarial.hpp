@@ -42,7 +42,9 @@ enum class adversarial_kind { bce, wasserstein };
 /// How D learns from a real and a generated batch: two updates in turn, or one on their sum.
 enum class critic_update { separate, joint };
 
+/// The adversarial loss's name, as a run's description (checked on resume) says it.
 inline const char* name_of(adversarial_kind k) { return k == adversarial_kind::bce ? "bce" : "wasserstein"; }
+/// The update's name, as a run's description (checked on resume) says it.
 inline const char* name_of(critic_update u) { return u == critic_update::separate ? "separate" : "joint"; }
 
 /// One network's optimizer (Adam) and schedule.
@@ -51,6 +53,9 @@ struct network_recipe {
   bool cosine = false;  // decay to lr/100 by a cosine over the run; else constant
 };
 
+/// The recipe of a GAN step: each network's Adam, G's content and adversarial weights, the
+/// adversarial loss and how D updates. Defaults: BCE, separate D updates, one per G update, no
+/// classifier in D and no clipping.
 struct adversarial_options {
   network_recipe generator, discriminator;
   float content_weight = 1.0f;       // λg

@@ -36,6 +36,7 @@
 
 #include "hush/backend/cpu/tag.hpp"  // batches are prepared on the host
 #include "hush/core/error.hpp"
+#include "hush/core/printf_string.hpp"
 #include "hush/data/augment.hpp"
 #include "hush/data/batches.hpp"
 #include "hush/data/idx.hpp"
@@ -62,10 +63,13 @@ struct test_set {
   data::labelled_images data;
 };
 
+/// How train::fit trains a classifier: epochs, global batch, recipe, augmentation, output folder
+/// and resume, data loading and data-parallel settings. The defaults: 10 epochs of batch 128 with
+/// random flips and the default recipe, writing nothing.
 struct classifier_options {
   int epochs = 10;
   std::int64_t batch = 128;
-  hush::recipe recipe;  // optimizer, weight decay, schedule
+  hush::recipe recipe{};  // optimizer, weight decay, schedule
   data::augmentation augment{.flip = true};
   /// Subtract the training images' per-pixel mean from every image the network sees, in
   /// training and in testing (seed 004's preprocessing); computed once from the training set.
@@ -75,7 +79,7 @@ struct classifier_options {
   /// Test images per set evaluated after each epoch but the last (0: all); the last epoch always
   /// uses all of them, so the final table is never a sample.
   std::int64_t curve_images = 0;
-  std::filesystem::path out;  // empty: write nothing
+  std::filesystem::path out{};  // empty: write nothing
   bool resume = false;        // continue from out/checkpoint.safetensors when it exists
   int stop_after = 0;         // stop after this epoch, as an interrupted run would (0: run to the end)
   /// Threads decoding and augmenting batches ahead of the step, and how many batches they may
@@ -111,6 +115,8 @@ struct classifier_options {
 
 /// What a run measured, epoch by epoch.
 struct history {
+  /// One row of log.csv: an epoch's mean training loss and accuracy in percent, its training and
+  /// evaluation seconds, the images scored per test set, and each test set's accuracy in percent.
   struct epoch_row {
     int epoch = 0;
     double train_loss = 0, train_accuracy = 0, train_seconds = 0, eval_seconds = 0;
@@ -291,15 +297,13 @@ history fit(model<Net, Backend>& m, Regime& regime, const Source& train, const s
   const counter_rng rng{o.seed};
 
   // What must match for a checkpoint to be continued.
-  char run_text[512];
-  std::snprintf(run_text, sizeof run_text,
-                "%s; %s; %lld training images; %d epochs of %lld steps, batch %lld; %s; flip %d, crop padding %lld%s; "
-                "seed %llu",
-                Net::kind, regime.describe().c_str(), static_cast<long long>(train.size()), o.epochs,
-                static_cast<long long>(steps), static_cast<long long>(o.batch), o.recipe.describe().c_str(),
-                int(o.augment.flip), static_cast<long long>(o.augment.crop_padding),
-                o.subtract_mean ? ", per-pixel mean subtracted" : "", static_cast<unsigned long long>(o.seed));
-  const std::string run = run_text;
+  const std::string run = printf_string(
+      "%s; %s; %lld training images; %d epochs of %lld steps, batch %lld; %s; flip %d, crop padding %lld%s; "
+      "seed %llu",
+      Net::kind, regime.describe().c_str(), static_cast<long long>(train.size()), o.epochs,
+      static_cast<long long>(steps), static_cast<long long>(o.batch), o.recipe.describe().c_str(),
+      int(o.augment.flip), static_cast<long long>(o.augment.crop_padding),
+      o.subtract_mean ? ", per-pixel mean subtracted" : "", static_cast<unsigned long long>(o.seed));
 
   history h;
   for (const auto& t : tests) h.test_names.push_back(t.name);

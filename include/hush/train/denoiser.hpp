@@ -34,6 +34,7 @@
 
 #include "hush/backend/cpu/tag.hpp"  // batches are prepared on the host
 #include "hush/core/error.hpp"
+#include "hush/core/printf_string.hpp"
 #include "hush/data/photos.hpp"
 #include "hush/denoise/apply.hpp"
 #include "hush/distributed/data_parallel.hpp"
@@ -54,10 +55,16 @@
 
 namespace hush::train {
 
+/// What fit_denoiser trains toward: the clean crop (supervised), or the same crop noised again,
+/// independently (noise2noise, Lehtinen et al. 2018).
 enum class pairing { supervised, noise2noise };
+/// fit_denoiser's loss: L2, L1, L0 (annealed from L2, for impulses) or masked L2 (noise2noise
+/// pairs only: the target's dropped pixels give no gradient).
 enum class image_loss { l2, l1, l0, masked_l2 };
 
+/// The pairing's name, as a run's description (checked on resume) says it.
 inline const char* name_of(pairing p) { return p == pairing::supervised ? "supervised" : "noise2noise"; }
+/// The loss's name, as a run's description (checked on resume) says it.
 inline const char* name_of(image_loss l) {
   switch (l) {
     case image_loss::l2: return "l2";
@@ -68,6 +75,9 @@ inline const char* name_of(image_loss l) {
   return "?";
 }
 
+/// How fit_denoiser trains: epochs of `steps` steps of `batch` crops, Adam with a cosine decay
+/// from lr, the pairs, loss and noise. Defaults: 10 epochs of 200 steps of 8 crops of 96 pixels,
+/// lr 1e-3, supervised pairs, the L2 loss, Gaussian noise of sigma 0.1, writing nothing.
 struct denoiser_options {
   int epochs = 10;
   std::int64_t steps = 200;  // steps per epoch
@@ -76,15 +86,15 @@ struct denoiser_options {
   float lr = 1e-3f;          // Adam's, decayed to lr/100 by a cosine over the run
   pairing pairs = pairing::supervised;
   image_loss loss = image_loss::l2;
-  noise::spec noise;         // what corrupts inputs (and Noise2Noise's targets)
+  noise::spec noise{};       // what corrupts inputs (and Noise2Noise's targets)
   std::uint64_t seed = 1;
   denoise::apply_options validation{};  // how validation photos are run (tile, overlap)
-  std::filesystem::path out;  // empty: write nothing
+  std::filesystem::path out{};  // empty: write nothing
   bool resume = false;
   int stop_after = 0;         // stop after this epoch, as an interrupted run would (0: run to the end)
   bool continue_on_non_finite = false;
   std::string title = "denoiser";
-  std::map<std::string, std::string> metadata;  // into weights.safetensors and the checkpoint
+  std::map<std::string, std::string> metadata{};  // into weights.safetensors and the checkpoint
   /// The processes sharing the run (none: this one alone); `batch` is the global batch, split
   /// into equal shards. Batch norm's statistics over the whole batch unless sync_batch_norm is
   /// off; gradients summed in buckets of bucket_bytes while backward runs (classifier_options).
@@ -110,6 +120,8 @@ struct denoiser_options {
 
 /// What a run measured, epoch by epoch.
 struct denoiser_history {
+  /// One row of log.csv: an epoch's mean training loss, the denoised validation photos' mean PSNR
+  /// and SSIM, and the seconds spent training and evaluating.
   struct epoch_row {
     int epoch = 0;
     double train_loss = 0, val_psnr = 0, val_ssim = 0, train_seconds = 0, eval_seconds = 0;
@@ -269,15 +281,13 @@ denoiser_history fit_denoiser(model<Net, Backend>& m, const data::photos& train,
   const counter_rng rng{o.seed};
   chosen_loss loss(o.loss);
 
-  char run_text[768];
-  std::snprintf(run_text, sizeof run_text,
-                "%s; %s pairs, %s loss; noise %s; %lld training photos; %d epochs of %lld steps, batch %lld of %lld px "
-                "crops; Adam lr %g, cosine; seed %llu",
-                Net::kind, name_of(o.pairs), name_of(o.loss), o.noise.describe().c_str(),
-                static_cast<long long>(train.size()), o.epochs, static_cast<long long>(o.steps),
-                static_cast<long long>(o.batch), static_cast<long long>(o.crop), double(o.lr),
-                static_cast<unsigned long long>(o.seed));
-  const std::string run = run_text;
+  const std::string run = printf_string(
+      "%s; %s pairs, %s loss; noise %s; %lld training photos; %d epochs of %lld steps, batch %lld of %lld px "
+      "crops; Adam lr %g, cosine; seed %llu",
+      Net::kind, name_of(o.pairs), name_of(o.loss), o.noise.describe().c_str(),
+      static_cast<long long>(train.size()), o.epochs, static_cast<long long>(o.steps),
+      static_cast<long long>(o.batch), static_cast<long long>(o.crop), double(o.lr),
+      static_cast<unsigned long long>(o.seed));
 
   std::vector<tensor> val_clean;
   for (std::int64_t i = 0; i < validation.size(); ++i) val_clean.push_back(validation.image(i));

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "hush/core/error.hpp"
+#include "hush/core/printf_string.hpp"
 #include "hush/distributed/data_parallel.hpp"
 #include "hush/distributed/timed.hpp"
 #include "hush/graph/model.hpp"
@@ -50,12 +51,12 @@ struct gan_options : adversarial_options {
   int epochs = 10;
   std::int64_t steps = 100;  // generator updates per epoch
   std::uint64_t seed = 1;
-  std::filesystem::path out;  // empty: write nothing
+  std::filesystem::path out{};  // empty: write nothing
   bool resume = false;
   int stop_after = 0;  // stop after this epoch, as an interrupted run would (0: run to the end)
   bool continue_on_non_finite = false;
   std::string title = "gan";
-  std::map<std::string, std::string> metadata;  // into the generator's weights file and the checkpoint
+  std::map<std::string, std::string> metadata{};  // into the generator's weights file and the checkpoint
   std::string data;  // what the batches are (photos, noise): part of the run's identity, for resume
   /// The processes sharing the run (none: this one alone): each takes its equal share of every
   /// batch, gradients and batch norm's statistics are combined over them (as the classifier's
@@ -76,6 +77,9 @@ struct gan_options : adversarial_options {
 
 /// What a run measured, epoch by epoch.
 struct gan_history {
+  /// One row of log.csv: the means over an epoch's steps of D's losses on real and generated images,
+  /// G's content and adversarial terms and, with a classifier in D, its cross-entropies and accuracy;
+  /// then the validation PSNR and SSIM and the seconds spent training and evaluating.
   struct epoch_row {
     int epoch = 0;
     double d_real = 0, d_fake = 0, g_content = 0, g_adversarial = 0, val_psnr = 0, val_ssim = 0, train_seconds = 0,
@@ -239,17 +243,15 @@ gan_history fit_gan(model<G, Backend>& g, model<D, Backend>& d, const gan_data<G
   pair.distribute(comm, o.bucket_bytes);
   const std::int64_t total = std::int64_t(o.epochs) * o.steps;
 
-  char run_text[1536];
-  std::snprintf(run_text, sizeof run_text,
-                "%s against %s; %s loss, %s critic updates x%d, clip %g; content %g, adversarial %g; G Adam lr %g "
-                "(%g, %g)%s, D Adam lr %g (%g, %g)%s; %d epochs of %lld steps, input %s; %s; seed %llu",
-                G::kind, D::kind, name_of(o.adversarial), name_of(o.update), o.critic_steps, double(o.clip),
-                double(o.content_weight), double(o.adversarial_weight), double(o.generator.lr), double(o.generator.beta1),
-                double(o.generator.beta2), o.generator.cosine ? " cosine" : "", double(o.discriminator.lr),
-                double(o.discriminator.beta1), double(o.discriminator.beta2), o.discriminator.cosine ? " cosine" : "",
-                o.epochs, static_cast<long long>(o.steps), input.shape().str().c_str(), o.data.c_str(),
-                static_cast<unsigned long long>(o.seed));
-  const std::string run = run_text;
+  const std::string run = printf_string(
+      "%s against %s; %s loss, %s critic updates x%d, clip %g; content %g, adversarial %g; G Adam lr %g "
+      "(%g, %g)%s, D Adam lr %g (%g, %g)%s; %d epochs of %lld steps, input %s; %s; seed %llu",
+      G::kind, D::kind, name_of(o.adversarial), name_of(o.update), o.critic_steps, double(o.clip),
+      double(o.content_weight), double(o.adversarial_weight), double(o.generator.lr), double(o.generator.beta1),
+      double(o.generator.beta2), o.generator.cosine ? " cosine" : "", double(o.discriminator.lr),
+      double(o.discriminator.beta1), double(o.discriminator.beta2), o.discriminator.cosine ? " cosine" : "",
+      o.epochs, static_cast<long long>(o.steps), input.shape().str().c_str(), o.data.c_str(),
+      static_cast<unsigned long long>(o.seed));
 
   gan_history h;
   int first_epoch = 1;

@@ -19,6 +19,7 @@
 //   reconstruct(model, images, ratio): the rows of the MAE paper's figures: original, masked
 //   input (dropped patches grey), reconstruction, reconstruction with the visible patches pasted.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -30,6 +31,7 @@
 
 #include "hush/backend/cpu.hpp"  // patchify and figures on the host
 #include "hush/core/error.hpp"
+#include "hush/core/printf_string.hpp"
 #include "hush/core/tensor.hpp"
 #include "hush/graph/model.hpp"
 #include "hush/io/atomic_file.hpp"
@@ -47,6 +49,9 @@
 
 namespace hush::train {
 
+/// How fit_mae pre-trains a masked autoencoder: epochs of `steps` batches, Adam warmed up then
+/// cosine-decayed from lr, and norm_pix for the per-patch normalised loss. Defaults: 10 epochs of
+/// 200 steps of 64 images, lr 1e-3, the loss in pixels, writing nothing.
 struct mae_training_options {
   int epochs = 10;
   std::int64_t steps = 200;  // per epoch
@@ -54,11 +59,11 @@ struct mae_training_options {
   float lr = 1e-3f;
   bool norm_pix = false;
   std::uint64_t seed = 1;
-  std::filesystem::path out;  // empty: write nothing
+  std::filesystem::path out{};  // empty: write nothing
   bool resume = false;
   int stop_after = 0;  // stop after this epoch, as an interrupted run would (0: run to the end)
   std::string title = "mae";
-  std::map<std::string, std::string> metadata;  // into weights.safetensors and the checkpoint
+  std::map<std::string, std::string> metadata{};  // into weights.safetensors and the checkpoint
 
   void validate() const {
     const auto bad = [](const std::string& what) { throw error("MAE training: " + what); };
@@ -81,6 +86,8 @@ struct warmup_cosine {
   }
 };
 
+/// How well an MAE reconstructs held-out images (evaluate_mae): its training loss, MSE and PSNR
+/// over the dropped patches, and PSNR of the whole image with the visible patches pasted back.
 struct reconstruction_score {
   double loss = 0;         // the training loss (masked patch loss, norm_pix as trained), per image
   double mse = 0;          // over the dropped patches, pixels in [0, 1]
@@ -89,7 +96,11 @@ struct reconstruction_score {
   std::int64_t images = 0;
 };
 
+/// What an MAE pre-training run measured, epoch by epoch, and its training loss per tenth of an
+/// epoch: written to log.csv and the checkpoint, read back on resume.
 struct mae_history {
+  /// One row of log.csv: an epoch's mean training loss, the validation images' loss, MSE and PSNR
+  /// over the dropped patches, and the seconds spent training and evaluating.
   struct epoch_row {
     int epoch = 0;
     double train_loss = 0, val_loss = 0, val_mse = 0, val_psnr = 0, train_seconds = 0, eval_seconds = 0;
@@ -173,6 +184,8 @@ double predict_patches(model<Net, Backend>& m, const tensor& images, std::int64_
 /// Eval-mode masks are keyed from this, far from any training step.
 inline constexpr std::uint64_t evaluation_mask_key = 1ull << 62;
 
+/// How well the MAE in `m` reconstructs `images` at mask ratio `ratio`, in eval mode with masks fixed
+/// by batch number, `batch` images per forward; restores the model's ratio, step and mode.
 template <class Net, class Backend>
 reconstruction_score evaluate_mae(model<Net, Backend>& m, const tensor& images, float ratio, std::int64_t batch = 64,
                                   bool norm_pix = false) {
@@ -253,6 +266,8 @@ std::vector<std::pair<std::string, tensor>> reconstruct(model<Net, Backend>& m, 
   return rows;
 }
 
+/// Pre-trains the MAE in `m` on `batches` (see the top of this header), evaluating it on
+/// `validation` after every epoch; returns the history.
 template <class Net, class Backend, class Batches>
 mae_history fit_mae(model<Net, Backend>& m, Batches&& batches, const tensor& validation, const mae_training_options& o) {
   namespace fs = std::filesystem;
@@ -265,13 +280,11 @@ mae_history fit_mae(model<Net, Backend>& m, Batches&& batches, const tensor& val
   const warmup_cosine schedule{o.lr, total};
   masked_patch_mse loss({.norm_pix = o.norm_pix});
 
-  char run_text[512];
-  std::snprintf(run_text, sizeof run_text,
-                "%s (%s); mask ratio %.2f%s; %d epochs of %lld steps, batch %lld; Adam lr %g, warm-up and cosine; seed %llu",
-                Net::kind, m.net.describe().c_str(), double(opt_net.mask_ratio), o.norm_pix ? ", norm_pix" : "", o.epochs,
-                static_cast<long long>(o.steps), static_cast<long long>(o.batch), double(o.lr),
-                static_cast<unsigned long long>(o.seed));
-  const std::string run = run_text;
+  const std::string run = printf_string(
+      "%s (%s); mask ratio %.2f%s; %d epochs of %lld steps, batch %lld; Adam lr %g, warm-up and cosine; seed %llu",
+      Net::kind, m.net.describe().c_str(), double(opt_net.mask_ratio), o.norm_pix ? ", norm_pix" : "", o.epochs,
+      static_cast<long long>(o.steps), static_cast<long long>(o.batch), double(o.lr),
+      static_cast<unsigned long long>(o.seed));
 
   mae_history h;
   int first_epoch = 1;

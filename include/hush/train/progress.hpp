@@ -3,13 +3,17 @@
 // otherwise (a log file, CI) it prints a plain line every `every` steps and at the end.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <utility>
 
 namespace hush {
 
+/// A progress line for `total` steps: the rate, the caller's metrics and the time left. It redraws
+/// in place on a terminal; elsewhere it prints a line every `every` steps (0: a tenth) and at the end.
 class progress {
  public:
   progress(std::string label, std::int64_t total, std::int64_t every = 0)

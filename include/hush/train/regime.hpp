@@ -39,6 +39,8 @@
 
 namespace hush::train {
 
+/// What a regime's compose() gives the network for a step: images x (m, C, H, W) and class labels
+/// y (m). References to the regime's buffers or to compose()'s arguments, not copies.
 struct batch {
   const tensor& x;        // (m, C, H, W)
   const index_tensor& y;  // (m) class indices
@@ -57,6 +59,8 @@ struct scored_by_cross_entropy {
 };
 }  // namespace detail
 
+/// The regime that trains on clean images alone: the batch is the step's m clean images as they
+/// are, scored by cross-entropy.
 struct clean_only : detail::scored_by_cross_entropy {
   static constexpr const char* name = "clean only";
   std::int64_t clean_per_step(std::int64_t m) const { return m; }
@@ -67,6 +71,8 @@ struct clean_only : detail::scored_by_cross_entropy {
   std::string describe() const { return "clean only"; }
 };
 
+/// The regime that trains on corrupted images alone: each of the step's m images corrupted by
+/// `Noise` (a new draw each epoch, keyed by the image's data-set index), scored by cross-entropy.
 template <class Noise>
 struct noisy_only : detail::scored_by_cross_entropy {
   static constexpr const char* name = "noisy only";
@@ -128,6 +134,8 @@ struct paired_batch {
   index_tensor y_;
 };
 
+/// The regime that trains on clean and corrupted images together: k corrupted copies of the first
+/// k clean images beside the m - k clean ones (k = m/2 unless given), cross-entropy over all m.
 template <class Noise>
 struct mixed : paired_batch<Noise>, detail::scored_by_cross_entropy {
   static constexpr const char* name = "mixed";
@@ -138,9 +146,13 @@ struct mixed : paired_batch<Noise>, detail::scored_by_cross_entropy {
   }
 };
 
+/// The mixed regime's batch scored by pivot_loss (losses/pivot.hpp): cross-entropy plus a term
+/// pulling each perturbed copy's logits towards its clean image's logits, which that term does not move.
 template <class Noise>
 struct pivot : paired_batch<Noise> {
   static constexpr const char* name = "pivot";
+  /// pivot's settings: k, the perturbed copies per batch (0: m/2), and pivot_loss's weights, lambda for
+  /// the perturbed rows' cross-entropy and lambda2 for the logit distance (the paper's 0.3 and 1e-4).
   struct options {
     std::int64_t perturbed = 0;  // k; 0: m/2
     float lambda = 0.3f, lambda2 = 1e-4f;

@@ -12,7 +12,7 @@ enum class cpu_conv_algorithm { dnnl, im2col };
 /// (cpu_has_bf16, backend/cpu/conv.hpp). Training and eval always run in fp32.
 enum class cpu_precision { f32, bf16 };
 
-/// The host backend: xtensor buffers, oneDNN's convolutions (or im2col + sgemm through
+/// The host backend: 64-byte aligned host buffers, oneDNN's convolutions (or im2col + sgemm through
 /// OpenBLAS), OpenMP threads for everything else. Its settings are values of the backend, set on
 /// the model before setup (`m.ctx.backend.convolutions = ...`) and read by each layer at setup,
 /// so two models in one process can run with different ones, and nothing changes between a

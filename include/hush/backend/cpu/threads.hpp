@@ -79,6 +79,7 @@ inline void set_threads(int n) {
   omp_set_num_threads(n);
   if (openblas_set_num_threads) openblas_set_num_threads(n);
 }
+/// The number of threads OpenMP runs hush's kernels on: what set_threads set, else OpenMP's default.
 inline int threads() { return omp_get_max_threads(); }
 
 }  // namespace hush
