@@ -3,7 +3,7 @@
 // independently noised copy: no clean image is ever shown), then cleans a photo it never saw.
 //
 //   scripts/photos results/photos      # opencv-doc's photos in train/ val/ test/ (any folders work)
-//   build/bin/hush-example-denoiser [--photos results/photos] [--epochs 4] [--out results/example_denoiser.png]
+//   build/bin/hush-example-denoiser [--photos results/photos] [--epochs 20] [--out results/example_denoiser.png]
 //
 // It prints each epoch's loss and validation PSNR/SSIM, then the test photo's PSNR and SSIM,
 // noisy and denoised, and writes noisy / denoised / clean one above the other (hush-denoise is the full
@@ -30,7 +30,7 @@ namespace fs = std::filesystem;
 int main(int argc, char** argv) try {
   CLI::App app{"Train seed 001's residual U-Net by Noise2Noise on photos, then denoise a test photo"};
   fs::path photos = "results/photos", out = "results/example_denoiser.png";
-  int epochs = 4;
+  int epochs = 20;
   app.add_option("--photos", photos, "folder with train/, val/ and test/ photo folders (scripts/photos)")->capture_default_str();
   app.add_option("--epochs", epochs, "epochs of 100 steps of 8 crops")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--out", out, "the side-by-side PNG")->capture_default_str();
