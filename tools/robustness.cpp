@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "hush/backend/devices.hpp"
+#include "hush/core/printf_string.hpp"
 #include "hush/data/model_card.hpp"
 #include "hush/distributed/launch.hpp"
 #include "hush/hush.hpp"
@@ -154,14 +155,12 @@ std::string finding(const std::vector<outcome>& outcomes, const std::vector<std:
   }
   const double collapse = at(*clean, c) - at(*clean, g), behind = best_clean - at(*clean, c);
   const bool collapses = collapse >= 15 && worst_hold <= 5 && lowest_noisy - at(*clean, g) >= 10, near_best = behind <= 3;
-  char text[512];
-  std::snprintf(text, sizeof text,
+  return hush::printf_string(
                 "The seed's finding: trained on clean images only, the network loses %.1f points at gaussian 0.15 "
                 "(%.2f%% -> %.2f%%), trained on noise at most %.1f: %s. On clean images the clean-trained model is "
                 "%.1f points from the best (%.2f%%): %s.",
                 collapse, at(*clean, c), at(*clean, g), worst_hold, collapses ? "collapse holds" : "COLLAPSE NOT SHOWN",
                 behind, best_clean, near_best ? "within 3 points" : "MORE THAN 3 POINTS BEHIND");
-  return text;
 }
 
 }  // namespace
