@@ -14,6 +14,8 @@ TEST_CASE("shape: extents, element counts and printing as PyTorch prints torch.S
   CHECK(s.str() == "(8, 3, 224, 224)");
   CHECK(hush::shape{}.numel() == 0);
   CHECK(hush::shape{4, 10} != hush::shape{4, 10, 1, 1});
+  const std::initializer_list<std::int64_t> five = {1, 2, 3, 4, 5};  // not a literal: checked at run time
+  CHECK_THROWS_WITH_AS(hush::shape{five}, "shape: 5 dimensions given, at most 4 held", hush::error);
 }
 
 TEST_CASE("tensor: zero-filled, aligned, reshape keeps data, a bad reshape names both shapes") {

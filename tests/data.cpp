@@ -133,6 +133,11 @@ TEST_CASE("prefetcher: items in order whatever the thread count, a failure reach
     });
     for (int k = 0; k < 6; ++k) CHECK(failing.next() == k);  // everything before the failure arrives
     CHECK_THROWS_WITH_AS(failing.next(), "broken.png: cannot decode", hush::io_error);
+    // Asked again, it says so rather than waiting for an item no thread will make.
+    CHECK_THROWS_WITH_AS(failing.next(),
+                         "prefetcher: item 7 was not made: making item 6 failed before it (that error was reported "
+                         "when item 6 was asked for)",
+                         hush::error);
   }
   CHECK_THROWS_WITH(hush::data::prefetcher<int>(1, 2, 1, [](std::int64_t, int&) {}),
                     "prefetcher: background threads need a depth of at least 2");

@@ -397,6 +397,21 @@ planned_net make_planned() {
 }
 }  // namespace
 
+TEST_CASE("a temporary input is kept by the model until the backward that reads it") {
+  const shape in{3, 2, 6, 6};
+  const auto x = random_tensor(in, 1), dy = random_tensor(in, 2);
+  // The reference backend reads the caller's tensor itself (the cpu backend may copy it into a
+  // blocked layout first).
+  hush::model<planned_net, hush::backend::reference> kept({.seed = 2}, make_planned()), given({.seed = 2}, make_planned());
+  given.forward(x);
+  const hush::tensor expected = given.backward(dy);
+  kept.forward(hush::tensor(x));  // destroyed at the semicolon but for the model's copy
+  hush::tensor scribble = random_tensor(in, 3);  // likely to take the freed memory if it were freed
+  const hush::tensor got = kept.backward(dy);
+  CHECK(std::equal(got.values().begin(), got.values().end(), expected.values().begin()));
+  CHECK(scribble.numel() == in.numel());
+}
+
 TEST_CASE("buffer plan: what a caller sees (a second backward, an output fed back, copies, a path the probe missed)") {
   const shape in{3, 2, 6, 6};
   const auto x = random_tensor(in, 1), dy = random_tensor(in, 2);

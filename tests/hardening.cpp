@@ -95,6 +95,26 @@ TEST_CASE("atomic writes without the disk flush or the stale scan (a server's sh
   CHECK(listing(dir.path) == std::vector<std::string>{"out.png"});
 }
 
+TEST_CASE("atomic writes: the file gets 0666 less the umask, as a file any program creates") {
+  temp_dir dir;
+  const auto mode = [&](const char* name) {
+    struct ::stat st {};
+    REQUIRE(::stat((dir / name).c_str(), &st) == 0);
+    return st.st_mode & 0777;
+  };
+  const ::mode_t before = ::umask(022);
+  hush::io::write_file_atomically(dir / "shared.txt", "x");
+  const auto shared = mode("shared.txt");
+  ::umask(077);
+  hush::io::write_file_atomically(dir / "private.txt", "x");
+  hush::io::write_file_atomically(dir / "shared.txt", "replaced");  // a new file: this umask's mode
+  ::umask(before);
+  CHECK(shared == 0644);
+  CHECK(mode("private.txt") == 0600);
+  CHECK(mode("shared.txt") == 0600);
+  CHECK(read_bytes(dir / "shared.txt") == "replaced");
+}
+
 TEST_CASE("an output that is the input is refused, by any of its names") {
   temp_dir dir;
   write_bytes(dir / "in.png", "x");

@@ -87,6 +87,16 @@ TEST_CASE("linear") {
   CHECK_THROWS_WITH(hush::linear({.in = 7, .out = 5}).output_shape({3, 4, 8}), "linear: expected (N, ..., 7), got (3, 4, 8)");
 }
 
+TEST_CASE("gradcheck checks at most max_checks elements of each tensor, and refuses none") {
+  // linear 10 -> 10 on (10, 10): input 100 elements, weight 100, bias 10.
+  const auto r = hush::testing::gradcheck(hush::linear({.in = 10, .out = 10}), {10, 10}, {.max_checks = 64});
+  CHECK(r.ok());
+  CHECK(r.checked == 50 + 50 + 10);  // every second element of the 100s, all of the bias
+  CHECK(hush::testing::gradcheck(hush::linear({.in = 10, .out = 10}), {10, 10}, {.max_checks = 7}).checked == 7 + 7 + 5);
+  CHECK_THROWS_WITH(hush::testing::gradcheck(hush::linear({.in = 2, .out = 2}), {1, 2}, {.max_checks = 0}),
+                    doctest::Contains("max_checks must be at least 1"));
+}
+
 TEST_CASE("attention: the fused kernel, one head and several, and the block with its projections") {
   check_layer(hush::scaled_dot_product_attention({.heads = 1}), {2, 5, 3 * 4});
   check_layer(hush::scaled_dot_product_attention({.heads = 3}), {2, 7, 3 * 3 * 2});

@@ -165,6 +165,20 @@ TEST_CASE("losses: shapes must agree") {
                 hush::loss<hush::weighted_sum<hush::mse_loss, hush::bce_loss>>);
 }
 
+TEST_CASE("classification losses: a label that is not a class is refused, not read past the logits") {
+  hush::context<hush::backend::cpu> ctx;
+  const hush::tensor logits({3, 4});
+  hush::cross_entropy ce;
+  CHECK_THROWS_WITH_AS(ce.forward(ctx, on(ctx, logits), hush::index_tensor({3}, {0, 4, 1})),
+                       "cross_entropy: label 4 (sample 1) is not one of the 4 classes 0..3", hush::error);
+  CHECK_THROWS_WITH_AS(ce.forward(ctx, on(ctx, logits), hush::index_tensor({3}, {0, 1, -1})),
+                       "cross_entropy: label -1 (sample 2) is not one of the 4 classes 0..3", hush::error);
+  hush::pivot_loss pivot({.perturbed = 1});
+  CHECK_THROWS_WITH_AS(pivot.forward(ctx, on(ctx, logits), hush::index_tensor({3}, {9, 1, 2})),
+                       "pivot_loss: label 9 (sample 0) is not one of the 4 classes 0..3", hush::error);
+  CHECK(ce.forward(ctx, on(ctx, logits), hush::index_tensor({3}, {0, 3, 1})) == doctest::Approx(std::log(4.0)));
+}
+
 TEST_CASE_TEMPLATE("pivot loss: value and gradient from torch autograd", Backend, hush::backend::reference,
                    hush::backend::cpu, hush::backend::thrust) {
   // tests/reference/losses.py: m = 6, K = 4, k = 2, λ = 0.3, λ2 = 0.05, clean logits detached.

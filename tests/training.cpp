@@ -383,6 +383,8 @@ TEST_CASE("fit: settings that cannot work and labels that are not classes are re
   wrong.labels[7] = 2;  // a two-class network
   CHECK_THROWS_WITH_AS(hush::train::fit(m, regime, train, {{"clean", wrong}}, o),
                        doctest::Contains("test set 'clean' label 2 of image 7 is not a class of a 2-class network"), hush::error);
+  CHECK_THROWS_WITH_AS(hush::train::fit(m, regime, train, {{"empty", two_classes(0, 2)}}, o),
+                       doctest::Contains("fit: test set 'empty' has no images"), hush::error);
   CHECK(m.ctx.step == 0);  // nothing trained
 }
 

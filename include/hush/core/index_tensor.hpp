@@ -111,6 +111,20 @@ inline constexpr bool is_index_tensor = false;
 template <class Memory>
 inline constexpr bool is_index_tensor<basic_index_tensor<Memory>> = true;
 
+/// Throws hush::error naming `who` unless every value of `labels` is a class index in [0, classes):
+/// a loss would otherwise read outside its logits. Labels in the host's memory are checked here;
+/// labels already on a GPU are not (a copy back per step would stall it): the trainers check every
+/// label of a data set before training (data/labelled_source.hpp, check_labels).
+template <class Memory>
+void check_class_indices(const basic_index_tensor<Memory>& labels, std::int64_t classes, const char* who) {
+  if constexpr (Memory::host_accessible) {
+    for (std::int64_t i = 0; i < labels.numel(); ++i)
+      if (labels[i] < 0 || labels[i] >= classes)
+        throw error(std::string(who) + ": label " + std::to_string(labels[i]) + " (sample " + std::to_string(i) +
+                    ") is not one of the " + std::to_string(classes) + " classes 0.." + std::to_string(classes - 1));
+  }
+}
+
 /// `t` where `backend` keeps its tensors: itself when it is there already, else a copy (as
 /// to(backend, tensor) does for floats).
 template <class Backend, class T>

@@ -5,6 +5,8 @@
 #include <initializer_list>
 #include <string>
 
+#include "hush/core/error.hpp"
+
 namespace hush {
 
 /// A tensor's extents: up to four dimensions (NCHW for images, (N, F) after flatten), compared
@@ -16,6 +18,8 @@ struct shape {
 
   constexpr shape() = default;
   constexpr shape(std::initializer_list<std::int64_t> d) {
+    if (d.size() > std::size_t(max_rank))
+      throw error("shape: " + std::to_string(d.size()) + " dimensions given, at most " + std::to_string(max_rank) + " held");
     for (auto v : d) dims[static_cast<std::size_t>(rank++)] = v;
   }
 

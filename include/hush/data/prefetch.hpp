@@ -24,7 +24,8 @@ namespace hush::data {
 
 /// Makes items 0..count-1 ahead of the caller on background threads, handed out in order through
 /// a ring of `depth` slots (the next batches decoded while a step runs). With 0 threads an item is
-/// made when asked for; an exception making item k reaches the caller when it asks for item k.
+/// made when asked for; an exception making item k reaches the caller when it asks for item k,
+/// and asking for an item after it is an error (none is made after a failure).
 template <class Slot>
 class prefetcher {
  public:
@@ -54,20 +55,30 @@ class prefetcher {
     const auto k = taken_++;
     if (k >= count_) throw error("prefetcher: all " + std::to_string(count_) + " items were taken");
     auto& slot = slots_[std::size_t(k % depth_)];
-    if (workers_.empty()) {
+    if (workers_.empty()) {  // the same contract with no threads: nothing is made after a failure
+      if (failed_at_ >= 0) not_made(k);
       const auto t0 = std::chrono::steady_clock::now();
-      make_(k, slot);
+      try {
+        make_(k, slot);
+      } catch (...) {
+        failed_at_ = k;
+        throw;
+      }
       waited_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       return slot;
     }
     std::unique_lock lock(mutex_);
     released_ = k;  // items before k are done with
     changed_.notify_all();
-    if (ready_[std::size_t(k % depth_)] != k) {
+    // An item after a failed one is never made (the workers stop at a failure): asking for it is
+    // an error, not a wait for ever.
+    const auto made_or_never = [&] { return ready_[std::size_t(k % depth_)] == k || (failed_at_ >= 0 && k > failed_at_); };
+    if (!made_or_never()) {
       const auto t0 = std::chrono::steady_clock::now();
-      changed_.wait(lock, [&] { return ready_[std::size_t(k % depth_)] == k; });
+      changed_.wait(lock, made_or_never);
       waited_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
+    if (ready_[std::size_t(k % depth_)] != k) not_made(k);
     if (auto e = failed_[std::size_t(k % depth_)]) std::rethrow_exception(e);
     return slot;
   }
@@ -76,6 +87,10 @@ class prefetcher {
   double waited_seconds() const { return waited_; }
 
  private:
+  [[noreturn]] void not_made(std::int64_t k) const {
+    throw error("prefetcher: item " + std::to_string(k) + " was not made: making item " + std::to_string(failed_at_) +
+                " failed before it (that error was reported when item " + std::to_string(failed_at_) + " was asked for)");
+  }
   void work() {
     for (;;) {
       std::int64_t k = 0;
@@ -95,7 +110,10 @@ class prefetcher {
         std::lock_guard lock(mutex_);
         failed_[std::size_t(k % depth_)] = failure;
         ready_[std::size_t(k % depth_)] = k;
-        if (failure) stop_ = true;  // nothing after a failure is needed
+        if (failure) {  // nothing after a failure is needed
+          stop_ = true;
+          if (failed_at_ < 0 || k < failed_at_) failed_at_ = k;
+        }
       }
       changed_.notify_all();
     }
@@ -108,6 +126,7 @@ class prefetcher {
   std::vector<std::int64_t> ready_;  // the item each slot holds, once made
   std::vector<std::exception_ptr> failed_;
   std::int64_t taken_ = 0, claimed_ = 0, released_ = 0;
+  std::int64_t failed_at_ = -1;  // the first item whose making threw, if any
   bool stop_ = false;
   double waited_ = 0;
   std::mutex mutex_;

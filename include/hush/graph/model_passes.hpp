@@ -38,7 +38,8 @@ class model_passes {
     input_ = in;
     laid_out_ = {};
   }
-  /// In train and eval mode x is read again by the backward that follows: it must live until then.
+  /// In train and eval mode x is read again by the backward that follows: it must live until then
+  /// (a temporary is kept by the model: the overload below).
   const tensor& forward(const tensor& x) {
     setup(x.shape());
     lay_out_buffers();
@@ -63,6 +64,12 @@ class model_passes {
     backward_ready_ = true, forward_inferred_ = ctx.mode == mode::inference;
     if (ctx.planned_changed) forget_plan();
     return *y;
+  }
+  /// A temporary input (m.forward(to(m.ctx.backend, x)) when x is elsewhere) is moved into the
+  /// model and kept until the next forward, so that the backward after it reads live memory.
+  const tensor& forward(tensor&& x) {
+    temporary_input_ = std::move(x);
+    return forward(std::as_const(temporary_input_));
   }
   /// Backward of the last forward: returns dL/dx, adds into the parameters' gradients.
   const tensor& backward(const tensor& dy) {
@@ -251,6 +258,7 @@ class model_passes {
   buffer_watch check_, recorder_;
   bool backward_ready_ = false, forward_inferred_ = false, recording_ = false;
   tensor input_copy_, gradient_copy_;
+  tensor temporary_input_;  // forward(tensor&&)'s input, alive until the next forward
 };
 
 }  // namespace hush

@@ -32,6 +32,7 @@ struct cross_entropy {
     if (s.rank != 2 || labels.numel() != s[0])
       throw shape_error("cross_entropy: expected logits (N, K) and N labels, got logits " + s.str() + " and labels " +
                         labels.shape().str());
+    check_class_indices(labels, s[1], "cross_entropy");
     ctx[grad_].resize(s);
     const double total = softmax_cross_entropy(ctx.backend, s[0], s[1], logits.data(), labels.data(),
                                                opt.label_smoothing, 1.0f / float(s[0]), ctx[grad_].data());

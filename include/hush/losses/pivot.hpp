@@ -46,6 +46,7 @@ struct pivot_loss {
     if (k < 0 || 2 * k > m)
       throw shape_error("pivot_loss: " + std::to_string(k) + " perturbed rows need k <= m/2, got a batch of " +
                         std::to_string(m));
+    check_class_indices(labels, classes, "pivot_loss");
     ctx[grad_].resize(s);
     const double denominator = double(m - k) + double(opt.lambda) * double(k);
     const float* z = logits.data();

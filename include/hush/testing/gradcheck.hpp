@@ -15,6 +15,7 @@
 
 #include "hush/backend/reference.hpp"
 #include "hush/core/context.hpp"
+#include "hush/core/error.hpp"
 #include "hush/graph/visit.hpp"
 
 namespace hush::testing {
@@ -24,7 +25,7 @@ namespace hush::testing {
 struct gradcheck_options {
   double eps = 1e-2;           // finite-difference step (float32 forward: not too small)
   double tolerance = 1e-2;     // on the relative error above
-  std::int64_t max_checks = 64;  // elements checked per tensor, spread evenly
+  std::int64_t max_checks = 64;  // at most this many elements checked per tensor, spread evenly
   std::uint64_t seed = 7;
   hush::mode mode = mode::train;
   /// Moves inputs at least 3·eps away from 0, for layers with a kink there (ReLU), where a finite
@@ -57,6 +58,9 @@ template <class Backend = backend::reference, class L>
 gradcheck_result gradcheck(L layer, shape in, gradcheck_options opt = {}) {
   static_assert(memory_of<Backend>::host_accessible,
                 "gradcheck perturbs values one by one from host code: check a host backend (reference, cpu)");
+  if (opt.max_checks < 1 || !(opt.eps > 0))
+    throw error("gradcheck: max_checks must be at least 1 and eps above 0 (given " + std::to_string(opt.max_checks) +
+                " and " + std::to_string(opt.eps) + ")");
   context<Backend> ctx(opt.seed);
   ctx.mode = opt.mode;
   layer.setup(ctx, in);
@@ -97,7 +101,7 @@ gradcheck_result gradcheck(L layer, shape in, gradcheck_options opt = {}) {
     }
   };
   auto each_checked = [&](std::int64_t n, auto&& f) {
-    const std::int64_t step = std::max<std::int64_t>(1, n / opt.max_checks);
+    const std::int64_t step = (n + opt.max_checks - 1) / opt.max_checks;  // at most max_checks of n
     for (std::int64_t i = 0; i < n; i += step) f(i);
   };
 

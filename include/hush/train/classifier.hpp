@@ -289,7 +289,10 @@ history fit(model<Net, Backend>& m, Regime& regime, const Source& train, const s
   {  // every label a class of the network, before any work
     const auto classes = m.net.output_shape(m.input_shape())[1];
     train.check_labels(classes, "training");
-    for (const auto& t : tests) data::in_memory_source(t.data).check_labels(classes, "test set '" + t.name + "'");
+    for (const auto& t : tests) {
+      if (t.data.size() == 0) throw error("fit: test set '" + t.name + "' has no images (its accuracy would be 0/0)");
+      data::in_memory_source(t.data).check_labels(classes, "test set '" + t.name + "'");
+    }
   }
   chosen_optimizer opt(m.net, o.recipe);
   const std::int64_t total_steps = o.epochs * steps;
