@@ -70,15 +70,17 @@ class prefetcher {
     std::unique_lock lock(mutex_);
     released_ = k;  // items before k are done with
     changed_.notify_all();
-    // An item after a failed one is never made (the workers stop at a failure): asking for it is
-    // an error, not a wait for ever.
-    const auto made_or_never = [&] { return ready_[std::size_t(k % depth_)] == k || (failed_at_ >= 0 && k > failed_at_); };
+    // Items after a failed one are not handed out (the workers stop at a failure, though one may
+    // have made the next item already): asking for one is an error, whatever the thread count,
+    // not a wait for ever. The failed item was asked for first, so failed_at_ is known by then.
+    const auto after_failure = [&] { return failed_at_ >= 0 && k > failed_at_; };
+    const auto made_or_never = [&] { return ready_[std::size_t(k % depth_)] == k || after_failure(); };
     if (!made_or_never()) {
       const auto t0 = std::chrono::steady_clock::now();
       changed_.wait(lock, made_or_never);
       waited_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
-    if (ready_[std::size_t(k % depth_)] != k) not_made(k);
+    if (after_failure()) not_made(k);
     if (auto e = failed_[std::size_t(k % depth_)]) std::rethrow_exception(e);
     return slot;
   }
