@@ -63,8 +63,8 @@ inline void remove_stale_temporaries(const std::filesystem::path& dir, const std
 /// that it survives a power cut (sync), and remove the temporaries of earlier killed writes (remove_stale).
 struct atomic_write_options {
   /// Flush the file to disk before the rename and the folder after it, so that the file survives
-  /// a power cut whole; without it
-  /// only a killed process is covered (for short-lived files: a server's per-request output).
+  /// a power cut whole; without it only a killed process is covered (for short-lived files: a
+  /// server's per-request output).
   bool sync = true;
   /// Remove what earlier killed writes to the same path left beside it (once per path and
   /// process: the paths are remembered, so a program writing ever new paths turns it off).
