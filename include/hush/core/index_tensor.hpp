@@ -111,6 +111,17 @@ inline constexpr bool is_index_tensor = false;
 template <class Memory>
 inline constexpr bool is_index_tensor<basic_index_tensor<Memory>> = true;
 
+namespace detail {
+/// The first position whose label is not a class index in [0, classes), or -1 (labels on the host).
+template <class Memory>
+  requires Memory::host_accessible
+std::int64_t first_non_class(const basic_index_tensor<Memory>& labels, std::int64_t classes) {
+  for (std::int64_t i = 0; i < labels.numel(); ++i)
+    if (labels[i] < 0 || labels[i] >= classes) return i;
+  return -1;
+}
+}  // namespace detail
+
 /// Throws hush::error naming `who` unless every value of `labels` is a class index in [0, classes):
 /// a loss would otherwise read outside its logits. Labels in the host's memory are checked here;
 /// labels already on a GPU are not (a copy back per step would stall it): the trainers check every
@@ -118,10 +129,9 @@ inline constexpr bool is_index_tensor<basic_index_tensor<Memory>> = true;
 template <class Memory>
 void check_class_indices(const basic_index_tensor<Memory>& labels, std::int64_t classes, const char* who) {
   if constexpr (Memory::host_accessible) {
-    for (std::int64_t i = 0; i < labels.numel(); ++i)
-      if (labels[i] < 0 || labels[i] >= classes)
-        throw error(std::string(who) + ": label " + std::to_string(labels[i]) + " (sample " + std::to_string(i) +
-                    ") is not one of the " + std::to_string(classes) + " classes 0.." + std::to_string(classes - 1));
+    if (const auto i = detail::first_non_class(labels, classes); i >= 0)
+      throw error(std::string(who) + ": label " + std::to_string(labels[i]) + " (sample " + std::to_string(i) +
+                  ") is not one of the " + std::to_string(classes) + " classes 0.." + std::to_string(classes - 1));
   }
 }
 

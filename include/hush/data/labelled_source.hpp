@@ -42,10 +42,9 @@ class in_memory_source {
     return {s[1], s[2], s[3]};
   }
   void check_labels(std::int64_t classes, const std::string& what) const {
-    for (std::int64_t i = 0; i < set_.labels.numel(); ++i)
-      if (const auto v = set_.labels[i]; v < 0 || v >= classes)
-        throw error("fit: " + what + " label " + std::to_string(v) + " of image " + std::to_string(i) +
-                    " is not a class of a " + std::to_string(classes) + "-class network");
+    if (const auto i = hush::detail::first_non_class(set_.labels, classes); i >= 0)
+      throw error("fit: " + what + " label " + std::to_string(set_.labels[i]) + " of image " + std::to_string(i) +
+                  " is not a class of a " + std::to_string(classes) + "-class network");
   }
   void load(const std::vector<std::int64_t>& order, std::int64_t begin, std::int64_t end, std::uint64_t, counter_rng,
             tensor& images, index_tensor& labels, std::vector<std::int64_t>& indices) const {
