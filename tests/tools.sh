@@ -239,7 +239,18 @@ check "mae: photos without their folders" 1 "nodata: no val folder" "$bin/hush-m
 
 # Seed 000's study (hush-front-ends): every arm, tiny, the front ends trained for a few steps.
 check "front ends: a tiny study" 0 "mae-tuned epoch 1: test accuracy clean [0-9.]+%, noisy \(seed000\) [0-9.]+%" "$bin/hush-front-ends" --limit 256 --test-limit 64 --epochs 1 --front-epochs 1 --front-steps 3 --batch 32 --out "$dir/fe"
-check "front ends: the table" 0 "\| gan-frozen \| [0-9.]+ \| [0-9.]+ \| [0-9]+ \|" cat "$dir/fe/front_ends.md"
+check "front ends: the table" 0 "\| gan-frozen \| 1 \| [0-9.]+ \| [0-9.]+ \| [0-9]+ \|" cat "$dir/fe/front_ends.md"
+# --report: the arms already trained, from their checkpoints, without training.
+check "front ends: a report of the arms trained" 0 "^- resnet: .*; 256 training images; 1 epochs of 8 steps, batch 32; .*seed 1$" "$bin/hush-front-ends" --report --out "$dir/fe"
+check "front ends: the report's table" 0 "\| mae-tuned \| 1 \| [0-9.]+ \| [0-9.]+ \| [0-9]+ \|" cat "$dir/fe/front_ends.md"
+"$bin/hush-front-ends" --arms resnet --noise "gaussian(sigma=0.2)" --limit 64 --test-limit 16 --epochs 1 --batch 32 --out "$dir/fe_mixed" >/dev/null
+check "front ends: a report of some arms" 0 "Not trained into .*fe_mixed: gan-tuned\." "$bin/hush-front-ends" --report --arms resnet,gan-tuned --out "$dir/fe_mixed"
+cp -r "$dir/fe/mae-tuned" "$dir/fe_mixed/"
+check "front ends: a report of arms tested on other noise" 1 "mae-tuned was tested on 'noisy \(seed000\)', resnet on 'noisy \(gaussian\(sigma=0.2\)\)'" "$bin/hush-front-ends" --report --out "$dir/fe_mixed"
+mkdir -p "$dir/fe_empty"
+check "front ends: a report of nothing" 1 "no arm has been trained into .*fe_empty" "$bin/hush-front-ends" --report --out "$dir/fe_empty"
+mkdir -p "$dir/fe_cut/resnet" && head -c 100 "$dir/fe/resnet/checkpoint.safetensors" >"$dir/fe_cut/resnet/checkpoint.safetensors"
+check "front ends: a report of a cut checkpoint, named" 1 "fe_cut/resnet/checkpoint.safetensors" "$bin/hush-front-ends" --report --out "$dir/fe_cut"
 check "front ends: their files" 0 "" ls "$dir/fe/front_ends.png" "$dir/fe/gan/generator.safetensors" "$dir/fe/mae/weights.safetensors" "$dir/fe/mae-frozen/model.safetensors"
 check "front ends: one file for both networks" 0 "classifier\.fc\.weight .*front_end\.1\.weight" python3 -c "import json,struct,sys; f=open(sys.argv[1],'rb'); n=struct.unpack('<Q',f.read(8))[0]; print(' '.join(sorted(json.loads(f.read(n)))))" "$dir/fe/gan-frozen/model.safetensors"
 check "front ends: an unknown arm" 1 "unknown arm 'vae'" "$bin/hush-front-ends" --arms resnet,vae --out "$dir/out38"

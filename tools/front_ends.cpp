@@ -13,10 +13,14 @@
 //                         (seed 000's Figures 7 and 8)
 //   OUT/gan/, OUT/mae/    the front ends' training runs and weights (skipped with --gan/--mae)
 //   OUT/<arm>/            log.csv, curves.png and checkpoint.safetensors of each classifier
+// With --report it trains nothing: the table and figure are made from the arms already in OUT,
+// each read from its checkpoint, so arms run separately (other sessions, other recipes) are
+// compared in one figure.
 //
 //   build/bin/hush-front-ends --quick --out results/front_ends          # a few minutes
 //   build/bin/hush-front-ends --full --mae results/mae/fmnist/weights.safetensors --out results/front_ends
 //   build/bin/hush-front-ends --folder faces/train --test-folder faces/test --cacd --size 64 --out results/faces
+//   build/bin/hush-front-ends --report --out results/front_ends
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -79,7 +83,7 @@ struct args {
   std::int64_t limit = -1, test_limit = -1, batch = 128, front_steps = 0, size = 64;
   float mae_ratio = 0.75f;  // the frozen MAE's mask ratio (the tuned one sees every patch)
   std::uint64_t seed = 1;
-  bool resume = false, cacd = false, skip_broken = false;
+  bool resume = false, cacd = false, skip_broken = false, report = false;
   hush::tools::recipe_args recipe;
 };
 
@@ -212,6 +216,7 @@ void train_mae(Backend backend, const args& a, const preset& p, const study_data
 struct arm_result {
   std::string name;
   hush::train::history history;
+  std::string run;  // the trainer's settings, as its checkpoint records them (--report)
   /// Training and testing time over every epoch, from the history: a resumed arm counts the
   /// epochs of the runs before too.
   double seconds() const {
@@ -237,7 +242,7 @@ arm_result run_arm(Backend backend, const std::string& name, Net net, Front load
   o.resume = a.resume, o.title = name, o.augment = {};  // no flips: the front ends were not trained on them
   o.loader_threads = a.loader_threads;
   hush::train::clean_only regime;
-  arm_result r{name, hush::train::fit(*m, regime, train, tests, o)};
+  arm_result r{name, hush::train::fit(*m, regime, train, tests, o), {}};
   hush::save_weights(m->net, fs::path(a.out) / name / "model.safetensors",
                      {{hush::data::class_names_key, hush::data::join_class_names(class_names)},
                       {hush::data::input_key, hush::data::trained_input{image[1], false}.text()}});
@@ -260,6 +265,74 @@ std::string fixed(double v, int digits = 2) {
   char b[32];
   std::snprintf(b, sizeof b, "%.*f", digits, v);
   return b;
+}
+
+/// The arms' final accuracies as a markdown table: clean and noisy test images, with the epochs
+/// each trained and its time.
+std::string arms_table(const std::vector<arm_result>& results) {
+  std::string md =
+      "| arm | epochs | clean accuracy (%) | noisy accuracy (%) | training and testing time (s) |\n"
+      "| --- | --- | --- | --- | --- |\n";
+  for (const auto& r : results) {
+    const auto& last = r.history.epochs.back();
+    md += "| " + r.name + " | " + std::to_string(last.epoch) + " | " + fixed(last.test_accuracy[0]) + " | " +
+          fixed(last.test_accuracy[1]) + " | " + fixed(r.seconds(), 0) + " |\n";
+  }
+  return md;
+}
+
+/// Seed 000's Figures 7 and 8: test accuracy per epoch on clean and on noisy images, one line
+/// per arm.
+void save_curves(const fs::path& path, const std::vector<arm_result>& results) {
+  std::vector<hush::io::chart> panels{{"test accuracy, clean images", "epoch", "accuracy (%)", {}},
+                                      {"test accuracy, noisy images", "epoch", "accuracy (%)", {}}};
+  for (const auto& r : results)
+    for (std::size_t t = 0; t < 2; ++t) {
+      hush::io::series s{r.name, {}, {}};
+      for (const auto& e : r.history.epochs) s.x.push_back(e.epoch), s.y.push_back(e.test_accuracy[t]);
+      panels[t].lines.push_back(s);
+    }
+  hush::io::save_charts(path, panels, 560, 400);
+}
+
+/// --report: the table and figure of the arms already trained into a.out, each from its
+/// checkpoint (its history and settings), whichever run wrote it.
+int report(const args& a, int argc, char** argv) {
+  const fs::path out = a.out;
+  std::vector<arm_result> results;
+  std::string missing;
+  for (const auto& arm : parse_arms(a.arms)) {
+    const auto checkpoint = out / arm / "checkpoint.safetensors";
+    if (!fs::exists(checkpoint)) {
+      missing += (missing.empty() ? "" : ", ") + arm;
+      continue;
+    }
+    auto info = hush::io::read_safetensors(checkpoint).metadata;
+    if (!info.count("log") || !info.count("run"))
+      throw hush::io_error(checkpoint.string() + ": not a classifier's checkpoint (it has no log or run)");
+    auto h = hush::train::history::parse(info["log"], info["tenths"], checkpoint.string());
+    if (h.epochs.empty()) throw hush::io_error(checkpoint.string() + ": its log has no epoch");
+    if (h.test_names.size() != 2)
+      throw hush::io_error(checkpoint.string() + ": its log has " + std::to_string(h.test_names.size()) +
+                           " test sets, not hush-front-ends' two (clean and noisy)");
+    if (!results.empty() && h.test_names != results.front().history.test_names)
+      throw hush::error("--report: " + arm + " was tested on '" + h.test_names[1] + "', " + results.front().name +
+                        " on '" + results.front().history.test_names[1] + "': they cannot share a table");
+    results.push_back({arm, std::move(h), info["run"]});
+  }
+  if (results.empty())
+    throw hush::error("--report: no arm has been trained into " + out.string() + " (no checkpoint for " + a.arms + ")");
+  std::string md = arms_table(results) + "\nTest sets: " + results.front().history.test_names[0] + " and " +
+                   results.front().history.test_names[1] + ". Each arm's training, as its checkpoint records it:\n\n";
+  for (const auto& r : results) md += "- " + r.name + ": " + r.run + "\n";
+  if (!missing.empty()) md += "\nNot trained into " + out.string() + ": " + missing + ".\n";
+  md += "\nCommand: hush-front-ends";
+  for (int i = 1; i < argc; ++i) md += std::string(" ") + argv[i];
+  md += "\n";
+  hush::io::write_file_atomically(out / "front_ends.md", md);
+  save_curves(out / "front_ends.png", results);
+  std::printf("%s\nresults: %s and %s\n", md.c_str(), (out / "front_ends.md").c_str(), (out / "front_ends.png").c_str());
+  return 0;
 }
 
 template <class Classifier, class Backend, class Source>
@@ -346,13 +419,7 @@ int study(Backend backend, const args& a, const preset& p, const study_data& ima
   }
 
   // The table and the figure.
-  std::string md =
-      "| arm | clean accuracy (%) | noisy accuracy (%) | training and testing time (s) |\n| --- | --- | --- | --- |\n";
-  for (const auto& r : results) {
-    const auto& last = r.history.epochs.back();
-    md += "| " + r.name + " | " + fixed(last.test_accuracy[0]) + " | " + fixed(last.test_accuracy[1]) + " | " +
-          fixed(r.seconds(), 0) + " |\n";
-  }
+  std::string md = arms_table(results);
   const double noisy_psnr = summed_quality(test.images, noisy_set.data.images)[0];
   md += "\nFront ends on the noisy test images (mean PSNR against the clean ones; the noisy images themselves: " +
         fixed(noisy_psnr / double(test.size())) + " dB):\n\n| front end | PSNR (dB) | SSIM |\n| --- | --- | --- |\n";
@@ -368,17 +435,9 @@ int study(Backend backend, const args& a, const preset& p, const study_data& ima
         std::to_string(a.seed) + ".\nCommand: hush-front-ends";
   for (int i = 1; i < argc; ++i) md += std::string(" ") + argv[i];
   md += "\n";
-  std::vector<hush::io::chart> panels{{"test accuracy, clean images", "epoch", "accuracy (%)", {}},
-                                      {"test accuracy, noisy images", "epoch", "accuracy (%)", {}}};
-  for (const auto& r : results)
-    for (std::size_t t = 0; t < 2; ++t) {
-      hush::io::series s{r.name, {}, {}};
-      for (const auto& e : r.history.epochs) s.x.push_back(e.epoch), s.y.push_back(e.test_accuracy[t]);
-      panels[t].lines.push_back(s);
-    }
   fs::create_directories(out);
   hush::io::write_file_atomically(out / "front_ends.md", md);
-  hush::io::save_charts(out / "front_ends.png", panels, 560, 400);
+  save_curves(out / "front_ends.png", results);
   std::printf("%s\nresults: %s and %s\n", md.c_str(), (out / "front_ends.md").c_str(),
               (out / "front_ends.png").c_str());
   return 0;
@@ -536,6 +595,8 @@ int main(int argc, char** argv) try {
       ->check(CLI::IsMember({"resnet20", "resnet50"}));
   app.add_option("--out", a.out, "output folder")->capture_default_str();
   app.add_flag("--resume", a.resume, "continue each training from its checkpoint, if any");
+  app.add_flag("--report", a.report,
+               "train nothing: the table and figure of the arms already trained into --out, each from its checkpoint");
   a.recipe.add_to(app);
   int threads = 0;
   app.add_option("--threads", threads, "threads for OpenMP and BLAS (0: all cores)")->capture_default_str();
@@ -551,6 +612,7 @@ int main(int argc, char** argv) try {
                       " is not a multiple of 4 (the MAE's patches, the critic's strides)");
   if (a.model.empty()) a.model = a.folder.empty() ? "resnet20" : "resnet50";
   hush::io::check_output_folder(a.out, {"front_ends.md", "front_ends.png"});
+  if (a.report) return report(a, argc, argv);
   const auto device = hush::choose_device();
   std::printf("%s\n", device.line().c_str());
   return hush::with_device(device, [&](auto backend) {
