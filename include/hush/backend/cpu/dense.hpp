@@ -32,6 +32,15 @@ inline void gemm(cpu, bool trans_a, bool trans_b, std::int64_t m, std::int64_t n
 }
 
 inline void add_bias(cpu, std::int64_t rows, std::int64_t cols, std::int64_t inner, const float* bias, float* y) {
+  if (inner == 1) {  // a linear layer's rows: run along the bias, in vectors
+#pragma omp parallel for if (rows * cols > 32768)
+    for (std::int64_t i = 0; i < rows; ++i) {
+      float* yp = y + i * cols;
+#pragma omp simd
+      for (std::int64_t j = 0; j < cols; ++j) yp[j] += bias[j];
+    }
+    return;
+  }
 #pragma omp parallel for collapse(2) if (rows * cols * inner > 32768)
   for (std::int64_t i = 0; i < rows; ++i)
     for (std::int64_t j = 0; j < cols; ++j) {

@@ -87,3 +87,9 @@ void for_each_index(cpu, std::int64_t n, F f) {
 }
 
 }  // namespace hush::backend
+
+// GELU through oneDNN's vectorised kernel where hush has oneDNN: included here, beside the generic
+// unary_forward it overrides, so no translation unit sees one without the other.
+#if HUSH_WITH_DNNL
+#include "hush/backend/cpu/dnnl_gelu.hpp"
+#endif
