@@ -1,6 +1,6 @@
 // The masked autoencoder (models/mae.hpp): gradients against finite differences, every backend
-// against the reference, what its mask promises, the named configurations' sizes, and a tiny
-// MAE learning. Its agreement with PyTorch is in tests/torch_reference.cpp.
+// against the reference, what its mask promises (evaluate_mae's per image), the named
+// configurations' sizes, and a tiny MAE learning. Its agreement with PyTorch is in tests/torch_reference.cpp.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -11,6 +11,7 @@
 #include "hush/losses/masked_patch_mse.hpp"
 #include "hush/models/mae.hpp"
 #include "hush/testing/gradcheck.hpp"
+#include "hush/train/mae.hpp"
 #include "support.hpp"
 
 namespace {
@@ -88,6 +89,16 @@ TEST_CASE("masked autoencoder: the mask keeps (1 - ratio)·T tokens per image, p
   CHECK(std::vector<float>(first.begin(), first.begin() + 16) != std::vector<float>(first.begin() + 16, first.begin() + 32));
   CHECK(mask_at(1) != first);   // another step, another mask
   CHECK(mask_at(0) == first);   // the same step, the same mask
+  {  // images 2..5 as a batch of their own, told where they start, draw the same masks
+    const hush::shape part{4, 2, 8, 8};
+    const hush::tensor tail(part, x.values().subspan(2 * 128));
+    net.opt.first_image = 2;
+    ctx.step = 0;
+    net.forward(ctx, tail);
+    const auto& mk = net.mask(ctx);
+    CHECK(std::vector<float>(mk.values().begin(), mk.values().end()) == std::vector<float>(first.begin() + 32, first.end()));
+    net.opt.first_image = 0;
+  }
   net.opt.mask_ratio = 0.0f;    // every patch seen: a plain autoencoder, buffers resized on the way
   const auto none = mask_at(0);
   CHECK(std::all_of(none.begin(), none.end(), [](float v) { return v == 0.0f; }));
@@ -102,6 +113,22 @@ TEST_CASE("masked autoencoder: the mask keeps (1 - ratio)·T tokens per image, p
   CHECK_THROWS_WITH(net.output_shape(in), "masked_autoencoder: mask ratio 1.000000 leaves no token of 16 visible");
   CHECK_THROWS_WITH(tiny_mae(tiny).output_shape({1, 3, 8, 8}),
                     "masked_autoencoder: expected (N, 2, 8, 8) images in patches of 2, got (1, 3, 8, 8)");
+}
+
+TEST_CASE("evaluate_mae: each image keeps its mask whatever the batch size, so the score does too") {
+  hush::model<tiny_mae, hush::backend::cpu> model({.seed = 2}, tiny_mae(tiny));
+  const auto x = images({6, 2, 8, 8}, 1);
+  const auto whole = hush::train::evaluate_mae(model, x, 0.5f, 6);
+  CHECK(whole.images == 6);
+  for (const std::int64_t batch : {1, 4}) {
+    CAPTURE(batch);
+    const auto parts = hush::train::evaluate_mae(model, x, 0.5f, batch);
+    CHECK(parts.loss == doctest::Approx(whole.loss).epsilon(1e-5));
+    CHECK(parts.mse == doctest::Approx(whole.mse).epsilon(1e-5));
+    CHECK(parts.psnr == doctest::Approx(whole.psnr).epsilon(1e-5));
+    CHECK(parts.pasted_psnr == doctest::Approx(whole.pasted_psnr).epsilon(1e-5));
+  }
+  CHECK(model.net.opt.first_image == 0);  // restored, as the ratio and step are
 }
 
 TEST_CASE("masked autoencoder: the named configurations have the MAE code's parameter counts") {

@@ -295,6 +295,13 @@ void save_curves(const fs::path& path, const std::vector<arm_result>& results) {
   hush::io::save_charts(path, panels, 560, 400);
 }
 
+/// The "Command:" line each table ends with: how to make it again.
+std::string command_line(int argc, char** argv) {
+  std::string line = "\nCommand: hush-front-ends";
+  for (int i = 1; i < argc; ++i) line += std::string(" ") + argv[i];
+  return line + "\n";
+}
+
 /// --report: the table and figure of the arms already trained into a.out, each from its
 /// checkpoint (its history and settings), whichever run wrote it.
 int report(const args& a, int argc, char** argv) {
@@ -326,9 +333,7 @@ int report(const args& a, int argc, char** argv) {
                    results.front().history.test_names[1] + ". Each arm's training, as its checkpoint records it:\n\n";
   for (const auto& r : results) md += "- " + r.name + ": " + r.run + "\n";
   if (!missing.empty()) md += "\nNot trained into " + out.string() + ": " + missing + ".\n";
-  md += "\nCommand: hush-front-ends";
-  for (int i = 1; i < argc; ++i) md += std::string(" ") + argv[i];
-  md += "\n";
+  md += command_line(argc, argv);
   hush::io::write_file_atomically(out / "front_ends.md", md);
   save_curves(out / "front_ends.png", results);
   std::printf("%s\nresults: %s and %s\n", md.c_str(), (out / "front_ends.md").c_str(), (out / "front_ends.png").c_str());
@@ -432,9 +437,7 @@ int study(Backend backend, const args& a, const preset& p, const study_data& ima
         fixed(a.mae_ratio) +
         ", each patch predicted from the others); tuned: both learn, "
         "from the pre-trained front end (the MAE seeing every patch). Seed " +
-        std::to_string(a.seed) + ".\nCommand: hush-front-ends";
-  for (int i = 1; i < argc; ++i) md += std::string(" ") + argv[i];
-  md += "\n";
+        std::to_string(a.seed) + "." + command_line(argc, argv);
   fs::create_directories(out);
   hush::io::write_file_atomically(out / "front_ends.md", md);
   save_curves(out / "front_ends.png", results);

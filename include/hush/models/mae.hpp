@@ -10,10 +10,10 @@
 //
 // The encoder sees only the visible tokens: at ratio 0.75 it costs a quarter of a full ViT's
 // MLP and a sixteenth of its attention. The mask is drawn per image from (the model's seed,
-// mask_seed, ctx.step, image, token): token t of image b draws ctx.rng.uniform(key, b·T + t)
-// with key = counter_rng::mix(mask_seed ^ counter_rng::mix(step)), the same on every backend
-// and thread count, another one each step; `mask()` gives it ((N, T), 1 where a patch was
-// dropped) for the loss (losses/masked_patch_mse.hpp).
+// mask_seed, ctx.step, image, token): token t of image b draws ctx.rng.uniform(key, (f + b)·T + t)
+// with key = counter_rng::mix(mask_seed ^ counter_rng::mix(step)) and f = opt.first_image (0
+// but in evaluation), the same on every backend and thread count, another one each step;
+// `mask()` gives it ((N, T), 1 where a patch was dropped) for the loss (losses/masked_patch_mse.hpp).
 // Which tokens stay is decided by rank: token t's rank is the number of tokens whose draw is
 // smaller (ties by index), the lowest (1 - ratio)·T ranks stay, as the MAE code's argsort of
 // noise does, but in one pass a token per thread with no sort, on every backend.
@@ -47,15 +47,17 @@ namespace detail {
 /// Each image's token ranks by draw (ties by index, rotated by `shift`), the k lowest kept in
 /// rank order, and the loss's mask (1 where dropped): a token per thread, no sort.
 template <class Backend>
-void draw_token_mask(Backend backend, counter_rng rng, std::uint64_t key, std::int64_t n, std::int64_t t, std::int64_t k,
-                     std::int64_t shift, std::int32_t* rank, std::int32_t* keep, float* mask) {
+void draw_token_mask(Backend backend, counter_rng rng, std::uint64_t key, std::int64_t first, std::int64_t n,
+                     std::int64_t t, std::int64_t k, std::int64_t shift, std::int32_t* rank, std::int32_t* keep,
+                     float* mask) {
   shift = ((shift % t) + t) % t;
   for_each_index(backend, n * t, [=] HUSH_HD(std::int64_t i) {
     const std::int64_t b = i / t, s = i % t;
-    const float mine = rng.uniform(key, static_cast<std::uint64_t>(i));
+    const std::int64_t stream = (first + b) * t;  // this image's draws
+    const float mine = rng.uniform(key, static_cast<std::uint64_t>(stream + s));
     std::int64_t r = 0;
     for (std::int64_t u = 0; u < t; ++u) {
-      const float other = rng.uniform(key, static_cast<std::uint64_t>(b * t + u));
+      const float other = rng.uniform(key, static_cast<std::uint64_t>(stream + u));
       r += other < mine || (other == mine && u < s);
     }
     r = (r + shift) % t;
@@ -79,6 +81,10 @@ struct mae_options {
   /// Rotates every rank by this much (mod T): shifts of 0, k, 2k, ... (k visible tokens) show
   /// the encoder disjoint windows of one random order (mae_reconstruction's passes).
   std::int64_t mask_shift = 0;
+  /// Where the batch starts in the mask stream: image b draws image first_image + b's mask, so
+  /// a pass over a data set in batches gives each image the same mask whatever the batch size
+  /// (evaluate_mae). Training leaves it 0: ctx.step alone tells the batches apart.
+  std::int64_t first_image = 0;
   constexpr std::int64_t grid() const { return image / patch; }
   constexpr std::int64_t tokens() const { return grid() * grid(); }
   /// Tokens the encoder sees: the MAE code's int(T·(1 - ratio)).
@@ -281,9 +287,9 @@ struct masked_autoencoder {
  private:
   template <class Ctx>
   void draw_mask(Ctx& ctx, std::int64_t n) {
-    detail::draw_token_mask(ctx.backend, ctx.rng, counter_rng::mix(opt.mask_seed ^ counter_rng::mix(ctx.step)), n,
-                            opt.tokens(), opt.visible(), opt.mask_shift, ctx[rank_].data(), ctx[keep_].data(),
-                            ctx[mask_].data());
+    detail::draw_token_mask(ctx.backend, ctx.rng, counter_rng::mix(opt.mask_seed ^ counter_rng::mix(ctx.step)),
+                            opt.first_image, n, opt.tokens(), opt.visible(), opt.mask_shift, ctx[rank_].data(),
+                            ctx[keep_].data(), ctx[mask_].data());
   }
 
   struct setup_key {

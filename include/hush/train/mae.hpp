@@ -27,6 +27,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hush/backend/cpu.hpp"  // patchify and figures on the host
@@ -157,9 +158,10 @@ inline void unnormalise_patches(tensor& pred, const tensor& target) {
   }
 }
 
-/// Runs the MAE on images [first, first + n) at its current ratio, in eval mode with the mask of
-/// batch number `key`; gives the prediction in pixels, the target patches and the mask (host),
-/// and returns the training loss on them (the masked patch loss, norm_pix as trained).
+/// Runs the MAE on images [first, first + n) at its current ratio, in eval mode with the masks
+/// of those images in the stream `key` (so an image's mask does not depend on the batch size);
+/// gives the prediction in pixels, the target patches and the mask (host), and returns the
+/// training loss on them (the masked patch loss, norm_pix as trained).
 template <class Net, class Backend>
 double predict_patches(model<Net, Backend>& m, const tensor& images, std::int64_t first, std::int64_t n, std::uint64_t key,
                        bool norm_pix, tensor& pred, tensor& target, tensor& mask) {
@@ -167,12 +169,14 @@ double predict_patches(model<Net, Backend>& m, const tensor& images, std::int64_
   tensor batch({n, s[1], s[2], s[3]},
                std::vector<float>(images.data() + first * s.per_sample(), images.data() + (first + n) * s.per_sample()));
   m.ctx.step = key;
+  const auto saved_first = std::exchange(m.net.opt.first_image, first);
   const auto& x = to(m.ctx.backend, batch);
   const auto& y = m.forward(x);
   tensor_of<decltype(m.ctx)> patches;
   patchify(m.ctx.backend, x, m.net.opt.patch, patches);
   masked_patch_mse loss({.norm_pix = norm_pix});
   const double l = loss.forward(m.ctx, y, patches, m.net.mask(m.ctx));
+  m.net.opt.first_image = saved_first;
   pred = to_host(y);
   mask = to_host(m.net.mask(m.ctx));
   target = to_host(patches);
@@ -184,8 +188,9 @@ double predict_patches(model<Net, Backend>& m, const tensor& images, std::int64_
 /// Eval-mode masks are keyed from this, far from any training step.
 inline constexpr std::uint64_t evaluation_mask_key = 1ull << 62;
 
-/// How well the MAE in `m` reconstructs `images` at mask ratio `ratio`, in eval mode with masks fixed
-/// by batch number, `batch` images per forward; restores the model's ratio, step and mode.
+/// How well the MAE in `m` reconstructs `images` at mask ratio `ratio`, in eval mode with a mask
+/// fixed per image (the same whatever `batch`, the images per forward); restores the model's
+/// ratio, step and mode.
 template <class Net, class Backend>
 reconstruction_score evaluate_mae(model<Net, Backend>& m, const tensor& images, float ratio, std::int64_t batch = 64,
                                   bool norm_pix = false) {
@@ -200,8 +205,7 @@ reconstruction_score evaluate_mae(model<Net, Backend>& m, const tensor& images, 
   tensor pred, target, mask;
   for (std::int64_t first = 0; first < n; first += batch) {
     const auto k = std::min(batch, n - first);
-    r.loss += double(k) * detail::predict_patches(m, images, first, k, evaluation_mask_key + std::uint64_t(first / batch),
-                                                  norm_pix, pred, target, mask);
+    r.loss += double(k) * detail::predict_patches(m, images, first, k, evaluation_mask_key, norm_pix, pred, target, mask);
     const auto t = pred.shape()[1], p = pred.shape()[2];
     for (std::int64_t b = 0; b < k; ++b) {
       double dropped_sq = 0, dropped = 0, pasted_sq = 0;
