@@ -158,17 +158,20 @@ inline void unnormalise_patches(tensor& pred, const tensor& target) {
   }
 }
 
+/// Eval-mode masks are keyed from this, far from any training step.
+inline constexpr std::uint64_t evaluation_mask_key = 1ull << 62;
+
 /// Runs the MAE on images [first, first + n) at its current ratio, in eval mode with the masks
-/// of those images in the stream `key` (so an image's mask does not depend on the batch size);
+/// of those images under evaluation_mask_key (so an image's mask does not depend on the batch size);
 /// gives the prediction in pixels, the target patches and the mask (host), and returns the
 /// training loss on them (the masked patch loss, norm_pix as trained).
 template <class Net, class Backend>
-double predict_patches(model<Net, Backend>& m, const tensor& images, std::int64_t first, std::int64_t n, std::uint64_t key,
-                       bool norm_pix, tensor& pred, tensor& target, tensor& mask) {
+double predict_patches(model<Net, Backend>& m, const tensor& images, std::int64_t first, std::int64_t n, bool norm_pix,
+                       tensor& pred, tensor& target, tensor& mask) {
   const auto& s = images.shape();
   tensor batch({n, s[1], s[2], s[3]},
                std::vector<float>(images.data() + first * s.per_sample(), images.data() + (first + n) * s.per_sample()));
-  m.ctx.step = key;
+  m.ctx.step = evaluation_mask_key;
   const auto saved_first = std::exchange(m.net.opt.first_image, first);
   const auto& x = to(m.ctx.backend, batch);
   const auto& y = m.forward(x);
@@ -184,9 +187,6 @@ double predict_patches(model<Net, Backend>& m, const tensor& images, std::int64_
   return l;
 }
 }  // namespace detail
-
-/// Eval-mode masks are keyed from this, far from any training step.
-inline constexpr std::uint64_t evaluation_mask_key = 1ull << 62;
 
 /// How well the MAE in `m` reconstructs `images` at mask ratio `ratio`, in eval mode with a mask
 /// fixed per image (the same whatever `batch`, the images per forward); restores the model's
@@ -205,7 +205,7 @@ reconstruction_score evaluate_mae(model<Net, Backend>& m, const tensor& images, 
   tensor pred, target, mask;
   for (std::int64_t first = 0; first < n; first += batch) {
     const auto k = std::min(batch, n - first);
-    r.loss += double(k) * detail::predict_patches(m, images, first, k, evaluation_mask_key, norm_pix, pred, target, mask);
+    r.loss += double(k) * detail::predict_patches(m, images, first, k, norm_pix, pred, target, mask);
     const auto t = pred.shape()[1], p = pred.shape()[2];
     for (std::int64_t b = 0; b < k; ++b) {
       double dropped_sq = 0, dropped = 0, pasted_sq = 0;
@@ -243,7 +243,7 @@ std::vector<std::pair<std::string, tensor>> reconstruct(model<Net, Backend>& m, 
   m.net.opt.mask_ratio = ratio;
   m.eval();
   tensor pred, target, mask;
-  detail::predict_patches(m, images, 0, n, evaluation_mask_key, norm_pix, pred, target, mask);
+  detail::predict_patches(m, images, 0, n, norm_pix, pred, target, mask);
   const auto t = pred.shape()[1], p = pred.shape()[2];
   tensor masked = target, pasted = pred;
   for (auto& v : pred.values()) v = std::clamp(v, 0.0f, 1.0f);
