@@ -240,9 +240,15 @@ check "mae: photos without their folders" 1 "nodata: no val folder" "$bin/hush-m
 # Seed 000's study (hush-front-ends): every arm, tiny, the front ends trained for a few steps.
 check "front ends: a tiny study" 0 "mae-tuned epoch 1: test accuracy clean [0-9.]+%, noisy \(seed000\) [0-9.]+%" "$bin/hush-front-ends" --limit 256 --test-limit 64 --epochs 1 --front-epochs 1 --front-steps 3 --batch 32 --out "$dir/fe"
 check "front ends: the table" 0 "\| gan-frozen \| 1 \| [0-9.]+ \| [0-9.]+ \| [0-9]+ \|" cat "$dir/fe/front_ends.md"
+# The fine-tuned MAE's own default recipe (AdamW) when the command line names none; any recipe
+# option applies to every arm.
+check "front ends: the fine-tuned MAE under AdamW" 0 "one-cycle lr 0.1; the mae-tuned arm: AdamW betas \(0.9, 0.999\), weight decay 0.05; cosine lr 0.001 to 0\)" cat "$dir/fe/front_ends.md"
 # --report: the arms already trained, from their checkpoints, without training.
 check "front ends: a report of the arms trained" 0 "^- resnet: .*; 256 training images; 1 epochs of 8 steps, batch 32; .*seed 1$" "$bin/hush-front-ends" --report --out "$dir/fe"
 check "front ends: the report's table" 0 "\| mae-tuned \| 1 \| [0-9.]+ \| [0-9.]+ \| [0-9]+ \|" cat "$dir/fe/front_ends.md"
+check "front ends: the report names the MAE arm's AdamW" 0 "^- mae-tuned: .*; AdamW betas \(0.9, 0.999\), weight decay 0.05; cosine lr 0.001 to 0;" cat "$dir/fe/front_ends.md"
+"$bin/hush-front-ends" --arms mae-tuned --mae "$dir/fe/mae/weights.safetensors" --lr 0.05 --limit 64 --test-limit 16 --epochs 1 --batch 32 --out "$dir/fe_lr" >/dev/null
+check "front ends: a recipe option reaches the MAE arm" 0 "^- mae-tuned: .*; SGD momentum 0.9 \(Nesterov\), weight decay 0.0005; one-cycle lr 0.05;" "$bin/hush-front-ends" --report --arms mae-tuned --out "$dir/fe_lr"
 "$bin/hush-front-ends" --arms resnet --noise "gaussian(sigma=0.2)" --limit 64 --test-limit 16 --epochs 1 --batch 32 --out "$dir/fe_mixed" >/dev/null
 check "front ends: a report of some arms" 0 "Not trained into .*fe_mixed: gan-tuned\." "$bin/hush-front-ends" --report --arms resnet,gan-tuned --out "$dir/fe_mixed"
 cp -r "$dir/fe/mae-tuned" "$dir/fe_mixed/"
