@@ -239,8 +239,15 @@ TEST_CASE("noise spec: empty, repeated, non-finite and range-on-a-number values 
   refused("salt_pepper(salt=0.2..0.8)", "salt_pepper: salt is one number, not a range");
   CHECK_NOTHROW(hush::noise::parse_spec("salt_pepper(amount=0.1..0.2, salt=0.3)"));
   // What a model's text says parses back to the same model (a resumed run compares the texts).
-  for (const char* spec : {"salt_pepper(amount=0.05, salt=0.3)", "mixed_res(factor=4, upsampling=bicubic, sharp=0.25..0.5)"})
+  for (const char* spec : {"salt_pepper(amount=0.05, salt=0.3)", "mixed_res(factor=4, upsampling=bicubic, sharp=0.25..0.5)",
+                           "gaussian(var=0.01, clip=off)", "poisson(peak=5..50, clip=off)"})
     CHECK(hush::noise::parse_spec(spec).describe() == spec);
+  CHECK(hush::noise::parse_spec("speckle(clip=on)").describe() == "speckle(sigma=0.1)");
+  refused("gaussian(clip=no)", "gaussian: clip must be on or off, not 'no'");
+  refused("salt_pepper(clip=off)", "salt_pepper: unknown parameter 'clip'");
+  // A Noise2Noise target's noise: clipping off through chains and one_of (noise::unclipped).
+  CHECK(hush::noise::unclipped(hush::noise::parse_spec("one_of(n2n_gaussian+impulse, speckle)")).describe() ==
+        "one_of(gaussian(sigma=0..0.196, clip=off)+impulse(amount=0.1), speckle(sigma=0.1, clip=off))");
   refused("low_res(factor=1)", "factor must be a whole number from 2 to 16");
   refused("low_res(factor=2.5)", "factor must be a whole number from 2 to 16");
   refused("low_res(factor=17)", "factor must be a whole number from 2 to 16");

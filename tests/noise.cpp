@@ -96,6 +96,23 @@ TEST_CASE("zero intensity changes nothing; every result stays in [0, 1]") {
     CHECK(fraction(y, [](float v) { return v < 0.0f || v > 1.0f; }) == 0.0);
 }
 
+TEST_CASE("unclipped: a Noise2Noise target keeps the clean value as its mean, where clipping moves it") {
+  // Near 0 and 1 the clipped noise's mean moves inward by several standard errors (1e-4 here).
+  const auto dark = [](const auto& n) { return of(corrupt(n, big, 0.05f)).mean; };
+  CHECK(dark(nz::gaussian{0.2f}) > 0.09);  // E[max(0.05 + 0.2 z, 0)] = 0.103
+  CHECK(dark(nz::unclipped(nz::gaussian{0.2f})) == doctest::Approx(0.05).epsilon(0.02));
+  CHECK(dark(nz::unclipped(nz::speckle{2.0f})) == doctest::Approx(0.05).epsilon(0.01));
+  const auto bright = [](const auto& n) { return of(corrupt(n, big, 0.95f)).mean; };
+  CHECK(bright(nz::poisson{5.0f}) < 0.88);  // counts of mean 4.75 cut at 5
+  CHECK(bright(nz::unclipped(nz::poisson{5.0f})) == doctest::Approx(0.95).epsilon(0.003));
+  // Through compositions; the models without clipping come back as they were.
+  using gaussian_and_salt = nz::chain<nz::gaussian, nz::salt_pepper>;
+  const auto mix = nz::unclipped(
+      nz::one_of<gaussian_and_salt, nz::poisson>(gaussian_and_salt(nz::gaussian{0.1f}, nz::salt_pepper{0.05f}), nz::poisson{30.0f}));
+  CHECK(mix.describe() == "one_of(gaussian(sigma=0.1, clip=off)+salt_pepper(amount=0.05), poisson(peak=30, clip=off))");
+  CHECK(nz::gaussian{0.1f}.describe() == "gaussian(sigma=0.1)");
+}
+
 TEST_CASE("one seed, one image: on every backend and thread count") {
   const nz::chain<nz::gaussian, nz::salt_pepper, nz::poisson> mix({0.1f}, {0.05f}, {30.0f});
   const auto ref = corrupt<decltype(mix), hush::backend::reference>(mix, {3, 64, 64}, 0.4f);
@@ -266,4 +283,9 @@ TEST_CASE("transform and Noise2Noise pairs") {
     s += u * v, sa += u * u, sb += v * v;
   }
   CHECK(std::abs(s / std::sqrt(sa * sb)) < 0.15);  // |correlation| over 512 values: 3.4 standard errors
+  // The input is clipped as a photo is; the target is not, so that its mean is the clean image.
+  const hush::tensor dark({2, 1, 16, 16}, 0.02f);
+  const auto [in, out] = nz::noise2noise_pair(hush::backend::cpu{}, nz::gaussian{0.1f}, rng, dark, 0);
+  CHECK(fraction(in, [](float v) { return v < 0.0f; }) == 0.0);
+  CHECK(fraction(out, [](float v) { return v < 0.0f; }) > 0.3);  // P(z < -0.2) = 0.42
 }

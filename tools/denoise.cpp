@@ -203,7 +203,7 @@ int run(int argc, char** argv, hush::distributed::communicator* world) {
   tr->add_option("--width", t.model.width, "channels of the network's first level (not for the ResNet U-Nets)")->capture_default_str();
   tr->add_option("--channels", t.model.channels, "3 for colour, 1 for grey")->capture_default_str();
   tr->add_option("--noise", t.noise, "the noise spec or preset (hush-noise --help lists them)")->capture_default_str();
-  tr->add_option("--pairs", t.pairs, "supervised (noisy -> clean) or noise2noise (noisy -> noisy)")
+  tr->add_option("--pairs", t.pairs, "supervised (noisy -> clean) or noise2noise (noisy -> noisy, the target unclipped)")
       ->capture_default_str()->check(CLI::IsMember({"supervised", "noise2noise"}));
   tr->add_option("--loss", t.loss, "l2, l1, l0 (annealed) or masked_l2 (Bernoulli noise, noise2noise)")
       ->capture_default_str()->check(CLI::IsMember({"l2", "l1", "l0", "masked_l2"}));

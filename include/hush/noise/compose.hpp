@@ -92,6 +92,18 @@ struct one_of {
   }
 };
 
+/// `noise` with its clipping to [0, 1] off wherever it has any (gaussian, speckle, poisson; through
+/// chains and one_of): a Noise2Noise target drawn from it has the clean image as its mean, which
+/// the L2 loss needs (Lehtinen et al. 2018 do not clip); clipped, dark and bright pixels' means
+/// move inward. Models without clipping come back as they are.
+template <class Noise>
+Noise unclipped(Noise noise) {
+  if constexpr (requires { noise.clip = false; }) noise.clip = false;
+  if constexpr (requires { noise.parts; }) std::apply([](auto&... n) { ((n = unclipped(n)), ...); }, noise.parts);
+  if constexpr (requires { noise.options; }) std::apply([](auto&... n) { ((n = unclipped(n)), ...); }, noise.options);
+  return noise;
+}
+
 namespace detail {
 /// Runs `apply(backend, batch, out)` where the noise can run: on `b` and the tensors as they are,
 /// or, for a host_only noise on device tensors, on the cpu backend with the images moved to the

@@ -78,13 +78,14 @@ struct transform {
 };
 
 /// Two independent noisy copies of the same clean images (salts 2·epoch + 1 and 2·epoch + 2):
-/// the input and the target of Noise2Noise training.
+/// the input and the target of Noise2Noise training. The target is left unclipped (unclipped()),
+/// so that its mean is the clean image.
 template <class Noise, class B>
 auto noise2noise_pair(B backend, const Noise& noise, const counter_rng& rng, const basic_tensor<memory_of<B>>& clean,
                       std::uint64_t first_index, std::uint64_t epoch = 0) {
   std::pair<basic_tensor<memory_of<B>>, basic_tensor<memory_of<B>>> p;
   apply_to_batch(backend, noise, rng, clean, p.first, first_index, 2 * epoch + 1);
-  apply_to_batch(backend, noise, rng, clean, p.second, first_index, 2 * epoch + 2);
+  apply_to_batch(backend, unclipped(noise), rng, clean, p.second, first_index, 2 * epoch + 2);
   return p;
 }
 

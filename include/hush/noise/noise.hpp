@@ -6,7 +6,8 @@
 //
 // `stream` identifies (image, position in a composition); every random number the model draws is
 // a pure function of (seed, stream, element), so one seed gives the same noisy image on any
-// thread count and on every backend. Values stay in [0, 1]. x and y may be the same buffer.
+// thread count and on every backend. Values stay in [0, 1] unless a model's clip is off (pixel.hpp).
+// x and y may be the same buffer.
 // Intensities are `range`s: a fixed value, or a uniform draw per image (seed 001's ranges).
 //
 // Every model is backend kernels (random_map, for_each_index), but one whose pixels only host

@@ -7,7 +7,9 @@
 //   poisson       y = Poisson(x·peak)/peak            (shot noise; peak = photons at full scale)
 //   bernoulli     pixels (all channels) dropped to 0 with probability p (Noise2Noise)
 //   impulse       values replaced by U(0,1) with probability `amount` (random-valued impulse)
-// z ~ N(0, 1); every result is clipped to [0, 1].
+// z ~ N(0, 1); every result is clipped to [0, 1], but gaussian, speckle and poisson can leave it
+// unclipped (`clip = false`, `clip=off` in a spec): a Noise2Noise target must have the clean value
+// as its mean, and clipping pulls the means of dark and bright pixels inward (unclipped()).
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -17,18 +19,22 @@
 namespace hush::noise {
 
 namespace ops {
-/// y = x + sigma·z, z ~ N(0, 1), clipped to [0, 1]: gaussian's rule for one value.
+/// y = x + sigma·z, z ~ N(0, 1), clipped to [0, 1] if `clip`: gaussian's rule for one value.
 struct add_gaussian {
   float sigma;
+  bool clip = true;
   HUSH_HD float operator()(float x, counter_rng rng, std::uint64_t key, std::uint64_t i) const {
-    return clip01(x + sigma * rng.normal(key, i));
+    const float y = x + sigma * rng.normal(key, i);
+    return clip ? clip01(y) : y;
   }
 };
-/// y = x + x·sigma·z, z ~ N(0, 1), clipped to [0, 1]: speckle's rule for one value.
+/// y = x + x·sigma·z, z ~ N(0, 1), clipped to [0, 1] if `clip`: speckle's rule for one value.
 struct multiply_gaussian {
   float sigma;
+  bool clip = true;
   HUSH_HD float operator()(float x, counter_rng rng, std::uint64_t key, std::uint64_t i) const {
-    return clip01(x + x * sigma * rng.normal(key, i));
+    const float y = x + x * sigma * rng.normal(key, i);
+    return clip ? clip01(y) : y;
   }
 };
 /// With probability `amount`, x replaced by 1 (with probability salt_ratio) or 0: salt_pepper's
@@ -57,11 +63,13 @@ HUSH_HD inline float poisson_sample(float lambda, counter_rng rng, std::uint64_t
   const float v = std::floor(lambda + std::sqrt(lambda) * rng.normal(key, i * 256) + 0.5f);
   return v < 0.0f ? 0.0f : v;
 }
-/// y = Poisson(x·peak)/peak, clipped to [0, 1]: poisson's rule for one value.
+/// y = Poisson(x·peak)/peak, clipped to [0, 1] if `clip`: poisson's rule for one value.
 struct shot {
   float peak;
+  bool clip = true;
   HUSH_HD float operator()(float x, counter_rng rng, std::uint64_t key, std::uint64_t i) const {
-    return clip01(poisson_sample(x * peak, rng, key, i) / peak);
+    const float y = poisson_sample(x * peak, rng, key, i) / peak;
+    return clip ? clip01(y) : y;
   }
 };
 /// y = 0 with probability p, else x, drawn once per pixel (index modulo `plane`) so that its
@@ -90,12 +98,15 @@ struct gaussian {
   /// When set, `sigma` holds a range of variances, drawn uniformly and square-rooted per image:
   /// seed 001 states its ranges as variances (skimage's var).
   bool variance = false;
+  bool clip = true;  // off for a Noise2Noise target (unclipped())
   template <class B>
   void apply(B b, const counter_rng& rng, std::uint64_t stream, const shape& img, const float* x, float* y) const {
     const float v = sigma.draw(rng, stream);
-    random_map(b, ops::add_gaussian{variance ? std::sqrt(v) : v}, img.numel(), rng, pixel_key(stream), x, y);
+    random_map(b, ops::add_gaussian{variance ? std::sqrt(v) : v, clip}, img.numel(), rng, pixel_key(stream), x, y);
   }
-  std::string describe() const { return std::string("gaussian(") + (variance ? "var=" : "sigma=") + sigma.str() + ")"; }
+  std::string describe() const {
+    return std::string("gaussian(") + (variance ? "var=" : "sigma=") + sigma.str() + (clip ? ")" : ", clip=off)");
+  }
   static gaussian from_variance(range var) { return {var, true}; }
 };
 
@@ -107,12 +118,15 @@ struct speckle {
   /// When set, `sigma` holds a range of variances, drawn uniformly and square-rooted per image:
   /// seed 001 states its ranges as variances (skimage's var).
   bool variance = false;
+  bool clip = true;  // off for a Noise2Noise target (unclipped())
   template <class B>
   void apply(B b, const counter_rng& rng, std::uint64_t stream, const shape& img, const float* x, float* y) const {
     const float v = sigma.draw(rng, stream);
-    random_map(b, ops::multiply_gaussian{variance ? std::sqrt(v) : v}, img.numel(), rng, pixel_key(stream), x, y);
+    random_map(b, ops::multiply_gaussian{variance ? std::sqrt(v) : v, clip}, img.numel(), rng, pixel_key(stream), x, y);
   }
-  std::string describe() const { return std::string("speckle(") + (variance ? "var=" : "sigma=") + sigma.str() + ")"; }
+  std::string describe() const {
+    return std::string("speckle(") + (variance ? "var=" : "sigma=") + sigma.str() + (clip ? ")" : ", clip=off)");
+  }
   static speckle from_variance(range var) { return {var, true}; }
 };
 
@@ -138,11 +152,12 @@ struct salt_pepper {
 struct poisson {
   static constexpr const char* kind = "poisson";
   range peak{30.0f};
+  bool clip = true;  // off for a Noise2Noise target (unclipped())
   template <class B>
   void apply(B b, const counter_rng& rng, std::uint64_t stream, const shape& img, const float* x, float* y) const {
-    random_map(b, ops::shot{peak.draw(rng, stream)}, img.numel(), rng, pixel_key(stream), x, y);
+    random_map(b, ops::shot{peak.draw(rng, stream), clip}, img.numel(), rng, pixel_key(stream), x, y);
   }
-  std::string describe() const { return "poisson(peak=" + peak.str() + ")"; }
+  std::string describe() const { return "poisson(peak=" + peak.str() + (clip ? ")" : ", clip=off)"); }
 };
 
 /// Multiplicative Bernoulli noise (Noise2Noise): each pixel dropped to 0 in all its channels with

@@ -97,6 +97,7 @@ inline std::string models_help() {
          "  speckle(sigma=S | var=V)         x + x*N(0, sigma^2); sigma >= 0\n"
          "  salt_pepper(amount=A, salt=R)    a fraction A in [0,1] of values set to 1 (share R) or 0\n"
          "  poisson(peak=P)                  Poisson(x*P)/P shot noise; P > 0 photons at full scale\n"
+         "    (gaussian, speckle, poisson: clip=off leaves values outside [0,1])\n"
          "  bernoulli(p=P)                   pixels dropped to 0 with probability P in [0,1]\n"
          "  impulse(amount=A)                values replaced by U(0,1) with probability A in [0,1]\n"
          "  text(count=N, size=F)            N random strings, glyphs F of the image height\n"
@@ -230,19 +231,25 @@ class spec_parser {
       const auto v = take(key);
       return v.empty() ? fallback : number(n, key, v, lo, hi);
     };
+    auto clip = [&](const std::string& n) {  // clip=on|off: whether values stay in [0, 1]
+      const auto v = take("clip");
+      if (v.empty() || v == "on") return true;
+      if (v != "off") fail(n + ": clip must be on or off, not '" + v + "'");
+      return false;
+    };
     any_model m;
     if (name == "gaussian") {
       const auto [r, is_var] = sigma_or_var(name, 0.1f);
-      m = gaussian{r, is_var};
+      m = gaussian{r, is_var, clip(name)};
     } else if (name == "speckle") {
       const auto [r, is_var] = sigma_or_var(name, 0.1f);
-      m = speckle{r, is_var};
+      m = speckle{r, is_var, clip(name)};
     }
     else if (name == "salt_pepper") m = salt_pepper{opt("amount", 0.05f, 0, 1, name), single(opt("salt", 0.5f, 0, 1, name), name, "salt")};
     else if (name == "poisson") {
       const auto peak = opt("peak", 30.0f, 0, inf, name);
       if (!(peak.lo > 0)) fail("poisson: peak must be > 0");
-      m = poisson{peak};
+      m = poisson{peak, clip(name)};
     } else if (name == "bernoulli") m = bernoulli{opt("p", 0.5f, 0, 1, name)};
     else if (name == "impulse") m = impulse{opt("amount", 0.1f, 0, 1, name)};
     else if (name == "text") m = text{opt("count", range(5.0f, 15.0f), 0, 1000, name), opt("size", range(0.04f, 0.12f), 0.001f, 1, name)};
@@ -273,5 +280,12 @@ class spec_parser {
 
 /// Parses a noise spec; throws spec_error naming the problem and where it is.
 inline spec parse_spec(std::string_view text) { return detail::spec_parser(text).parse(); }
+
+/// `s` with every model's clipping off (compose.hpp's unclipped, through chains and one_of).
+inline spec unclipped(spec s) {
+  if (s.shape_of == spec::form::model) std::visit([](auto& m) { m = noise::unclipped(m); }, s.model);
+  for (auto& p : s.parts) p = unclipped(p);
+  return s;
+}
 
 }  // namespace hush::noise

@@ -8,7 +8,8 @@
 // Each step takes `batch` random crops of the training photos (data/photos.hpp) and makes pairs
 // from a noise spec (noise/spec.hpp):
 //   supervised     noisy -> clean
-//   noise2noise    noisy -> the same crop noised again, independently (Lehtinen et al. 2018)
+//   noise2noise    noisy -> the same crop noised again, independently (Lehtinen et al. 2018),
+//                  the target unclipped so that its mean is the clean crop (noise::unclipped)
 // with the loss the noise calls for: L2, L1, L0 (annealed from L2, for impulses) or masked L2
 // (multiplicative Bernoulli: the target's dropped pixels give no gradient). Crops, flips and
 // noise are keyed by (seed, epoch, crop), the learning rate by the step, so resuming from the
@@ -317,6 +318,7 @@ denoiser_history fit_denoiser(model<Net, Backend>& m, const data::photos& train,
   tensor clean({shard, c, o.crop, o.crop}), noisy, target, mask, ones({shard, c, o.crop, o.crop});
   ones.fill(1.0f);
   std::vector<std::int64_t> keys(static_cast<std::size_t>(shard));
+  const auto target_noise = noise::unclipped(o.noise);
   const int last_epoch = o.stop_after > 0 ? std::min(o.stop_after, o.epochs) : o.epochs;
   for (int epoch = first_epoch; epoch <= last_epoch; ++epoch) {
     progress bar(o.title + " epoch " + std::to_string(epoch) + "/" + std::to_string(o.epochs), o.steps);
@@ -332,10 +334,10 @@ denoiser_history fit_denoiser(model<Net, Backend>& m, const data::photos& train,
       noise::apply_to_images(backend::cpu{}, o.noise, rng, clean, keys, shard, noisy, 0);
       if (o.pairs == pairing::noise2noise) {
         target.resize(clean.shape());
-        noise::apply_to_images(backend::cpu{}, o.noise, rng, clean, keys, shard, target, 1);
+        noise::apply_to_images(backend::cpu{}, target_noise, rng, clean, keys, shard, target, 1);
         if (o.loss == image_loss::masked_l2) {  // the target's own draws on ones: 1 where it kept the pixel
           mask.resize(clean.shape());
-          noise::apply_to_images(backend::cpu{}, o.noise, rng, ones, keys, shard, mask, 1);
+          noise::apply_to_images(backend::cpu{}, target_noise, rng, ones, keys, shard, mask, 1);
           for (auto& v : mask.values()) v = v > 0.5f ? 1.0f : 0.0f;
         }
       }
