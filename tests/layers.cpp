@@ -339,3 +339,44 @@ TEST_CASE("inference mode: convolution with a folded batch norm and a fused (lea
   check_inference("patch embedding, attention", tokens(hush::patch_embed({.channels = 3, .dim = 6, .patch = 2}),
                                                        hush::self_attention({.dim = 6, .heads = 3})), {2, 3, 6, 8});
 }
+
+TEST_CASE("inference mode: the folded weights, freed once oneDNN holds its copy, are folded again where it holds none") {
+  // With oneDNN a convolution hands its batch-norm-folded weights to the kernel, which keeps them
+  // in its own layout, and frees them. A new batch size (new kernels), infer() after new weights,
+  // and the residual sum's kernel must fold again; the reference backend folds every time.
+  const auto c = [](std::int64_t k) { return hush::conv2d({.in = 16, .out = 16, .kernel = k, .padding = k / 2, .bias = false}); };
+  using path = hush::seq<hush::conv2d, hush::batch_norm2d, hush::relu, hush::conv2d, hush::batch_norm2d>;
+  using block = hush::residual<path, hush::identity, hush::relu>;
+  const block net(path(c(3), hush::batch_norm2d(16), {}, c(1), hush::batch_norm2d(16)));
+  hush::model<block, hush::backend::cpu> fast({.seed = 5}, net);
+  hush::model<block, hush::backend::reference> slow({.seed = 5}, net);
+  const auto vary = [](auto& model) {
+    int k = 0;
+    hush::for_each_buffer(model.net, [&](std::string_view n, hush::kept& b) {
+      hush::tensor t(b.shape());
+      for (auto& v : t.values()) v = n.ends_with("running_var") ? 0.5f + 0.1f * float(k++ % 7) : 0.1f * float(k++ % 5 - 2);
+      hush::assign(b, t);
+    });
+  };
+  fast.setup({2, 16, 8, 8}), slow.setup({2, 16, 8, 8});
+  vary(fast), vary(slow);
+  fast.infer(), slow.infer();
+  std::vector<float> last;
+  const auto both = [&](std::int64_t batch) {  // the largest difference between the backends
+    hush::tensor x({batch, 16, 8, 8});
+    hush::init_uniform(x, hush::counter_rng(9), 0, 1.0f);
+    const hush::tensor a = fast.forward(x), b = slow.forward(x);
+    last.assign(a.values().begin(), a.values().end());
+    return difference({b.values().begin(), b.values().end()}, last);
+  };
+  CHECK(both(2) < 1e-4);  // the probe at batch 1 folded, handed over and freed; batch 2's kernels folded again
+  CHECK(both(2) < 1e-4);  // from the kernels' own copies
+  CHECK(both(3) < 1e-4);
+  const auto before = last;
+  CHECK(both(2) < 1e-4);
+  for (auto* m : {&fast.net.main.get<0>().weight, &slow.net.main.get<0>().weight})
+    for (auto& v : m->value.host().values()) v += 0.05f;
+  fast.infer(), slow.infer();
+  CHECK(both(3) < 1e-4);
+  CHECK(difference(before, last) > 1e-2);  // the new weights were used
+}

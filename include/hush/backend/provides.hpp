@@ -9,8 +9,8 @@ namespace hush {
 
 /// conv2d_state(b, geometry) -> kernel_state, made at a convolution layer's setup, and the
 /// conv2d_forward / conv2d_infer / conv2d_backward / conv2d_backward_data /
-/// conv2d_backward_weight / conv2d_scratch / conv2d_keeps_layouts / conv2d_infer_accumulate
-/// overloads that take it.
+/// conv2d_backward_weight / conv2d_scratch / conv2d_keeps_layouts / conv2d_infer_accumulate /
+/// conv2d_keeps_inference_weights / conv2d_infer_holds_weights overloads that take it.
 template <class B>
 concept provides_conv_state = requires { requires B::provides::conv_state; };
 

@@ -162,12 +162,12 @@ struct conv2d {
     if (dst.shape() != ctx[y_].shape() || dst.layout() != (layouts_.y ? layout::blocked : layout::nchw))
       throw shape_error("conv2d: a sum into " + dst.shape().str() + " for an output " + ctx[y_].shape().str() +
                         " (or in another layout)");
-    refold_if_stale(ctx, bn);
     expect_layout(x_in, in_layout_, "conv2d: x");
     if constexpr (provides_conv_state<typename Ctx::backend_type>) {
       const auto& x = layouts_.x ? x_in : as_nchw(ctx, x_in, x_nchw_);  // as run() reads it
-      conv2d_infer_accumulate(ctx.backend, state_, geom_, x.data(), ctx[folded_weight_].data(), folded_at_,
+      conv2d_infer_accumulate(ctx.backend, state_, geom_, x.data(), folded_weights(ctx, bn, act, true), folded_at_,
                               ctx[folded_bias_].data(), act, dst.data(), layouts_);
+      free_folded_weights(ctx);
     } else {
       throw error("conv2d: infer_fused_into on a backend without a convolution state");
     }
@@ -215,16 +215,34 @@ struct conv2d {
     return {g.n, g.k, g.p, g.q};
   }
 
-  /// Folds bn into the weights again when they changed since (model::infer() moves
-  /// ctx.inference_version) or were never folded at this shape.
+  /// bn folded into the weights, folded again when they changed since (model::infer() moves
+  /// ctx.inference_version) or were never folded. Where the backend keeps its own copy of the
+  /// weights it is given (oneDNN's inference state), free_folded_weights frees them once it has
+  /// read them, so that inference holds two copies of the weights, not three; then this is null
+  /// ("the copy you hold") unless the kernel about to run holds none of this version (one made
+  /// for a new batch size), for which they are folded again. Touches no planned buffer: a pass's
+  /// buffer events are the same whichever way it goes.
   template <class Ctx, class Norm>
-  void refold_if_stale(Ctx& ctx, const Norm& bn) {
-    if (folded_at_ != ctx.inference_version || ctx[folded_weight_].shape() != ctx[weight.value].shape()) fold(ctx, bn, ctx.inference_version);
+  const float* folded_weights(Ctx& ctx, const Norm& bn, const ops::fused_relu* act, bool accumulate) {
+    auto& fw = ctx[folded_weight_];
+    if (folded_at_ != ctx.inference_version || ctx[folded_bias_].numel() != opt.out) {
+      fold(ctx, bn, ctx.inference_version, fw);
+    } else if constexpr (provides_conv_state<typename Ctx::backend_type>) {
+      if (fw.empty() && !conv2d_infer_holds_weights(ctx.backend, state_, folded_at_, true, act, layouts_, accumulate))
+        fold(ctx, bn, folded_at_, fw);
+    }
+    return fw.empty() ? nullptr : fw.data();
+  }
+  template <class Ctx>
+  void free_folded_weights([[maybe_unused]] Ctx& ctx) {
+    if constexpr (provides_conv_state<typename Ctx::backend_type>) {
+      if (conv2d_keeps_inference_weights(ctx.backend, state_)) ctx[folded_weight_] = tensor_of<Ctx>{};
+    }
   }
   template <class Ctx, class Norm>
   const tensor_of<Ctx>& infer_folded(Ctx& ctx, const tensor_of<Ctx>& x, const Norm& bn, const ops::fused_relu* act) {
-    refold_if_stale(ctx, bn);
-    run(ctx, x, ctx[folded_weight_].data(), ctx[folded_bias_].data(), folded_at_, act, true);
+    run(ctx, x, folded_weights(ctx, bn, act, false), ctx[folded_bias_].data(), folded_at_, act, true);
+    free_folded_weights(ctx);
     return ctx[y_];
   }
 
@@ -248,6 +266,7 @@ struct conv2d {
   /// x may come in the backend's blocked layout, and y is written in it when the consumer takes
   /// it (planned at setup: plan_layout); where oneDNN declines the geometry, x is reordered to
   /// NCHW first.
+  /// In inference `w` may be null where the kernel holds the weights (folded_weights).
   template <class Ctx>
   void run(Ctx& ctx, const tensor_of<Ctx>& x_in, const float* w, const float* b, std::uint64_t version,
            const ops::fused_relu* act, bool inference) {
@@ -271,11 +290,12 @@ struct conv2d {
   }
 
   /// w' = w·γ/√(σ²+ε) per output channel, b' = β + (b − μ)·γ/√(σ²+ε), from the running
-  /// statistics: a backend kernel, since the weights may live on the device.
+  /// statistics, into `fw` and this layer's folded bias: a backend kernel, since the weights may
+  /// live on the device.
   template <class Ctx>
-  void fold(Ctx& ctx, const batch_norm2d& bn, std::uint64_t epoch) {
+  void fold(Ctx& ctx, const batch_norm2d& bn, std::uint64_t epoch, tensor_of<Ctx>& fw) {
     const auto& w = ctx[weight.value];
-    auto &fw = ctx[folded_weight_], &fb = ctx[folded_bias_];
+    auto& fb = ctx[folded_bias_];
     fw.resize(w.shape());
     fb.resize({opt.out});
     batch_norm_fold(ctx.backend, backend::fold_operands{opt.out, w.numel() / opt.out, w.data(), bias_or_null(ctx),
@@ -290,7 +310,7 @@ struct conv2d {
   layout in_layout_ = layout::nchw;  // planned at setup
   conv_layouts layouts_{};            // which operands oneDNN reads and writes blocked
   kept x_nchw_, dx_blocked_;       // a blocked x in NCHW, and dx back in x's layout, where oneDNN declined
-  kept folded_weight_, folded_bias_;
+  kept folded_weight_, folded_bias_;  // the weight freed where the backend keeps its own copy
   std::uint64_t folded_at_ = 0;
   kernel_state state_;  // the backend's (oneDNN's primitives and inference weights), made at setup
 };

@@ -353,6 +353,23 @@ inline kernel_state conv2d_state(cpu backend, const conv_geometry& g) {
 
 /// Whether the layer's convolutions take and give blocked operands (conv_layouts): oneDNN runs them.
 inline bool conv2d_keeps_layouts(cpu, const kernel_state& s) { return bool(s); }
+/// Whether conv2d_infer keeps its own copy of the weights it is given (oneDNN's state does), so
+/// that a caller may free weights made for inference alone (a folded batch norm's) once read.
+inline bool conv2d_keeps_inference_weights(cpu, const kernel_state& s) { return bool(s); }
+/// Whether conv2d_infer (conv2d_infer_accumulate with `accumulate`) with these settings holds the
+/// weights of `version`, so that it may be given none: false until a call has given them (each
+/// batch size has its own kernels).
+inline bool conv2d_infer_holds_weights([[maybe_unused]] cpu backend, [[maybe_unused]] kernel_state& s,
+                                       [[maybe_unused]] std::uint64_t version, [[maybe_unused]] bool bias,
+                                       [[maybe_unused]] const hush::ops::fused_relu* act,
+                                       [[maybe_unused]] conv_layouts layouts, [[maybe_unused]] bool accumulate) {
+#if HUSH_WITH_DNNL
+  if (s)
+    return dnnl_conv2d_infer_holds(s.as<dnnl_conv_state>(), version, bias, act, layouts,
+                                   backend.inference_precision == cpu_precision::bf16, accumulate);
+#endif
+  return false;
+}
 
 inline std::int64_t conv2d_scratch(cpu backend, const kernel_state& s, const conv_geometry& g) {
   return s ? 0 : conv2d_scratch(backend, g);  // oneDNN's copies live in its own buffers
@@ -372,7 +389,8 @@ inline void conv2d_forward(cpu backend, [[maybe_unused]] kernel_state& s, const 
 }
 
 /// Inference: as conv2d_forward, through oneDNN's inference kernels. `version` changes whenever
-/// the weights at `w` do, so the layer's state keeps them in oneDNN's layout between calls.
+/// the weights at `w` do, so the layer's state keeps them in oneDNN's layout between calls. `w`
+/// may be null where conv2d_infer_holds_weights.
 inline void conv2d_infer(cpu backend, kernel_state& s, const conv_geometry& g, const float* x, const float* w,
                          std::uint64_t version, const float* bias, const hush::ops::fused_relu* act, float* y,
                          conv_layouts layouts, float* scratch) {
@@ -387,7 +405,8 @@ inline void conv2d_infer(cpu backend, kernel_state& s, const conv_geometry& g, c
 }
 
 /// Inference into y that already holds a residual's shortcut: y = act?(conv(x, w) + bias + y) in
-/// one oneDNN kernel (a sum post-op). Only with oneDNN's state (conv2d_keeps_layouts).
+/// one oneDNN kernel (a sum post-op). Only with oneDNN's state (conv2d_keeps_layouts). `w` as in
+/// conv2d_infer.
 inline void conv2d_infer_accumulate(cpu backend, kernel_state& s, const conv_geometry&, const float* x, const float* w,
                                     std::uint64_t version, const float* bias, const hush::ops::fused_relu* act, float* y,
                                     conv_layouts layouts) {

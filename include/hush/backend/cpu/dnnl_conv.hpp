@@ -73,7 +73,8 @@ class operand {
           bool accumulate = false)
       : user_(make_memory(plain, DNNL_MEMORY_NONE)), where_(where) {
     const dnnl_memory_desc_t wanted = *dnnl_primitive_desc_query_md(pd.get(), query, 0);
-    if (dnnl_memory_desc_equal(&wanted, &plain) && !accumulate) return;
+    // A copy of its own is made even in the user's layout: the user may free the original.
+    if (dnnl_memory_desc_equal(&wanted, &plain) && !accumulate && where != copy_in::own) return;
     inner_ = make_memory(wanted, DNNL_MEMORY_NONE);
     bytes_ = dnnl_memory_desc_get_size(&wanted);
     to_inner_ = make_reorder(plain, wanted, false);
@@ -257,8 +258,9 @@ inline bool cpu_has_bf16() {
 }
 
 /// Inference: y = conv(x, w) (+ bias), (leaky-)ReLU'd in the same kernel when asked (a post-op),
-/// for oneDNN's inference kernels. The weights' reorder into oneDNN's layout is kept for as long
-/// as the caller's weights (pointer and version) stay the same. With `bf16`, x and the weights
+/// for oneDNN's inference kernels. The weights' reorder into oneDNN's layout (a copy of its own,
+/// even where the layout is the caller's) is kept for as long as the caller's weights (pointer
+/// and version) stay the same, so the caller may free its weights once they have been read. With `bf16`, x and the weights
 /// are reordered into bf16 and the kernel sums in fp32 and writes fp32, where oneDNN has an
 /// optimised bf16 kernel for the geometry (a 3-channel first convolution may not: it stays fp32).
 /// With `accumulate`, y's values are added before the activation (a sum post-op).
@@ -458,19 +460,23 @@ inline void dnnl_conv2d_forward(dnnl_conv_state& s, const float* x, const float*
 
 /// Inference: y = act?(conv(x, w) + bias), or with `accumulate` y = act?(conv(x, w) + bias + y),
 /// x and y in the given layouts, multiplied in bf16 when asked (inference_plan). The weights are
-/// reordered into oneDNN's layout when `version` differs from the last call's (the layer's
-/// weights changed) and kept in the layer's state until then.
+/// copied into oneDNN's layout when `version` differs from the last call's (the layer's weights
+/// changed) and kept in the layer's state until then. `w` may be null where
+/// dnnl_conv2d_infer_holds says the kernel holds the weights of `version` (the caller has freed
+/// its copy).
 inline void dnnl_conv2d_infer(dnnl_conv_state& s, const float* x, const float* w, std::uint64_t version,
                               const float* bias, const ops::fused_relu* act, float* y, conv_layouts layouts,
                               bool bf16 = false, bool accumulate = false) {
   using namespace dnnl_detail;
   auto& plan = s.inference(act, bias != nullptr, layouts, bf16, accumulate);
-  // Accumulating, the kernel reads y: brought into its layout first where that differs from y's.
-  const auto src = plan.x.input(x), dst = accumulate ? plan.y.input(y) : plan.y.output(y);
-  if (plan.weights_of != w || plan.weights_version != version) {
-    plan.w.input(w);  // reorders into the plan's own buffer (or points at w when no reorder is needed)
+  if (!w && !(plan.weights_of && plan.weights_version == version))
+    throw error("conv2d inference: no weights given, and the kernel holds none of this version (" + describe(s.geometry()) + ")");
+  if (w && (plan.weights_of != w || plan.weights_version != version)) {
+    plan.w.input(w);  // copied into the plan's own buffer, in its layout
     plan.weights_of = w, plan.weights_version = version;
   }
+  // Accumulating, the kernel reads y: brought into its layout first where that differs from y's.
+  const auto src = plan.x.input(x), dst = accumulate ? plan.y.input(y) : plan.y.output(y);
   if (bias) {
     check(dnnl_memory_set_data_handle(plan.bias.get(), const_cast<float*>(bias)), "data handle");
     run(plan.conv, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, plan.w.current()}, {DNNL_ARG_BIAS, plan.bias.get()},
@@ -480,6 +486,14 @@ inline void dnnl_conv2d_infer(dnnl_conv_state& s, const float* x, const float* w
   }
   plan.y.finish();
   wait();
+}
+
+/// Whether the inference kernel for these settings (dnnl_conv2d_infer's) holds the weights of
+/// `version`, so that it may be given none.
+inline bool dnnl_conv2d_infer_holds(dnnl_conv_state& s, std::uint64_t version, bool bias, const ops::fused_relu* act,
+                                    conv_layouts layouts, bool bf16, bool accumulate) {
+  const auto& plan = s.inference(act, bias, layouts, bf16, accumulate);
+  return plan.weights_of && plan.weights_version == version;
 }
 
 /// Both backward passes: dw += Σ dy ⋆ x, then dx = convᵀ(dy, w) (overwritten), with dy
