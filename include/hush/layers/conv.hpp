@@ -165,8 +165,9 @@ struct conv2d {
     expect_layout(x_in, in_layout_, "conv2d: x");
     if constexpr (provides_conv_state<typename Ctx::backend_type>) {
       const auto& x = layouts_.x ? x_in : as_nchw(ctx, x_in, x_nchw_);  // as run() reads it
-      conv2d_infer_accumulate(ctx.backend, state_, geom_, x.data(), folded_weights(ctx, bn, act, true), folded_at_,
-                              ctx[folded_bias_].data(), act, dst.data(), layouts_);
+      const float* w = folded_weights(ctx, bn, act, true);  // first: it may fold the bias too
+      conv2d_infer_accumulate(ctx.backend, state_, geom_, x.data(), w, folded_at_, ctx[folded_bias_].data(), act,
+                              dst.data(), layouts_);
       free_folded_weights(ctx);
     } else {
       throw error("conv2d: infer_fused_into on a backend without a convolution state");
@@ -241,7 +242,8 @@ struct conv2d {
   }
   template <class Ctx, class Norm>
   const tensor_of<Ctx>& infer_folded(Ctx& ctx, const tensor_of<Ctx>& x, const Norm& bn, const ops::fused_relu* act) {
-    run(ctx, x, folded_weights(ctx, bn, act, false), ctx[folded_bias_].data(), folded_at_, act, true);
+    const float* w = folded_weights(ctx, bn, act, false);  // first: it may fold the bias too
+    run(ctx, x, w, ctx[folded_bias_].data(), folded_at_, act, true);
     free_folded_weights(ctx);
     return ctx[y_];
   }
