@@ -16,7 +16,8 @@
 //
 //   build/bin/hush-bench-peer --workloads resnet50_fwd_b8,conv_l1_3x3_64 --reps 5
 // --bf16 runs the inference convolutions in bf16 (backend/cpu/tag.hpp's cpu_precision); on a CPU
-// without native bf16 it prints why and exits with 77 (skipped).
+// without native bf16 it prints why and exits with 77 (skipped). --direct keeps the fp32 inference
+// convolutions off Winograd's kernels (cpu::winograd_inference), to measure what they give.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -167,11 +168,14 @@ int main(int argc, char** argv) {
   app.add_flag("--nchw", nchw, "activations in NCHW between oneDNN's convolutions (reordered around each) instead of its blocked layout");
   bool bf16 = false;
   app.add_flag("--bf16", bf16, "inference convolutions in bf16 (where the CPU multiplies bf16 natively)");
+  bool direct = false;
+  app.add_flag("--direct", direct, "inference convolutions by oneDNN's direct kernels only, never Winograd's (cpu::winograd_inference)");
   CLI11_PARSE(app, argc, argv);
 
   hush::set_threads(threads);  // before the workloads: fma_peak counts the threads
   if (im2col) chosen.convolutions = hush::backend::cpu_conv_algorithm::im2col;
   if (nchw) chosen.blocked_layout = false;
+  if (direct) chosen.winograd_inference = false;
   if (bf16) {
 #if HUSH_WITH_DNNL
     const bool native = hush::backend::dnnl_detail::cpu_has_bf16();
@@ -198,7 +202,8 @@ int main(int argc, char** argv) {
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   std::cerr << "hush-bench-peer: " << threads << " threads, BLAS kernels " << hush::ensure_fast_blas()
             << (coretype ? std::string(" (OPENBLAS_CORETYPE=") + coretype + " in the environment)" : std::string()) << ", "
-            << hush::backend::name(chosen.convolutions) << " convolutions" << (bf16 ? ", bf16 inference" : "") << "\n";
+            << hush::backend::name(chosen.convolutions) << " convolutions" << (bf16 ? ", bf16 inference" : "")
+            << (chosen.winograd_inference ? "" : ", no Winograd") << "\n";
   const double baseline = rss_mb();
   for (const auto& name : wanted) {
     std::vector<double> ms;

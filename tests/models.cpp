@@ -276,25 +276,31 @@ TEST_CASE("inference mode: conv + batch norm + ReLU fused, the same logits as ev
 }
 
 namespace {
-/// A model's inference in fp32 and with bf16 convolutions, from the same weights and input: the
-/// relative L2 distance between their outputs. Train mode must not change (bit for bit).
+/// A model's inference on two cpu backends' settings (fp32 and bf16, direct and Winograd), from
+/// the same weights and input: the relative L2 distance between their outputs. Train mode must
+/// not change (bit for bit).
 template <class Net>
-double bf16_distance(Net net, hush::shape in) {
+double inference_distance(Net net, hush::shape in, hush::backend::cpu a_backend, hush::backend::cpu b_backend) {
   using hush::backend::cpu;
-  hush::model<Net, cpu> fp32({.seed = 1}, net), bf16({.seed = 1, .backend = {.inference_precision = hush::backend::cpu_precision::bf16}}, net);
-  fp32.setup(in), bf16.setup(in);
-  vary_norms(fp32.net), vary_norms(bf16.net);
+  hush::model<Net, cpu> a_model({.seed = 1, .backend = a_backend}, net), b_model({.seed = 1, .backend = b_backend}, net);
+  a_model.setup(in), b_model.setup(in);
+  vary_norms(a_model.net), vary_norms(b_model.net);
   hush::tensor x(in);
   hush::init_uniform(x, hush::counter_rng(3), 0, 1.0f);
-  fp32.train(), bf16.train();
-  const hush::tensor a_train = fp32.forward(x), b_train = bf16.forward(x);
+  a_model.train(), b_model.train();
+  const hush::tensor a_train = a_model.forward(x), b_train = b_model.forward(x);
   CHECK(std::memcmp(a_train.data(), b_train.data(), sizeof(float) * std::size_t(a_train.numel())) == 0);
-  vary_norms(fp32.net), vary_norms(bf16.net);  // the train pass moved the running statistics
-  fp32.infer(), bf16.infer();
-  const hush::tensor a = fp32.forward(x), b = bf16.forward(x);
+  vary_norms(a_model.net), vary_norms(b_model.net);  // the train pass moved the running statistics
+  a_model.infer(), b_model.infer();
+  const hush::tensor a = a_model.forward(x), b = b_model.forward(x);
   double num = 0, den = 0;
   for (std::int64_t i = 0; i < a.numel(); ++i) num += (double(a[i]) - b[i]) * (double(a[i]) - b[i]), den += double(a[i]) * a[i];
   return std::sqrt(num / den);
+}
+
+template <class Net>
+double bf16_distance(Net net, hush::shape in) {
+  return inference_distance(std::move(net), in, {}, {.inference_precision = hush::backend::cpu_precision::bf16});
 }
 }  // namespace
 
@@ -344,6 +350,40 @@ TEST_CASE("bf16 inference: within bf16's rounding of fp32, training untouched, r
     CHECK(d < 3e-2);
   }
 #endif
+}
+
+// Winograd's transforms add a few roundings per convolution to the direct kernel's; in fp32 the
+// outputs stay within 1e-7 to 3e-7 of the direct kernels' (relative L2, these three). Above 0 proves the Winograd kernels ran; the direct kernels alone
+// (both settings off) give the same bits.
+TEST_CASE("Winograd inference: within fp32's rounding of the direct kernels, training untouched") {
+  if (hush::backend::cpu_conv_algorithms().size() < 2) return;  // built without oneDNN: im2col only
+  const hush::backend::cpu direct{.winograd_inference = false}, winograd{.winograd_inference = true};
+  SUBCASE("resnet50") {
+    const double d = inference_distance(m::resnet50({.channels = 3, .classes = 10}), {2, 3, 64, 64}, direct, winograd);
+    CHECK(d > 0);
+    CHECK_MESSAGE(d < 1e-5, "relative distance " << d);
+  }
+  SUBCASE("noise2noise_unet: concatenations, LeakyReLU, 48 and 96 channels") {
+    const double d = inference_distance(m::noise2noise_unet{}, {1, 3, 32, 32}, direct, winograd);
+    CHECK(d > 0);
+    CHECK_MESSAGE(d < 1e-5, "relative distance " << d);
+  }
+  SUBCASE("a composition nobody ships: 3x3 convolutions with and without bias, a residual sum, odd sizes") {
+    using block = hush::residual<hush::seq<hush::conv2d, hush::batch_norm2d, hush::relu, hush::conv2d, hush::batch_norm2d>>;
+    using net = hush::seq<hush::conv2d, hush::relu, block, hush::relu, hush::conv2d, hush::global_avg_pool>;
+    const auto make = [] {
+      return net(hush::conv2d({.in = 3, .out = 32, .kernel = 3, .padding = 1}), hush::relu{},
+                 block(hush::seq<hush::conv2d, hush::batch_norm2d, hush::relu, hush::conv2d, hush::batch_norm2d>(
+                     hush::conv2d({.in = 32, .out = 32, .kernel = 3, .padding = 1, .bias = false}), hush::batch_norm2d(32),
+                     hush::relu{}, hush::conv2d({.in = 32, .out = 32, .kernel = 3, .padding = 1, .bias = false}),
+                     hush::batch_norm2d(32))),
+                 hush::relu{}, hush::conv2d({.in = 32, .out = 48, .kernel = 3, .padding = 1}), hush::global_avg_pool{});
+    };
+    const double d = inference_distance(make(), {3, 3, 13, 11}, direct, winograd);
+    CHECK(d > 0);
+    CHECK_MESSAGE(d < 1e-5, "relative distance " << d);
+    CHECK(inference_distance(make(), {3, 3, 13, 11}, direct, direct) == 0);
+  }
 }
 
 namespace {

@@ -356,6 +356,17 @@ inline bool conv2d_keeps_layouts(cpu, const kernel_state& s) { return bool(s); }
 /// Whether conv2d_infer keeps its own copy of the weights it is given (oneDNN's state does), so
 /// that a caller may free weights made for inference alone (a folded batch norm's) once read.
 inline bool conv2d_keeps_inference_weights(cpu, const kernel_state& s) { return bool(s); }
+#if HUSH_WITH_DNNL
+namespace detail {
+/// The oneDNN inference kernel the backend's settings ask for.
+inline dnnl_detail::inference_kind inference_kind(const cpu& backend, bool accumulate) {
+  return {.bf16 = backend.inference_precision == cpu_precision::bf16,
+          .winograd = backend.winograd_inference,
+          .accumulate = accumulate};
+}
+}  // namespace detail
+#endif
+
 /// Whether conv2d_infer (conv2d_infer_accumulate with `accumulate`) with these settings holds the
 /// weights of `version`, so that it may be given none: false until a call has given them (each
 /// batch size has its own kernels).
@@ -366,7 +377,7 @@ inline bool conv2d_infer_holds_weights([[maybe_unused]] cpu backend, [[maybe_unu
 #if HUSH_WITH_DNNL
   if (s)
     return dnnl_conv2d_infer_holds(s.as<dnnl_conv_state>(), version, bias, act, layouts,
-                                   backend.inference_precision == cpu_precision::bf16, accumulate);
+                                   detail::inference_kind(backend, accumulate));
 #endif
   return false;
 }
@@ -397,7 +408,7 @@ inline void conv2d_infer(cpu backend, kernel_state& s, const conv_geometry& g, c
 #if HUSH_WITH_DNNL
   if (s)
     return dnnl_conv2d_infer(s.as<dnnl_conv_state>(), x, w, version, bias, act, y, layouts,
-                             backend.inference_precision == cpu_precision::bf16);
+                             detail::inference_kind(backend, false));
 #else
   (void)version;
 #endif
@@ -413,7 +424,7 @@ inline void conv2d_infer_accumulate(cpu backend, kernel_state& s, const conv_geo
 #if HUSH_WITH_DNNL
   if (s)
     return dnnl_conv2d_infer(s.as<dnnl_conv_state>(), x, w, version, bias, act, y, layouts,
-                             backend.inference_precision == cpu_precision::bf16, true);
+                             detail::inference_kind(backend, true));
 #else
   (void)backend, (void)s, (void)x, (void)w, (void)version, (void)bias, (void)act, (void)y, (void)layouts;
 #endif

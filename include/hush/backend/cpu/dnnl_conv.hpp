@@ -78,7 +78,8 @@ class operand {
     inner_ = make_memory(wanted, DNNL_MEMORY_NONE);
     bytes_ = dnnl_memory_desc_get_size(&wanted);
     to_inner_ = make_reorder(plain, wanted, false);
-    to_plain_ = make_reorder(wanted, plain, accumulate);
+    // Kept weights are only read; oneDNN has no way back from some of their layouts (Winograd's).
+    if (where != copy_in::own) to_plain_ = make_reorder(wanted, plain, accumulate);
   }
   /// The memory the primitive reads: the user's buffer, or a reordered copy of it.
   dnnl_memory_t input(const float* data) {
@@ -93,7 +94,7 @@ class operand {
     return inner_ ? inner() : user_.get();
   }
   void finish() {
-    if (inner_) run(to_plain_, {{DNNL_ARG_FROM, inner_.get()}, {DNNL_ARG_TO, user_.get()}});
+    if (to_plain_) run(to_plain_, {{DNNL_ARG_FROM, inner_.get()}, {DNNL_ARG_TO, user_.get()}});
   }
   /// What the last input() gave the primitive, without reordering again (an operand of its own).
   dnnl_memory_t current() const { return inner_ ? inner_.get() : user_.get(); }
@@ -257,35 +258,72 @@ inline bool cpu_has_bf16() {
   return (isa & unsigned(dnnl_cpu_isa_avx512_core_bf16)) == unsigned(dnnl_cpu_isa_avx512_core_bf16);
 }
 
+/// What an inference kernel is, beside its geometry, activation, bias and layouts: what it
+/// multiplies in, by which algorithm, and whether it adds into y. One plan per kind.
+struct inference_kind {
+  bool bf16 = false;        // x and the weights rounded to bf16, sums in fp32 (cpu_precision::bf16)
+  bool winograd = false;    // Winograd's algorithm where winograd_pays (fp32 only)
+  bool accumulate = false;  // y = act(conv + bias + y): a residual's sum as a post-op
+  std::uint64_t bits() const { return std::uint64_t(bf16) | std::uint64_t(winograd) << 1 | std::uint64_t(accumulate) << 2; }
+};
+
+/// Where oneDNN's Winograd kernels (F(2x2, 3x3) and F(4x4, 3x3), fp32, AVX-512) beat its direct
+/// ones: 3x3 kernels at stride 1 without dilation or groups, with at least 32 input channels.
+/// Measured one thread, batch 1, AMD EPYC (Zen 4): 1.4-3x faster from 32 channels up (64 at
+/// 56x56: 2.06 -> 1.12 ms; 256 at 14x14: 2.51 -> 0.98), but 16 to 16 channels at 256x256 1.3x
+/// slower (2.99 -> 3.97 ms); docs/performance.md. oneDNN may still decline a geometry (channels
+/// that do not fill its blocks): the direct kernel then runs.
+inline bool winograd_pays(const conv_geometry& g) {
+  return g.groups == 1 && g.r == 3 && g.s == 3 && g.stride_h == 1 && g.stride_w == 1 && g.dil_h == 1 &&
+         g.dil_w == 1 && g.c >= 32;
+}
+
 /// Inference: y = conv(x, w) (+ bias), (leaky-)ReLU'd in the same kernel when asked (a post-op),
 /// for oneDNN's inference kernels. The weights' reorder into oneDNN's layout (a copy of its own,
 /// even where the layout is the caller's) is kept for as long as the caller's weights (pointer
-/// and version) stay the same, so the caller may free its weights once they have been read. With `bf16`, x and the weights
-/// are reordered into bf16 and the kernel sums in fp32 and writes fp32, where oneDNN has an
-/// optimised bf16 kernel for the geometry (a 3-channel first convolution may not: it stays fp32).
-/// With `accumulate`, y's values are added before the activation (a sum post-op).
+/// and version) stay the same, so the caller may free its weights once they have been read.
+/// With `kind.bf16`, x and the weights are reordered into bf16 and the kernel sums in fp32 and
+/// writes fp32, where oneDNN has an optimised bf16 kernel for the geometry (a 3-channel first
+/// convolution may not: it stays fp32). With `kind.winograd`, where winograd_pays and oneDNN has
+/// the kernel, the weights are kept transformed and each call multiplies in Winograd's domain:
+/// fewer multiplications, other roundings (ResNet-50's and the U-Net's outputs 1e-7 to 3e-7 from
+/// the direct kernels', relative L2; tests/models.cpp). With `kind.accumulate`, y's values are
+/// added before the activation (a sum post-op).
 struct inference_plan {
   primitive conv;
   operand x, w, y;
   memory bias;
   const float* weights_of = nullptr;
   std::uint64_t weights_version = 0;
-  bool in_bf16 = false;  // what the kernel multiplies in, after the fallback
-  inference_plan(const conv_geometry& g, bool with_bias, const ops::fused_relu* act, conv_layouts layouts, bool bf16,
-                 bool accumulate) {
+  bool in_bf16 = false;      // what the kernel multiplies in, after the fallback
+  bool in_winograd = false;  // the algorithm the kernel runs, after the fallback
+  /// Whether the plan's own copy is of the weights of `version` (so it may be given none).
+  bool holds(std::uint64_t version) const { return weights_of && weights_version == version; }
+  inference_plan(const conv_geometry& g, bool with_bias, const ops::fused_relu* act, conv_layouts layouts,
+                 inference_kind kind) {
     const geometry_descs d(g, layouts);
-    const auto attr = post_ops(act, accumulate);
-    const auto make = [&](const geometry_descs& o) {
+    const auto attr = post_ops(act, kind.accumulate);
+    const auto make = [&](const geometry_descs& o, dnnl_alg_kind_t algorithm = dnnl_convolution_direct) {
       dnnl_convolution_desc_t op;
-      check(dnnl_dilated_convolution_forward_desc_init(&op, dnnl_forward_inference, dnnl_convolution_direct, &o.any_x,
-                                                       &o.any_w, with_bias ? &o.bias : nullptr, &o.any_y, o.strides,
-                                                       o.dilates, o.pad_l, o.pad_r),
+      check(dnnl_dilated_convolution_forward_desc_init(&op, dnnl_forward_inference, algorithm, &o.any_x, &o.any_w,
+                                                       with_bias ? &o.bias : nullptr, &o.any_y, o.strides, o.dilates,
+                                                       o.pad_l, o.pad_r),
             "inference convolution");
       return geometry_descs::create(&op, nullptr, attr.get());
     };
-    auto pd = fastest(g, layouts, make, bf16 ? dnnl_bf16 : dnnl_f32);
-    in_bf16 = bf16 && !is_reference(pd);
-    if (bf16 && !in_bf16) pd = fastest(g, layouts, make);
+    primitive_desc pd;
+    if (kind.winograd && !kind.bf16 && winograd_pays(g)) {
+      try {
+        pd = make(d, dnnl_convolution_winograd);
+        in_winograd = !is_reference(pd);
+      } catch (const declined&) {  // oneDNN has no Winograd kernel for it (channels, CPU, post-ops)
+      }
+    }
+    if (!in_winograd) {
+      pd = fastest(g, layouts, make, kind.bf16 ? dnnl_bf16 : dnnl_f32);
+      in_bf16 = kind.bf16 && !is_reference(pd);
+      if (kind.bf16 && !in_bf16) pd = fastest(g, layouts, make);
+    }
     conv = make_primitive(pd);
     x = operand(pd, dnnl_query_src_md, d.x, copy_in::source);
     w = operand(pd, dnnl_query_weights_md, d.w, copy_in::own);  // kept between calls
@@ -368,10 +406,10 @@ class dnnl_conv_state : public kernel_state::base {
   dnnl_detail::forward_plan& forward(const ops::fused_relu* act, bool bias, conv_layouts layouts) {
     return find(forward_, key(act, int(bias), layouts), [&] { return dnnl_detail::forward_plan(g_, bias, act, layouts); });
   }
-  dnnl_detail::inference_plan& inference(const ops::fused_relu* act, bool bias, conv_layouts layouts, bool bf16,
-                                         bool accumulate) {
-    return find(inference_, key(act, int(bias), layouts) | (std::uint64_t(bf16) << 5) | (std::uint64_t(accumulate) << 6),
-                [&] { return dnnl_detail::inference_plan(g_, bias, act, layouts, bf16, accumulate); });
+  dnnl_detail::inference_plan& inference(const ops::fused_relu* act, bool bias, conv_layouts layouts,
+                                         dnnl_detail::inference_kind kind) {
+    return find(inference_, key(act, int(bias), layouts) | kind.bits() << 5,
+                [&] { return dnnl_detail::inference_plan(g_, bias, act, layouts, kind); });
   }
   dnnl_detail::backward_data_plan& backward_data(conv_layouts layouts) {
     return find(backward_data_, key(nullptr, 0, layouts), [&] { return dnnl_detail::backward_data_plan(g_, layouts); });
@@ -382,7 +420,7 @@ class dnnl_conv_state : public kernel_state::base {
 
  private:
   /// A plan's key within the layer: the fused activation's slope (as bits; none: all ones), the
-  /// bias, the layouts (and, for inference, bf16 in bit 5 and accumulating in bit 6).
+  /// bias, the layouts (and, for inference, the kind's bits from bit 5).
   static std::uint64_t key(const ops::fused_relu* act, int bias, conv_layouts layouts) {
     const std::uint32_t slope = act ? std::bit_cast<std::uint32_t>(act->slope) : ~0u;
     return (std::uint64_t(slope) << 8) | std::uint64_t(bias << 4) | std::uint64_t(layouts.bits());
@@ -458,25 +496,25 @@ inline void dnnl_conv2d_forward(dnnl_conv_state& s, const float* x, const float*
   wait();
 }
 
-/// Inference: y = act?(conv(x, w) + bias), or with `accumulate` y = act?(conv(x, w) + bias + y),
-/// x and y in the given layouts, multiplied in bf16 when asked (inference_plan). The weights are
+/// Inference: y = act?(conv(x, w) + bias), or with `kind.accumulate` y = act?(conv(x, w) + bias + y),
+/// x and y in the given layouts, multiplied as `kind` asks (inference_plan). The weights are
 /// copied into oneDNN's layout when `version` differs from the last call's (the layer's weights
 /// changed) and kept in the layer's state until then. `w` may be null where
 /// dnnl_conv2d_infer_holds says the kernel holds the weights of `version` (the caller has freed
 /// its copy).
 inline void dnnl_conv2d_infer(dnnl_conv_state& s, const float* x, const float* w, std::uint64_t version,
                               const float* bias, const ops::fused_relu* act, float* y, conv_layouts layouts,
-                              bool bf16 = false, bool accumulate = false) {
+                              dnnl_detail::inference_kind kind = {}) {
   using namespace dnnl_detail;
-  auto& plan = s.inference(act, bias != nullptr, layouts, bf16, accumulate);
-  if (!w && !(plan.weights_of && plan.weights_version == version))
+  auto& plan = s.inference(act, bias != nullptr, layouts, kind);
+  if (!w && !plan.holds(version))
     throw error("conv2d inference: no weights given, and the kernel holds none of this version (" + describe(s.geometry()) + ")");
   if (w && (plan.weights_of != w || plan.weights_version != version)) {
     plan.w.input(w);  // copied into the plan's own buffer, in its layout
     plan.weights_of = w, plan.weights_version = version;
   }
   // Accumulating, the kernel reads y: brought into its layout first where that differs from y's.
-  const auto src = plan.x.input(x), dst = accumulate ? plan.y.input(y) : plan.y.output(y);
+  const auto src = plan.x.input(x), dst = kind.accumulate ? plan.y.input(y) : plan.y.output(y);
   if (bias) {
     check(dnnl_memory_set_data_handle(plan.bias.get(), const_cast<float*>(bias)), "data handle");
     run(plan.conv, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, plan.w.current()}, {DNNL_ARG_BIAS, plan.bias.get()},
@@ -491,9 +529,9 @@ inline void dnnl_conv2d_infer(dnnl_conv_state& s, const float* x, const float* w
 /// Whether the inference kernel for these settings (dnnl_conv2d_infer's) holds the weights of
 /// `version`, so that it may be given none.
 inline bool dnnl_conv2d_infer_holds(dnnl_conv_state& s, std::uint64_t version, bool bias, const ops::fused_relu* act,
-                                    conv_layouts layouts, bool bf16, bool accumulate) {
-  const auto& plan = s.inference(act, bias, layouts, bf16, accumulate);
-  return plan.weights_of && plan.weights_version == version;
+                                    conv_layouts layouts, dnnl_detail::inference_kind kind) {
+  const auto& plan = s.inference(act, bias, layouts, kind);
+  return plan.holds(version);
 }
 
 /// Both backward passes: dw += Σ dy ⋆ x, then dx = convᵀ(dy, w) (overwritten), with dy
