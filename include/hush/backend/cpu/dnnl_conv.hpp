@@ -269,10 +269,11 @@ struct inference_kind {
 
 /// Where oneDNN's Winograd kernels (F(2x2, 3x3) and F(4x4, 3x3), fp32, AVX-512) beat its direct
 /// ones: 3x3 kernels at stride 1 without dilation or groups, with at least 32 input channels.
-/// Measured one thread, batch 1, AMD EPYC (Zen 4): 1.4-3x faster from 32 channels up (64 at
-/// 56x56: 2.06 -> 1.12 ms; 256 at 14x14: 2.51 -> 0.98), but 16 to 16 channels at 256x256 1.3x
-/// slower (2.99 -> 3.97 ms); docs/performance.md. oneDNN may still decline a geometry (channels
-/// that do not fill its blocks): the direct kernel then runs.
+/// Measured on a 2-core Zen 4 (bench/winograd_shapes.cpp, batch 1 and 8): 1.3-2.7x faster from
+/// 32 input channels up (64 to 64 at 56x56, batch 1: 1.09 -> 0.57 ms), but 16 to 16 channels at
+/// 256x256 1.9x slower and 16 to 32 at batch 8 1.2x slower; docs/performance.md, session 32.
+/// oneDNN may still decline a geometry (channels that do not fill its blocks): the direct kernel
+/// then runs.
 inline bool winograd_pays(const conv_geometry& g) {
   return g.groups == 1 && g.r == 3 && g.s == 3 && g.stride_h == 1 && g.stride_w == 1 && g.dil_h == 1 &&
          g.dil_w == 1 && g.c >= 32;

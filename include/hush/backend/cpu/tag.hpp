@@ -34,7 +34,7 @@ struct cpu {
   /// Opt-in: bf16 inference convolutions (see cpu_precision), oneDNN only.
   cpu_precision inference_precision = cpu_precision::f32;
   /// Whether oneDNN's fp32 inference convolutions use Winograd's algorithm where it pays (3x3,
-  /// stride 1, from 32 input channels: 1.4-3x faster each; dnnl_conv.hpp's winograd_pays). It
+  /// stride 1, from 32 input channels: 1.3-2.7x faster each on a Zen 4; dnnl_conv.hpp's winograd_pays). It
   /// rounds differently from the direct kernels training and eval run (ResNet-50's outputs 3e-7
   /// from theirs, relative L2), so inference and eval then agree to rounding, not to the bit.
   bool winograd_inference = true;
