@@ -296,8 +296,6 @@ struct inference_plan {
   memory bias;
   const float* weights_of = nullptr;
   std::uint64_t weights_version = 0;
-  bool in_bf16 = false;      // what the kernel multiplies in, after the fallback
-  bool in_winograd = false;  // the algorithm the kernel runs, after the fallback
   /// Whether the plan's own copy is of the weights of `version` (so it may be given none).
   bool holds(std::uint64_t version) const { return weights_of && weights_version == version; }
   inference_plan(const conv_geometry& g, bool with_bias, const ops::fused_relu* act, conv_layouts layouts,
@@ -316,14 +314,13 @@ struct inference_plan {
     if (kind.winograd && !kind.bf16 && winograd_pays(g)) {
       try {
         pd = make(d, dnnl_convolution_winograd);
-        in_winograd = !is_reference(pd);
+        if (is_reference(pd)) pd = primitive_desc();
       } catch (const declined&) {  // oneDNN has no Winograd kernel for it (channels, CPU, post-ops)
       }
     }
-    if (!in_winograd) {
+    if (!pd) {
       pd = fastest(g, layouts, make, kind.bf16 ? dnnl_bf16 : dnnl_f32);
-      in_bf16 = kind.bf16 && !is_reference(pd);
-      if (kind.bf16 && !in_bf16) pd = fastest(g, layouts, make);
+      if (kind.bf16 && is_reference(pd)) pd = fastest(g, layouts, make);  // no optimised bf16 kernel: fp32
     }
     conv = make_primitive(pd);
     x = operand(pd, dnnl_query_src_md, d.x, copy_in::source);
